@@ -1,0 +1,16 @@
+/* gst-apm: parsing of the apm tracer's parameters */
+#pragma once
+
+#include <gst/gst.h>
+#include "apm-service.h"
+
+G_BEGIN_DECLS
+
+/* Parses "port=9464,address=127.0.0.1,quiet=true".  Every problem (unknown
+ * key, bad value, unparsable text) is appended to @problems as one line
+ * naming the param; valid params are still applied and the others keep their
+ * defaults.  Returns FALSE if there was any problem. */
+gboolean gst_apm_params_parse (const gchar * params,
+    ApmServiceConfig * config, GPtrArray * problems);
+
+G_END_DECLS

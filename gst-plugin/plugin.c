@@ -1,0 +1,25 @@
+/* gst-apm: plugin entry, registers the apm tracer and apmonitor */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+#include "gstapmtracer.h"
+#include "gstapmonitor.h"
+#include "gstapmpadstats.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  gboolean ok = TRUE;
+
+  gst_apm_pad_stats_quark = g_quark_from_static_string ("apm-pad-stats");
+  ok &= gst_tracer_register (plugin, "apm", GST_TYPE_APM_TRACER);
+  ok &= GST_ELEMENT_REGISTER (apmonitor, plugin);
+  return ok;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, apm,
+    "Audio pipeline monitor: per-stage timing, audio checkpoints, "
+    "Prometheus metrics, REST, WebSocket and a live dashboard",
+    plugin_init, PACKAGE_VERSION, "LGPL", PACKAGE, PACKAGE_ORIGIN)

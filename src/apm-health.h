@@ -1,0 +1,45 @@
+/* gst-apm: named health checks and their overall status */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  APM_HEALTH_HEALTHY,
+  APM_HEALTH_DEGRADED,
+  APM_HEALTH_UNHEALTHY,
+} ApmHealthStatus;
+
+/**
+ * ApmHealthFunc:
+ * @user_data: the data given to apm_health_add_check()
+ * @message: (out) (transfer full): a one-line human message
+ * @details: (out) (transfer full) (nullable): a JSON object with details
+ *
+ * Runs on the service thread.  Must not block for long.
+ */
+typedef ApmHealthStatus (*ApmHealthFunc) (gpointer user_data,
+    gchar ** message, JsonObject ** details);
+
+typedef struct _ApmHealth ApmHealth;
+
+ApmHealth *apm_health_new (void);
+void apm_health_free (ApmHealth * health);
+
+/* Adds or replaces the check @name. */
+void apm_health_add_check (ApmHealth * health, const gchar * name,
+    ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
+    guint interval_s);
+gboolean apm_health_remove_check (ApmHealth * health, const gchar * name);
+
+/* Runs the checks that are due (all when @force) and returns the worst
+ * status.  @checks_out receives {"name": {"status", "message", ...}}. */
+ApmHealthStatus apm_health_evaluate (ApmHealth * health, gboolean force,
+    JsonObject ** checks_out);
+
+const gchar *apm_health_status_to_string (ApmHealthStatus status);
+
+G_END_DECLS

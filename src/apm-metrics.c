@@ -1,0 +1,347 @@
+/* gst-apm: metric registry */
+#include "apm-metrics.h"
+
+#include <math.h>
+#include <string.h>
+
+const gdouble apm_seconds_buckets[] = {
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
+};
+const guint apm_n_seconds_buckets = G_N_ELEMENTS (apm_seconds_buckets);
+
+struct _ApmFamily
+{
+  ApmRegistry *registry;
+  gchar *name;
+  gchar *help;
+  ApmMetricType type;
+  gchar **label_names;
+  guint n_labels;
+  gdouble *bounds;
+  gint64 *bounds_ns;
+  guint n_bounds;
+  GHashTable *by_key;           /* key -> ApmSeries (table's ref) */
+  GPtrArray *series;            /* creation order, same refs */
+  ApmSeries *overflow;
+};
+
+struct _ApmRegistry
+{
+  GMutex lock;
+  GHashTable *families;         /* name -> ApmFamily */
+  GPtrArray *order;
+  guint max_series;
+  guint n_series;
+  guint64 n_dropped;
+};
+
+ApmRegistry *
+apm_registry_new (guint max_series)
+{
+  ApmRegistry *r = g_new0 (ApmRegistry, 1);
+
+  g_mutex_init (&r->lock);
+  r->families = g_hash_table_new (g_str_hash, g_str_equal);
+  r->order = g_ptr_array_new ();
+  r->max_series = max_series ? max_series : 10000;
+  return r;
+}
+
+static void
+family_free (ApmFamily * f)
+{
+  g_hash_table_destroy (f->by_key);
+  g_ptr_array_unref (f->series);
+  if (f->overflow)
+    apm_series_unref (f->overflow);
+  g_free (f->name);
+  g_free (f->help);
+  g_strfreev (f->label_names);
+  g_free (f->bounds);
+  g_free (f->bounds_ns);
+  g_free (f);
+}
+
+void
+apm_registry_free (ApmRegistry * r)
+{
+  if (!r)
+    return;
+  for (guint i = 0; i < r->order->len; i++)
+    family_free (g_ptr_array_index (r->order, i));
+  g_ptr_array_unref (r->order);
+  g_hash_table_destroy (r->families);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
+
+static gboolean
+same_labels (ApmFamily * f, const gchar * const *label_names)
+{
+  guint n = label_names ? g_strv_length ((gchar **) label_names) : 0;
+
+  if (n != f->n_labels)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (strcmp (f->label_names[i], label_names[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+ApmFamily *
+apm_registry_family (ApmRegistry * r, const gchar * name, ApmMetricType type,
+    const gchar * help, const gchar * const *label_names,
+    const gdouble * bounds, guint n_bounds)
+{
+  ApmFamily *f;
+
+  g_return_val_if_fail (r != NULL && name != NULL, NULL);
+
+  g_mutex_lock (&r->lock);
+  f = g_hash_table_lookup (r->families, name);
+  if (f) {
+    if (f->type != type || !same_labels (f, label_names))
+      f = NULL;
+    g_mutex_unlock (&r->lock);
+    return f;
+  }
+
+  f = g_new0 (ApmFamily, 1);
+  f->registry = r;
+  f->name = g_strdup (name);
+  f->help = g_strdup (help ? help : name);
+  f->type = type;
+  f->label_names = g_strdupv ((gchar **) label_names);
+  if (!f->label_names)
+    f->label_names = g_new0 (gchar *, 1);
+  f->n_labels = g_strv_length (f->label_names);
+  if (type == APM_METRIC_HISTOGRAM) {
+    if (!bounds) {
+      bounds = apm_seconds_buckets;
+      n_bounds = apm_n_seconds_buckets;
+    }
+    f->n_bounds = n_bounds;
+    f->bounds = g_memdup2 (bounds, sizeof (gdouble) * n_bounds);
+    f->bounds_ns = g_new (gint64, n_bounds);
+    for (guint i = 0; i < n_bounds; i++)
+      f->bounds_ns[i] = (gint64) llround (bounds[i] * 1e9);
+  }
+  f->by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  f->series = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      apm_series_unref);
+  g_hash_table_insert (r->families, f->name, f);
+  g_ptr_array_add (r->order, f);
+  g_mutex_unlock (&r->lock);
+  return f;
+}
+
+ApmFamily *
+apm_registry_lookup (ApmRegistry * r, const gchar * name)
+{
+  ApmFamily *f;
+
+  g_mutex_lock (&r->lock);
+  f = g_hash_table_lookup (r->families, name);
+  g_mutex_unlock (&r->lock);
+  return f;
+}
+
+static ApmSeries *
+series_new (ApmFamily * f, const gchar * const *label_values, gchar * key)
+{
+  ApmSeries *s = g_new0 (ApmSeries, 1);
+
+  s->family = f;
+  s->ref_count = 1;
+  s->key = key;
+  s->label_values = g_new0 (gchar *, f->n_labels + 1);
+  for (guint i = 0; i < f->n_labels; i++)
+    s->label_values[i] = g_utf8_make_valid (label_values && label_values[i] ?
+        label_values[i] : "", -1);
+  if (f->type == APM_METRIC_HISTOGRAM) {
+    s->n_bounds = f->n_bounds;
+    s->bounds = f->bounds;
+    s->bounds_ns = f->bounds_ns;
+    s->buckets = g_new0 (guint64, f->n_bounds + 1);
+  }
+  return s;
+}
+
+static gchar *
+series_key (ApmFamily * f, const gchar * const *label_values)
+{
+  GString *k = g_string_new (NULL);
+
+  /* \x1f cannot be confused with printable label text */
+  for (guint i = 0; i < f->n_labels; i++) {
+    if (i)
+      g_string_append_c (k, '\x1f');
+    g_string_append (k, label_values && label_values[i] ?
+        label_values[i] : "");
+  }
+  return g_string_free (k, FALSE);
+}
+
+ApmSeries *
+apm_family_series (ApmFamily * f, const gchar * const *label_values)
+{
+  ApmRegistry *r = f->registry;
+  gchar *key = series_key (f, label_values);
+  ApmSeries *s;
+
+  g_mutex_lock (&r->lock);
+  s = g_hash_table_lookup (f->by_key, key);
+  if (s && s->retired_at == 0) {
+    g_free (key);
+  } else if (r->n_series >= r->max_series) {
+    g_free (key);
+    r->n_dropped++;
+    if (!f->overflow)
+      f->overflow = series_new (f, NULL, g_strdup (""));
+    s = f->overflow;
+  } else {
+    if (s) {
+      /* a retired series with the same labels: replace it */
+      g_hash_table_remove (f->by_key, s->key);
+      g_ptr_array_remove (f->series, s);
+      r->n_series--;
+    }
+    s = series_new (f, label_values, key);
+    g_hash_table_insert (f->by_key, s->key, s);
+    g_ptr_array_add (f->series, s);
+    r->n_series++;
+  }
+  apm_series_ref (s);
+  g_mutex_unlock (&r->lock);
+  return s;
+}
+
+ApmSeries *
+apm_series_ref (ApmSeries * s)
+{
+  g_atomic_int_inc (&s->ref_count);
+  return s;
+}
+
+void
+apm_series_unref (ApmSeries * s)
+{
+  if (!s || !g_atomic_int_dec_and_test (&s->ref_count))
+    return;
+  g_strfreev (s->label_values);
+  g_free (s->key);
+  g_free (s->buckets);
+  g_free (s);
+}
+
+void
+apm_series_retire (ApmSeries * s)
+{
+  if (!s)
+    return;
+  __atomic_store_n (&s->retired_at, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
+  apm_series_unref (s);
+}
+
+void
+apm_registry_sweep (ApmRegistry * r, gint64 grace_us)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->order->len; i++) {
+    ApmFamily *f = g_ptr_array_index (r->order, i);
+
+    for (guint j = f->series->len; j > 0; j--) {
+      ApmSeries *s = g_ptr_array_index (f->series, j - 1);
+      gint64 t = __atomic_load_n (&s->retired_at, __ATOMIC_RELAXED);
+
+      if (t && now - t >= grace_us) {
+        g_hash_table_remove (f->by_key, s->key);
+        g_ptr_array_remove_index (f->series, j - 1);
+        r->n_series--;
+      }
+    }
+  }
+  g_mutex_unlock (&r->lock);
+}
+
+guint
+apm_registry_n_series (ApmRegistry * r)
+{
+  guint n;
+
+  g_mutex_lock (&r->lock);
+  n = r->n_series;
+  g_mutex_unlock (&r->lock);
+  return n;
+}
+
+guint64
+apm_registry_n_dropped (ApmRegistry * r)
+{
+  guint64 n;
+
+  g_mutex_lock (&r->lock);
+  n = r->n_dropped;
+  g_mutex_unlock (&r->lock);
+  return n;
+}
+
+void
+apm_histogram_observe (ApmSeries * s, gdouble v)
+{
+  guint i = 0;
+
+  while (i < s->n_bounds && v > s->bounds[i])
+    i++;
+  __atomic_fetch_add (&s->buckets[i], 1, __ATOMIC_RELAXED);
+  apm_series_add (s, v);
+}
+
+gdouble
+apm_series_value (const ApmSeries * s)
+{
+  union { guint64 u; gdouble d; } x;
+
+  x.u = __atomic_load_n (&s->fbits, __ATOMIC_RELAXED);
+  return (gdouble) __atomic_load_n (&s->ival, __ATOMIC_RELAXED) + x.d;
+}
+
+gdouble
+apm_series_histogram (const ApmSeries * s, guint64 * counts)
+{
+  guint64 acc = 0;
+
+  for (guint i = 0; i <= s->n_bounds; i++) {
+    acc += __atomic_load_n (&s->buckets[i], __ATOMIC_RELAXED);
+    counts[i] = acc;
+  }
+  {
+    union { guint64 u; gdouble d; } x;
+
+    x.u = __atomic_load_n (&s->fbits, __ATOMIC_RELAXED);
+    return __atomic_load_n (&s->sum_ns, __ATOMIC_RELAXED) / 1e9 + x.d;
+  }
+}
+
+const gchar *const *
+apm_series_label_values (const ApmSeries * s)
+{
+  return (const gchar * const *) s->label_values;
+}
+
+void
+apm_registry_foreach (ApmRegistry * r, ApmFamilyFunc func, gpointer user_data)
+{
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->order->len; i++) {
+    ApmFamily *f = g_ptr_array_index (r->order, i);
+
+    func (f->name, f->type, f->help, (const gchar * const *) f->label_names,
+        f->series, user_data);
+  }
+  g_mutex_unlock (&r->lock);
+}

@@ -1,0 +1,142 @@
+/* gst-apm: metric registry (counters, gauges, histograms with labels)
+ *
+ * Series are created once (under the registry lock) and then updated from any
+ * thread with plain atomic operations, so a streaming thread can hold a series
+ * pointer and update it per buffer without locking or allocating.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  APM_METRIC_COUNTER,
+  APM_METRIC_GAUGE,
+  APM_METRIC_HISTOGRAM,
+} ApmMetricType;
+
+typedef struct _ApmRegistry ApmRegistry;
+typedef struct _ApmFamily ApmFamily;
+typedef struct _ApmSeries ApmSeries;
+
+/* Fixed-size part of a series, visible so the update functions inline. */
+struct _ApmSeries
+{
+  gint64 ival;                  /* integer part, atomic add */
+  guint64 fbits;                /* double part (bits), CAS add or store */
+  guint64 *buckets;             /* histogram: n_bounds + 1 counts */
+  const gint64 *bounds_ns;      /* histogram: bounds in nanounits */
+  const gdouble *bounds;
+  guint n_bounds;
+  gint64 sum_ns;                /* histogram: integer sum in nanounits */
+  /* private */
+  ApmFamily *family;
+  gchar **label_values;
+  gchar *key;
+  gint ref_count;
+  gint64 retired_at;            /* monotonic us, 0 while live */
+};
+
+ApmRegistry *apm_registry_new (guint max_series);
+void apm_registry_free (ApmRegistry * registry);
+
+/* Get or create a family.  @label_names is NULL-terminated (may be NULL).
+ * @bounds (histograms only) are the upper bucket bounds, ascending, without
+ * +Inf.  Returns NULL if the name exists with another type or labels. */
+ApmFamily *apm_registry_family (ApmRegistry * registry, const gchar * name,
+    ApmMetricType type, const gchar * help,
+    const gchar * const *label_names, const gdouble * bounds, guint n_bounds);
+
+ApmFamily *apm_registry_lookup (ApmRegistry * registry, const gchar * name);
+
+/* Get or create the series for @label_values (same count as label names),
+ * returning a new reference.  Never NULL: past the registry's series cap a
+ * shared unrendered overflow series is returned and the drop is counted. */
+ApmSeries *apm_family_series (ApmFamily * family,
+    const gchar * const *label_values);
+
+ApmSeries *apm_series_ref (ApmSeries * series);
+void apm_series_unref (ApmSeries * series);
+
+/* Drop the caller's reference and remove the series from exposition after
+ * the registry's grace period, so its last values can still be scraped. */
+void apm_series_retire (ApmSeries * series);
+
+/* Remove retired series older than @grace_us.  Called by the service. */
+void apm_registry_sweep (ApmRegistry * registry, gint64 grace_us);
+
+guint apm_registry_n_series (ApmRegistry * registry);
+guint64 apm_registry_n_dropped (ApmRegistry * registry);
+
+/* --- updates: lock-free, allocation-free, safe from any thread --- */
+
+static inline void
+apm_counter_add_int (ApmSeries * s, gint64 n)
+{
+  __atomic_fetch_add (&s->ival, n, __ATOMIC_RELAXED);
+}
+
+static inline void
+apm_series_add (ApmSeries * s, gdouble v)
+{
+  guint64 old = __atomic_load_n (&s->fbits, __ATOMIC_RELAXED);
+  union { guint64 u; gdouble d; } cur, next;
+  do {
+    cur.u = old;
+    next.d = cur.d + v;
+  } while (!__atomic_compare_exchange_n (&s->fbits, &old, next.u, TRUE,
+          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+static inline void
+apm_gauge_set (ApmSeries * s, gdouble v)
+{
+  union { guint64 u; gdouble d; } x;
+  x.d = v;
+  __atomic_store_n (&s->ival, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&s->fbits, x.u, __ATOMIC_RELAXED);
+}
+
+static inline void
+apm_gauge_set_int (ApmSeries * s, gint64 v)
+{
+  __atomic_store_n (&s->fbits, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&s->ival, v, __ATOMIC_RELAXED);
+}
+
+/* Observe an integer value in nanounits (e.g. nanoseconds for a histogram
+ * in seconds).  Linear scan: audio histograms have ~16 buckets. */
+static inline void
+apm_histogram_observe_ns (ApmSeries * s, gint64 v_ns)
+{
+  guint i = 0;
+  while (i < s->n_bounds && v_ns > s->bounds_ns[i])
+    i++;
+  __atomic_fetch_add (&s->buckets[i], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add (&s->sum_ns, v_ns, __ATOMIC_RELAXED);
+}
+
+void apm_histogram_observe (ApmSeries * s, gdouble v);
+
+/* Reads for exposition and JSON. */
+gdouble apm_series_value (const ApmSeries * s);
+/* Fills @counts (n_bounds + 1, cumulative) and returns the sum. */
+gdouble apm_series_histogram (const ApmSeries * s, guint64 * counts);
+
+/* Iteration for renderers: calls @func for each family with its live series,
+ * under the registry lock; @func must not call back into the registry. */
+typedef void (*ApmFamilyFunc) (const gchar * name, ApmMetricType type,
+    const gchar * help, const gchar * const *label_names,
+    GPtrArray * series, gpointer user_data);
+void apm_registry_foreach (ApmRegistry * registry, ApmFamilyFunc func,
+    gpointer user_data);
+
+const gchar *const *apm_series_label_values (const ApmSeries * s);
+
+/* Default audio-friendly latency buckets in seconds: 10 us ... 1 s. */
+extern const gdouble apm_seconds_buckets[];
+extern const guint apm_n_seconds_buckets;
+
+G_END_DECLS

@@ -1,0 +1,341 @@
+/* gst-apm: the per-process monitoring service */
+#include "apm-service.h"
+#include "apm-http.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Retired series stay scrapeable this long after their pad or element went. */
+#define SERIES_GRACE_US (30 * G_USEC_PER_SEC)
+
+struct _ApmService
+{
+  pid_t pid;                    /* owner: a forked child starts afresh */
+  ApmRegistry *registry;
+  ApmHealth *health;
+  ApmJobs *jobs;
+  gint64 created_wall_us;
+  gint n_websockets;
+
+  GMutex lock;
+  GCond cond;
+  /* configuration, first setting wins */
+  gint port;
+  gchar *address;
+  gboolean quiet;
+  gboolean port_set, address_set, quiet_set;
+
+  /* thread state, under lock */
+  GThread *thread;
+  gboolean start_done;
+  GError *start_error;
+  GMainContext *context;
+  GMainLoop *loop;
+  ApmHttp *http;
+  guint bound_port;
+  gchar *url;
+};
+
+static GMutex default_lock;
+static ApmService *default_service;
+static gboolean atexit_registered;
+
+static void
+at_exit (void)
+{
+  apm_service_shutdown ();
+}
+
+ApmService *
+apm_service_get_default (void)
+{
+  ApmService *s;
+
+  g_mutex_lock (&default_lock);
+  if (default_service && default_service->pid != getpid ()) {
+    /* forked child: the parent's thread does not exist here, so its state
+     * cannot be stopped or freed safely; start afresh */
+    default_service = NULL;
+  }
+  if (!default_service) {
+    s = g_new0 (ApmService, 1);
+    s->pid = getpid ();
+    s->registry = apm_registry_new (20000);
+    s->health = apm_health_new ();
+    s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP);
+    s->created_wall_us = g_get_real_time ();
+    g_mutex_init (&s->lock);
+    g_cond_init (&s->cond);
+    s->port = APM_DEFAULT_PORT;
+    s->address = g_strdup (APM_DEFAULT_ADDRESS);
+    default_service = s;
+    if (!atexit_registered) {
+      atexit_registered = TRUE;
+      atexit (at_exit);
+    }
+  }
+  s = default_service;
+  g_mutex_unlock (&default_lock);
+  return s;
+}
+
+gboolean
+apm_service_configure (ApmService * s, const ApmServiceConfig * config,
+    gchar ** ignored)
+{
+  GString *why = g_string_new (NULL);
+
+  g_mutex_lock (&s->lock);
+  if (config->port >= 0) {
+    if (!s->port_set) {
+      s->port = config->port;
+      s->port_set = TRUE;
+    } else if (s->port != config->port) {
+      g_string_append_printf (why, "port=%d ignored: already %d; ",
+          config->port, s->port);
+    }
+  }
+  if (config->address) {
+    if (!s->address_set) {
+      g_free (s->address);
+      s->address = g_strdup (config->address);
+      s->address_set = TRUE;
+    } else if (g_strcmp0 (s->address, config->address) != 0) {
+      g_string_append_printf (why, "address=%s ignored: already %s; ",
+          config->address, s->address);
+    }
+  }
+  if (config->quiet >= 0 && !s->quiet_set) {
+    s->quiet = config->quiet;
+    s->quiet_set = TRUE;
+  }
+  g_mutex_unlock (&s->lock);
+
+  if (why->len) {
+    g_string_truncate (why, why->len - 2);
+    if (ignored)
+      *ignored = g_string_free (why, FALSE);
+    else
+      g_string_free (why, TRUE);
+    return FALSE;
+  }
+  g_string_free (why, TRUE);
+  if (ignored)
+    *ignored = NULL;
+  return TRUE;
+}
+
+static gboolean
+sweep_tick (gpointer user_data)
+{
+  ApmService *s = user_data;
+
+  apm_registry_sweep (s->registry, SERIES_GRACE_US);
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+service_thread (gpointer user_data)
+{
+  ApmService *s = user_data;
+  GError *error = NULL;
+  GSource *tick;
+  gchar *address;
+  gint port;
+
+  g_main_context_push_thread_default (s->context);
+
+  g_mutex_lock (&s->lock);
+  address = g_strdup (s->address);
+  port = s->port;
+  g_mutex_unlock (&s->lock);
+
+  s->http = apm_http_new (s);
+  if (!apm_http_listen (s->http, address, port, &s->bound_port, &error)) {
+    apm_http_free (s->http);
+    s->http = NULL;
+  }
+
+  tick = g_timeout_source_new_seconds (1);
+  g_source_set_callback (tick, sweep_tick, s, NULL);
+  g_source_attach (tick, s->context);
+  g_source_unref (tick);
+
+  g_mutex_lock (&s->lock);
+  if (error) {
+    s->start_error = error;
+  } else {
+    gboolean v6 = strchr (address, ':') != NULL;
+
+    s->url = g_strdup_printf ("http://%s%s%s:%u", v6 ? "[" : "", address,
+        v6 ? "]" : "", s->bound_port);
+  }
+  s->start_done = TRUE;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  g_free (address);
+
+  g_main_loop_run (s->loop);
+
+  if (s->http)
+    apm_http_free (s->http);
+  s->http = NULL;
+  /* let sources destroyed above finish their cleanup */
+  while (g_main_context_iteration (s->context, FALSE));
+  g_main_context_pop_thread_default (s->context);
+  return NULL;
+}
+
+gboolean
+apm_service_ensure_started (ApmService * s, GError ** error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&s->lock);
+  if (!s->thread) {
+    s->context = g_main_context_new ();
+    s->loop = g_main_loop_new (s->context, FALSE);
+    s->thread = g_thread_new ("apm-service", service_thread, s);
+  }
+  while (!s->start_done)
+    g_cond_wait (&s->cond, &s->lock);
+  ok = s->start_error == NULL;
+  if (!ok && error)
+    *error = g_error_copy (s->start_error);
+  g_mutex_unlock (&s->lock);
+  return ok;
+}
+
+gboolean
+apm_service_is_running (ApmService * s)
+{
+  gboolean running;
+
+  g_mutex_lock (&s->lock);
+  running = s->start_done && s->url != NULL;
+  g_mutex_unlock (&s->lock);
+  return running;
+}
+
+gchar *
+apm_service_get_url (ApmService * s)
+{
+  gchar *url;
+
+  g_mutex_lock (&s->lock);
+  url = g_strdup (s->url);
+  g_mutex_unlock (&s->lock);
+  return url;
+}
+
+guint
+apm_service_get_port (ApmService * s)
+{
+  guint port;
+
+  g_mutex_lock (&s->lock);
+  port = s->bound_port;
+  g_mutex_unlock (&s->lock);
+  return port;
+}
+
+ApmRegistry *
+apm_service_get_registry (ApmService * s)
+{
+  return s->registry;
+}
+
+ApmHealth *
+apm_service_get_health (ApmService * s)
+{
+  return s->health;
+}
+
+ApmJobs *
+apm_service_get_jobs (ApmService * s)
+{
+  return s->jobs;
+}
+
+guint
+apm_service_n_websockets (ApmService * s)
+{
+  return g_atomic_int_get (&s->n_websockets);
+}
+
+gint64
+apm_service_start_time_us (ApmService * s)
+{
+  return s->created_wall_us;
+}
+
+gboolean
+apm_service_is_quiet (ApmService * s)
+{
+  gboolean quiet;
+
+  g_mutex_lock (&s->lock);
+  quiet = s->quiet;
+  g_mutex_unlock (&s->lock);
+  return quiet;
+}
+
+void
+apm_service_invoke (ApmService * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  GMainContext *ctx;
+
+  g_mutex_lock (&s->lock);
+  ctx = s->context ? g_main_context_ref (s->context) : NULL;
+  g_mutex_unlock (&s->lock);
+  if (!ctx) {
+    /* not started: nothing else runs service code, so run it here */
+    func (data);
+    if (notify)
+      notify (data);
+    return;
+  }
+  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, func, data, notify);
+  g_main_context_unref (ctx);
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+apm_service_shutdown (void)
+{
+  ApmService *s;
+
+  g_mutex_lock (&default_lock);
+  s = default_service;
+  default_service = NULL;
+  g_mutex_unlock (&default_lock);
+  if (!s || s->pid != getpid ())
+    return;
+
+  if (s->thread) {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, quit_loop, s->loop, NULL);
+    g_source_attach (idle, s->context);
+    g_source_unref (idle);
+    g_thread_join (s->thread);
+    g_main_loop_unref (s->loop);
+    g_main_context_unref (s->context);
+  }
+  g_clear_error (&s->start_error);
+  apm_health_free (s->health);
+  apm_jobs_free (s->jobs);
+  apm_registry_free (s->registry);
+  g_free (s->address);
+  g_free (s->url);
+  g_mutex_clear (&s->lock);
+  g_cond_clear (&s->cond);
+  g_free (s);
+}

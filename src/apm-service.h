@@ -1,0 +1,63 @@
+/* gst-apm: the per-process monitoring service
+ *
+ * One service per process, shared by the tracer, every apmonitor and the
+ * application.  It owns the metric registry and health checks, and once
+ * started runs an HTTP server on its own thread with its own GMainContext.
+ */
+#pragma once
+
+#include <glib.h>
+#include "apm-metrics.h"
+#include "apm-health.h"
+#include "apm-jobs.h"
+
+G_BEGIN_DECLS
+
+#define APM_DEFAULT_PORT 9464
+#define APM_DEFAULT_ADDRESS "127.0.0.1"
+
+typedef struct _ApmService ApmService;
+
+typedef struct
+{
+  gint port;                    /* -1: unset */
+  gchar *address;               /* NULL: unset */
+  gint quiet;                   /* -1: unset */
+} ApmServiceConfig;
+
+/* The process-wide service, created on first use (not started). */
+ApmService *apm_service_get_default (void);
+
+/* Applies the fields of @config that are set and not yet configured: the
+ * first configuration of each field wins.  Returns FALSE (and a message in
+ * @ignored) when a field had already been configured with another value. */
+gboolean apm_service_configure (ApmService * service,
+    const ApmServiceConfig * config, gchar ** ignored);
+
+/* Starts the service thread and HTTP server if not running.  Safe to call
+ * from any thread, many times.  Returns FALSE with @error when the server
+ * could not listen; the service then keeps collecting without HTTP. */
+gboolean apm_service_ensure_started (ApmService * service, GError ** error);
+
+gboolean apm_service_is_running (ApmService * service);
+
+/* The base URL served ("http://127.0.0.1:9464"), or NULL if not listening. */
+gchar *apm_service_get_url (ApmService * service);
+guint apm_service_get_port (ApmService * service);
+
+ApmRegistry *apm_service_get_registry (ApmService * service);
+ApmHealth *apm_service_get_health (ApmService * service);
+ApmJobs *apm_service_get_jobs (ApmService * service);
+guint apm_service_n_websockets (ApmService * service);
+gint64 apm_service_start_time_us (ApmService * service);
+gboolean apm_service_is_quiet (ApmService * service);
+
+/* Stops the thread and frees everything.  Idempotent; in a forked child it
+ * only forgets the parent's state.  Called at gst_deinit() and exit. */
+void apm_service_shutdown (void);
+
+/* Runs @func on the service thread (at once if called from it). */
+void apm_service_invoke (ApmService * service, GSourceFunc func,
+    gpointer data, GDestroyNotify notify);
+
+G_END_DECLS

@@ -1,0 +1,71 @@
+/* gst-apm: the service's status documents and self-metrics */
+#include "apm-status.h"
+#include "apm-service.h"
+
+JsonNode *
+apm_status_health_monitoring (ApmService * service)
+{
+  JsonObject *root = json_object_new ();
+  JsonObject *monitoring = json_object_new ();
+  JsonObject *system = json_object_new ();
+  JsonObject *checks = NULL;
+  ApmHealthStatus overall;
+  guint active, tracked;
+  JsonNode *node;
+
+  overall = apm_health_evaluate (apm_service_get_health (service), FALSE,
+      &checks);
+  apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
+
+  json_object_set_string_member (root, "status",
+      apm_health_status_to_string (overall));
+  json_object_set_object_member (monitoring, "health_checks", checks);
+  json_object_set_array_member (monitoring, "active_alerts",
+      json_array_new ());
+  json_object_set_int_member (system, "active_jobs", active);
+  json_object_set_int_member (system, "tracked_jobs", tracked);
+  json_object_set_int_member (system, "websocket_connections",
+      apm_service_n_websockets (service));
+  json_object_set_object_member (monitoring, "system_metrics", system);
+  json_object_set_object_member (root, "monitoring", monitoring);
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, root);
+  return node;
+}
+
+void
+apm_status_refresh_metrics (ApmService * service)
+{
+  ApmRegistry *reg = apm_service_get_registry (service);
+  ApmFamily *f;
+  ApmSeries *s;
+  guint active, tracked;
+
+  f = apm_registry_family (reg, "apm_monitor_series", APM_METRIC_GAUGE,
+      "Series currently held by the monitor", NULL, NULL, 0);
+  s = apm_family_series (f, NULL);
+  apm_gauge_set_int (s, apm_registry_n_series (reg));
+  apm_series_unref (s);
+
+  f = apm_registry_family (reg, "apm_monitor_series_dropped_total",
+      APM_METRIC_COUNTER,
+      "Series not created because the series cap was reached", NULL, NULL, 0);
+  s = apm_family_series (f, NULL);
+  apm_gauge_set_int (s, apm_registry_n_dropped (reg));
+  apm_series_unref (s);
+
+  f = apm_registry_family (reg, "apm_monitor_start_time_seconds",
+      APM_METRIC_GAUGE, "Start time of the monitor since the Unix epoch",
+      NULL, NULL, 0);
+  s = apm_family_series (f, NULL);
+  apm_gauge_set (s, apm_service_start_time_us (service) / 1e6);
+  apm_series_unref (s);
+
+  apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
+  f = apm_registry_family (reg, "apm_jobs_active", APM_METRIC_GAUGE,
+      "Jobs in progress", NULL, NULL, 0);
+  s = apm_family_series (f, NULL);
+  apm_gauge_set_int (s, active);
+  apm_series_unref (s);
+}

@@ -1,0 +1,16 @@
+/* gst-apm: the service's status documents and self-metrics */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _ApmService ApmService;
+
+/* The /health/monitoring document of the original spec. */
+JsonNode *apm_status_health_monitoring (ApmService * service);
+
+/* Updates the monitor's own gauges before an exposition. */
+void apm_status_refresh_metrics (ApmService * service);
+
+G_END_DECLS
