@@ -21,7 +21,8 @@
 #include "gstapmtracer.h"
 #include "gstapmparams.h"
 #include "gstapmwatch.h"
-#include "gstapmpadstats.h"
+#include "gstapmstats.h"
+#include "gstapmaggregate.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -37,93 +38,394 @@ struct _GstApmTracer
 G_DEFINE_TYPE_WITH_CODE (GstApmTracer, gst_apm_tracer, GST_TYPE_TRACER,
     _do_init);
 
-/* --- hot path: per buffer, lock-free (qdata lookup plus atomic adds) --- */
+/* --- hot path: per buffer.  A per-thread cache lookup, atomic adds and a
+ * frame on the thread's own stack: no lock, allocation or formatting. --- */
+
+static inline GstClockTime
+buffer_duration (GstApmPadStats * st, GstBuffer * buffer)
+{
+  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+    return GST_BUFFER_DURATION (buffer);
+  if (st->bpf > 0)
+    return gst_util_uint64_scale_int (gst_buffer_get_size (buffer) / st->bpf,
+        GST_SECOND, st->rate);
+  return GST_CLOCK_TIME_NONE;
+}
+
+/* arrival checks on a sink pad: gaps, overlaps, discont, jitter */
+static inline void
+check_arrival (GstApmPadStats * st, GstClockTime ts, GstBuffer * buffer,
+    GstClockTime dur)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT)
+      && GST_CLOCK_TIME_IS_VALID (st->next_pts)) {
+    apm_counter_add_int (st->discont, 1);
+  } else if (GST_CLOCK_TIME_IS_VALID (pts)
+      && GST_CLOCK_TIME_IS_VALID (st->next_pts)) {
+    GstClockTimeDiff tol = st->rate > 0 ? GST_SECOND / st->rate : 10000;
+    GstClockTimeDiff d = GST_CLOCK_DIFF (st->next_pts, pts);
+
+    if (d > tol)
+      apm_counter_add_int (st->gaps, 1);
+    else if (d < -tol)
+      apm_counter_add_int (st->overlaps, 1);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    if (GST_CLOCK_TIME_IS_VALID (st->last_pts)) {
+      gint64 dev = (gint64) (ts - st->last_arrival) -
+          (gint64) (pts - st->last_pts);
+
+      st->jitter_ns += ((dev < 0 ? -dev : dev) - st->jitter_ns) / 16;
+      apm_gauge_set_int (st->jitter, st->jitter_ns);
+    }
+    st->last_pts = pts;
+    st->last_arrival = ts;
+    st->next_pts = GST_CLOCK_TIME_IS_VALID (dur) ? pts + dur :
+        GST_CLOCK_TIME_NONE;
+  }
+}
+
+/* end-to-end latency of a sink: look each upstream source's ring up */
+static inline void
+observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
+    GstClockTime pts)
+{
+  if (G_UNLIKELY (st->topology_gen !=
+          __atomic_load_n (&gst_apm_topology_generation, __ATOMIC_RELAXED)))
+    gst_apm_pad_stats_refresh_paths (st, pad);
+  for (guint i = 0; i < st->n_paths; i++) {
+    GstClockTime entered = gst_apm_ring_find (st->paths[i].ring, pts);
+
+    if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
+      apm_histogram_observe_ns (st->paths[i].latency, ts - entered);
+  }
+}
+
+static inline void
+sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
+    GstClockTime ts, GstBuffer * buffer)
+{
+  GstApmElementStats *es = st->element;
+  gsize size = gst_buffer_get_size (buffer);
+  GstClockTime dur = buffer_duration (st, buffer);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  apm_counter_add_int (st->buffers, 1);
+  apm_counter_add_int (st->bytes, size);
+  apm_counter_add_int (es->buffers_in, 1);
+  apm_counter_add_int (es->bytes_in, size);
+  if (GST_CLOCK_TIME_IS_VALID (dur))
+    apm_counter_add_int (es->media_in, dur);
+  es->last_tid = t->tid;
+  check_arrival (st, ts, buffer, dur);
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    if (es->stage_ring)
+      gst_apm_ring_push (es->stage_ring, pts, ts);
+    if (es->is_sink)
+      observe_paths (st, pad, ts, pts);
+  }
+}
+
+static inline void
+src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
+    GstBuffer * buffer)
+{
+  GstApmElementStats *es = st->element;
+  gsize size = gst_buffer_get_size (buffer);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  apm_counter_add_int (st->buffers, 1);
+  apm_counter_add_int (st->bytes, size);
+  apm_counter_add_int (es->buffers_out, 1);
+  apm_counter_add_int (es->bytes_out, size);
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    if (es->ring)
+      gst_apm_ring_push (es->ring, pts, ts);
+    else if (es->stage_ring) {
+      GstClockTime entered = gst_apm_ring_find (es->stage_ring, pts);
+
+      if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
+        apm_histogram_observe_ns (es->residence, ts - entered);
+    }
+  }
+}
+
+static inline void
+frame_push (GstApmThreadState * t, GstPad * pad, GstApmElementStats * es,
+    GstClockTime ts)
+{
+  if (G_LIKELY (t->depth < GST_APM_MAX_DEPTH)) {
+    GstApmFrame *f = &t->frames[t->depth];
+
+    f->pad = pad;
+    f->element = es;
+    f->start = ts;
+    f->nested = 0;
+  }
+  t->depth++;
+}
+
+static inline void
+frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
+{
+  GstApmFrame *f;
+  GstClockTime total;
+
+  if (G_UNLIKELY (t->depth <= 0))
+    return;
+  t->depth--;
+  if (G_UNLIKELY (t->depth >= GST_APM_MAX_DEPTH))
+    return;
+  f = &t->frames[t->depth];
+  if (G_UNLIKELY (f->pad != pad))
+    return;
+  total = ts - f->start;
+  if (f->element && !f->element->skip_own_time)
+    apm_histogram_observe_ns (f->element->processing,
+        total > f->nested ? total - f->nested : 0);
+  if (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH)
+    t->frames[t->depth - 1].nested += total;
+  else
+    t->last_end = ts;
+}
+
+/* depth-0 work of a thread's loop owner (non-live source, pull-mode
+ * element): the time since its last push or pull returned */
+static inline void
+loop_gap (GstApmThreadState * t, GstApmElementStats * es, GstClockTime ts)
+{
+  if (t->depth != 0)
+    return;
+  if (t->loop_owner == es && GST_CLOCK_TIME_IS_VALID (t->last_end)
+      && ts >= t->last_end)
+    apm_histogram_observe_ns (es->processing, ts - t->last_end);
+  t->loop_owner = es;
+}
 
 static void
 do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBuffer * buffer)
 {
-  GstApmPadStats *st = gst_apm_pad_stats_get (pad);
+  GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
 
-  if (st)
-    gst_apm_pad_stats_count (st, buffer);
+  if (!st)
+    return;
+  src_send (t, st, ts, buffer);
+  if (st->element->own_loop || t->loop_owner == st->element)
+    loop_gap (t, st->element, ts);
+}
+
+static gboolean
+count_src_one (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  gpointer *args = user_data;
+
+  src_send (args[0], args[1], *(GstClockTime *) args[2], *buffer);
+  return TRUE;
 }
 
 static void
 do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBufferList * list)
 {
-  GstApmPadStats *st = gst_apm_pad_stats_get (pad);
+  GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  gpointer args[3] = { t, st, &ts };
 
-  if (st)
-    gst_apm_pad_stats_count_list (st, list);
+  if (!st)
+    return;
+  gst_buffer_list_foreach (list, count_src_one, args);
+  if (st->element->own_loop || t->loop_owner == st->element)
+    loop_gap (t, st->element, ts);
+}
+
+static void
+count_flow (GstApmThreadState * t, GstPad * pad, GstFlowReturn res)
+{
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  guint idx = CLAMP (-(gint) res, 0, GST_APM_N_FLOWS - 1);
+  ApmSeries *s;
+
+  if (!st)
+    return;
+  s = __atomic_load_n (&st->flows[idx], __ATOMIC_ACQUIRE);
+  if (!s)
+    s = gst_apm_pad_stats_flow_slow (st, pad, res);
+  apm_counter_add_int (s, 1);
+}
+
+static void
+do_push_post (GObject * self, GstClockTime ts, GstPad * pad,
+    GstFlowReturn res)
+{
+  GstApmThreadState *t = gst_apm_thread_get ();
+
+  if (t->depth == 0)
+    t->last_end = ts;
+  if (G_UNLIKELY (res != GST_FLOW_OK))
+    count_flow (t, pad, res);
 }
 
 static void
 do_chain_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBuffer * buffer)
 {
-  GstApmPadStats *st = gst_apm_pad_stats_get (pad);
+  GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
 
-  if (st)
-    gst_apm_pad_stats_count (st, buffer);
+  if (!st) {
+    frame_push (t, pad, NULL, ts);
+    return;
+  }
+  sink_receive (t, st, pad, ts, buffer);
+  frame_push (t, pad, st->element, ts);
+}
+
+static void
+do_chain_post (GObject * self, GstClockTime ts, GstPad * pad,
+    GstFlowReturn res)
+{
+  frame_pop (gst_apm_thread_get (), pad, ts);
+}
+
+static gboolean
+count_sink_one (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  gpointer *args = user_data;
+
+  sink_receive (args[0], args[1], args[3], *(GstClockTime *) args[2],
+      *buffer);
+  return TRUE;
 }
 
 static void
 do_chain_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBufferList * list)
 {
-  GstApmPadStats *st = gst_apm_pad_stats_get (pad);
+  GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  gpointer args[4] = { t, st, &ts, pad };
 
   if (st)
-    gst_apm_pad_stats_count_list (st, list);
+    gst_buffer_list_foreach (list, count_sink_one, args);
+  frame_push (t, pad, st ? st->element : NULL, ts);
 }
 
-/* pull mode: @pad is the sink pad that pulled; count it and its peer */
+/* pull mode: @pad is the sink pad that pulls; the upstream element works
+ * inside the call, and the puller's own work is between its calls */
+static void
+do_pull_range_pre (GObject * self, GstClockTime ts, GstPad * pad,
+    guint64 offset, guint size)
+{
+  GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+
+  if (st)
+    loop_gap (t, st->element, ts);
+  frame_push (t, pad, st ? st->peer_element : NULL, ts);
+}
+
 static void
 do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
     GstBuffer * buffer, GstFlowReturn res)
 {
+  GstApmThreadState *t = gst_apm_thread_get ();
   GstApmPadStats *st;
 
-  if (res != GST_FLOW_OK || !buffer)
+  frame_pop (t, pad, ts);
+  if (G_UNLIKELY (res != GST_FLOW_OK)) {
+    count_flow (t, pad, res);
     return;
-  st = gst_apm_pad_stats_get (pad);
-  if (st) {
-    gst_apm_pad_stats_count (st, buffer);
-    gst_apm_pad_stats_count_peer (st, buffer);
+  }
+  st = gst_apm_pad_stats_get (t, pad);
+  if (st && buffer) {
+    sink_receive (t, st, pad, ts, buffer);
+    if (st->peer_buffers) {
+      apm_counter_add_int (st->peer_buffers, 1);
+      apm_counter_add_int (st->peer_bytes, gst_buffer_get_size (buffer));
+      apm_counter_add_int (st->peer_element->buffers_out, 1);
+      apm_counter_add_int (st->peer_element->bytes_out,
+          gst_buffer_get_size (buffer));
+    }
   }
 }
 
-/* --- lifecycle: not per buffer --- */
+/* --- not per buffer --- */
+
+static void
+do_push_event_pre (GObject * self, GstClockTime ts, GstPad * pad,
+    GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    GstPad *peer;
+
+    gst_event_parse_caps (event, &caps);
+    gst_apm_pad_stats_set_caps (pad, caps);
+    if ((peer = gst_pad_get_peer (pad))) {
+      gst_apm_pad_stats_set_caps (peer, caps);
+      gst_object_unref (peer);
+    }
+  }
+}
+
+static void
+bump_topology (void)
+{
+  __atomic_fetch_add (&gst_apm_topology_generation, 1, __ATOMIC_RELEASE);
+}
+
+static void
+do_pad_link_post (GObject * self, GstClockTime ts, GstPad * src,
+    GstPad * sink, GstPadLinkReturn res)
+{
+  bump_topology ();
+}
+
+static void
+do_pad_unlink_post (GObject * self, GstClockTime ts, GstPad * src,
+    GstPad * sink, gboolean res)
+{
+  bump_topology ();
+}
 
 static void
 do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
     GstStateChange transition)
 {
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
-      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element))
+      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_pipeline (element);
+    gst_apm_aggregate_ensure (apm_service_get_default ());
+  }
+}
+
+static void
+do_change_state_post (GObject * self, GstClockTime ts, GstElement * element,
+    GstStateChange transition, GstStateChangeReturn result)
+{
+  if (GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)
+      && result != GST_STATE_CHANGE_FAILURE)
+    gst_apm_watch_state_changed (element, transition);
 }
 
 static void
 do_post_message_pre (GObject * self, GstClockTime ts, GstElement * element,
     GstMessage * message)
 {
-  GstElement *top;
-  GError *err = NULL;
-
-  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR)
-    return;
-  top = gst_apm_watch_find_top (element);
-  if (!top && GST_IS_PIPELINE (element))
-    top = gst_object_ref (element);
-  if (!top)
-    return;
-  gst_message_parse_error (message, &err, NULL);
-  gst_apm_watch_note_error (top, GST_OBJECT_NAME (element), err);
-  g_clear_error (&err);
-  gst_object_unref (top);
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_QOS:
+      gst_apm_watch_message (element, message);
+      break;
+    default:
+      break;
+  }
 }
 
 static void
@@ -147,6 +449,24 @@ gst_apm_tracer_constructed (GObject * object)
       G_CALLBACK (do_push_buffer_pre));
   gst_tracing_register_hook (tracer, "pad-push-list-pre",
       G_CALLBACK (do_push_list_pre));
+  gst_tracing_register_hook (tracer, "pad-push-post",
+      G_CALLBACK (do_push_post));
+  gst_tracing_register_hook (tracer, "pad-push-list-post",
+      G_CALLBACK (do_push_post));
+  gst_tracing_register_hook (tracer, "pad-chain-post",
+      G_CALLBACK (do_chain_post));
+  gst_tracing_register_hook (tracer, "pad-chain-list-post",
+      G_CALLBACK (do_chain_post));
+  gst_tracing_register_hook (tracer, "pad-pull-range-pre",
+      G_CALLBACK (do_pull_range_pre));
+  gst_tracing_register_hook (tracer, "pad-push-event-pre",
+      G_CALLBACK (do_push_event_pre));
+  gst_tracing_register_hook (tracer, "pad-link-post",
+      G_CALLBACK (do_pad_link_post));
+  gst_tracing_register_hook (tracer, "pad-unlink-post",
+      G_CALLBACK (do_pad_unlink_post));
+  gst_tracing_register_hook (tracer, "element-change-state-post",
+      G_CALLBACK (do_change_state_post));
   gst_tracing_register_hook (tracer, "pad-chain-pre",
       G_CALLBACK (do_chain_pre));
   gst_tracing_register_hook (tracer, "pad-chain-list-pre",

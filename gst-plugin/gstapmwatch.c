@@ -1,5 +1,6 @@
 /* gst-apm: which pipelines the service watches, and telling the user */
 #include "gstapmwatch.h"
+#include "gstapmstats.h"
 
 GST_DEBUG_CATEGORY_STATIC (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -13,9 +14,12 @@ typedef struct
   gchar *check_name;
   GMutex lock;
   gchar *last_error;            /* under lock */
+  gchar *job_id;                /* the active run, under lock */
+  guint n_runs;
 } PipelineWatch;
 
 static GMutex watch_lock;
+static GList *watches;          /* PipelineWatch refs, under watch_lock */
 static GPtrArray *pending_problems;
 static gboolean announced;
 
@@ -80,6 +84,7 @@ watch_unref (PipelineWatch * w)
   g_weak_ref_clear (&w->pipeline);
   g_free (w->check_name);
   g_free (w->last_error);
+  g_free (w->job_id);
   g_mutex_clear (&w->lock);
   g_free (w);
 }
@@ -129,13 +134,27 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
 }
 
 static void
-remove_check (gpointer data, GObject * where_the_object_was)
+pipeline_gone (gpointer data, GObject * where_the_object_was)
 {
-  gchar *name = data;
+  PipelineWatch *w = data;
   ApmService *service = apm_service_get_default ();
+  gchar *job_id;
 
-  apm_health_remove_check (apm_service_get_health (service), name);
-  g_free (name);
+  g_mutex_lock (&w->lock);
+  job_id = w->job_id;
+  w->job_id = NULL;
+  g_mutex_unlock (&w->lock);
+  if (job_id) {
+    apm_jobs_complete (apm_service_get_jobs (service), job_id, "cancelled",
+        "pipeline disposed while running");
+    g_free (job_id);
+  }
+  apm_health_remove_check (apm_service_get_health (service), w->check_name);
+  g_mutex_lock (&watch_lock);
+  watches = g_list_remove (watches, w);
+  g_mutex_unlock (&watch_lock);
+  watch_unref (w);              /* the list's */
+  watch_unref (w);              /* this notify's */
 }
 
 /* Reports pending configuration problems and the URL, once per process. */
@@ -198,7 +217,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
     return;
   }
   w = g_new0 (PipelineWatch, 1);
-  w->ref_count = 2;             /* the pipeline's qdata and the check */
+  w->ref_count = 4;             /* qdata, the check, the list, the notify */
   g_weak_ref_init (&w->pipeline, pipeline);
   g_mutex_init (&w->lock);
   w->check_name = g_strdup_printf ("pipeline:%s", GST_OBJECT_NAME (pipeline));
@@ -212,8 +231,10 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   /* the check holds only a weak ref; it goes with the pipeline */
   apm_health_add_check (apm_service_get_health (service), w->check_name,
       pipeline_check, w, (GDestroyNotify) watch_unref, 1);
-  g_object_weak_ref (G_OBJECT (pipeline), remove_check,
-      g_strdup (w->check_name));
+  g_mutex_lock (&watch_lock);
+  watches = g_list_prepend (watches, w);
+  g_mutex_unlock (&watch_lock);
+  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, w);
 
   for (guint i = 0; i < problems->len; i++) {
     GError *err = g_error_new_literal (GST_RESOURCE_ERROR,
@@ -233,16 +254,177 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   g_free (url);
 }
 
-void
-gst_apm_watch_note_error (GstElement * pipeline, const gchar * source,
-    const GError * error)
+static PipelineWatch *
+watch_of (GstElement * pipeline)
 {
-  PipelineWatch *w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+  return g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+}
+
+/* Ends the active run of @w, if any. */
+static void
+end_run (PipelineWatch * w, const gchar * status, const gchar * error)
+{
+  gchar *job_id;
+
+  g_mutex_lock (&w->lock);
+  job_id = w->job_id;
+  w->job_id = NULL;
+  g_mutex_unlock (&w->lock);
+  if (job_id)
+    apm_jobs_complete (apm_service_get_jobs (apm_service_get_default ()),
+        job_id, status, error);
+  g_free (job_id);
+}
+
+void
+gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
+{
+  PipelineWatch *w = watch_of (pipeline);
+  gchar *job_id = NULL, *cid;
 
   if (!w)
     return;
-  g_mutex_lock (&w->lock);
-  g_free (w->last_error);
-  w->last_error = g_strdup_printf ("%s: %s", source, error->message);
-  g_mutex_unlock (&w->lock);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+    g_mutex_lock (&w->lock);
+    if (!w->job_id) {
+      w->job_id = g_strdup_printf ("%s#%u", GST_OBJECT_NAME (pipeline),
+          ++w->n_runs);
+      job_id = g_strdup (w->job_id);
+      g_free (w->last_error);
+      w->last_error = NULL;
+    }
+    g_mutex_unlock (&w->lock);
+    if (job_id) {
+      cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
+          job_id);
+      GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s",
+          job_id, cid);
+      g_free (cid);
+      g_free (job_id);
+    }
+  } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
+      || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    end_run (w, "stopped", NULL);
+  }
+}
+
+static void
+count_message (GstElement * element, const gchar * family_name,
+    const gchar * help, const gchar * type, gdouble set_value)
+{
+  ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
+  static const gchar *const labels[] = { "pipeline", "element", "type", NULL };
+  static const gchar *const labels2[] = { "pipeline", "element", NULL };
+  gchar *pipeline, *path;
+  ApmFamily *f;
+  ApmSeries *s;
+  const gchar *values[4];
+
+  if (!gst_apm_element_path (element, &pipeline, &path)) {
+    if (!GST_IS_BIN (element) || GST_OBJECT_PARENT (element))
+      return;
+    pipeline = gst_object_get_name (GST_OBJECT (element));
+    path = g_strdup ("");
+  }
+  values[0] = pipeline;
+  values[1] = path;
+  values[2] = type;
+  values[3] = NULL;
+  f = apm_registry_family (reg, family_name, type ? APM_METRIC_COUNTER :
+      APM_METRIC_GAUGE, help, type ? labels : labels2, NULL, 0);
+  if (f) {
+    s = apm_family_series (f, values);
+    if (type)
+      apm_counter_add_int (s, 1);
+    else
+      apm_gauge_set (s, set_value);
+    apm_series_unref (s);
+  }
+  g_free (pipeline);
+  g_free (path);
+}
+
+void
+gst_apm_watch_message (GstElement * element, GstMessage * message)
+{
+  GstElement *top = gst_apm_watch_find_top (element);
+  PipelineWatch *w;
+
+  if (!top && GST_IS_PIPELINE (element))
+    top = gst_object_ref (element);
+  if (!top)
+    return;
+  w = watch_of (top);
+
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *text;
+
+      count_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", "error", 0);
+      gst_message_parse_error (message, &err, NULL);
+      text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
+          err->message);
+      if (w) {
+        g_mutex_lock (&w->lock);
+        g_free (w->last_error);
+        w->last_error = g_strdup (text);
+        g_mutex_unlock (&w->lock);
+        end_run (w, "failed", text);
+      }
+      g_free (text);
+      g_clear_error (&err);
+      break;
+    }
+    case GST_MESSAGE_WARNING:
+      count_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", "warning", 0);
+      break;
+    case GST_MESSAGE_EOS:
+      if (w && element == top)
+        end_run (w, "success", NULL);
+      break;
+    case GST_MESSAGE_QOS:{
+      GstFormat format;
+      guint64 processed, dropped;
+      gint64 jitter;
+
+      count_message (element, "apm_element_qos_messages_total",
+          "QoS messages posted by the element (late or dropped buffers)",
+          "qos", 0);
+      gst_message_parse_qos_stats (message, &format, &processed, &dropped);
+      if (format == GST_FORMAT_BUFFERS || format == GST_FORMAT_DEFAULT)
+        count_message (element, "apm_element_qos_dropped_buffers",
+            "Buffers dropped by the element, as reported in its last QoS "
+            "message", NULL, dropped);
+      gst_message_parse_qos_values (message, &jitter, NULL, NULL);
+      count_message (element, "apm_element_lateness_seconds",
+          "Lateness of the last late buffer against the clock, from QoS",
+          NULL, jitter / 1e9);
+      break;
+    }
+    default:
+      break;
+  }
+  gst_object_unref (top);
+}
+
+void
+gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data)
+{
+  GPtrArray *live = g_ptr_array_new_with_free_func (gst_object_unref);
+
+  g_mutex_lock (&watch_lock);
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *w = l->data;
+    GstElement *p = g_weak_ref_get (&w->pipeline);
+
+    if (p)
+      g_ptr_array_add (live, p);
+  }
+  g_mutex_unlock (&watch_lock);
+  for (guint i = 0; i < live->len; i++)
+    func (g_ptr_array_index (live, i), user_data);
+  g_ptr_array_unref (live);
 }

@@ -19,9 +19,15 @@ GstElement *gst_apm_watch_find_top (GstElement * element);
  * with the URL on its bus. */
 void gst_apm_watch_pipeline (GstElement * pipeline);
 
-/* Called by the tracer when an element posts an error, so the pipeline's
- * health check reports it. */
-void gst_apm_watch_note_error (GstElement * pipeline, const gchar * source,
-    const GError * error);
+/* The tracer's view of a top-level pipeline's state changes: runs (jobs)
+ * start at PLAYING and end at EOS, ERROR or stop. */
+void gst_apm_watch_state_changed (GstElement * pipeline,
+    GstStateChange transition);
+
+/* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
+void gst_apm_watch_message (GstElement * element, GstMessage * message);
+
+/* Calls @func on every watched pipeline that still exists (a ref). */
+void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
 
 G_END_DECLS

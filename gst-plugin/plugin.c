@@ -6,14 +6,14 @@
 #include <gst/gst.h>
 #include "gstapmtracer.h"
 #include "gstapmonitor.h"
-#include "gstapmpadstats.h"
+#include "gstapmstats.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ok = TRUE;
 
-  gst_apm_pad_stats_quark = g_quark_from_static_string ("apm-pad-stats");
+  gst_apm_stats_init ();
   ok &= gst_tracer_register (plugin, "apm", GST_TYPE_APM_TRACER);
   ok &= GST_ELEMENT_REGISTER (apmonitor, plugin);
   return ok;

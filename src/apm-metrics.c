@@ -23,6 +23,7 @@ struct _ApmFamily
   guint n_bounds;
   GHashTable *by_key;           /* key -> ApmSeries (table's ref) */
   GPtrArray *series;            /* creation order, same refs */
+  gdouble scale;
   ApmSeries *overflow;
 };
 
@@ -127,6 +128,7 @@ apm_registry_family (ApmRegistry * r, const gchar * name, ApmMetricType type,
     for (guint i = 0; i < n_bounds; i++)
       f->bounds_ns[i] = (gint64) llround (bounds[i] * 1e9);
   }
+  f->scale = 1.0;
   f->by_key = g_hash_table_new (g_str_hash, g_str_equal);
   f->series = g_ptr_array_new_with_free_func ((GDestroyNotify)
       apm_series_unref);
@@ -134,6 +136,14 @@ apm_registry_family (ApmRegistry * r, const gchar * name, ApmMetricType type,
   g_ptr_array_add (r->order, f);
   g_mutex_unlock (&r->lock);
   return f;
+}
+
+void
+apm_family_set_scale (ApmFamily * f, gdouble scale)
+{
+  g_mutex_lock (&f->registry->lock);
+  f->scale = scale;
+  g_mutex_unlock (&f->registry->lock);
 }
 
 ApmFamily *
@@ -153,6 +163,7 @@ series_new (ApmFamily * f, const gchar * const *label_values, gchar * key)
   ApmSeries *s = g_new0 (ApmSeries, 1);
 
   s->family = f;
+  s->scale = f->scale;
   s->ref_count = 1;
   s->key = key;
   s->label_values = g_new0 (gchar *, f->n_labels + 1);
@@ -307,7 +318,8 @@ apm_series_value (const ApmSeries * s)
   union { guint64 u; gdouble d; } x;
 
   x.u = __atomic_load_n (&s->fbits, __ATOMIC_RELAXED);
-  return (gdouble) __atomic_load_n (&s->ival, __ATOMIC_RELAXED) + x.d;
+  return (gdouble) __atomic_load_n (&s->ival, __ATOMIC_RELAXED) * s->scale
+      + x.d;
 }
 
 gdouble

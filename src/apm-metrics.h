@@ -31,6 +31,7 @@ struct _ApmSeries
   const gdouble *bounds;
   guint n_bounds;
   gint64 sum_ns;                /* histogram: integer sum in nanounits */
+  gdouble scale;                /* unit of ival (1, or 1e-9 for ns) */
   /* private */
   ApmFamily *family;
   gchar **label_values;
@@ -48,6 +49,10 @@ void apm_registry_free (ApmRegistry * registry);
 ApmFamily *apm_registry_family (ApmRegistry * registry, const gchar * name,
     ApmMetricType type, const gchar * help,
     const gchar * const *label_names, const gdouble * bounds, guint n_bounds);
+
+/* Integer updates of the family's series are in units of @scale (e.g. 1e-9
+ * for a family in seconds updated with nanoseconds).  Set before use. */
+void apm_family_set_scale (ApmFamily * family, gdouble scale);
 
 ApmFamily *apm_registry_lookup (ApmRegistry * registry, const gchar * name);
 

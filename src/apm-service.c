@@ -16,6 +16,7 @@ struct _ApmService
   ApmJobs *jobs;
   gint64 created_wall_us;
   gint n_websockets;
+  GArray *collectors;           /* Collector, under lock */
 
   GMutex lock;
   GCond cond;
@@ -35,6 +36,12 @@ struct _ApmService
   guint bound_port;
   gchar *url;
 };
+
+typedef struct
+{
+  ApmCollectFunc func;
+  gpointer user_data;
+} Collector;
 
 static GMutex default_lock;
 static ApmService *default_service;
@@ -63,6 +70,7 @@ apm_service_get_default (void)
     s->registry = apm_registry_new (20000);
     s->health = apm_health_new ();
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP);
+    s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
     s->created_wall_us = g_get_real_time ();
     g_mutex_init (&s->lock);
     g_cond_init (&s->cond);
@@ -130,6 +138,17 @@ sweep_tick (gpointer user_data)
 {
   ApmService *s = user_data;
 
+  GArray *collectors;
+
+  g_mutex_lock (&s->lock);
+  collectors = g_array_copy (s->collectors);
+  g_mutex_unlock (&s->lock);
+  for (guint i = 0; i < collectors->len; i++) {
+    Collector *c = &g_array_index (collectors, Collector, i);
+
+    c->func (s, c->user_data);
+  }
+  g_array_unref (collectors);
   apm_registry_sweep (s->registry, SERIES_GRACE_US);
   return G_SOURCE_CONTINUE;
 }
@@ -281,6 +300,17 @@ apm_service_is_quiet (ApmService * s)
 }
 
 void
+apm_service_add_collector (ApmService * s, ApmCollectFunc func,
+    gpointer user_data)
+{
+  Collector c = { func, user_data };
+
+  g_mutex_lock (&s->lock);
+  g_array_append_val (s->collectors, c);
+  g_mutex_unlock (&s->lock);
+}
+
+void
 apm_service_invoke (ApmService * s, GSourceFunc func, gpointer data,
     GDestroyNotify notify)
 {
@@ -332,6 +362,7 @@ apm_service_shutdown (void)
   g_clear_error (&s->start_error);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
+  g_array_unref (s->collectors);
   apm_registry_free (s->registry);
   g_free (s->address);
   g_free (s->url);

@@ -56,6 +56,12 @@ gboolean apm_service_is_quiet (ApmService * service);
  * only forgets the parent's state.  Called at gst_deinit() and exit. */
 void apm_service_shutdown (void);
 
+/* @func runs on the service thread once a second, to sample and aggregate
+ * what the streaming threads recorded. */
+typedef void (*ApmCollectFunc) (ApmService * service, gpointer user_data);
+void apm_service_add_collector (ApmService * service, ApmCollectFunc func,
+    gpointer user_data);
+
 /* Runs @func on the service thread (at once if called from it). */
 void apm_service_invoke (ApmService * service, GSourceFunc func,
     gpointer data, GDestroyNotify notify);

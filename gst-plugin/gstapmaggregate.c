@@ -1,0 +1,205 @@
+/* gst-apm: what the service thread derives from the tracer's raw counts
+ *
+ * Once a second, off the streaming threads: real-time factors, queue fill
+ * levels (properties read here, never per buffer), CPU time per streaming
+ * thread (from /proc), pipeline states and their LATENCY query.
+ */
+#include "gstapmaggregate.h"
+#include "gstapmstats.h"
+#include "gstapmwatch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static ApmService *registered_on;
+static ApmFamily *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live;
+static GHashTable *thread_series;       /* tid -> ApmSeries */
+
+static void
+ensure_families (ApmRegistry * reg)
+{
+  static const gchar *const el[] = { "pipeline", "element", NULL };
+  static const gchar *const th[] = { "thread", "tid", NULL };
+  static const gchar *const pl[] = { "pipeline", NULL };
+  static const gchar *const lat[] = { "pipeline", "bound", NULL };
+
+  f_queue[0] = apm_registry_family (reg, "apm_queue_level_buffers",
+      APM_METRIC_GAUGE, "Buffers held by the queue", el, NULL, 0);
+  f_queue[1] = apm_registry_family (reg, "apm_queue_level_bytes",
+      APM_METRIC_GAUGE, "Bytes held by the queue", el, NULL, 0);
+  f_queue[2] = apm_registry_family (reg, "apm_queue_level_seconds",
+      APM_METRIC_GAUGE, "Media time held by the queue", el, NULL, 0);
+  f_thread_cpu = apm_registry_family (reg, "apm_thread_cpu_seconds_total",
+      APM_METRIC_COUNTER, "CPU time (user and system) of a streaming thread",
+      th, NULL, 0);
+  f_state = apm_registry_family (reg, "apm_pipeline_state",
+      APM_METRIC_GAUGE, "Pipeline state: 1 NULL, 2 READY, 3 PAUSED, "
+      "4 PLAYING", pl, NULL, 0);
+  f_reported = apm_registry_family (reg,
+      "apm_pipeline_reported_latency_seconds", APM_METRIC_GAUGE,
+      "Latency reported by the pipeline's LATENCY query", lat, NULL, 0);
+  f_live = apm_registry_family (reg, "apm_pipeline_live", APM_METRIC_GAUGE,
+      "1 if the pipeline's LATENCY query says it is live", pl, NULL, 0);
+}
+
+static void
+collect_element (gpointer data, gpointer user_data)
+{
+  GstApmElementStats *es = data;
+  gint64 media = __atomic_load_n (&es->media_in->ival, __ATOMIC_RELAXED);
+  gint64 proc = __atomic_load_n (&es->processing->sum_ns, __ATOMIC_RELAXED);
+  GstElement *element;
+
+  if (proc > es->prev_proc_ns && media > es->prev_media_ns)
+    apm_gauge_set (es->rtf, (gdouble) (media - es->prev_media_ns) /
+        (gdouble) (proc - es->prev_proc_ns));
+  es->prev_media_ns = media;
+  es->prev_proc_ns = proc;
+
+  if (g_strcmp0 (es->factory, "queue") != 0
+      && g_strcmp0 (es->factory, "queue2") != 0)
+    return;
+  element = g_weak_ref_get (&es->element);
+  if (!element)
+    return;
+  {
+    guint buffers = 0, bytes = 0;
+    guint64 time = 0;
+    const gchar *values[3] = { es->pipeline, es->path, NULL };
+
+    g_object_get (element, "current-level-buffers", &buffers,
+        "current-level-bytes", &bytes, "current-level-time", &time, NULL);
+    for (guint i = 0; i < 3; i++)
+      if (!es->queue_level[i])
+        es->queue_level[i] = apm_family_series (f_queue[i], values);
+    apm_gauge_set_int (es->queue_level[0], buffers);
+    apm_gauge_set_int (es->queue_level[1], bytes);
+    apm_gauge_set (es->queue_level[2], time / 1e9);
+  }
+  gst_object_unref (element);
+}
+
+/* utime + stime of a thread in seconds, or < 0 if it is gone */
+static gdouble
+thread_cpu_seconds (gint tid, gchar ** name)
+{
+  gchar *path = g_strdup_printf ("/proc/self/task/%d/stat", tid);
+  gchar *text = NULL, *p;
+  gdouble seconds = -1;
+  unsigned long utime, stime;
+
+  if (g_file_get_contents (path, &text, NULL, NULL)
+      && (p = strrchr (text, ')'))
+      && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+          &utime, &stime) == 2) {
+    gchar *open = strchr (text, '(');
+
+    seconds = (gdouble) (utime + stime) / sysconf (_SC_CLK_TCK);
+    if (open && name)
+      *name = g_strndup (open + 1, p - open - 1);
+  }
+  g_free (text);
+  g_free (path);
+  return seconds;
+}
+
+static void
+collect_thread (gpointer data, gpointer user_data)
+{
+  gint tid = GPOINTER_TO_INT (data);
+  GHashTable *seen = user_data;
+  gchar *name = NULL;
+  gdouble cpu = thread_cpu_seconds (tid, &name);
+  ApmSeries *s;
+
+  if (cpu < 0)
+    return;
+  g_hash_table_add (seen, GINT_TO_POINTER (tid));
+  s = g_hash_table_lookup (thread_series, GINT_TO_POINTER (tid));
+  if (!s) {
+    gchar *tid_text = g_strdup_printf ("%d", tid);
+    const gchar *values[3] = { name, tid_text, NULL };
+
+    s = apm_family_series (f_thread_cpu, values);
+    g_hash_table_insert (thread_series, GINT_TO_POINTER (tid), s);
+    g_free (tid_text);
+  }
+  apm_gauge_set (s, cpu);
+  g_free (name);
+}
+
+static gboolean
+thread_gone (gpointer key, gpointer value, gpointer user_data)
+{
+  return !g_hash_table_contains (user_data, key);
+}
+
+static void
+collect_pipeline (gpointer data, gpointer user_data)
+{
+  GstElement *pipeline = data;
+  const gchar *values[3] = { GST_OBJECT_NAME (pipeline), NULL, NULL };
+  GstState state;
+  ApmSeries *s;
+
+  GST_OBJECT_LOCK (pipeline);
+  state = GST_STATE (pipeline);
+  GST_OBJECT_UNLOCK (pipeline);
+  s = apm_family_series (f_state, values);
+  apm_gauge_set_int (s, state);
+  apm_series_unref (s);
+
+  if (state == GST_STATE_PLAYING) {
+    GstQuery *q = gst_query_new_latency ();
+
+    if (gst_element_query (pipeline, q)) {
+      gboolean live;
+      GstClockTime min, max;
+
+      gst_query_parse_latency (q, &live, &min, &max);
+      s = apm_family_series (f_live, values);
+      apm_gauge_set_int (s, live);
+      apm_series_unref (s);
+      values[1] = "min";
+      s = apm_family_series (f_reported, values);
+      apm_gauge_set (s, min / 1e9);
+      apm_series_unref (s);
+      values[1] = "max";
+      s = apm_family_series (f_reported, values);
+      apm_gauge_set (s, GST_CLOCK_TIME_IS_VALID (max) ? max / 1e9 : -1);
+      apm_series_unref (s);
+    }
+    gst_query_unref (q);
+  }
+}
+
+static void
+collect (ApmService * service, gpointer user_data)
+{
+  GHashTable *seen = g_hash_table_new (NULL, NULL);
+
+  gst_apm_element_stats_foreach (collect_element, NULL);
+  gst_apm_threads_foreach (collect_thread, seen);
+  g_hash_table_foreach_remove (thread_series, thread_gone, seen);
+  g_hash_table_destroy (seen);
+  gst_apm_watch_foreach_pipeline (collect_pipeline, NULL);
+}
+
+void
+gst_apm_aggregate_ensure (ApmService * service)
+{
+  static GMutex lock;
+
+  g_mutex_lock (&lock);
+  if (registered_on != service) {
+    registered_on = service;
+    ensure_families (apm_service_get_registry (service));
+    if (thread_series)
+      g_hash_table_destroy (thread_series);
+    thread_series = g_hash_table_new_full (NULL, NULL, NULL,
+        (GDestroyNotify) apm_series_retire);
+    apm_service_add_collector (service, collect, NULL);
+  }
+  g_mutex_unlock (&lock);
+}

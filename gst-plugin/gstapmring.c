@@ -1,0 +1,77 @@
+/* gst-apm: a lock-free ring of (pts, time) pairs */
+#include "gstapmring.h"
+
+GstApmRing *
+gst_apm_ring_new (guint size_pow2)
+{
+  GstApmRing *r;
+
+  g_return_val_if_fail (size_pow2 && (size_pow2 & (size_pow2 - 1)) == 0,
+      NULL);
+  r = g_malloc0 (sizeof (GstApmRing) + size_pow2 * sizeof (GstApmRingEntry));
+  r->ref_count = 1;
+  r->mask = size_pow2 - 1;
+  for (guint i = 0; i < size_pow2; i++)
+    r->entries[i].pts = GST_CLOCK_TIME_NONE;
+  return r;
+}
+
+GstApmRing *
+gst_apm_ring_ref (GstApmRing * r)
+{
+  g_atomic_int_inc (&r->ref_count);
+  return r;
+}
+
+void
+gst_apm_ring_unref (GstApmRing * r)
+{
+  if (r && g_atomic_int_dec_and_test (&r->ref_count))
+    g_free (r);
+}
+
+static inline gboolean
+read_entry (GstApmRing * r, guint64 i, GstApmRingEntry * out)
+{
+  GstApmRingEntry *e = &r->entries[i & r->mask];
+
+  out->pts = __atomic_load_n (&e->pts, __ATOMIC_RELAXED);
+  out->ts = __atomic_load_n (&e->ts, __ATOMIC_RELAXED);
+  __atomic_thread_fence (__ATOMIC_ACQUIRE);
+  /* valid unless the writer has started to overwrite slot i since */
+  return i + r->mask + 1 > __atomic_load_n (&r->written, __ATOMIC_RELAXED)
+      && out->pts != GST_CLOCK_TIME_NONE;
+}
+
+GstClockTime
+gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
+{
+  guint64 w = __atomic_load_n (&r->written, __ATOMIC_ACQUIRE);
+  guint64 size = (guint64) r->mask + 1;
+  /* keep clear of the slot the writer may be filling next */
+  guint64 lo = w > size - 1 ? w - (size - 1) : 0, hi = w;
+  GstApmRingEntry e;
+
+  if (w == 0 || !GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_CLOCK_TIME_NONE;
+
+  /* fast path: the newest entry (no queue in between) */
+  if (read_entry (r, w - 1, &e) && e.pts <= pts)
+    return e.ts;
+
+  /* PTS grow within a segment: binary search [lo, hi) for the last
+   * entry with e.pts <= pts */
+  while (hi - lo > 1) {
+    guint64 mid = lo + (hi - lo) / 2;
+
+    if (!read_entry (r, mid, &e))
+      lo = mid;                 /* overwritten or reset: look newer */
+    else if (e.pts <= pts)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  if (read_entry (r, lo, &e) && e.pts <= pts)
+    return e.ts;
+  return GST_CLOCK_TIME_NONE;
+}

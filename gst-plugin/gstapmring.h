@@ -1,0 +1,60 @@
+/* gst-apm: a lock-free ring of (pts, time) pairs
+ *
+ * One writer (the thread streaming through a pad) records when each PTS
+ * passed; readers on other threads find the entry for a later buffer's PTS
+ * without locks, so latency can be measured across queues and threads
+ * without touching the buffers.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GstClockTime pts;
+  GstClockTime ts;
+} GstApmRingEntry;
+
+typedef struct
+{
+  gint ref_count;
+  guint mask;
+  guint64 written;              /* entries ever written (release/acquire) */
+  GstApmRingEntry entries[];
+} GstApmRing;
+
+GstApmRing *gst_apm_ring_new (guint size_pow2);
+GstApmRing *gst_apm_ring_ref (GstApmRing * ring);
+void gst_apm_ring_unref (GstApmRing * ring);
+
+/* Writer only. */
+static inline void
+gst_apm_ring_push (GstApmRing * r, GstClockTime pts, GstClockTime ts)
+{
+  guint64 w = r->written;
+  GstApmRingEntry *e = &r->entries[w & r->mask];
+
+  __atomic_store_n (&e->pts, pts, __ATOMIC_RELAXED);
+  __atomic_store_n (&e->ts, ts, __ATOMIC_RELAXED);
+  __atomic_store_n (&r->written, w + 1, __ATOMIC_RELEASE);
+}
+
+/* Any thread: the time recorded for the newest entry whose PTS is at most
+ * @pts, or GST_CLOCK_TIME_NONE if none is still in the ring. */
+GstClockTime gst_apm_ring_find (GstApmRing * r, GstClockTime pts);
+
+/* Empties the ring (writer only: after a flush or a new segment). */
+static inline void
+gst_apm_ring_reset (GstApmRing * r)
+{
+  guint64 w = r->written;
+
+  /* mark every slot unusable without moving the counter backwards */
+  for (guint i = 0; i <= r->mask; i++)
+    __atomic_store_n (&r->entries[(w + i) & r->mask].pts,
+        GST_CLOCK_TIME_NONE, __ATOMIC_RELAXED);
+}
+
+G_END_DECLS

@@ -1,0 +1,599 @@
+/* gst-apm: the tracer's per-pad, per-element and per-thread state */
+#include "gstapmstats.h"
+#include "apm-service.h"
+
+#include <gst/base/gstaggregator.h>
+#include <gst/base/gstbasesrc.h>
+#include <gst/base/gstbasesink.h>
+#include <gst/audio/audio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+guint gst_apm_stats_generation = 1;
+guint gst_apm_topology_generation = 1;
+__thread GstApmThreadState *gst_apm_thread
+    __attribute__ ((tls_model ("initial-exec")));
+
+static GQuark pad_quark, element_quark;
+static GMutex create_lock;
+static void thread_state_free (gpointer data);
+static GPrivate thread_private = G_PRIVATE_INIT (thread_state_free);
+static GMutex threads_lock;
+static GArray *threads;         /* tids, under threads_lock */
+static GMutex elements_lock;
+static GList *elements;         /* GstApmElementStats, under elements_lock */
+
+/* families, created once */
+static ApmFamily *f_pad_buffers, *f_pad_bytes, *f_gaps, *f_overlaps,
+    *f_discont, *f_jitter, *f_flows, *f_proc, *f_el_buf_in, *f_el_buf_out,
+    *f_el_bytes_in, *f_el_bytes_out, *f_media, *f_residence, *f_rtf,
+    *f_latency;
+
+static const gchar *const pad_labels[] = { "pipeline", "element", "pad", NULL };
+static const gchar *const flow_labels[] = { "pipeline", "element", "pad",
+  "reason", NULL
+};
+static const gchar *const element_labels[] = { "pipeline", "element",
+  "factory", NULL
+};
+static const gchar *const path_labels[] = { "pipeline", "source", "sink",
+  NULL
+};
+
+static void
+ensure_families (void)
+{
+  ApmRegistry *reg;
+
+  if (f_pad_buffers)
+    return;
+  reg = apm_service_get_registry (apm_service_get_default ());
+#define FAM(var, name, type, help, labels) \
+  var = apm_registry_family (reg, name, type, help, labels, NULL, 0)
+  FAM (f_pad_bytes, "apm_pad_bytes_total", APM_METRIC_COUNTER,
+      "Bytes that passed through the pad", pad_labels);
+  FAM (f_gaps, "apm_pad_timestamp_gaps_total", APM_METRIC_COUNTER,
+      "Buffers that started later than the previous buffer ended",
+      pad_labels);
+  FAM (f_overlaps, "apm_pad_timestamp_overlaps_total", APM_METRIC_COUNTER,
+      "Buffers that started before the previous buffer ended", pad_labels);
+  FAM (f_discont, "apm_pad_discont_total", APM_METRIC_COUNTER,
+      "Buffers flagged DISCONT", pad_labels);
+  FAM (f_jitter, "apm_pad_jitter_seconds", APM_METRIC_GAUGE,
+      "Arrival jitter: smoothed deviation of inter-arrival time from the "
+      "inter-PTS time (RFC 3550 estimator)", pad_labels);
+  FAM (f_flows, "apm_pad_flow_errors_total", APM_METRIC_COUNTER,
+      "Pushes and pulls that returned a flow other than OK, by reason",
+      flow_labels);
+  FAM (f_el_buf_in, "apm_element_buffers_in_total", APM_METRIC_COUNTER,
+      "Buffers received by the element on its sink pads", element_labels);
+  FAM (f_el_buf_out, "apm_element_buffers_out_total", APM_METRIC_COUNTER,
+      "Buffers sent by the element on its source pads", element_labels);
+  FAM (f_el_bytes_in, "apm_element_bytes_in_total", APM_METRIC_COUNTER,
+      "Bytes received by the element on its sink pads", element_labels);
+  FAM (f_el_bytes_out, "apm_element_bytes_out_total", APM_METRIC_COUNTER,
+      "Bytes sent by the element on its source pads", element_labels);
+  FAM (f_media, "apm_element_media_seconds_total", APM_METRIC_COUNTER,
+      "Media time received by the element (buffer durations)",
+      element_labels);
+  apm_family_set_scale (f_jitter, 1e-9);
+  apm_family_set_scale (f_media, 1e-9);
+  FAM (f_rtf, "apm_element_realtime_factor", APM_METRIC_GAUGE,
+      "Media time processed per second of the element's own processing "
+      "time over the last interval (above 1: faster than real time)",
+      element_labels);
+#undef FAM
+  f_proc = apm_registry_family (reg, "apm_element_processing_seconds",
+      APM_METRIC_HISTOGRAM, "Own processing time per buffer: time in the "
+      "element's chain or getrange minus the downstream pushes it made",
+      element_labels, NULL, 0);
+  f_residence = apm_registry_family (reg, "apm_element_latency_seconds",
+      APM_METRIC_HISTOGRAM, "Time from a buffer entering the element to "
+      "the buffer with the same timestamp leaving it (queues, resamplers, "
+      "encoders)", element_labels, NULL, 0);
+  f_latency = apm_registry_family (reg, "apm_pipeline_latency_seconds",
+      APM_METRIC_HISTOGRAM, "End-to-end latency from a source element "
+      "pushing a timestamp to a sink element receiving it", path_labels,
+      NULL, 0);
+  /* last: its existence tells the others exist */
+  __atomic_store_n (&f_pad_buffers, apm_registry_family (reg,
+          "apm_pad_buffers_total", APM_METRIC_COUNTER,
+          "Buffers that passed through the pad", pad_labels, NULL, 0),
+      __ATOMIC_RELEASE);
+}
+
+void
+gst_apm_stats_init (void)
+{
+  pad_quark = g_quark_from_static_string ("apm-pad-stats");
+  element_quark = g_quark_from_static_string ("apm-element-stats");
+}
+
+static void
+thread_state_free (gpointer data)
+{
+  GstApmThreadState *t = data;
+
+  g_mutex_lock (&threads_lock);
+  for (guint i = 0; threads && i < threads->len; i++)
+    if (g_array_index (threads, gint, i) == t->tid) {
+      g_array_remove_index_fast (threads, i);
+      break;
+    }
+  g_mutex_unlock (&threads_lock);
+  gst_apm_thread = NULL;
+  g_free (t);
+}
+
+void
+gst_apm_threads_foreach (GFunc func, gpointer user_data)
+{
+  GArray *copy;
+
+  g_mutex_lock (&threads_lock);
+  copy = threads ? g_array_copy (threads) : g_array_new (FALSE, FALSE,
+      sizeof (gint));
+  g_mutex_unlock (&threads_lock);
+  for (guint i = 0; i < copy->len; i++)
+    func (GINT_TO_POINTER (g_array_index (copy, gint, i)), user_data);
+  g_array_unref (copy);
+}
+
+GstApmThreadState *
+gst_apm_thread_state_create (void)
+{
+  GstApmThreadState *t = g_new0 (GstApmThreadState, 1);
+
+  t->tid = (gint) syscall (SYS_gettid);
+  g_mutex_lock (&threads_lock);
+  if (!threads)
+    threads = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_array_append_val (threads, t->tid);
+  g_mutex_unlock (&threads_lock);
+  t->last_end = GST_CLOCK_TIME_NONE;
+  /* freed at thread exit by GPrivate */
+  g_private_set (&thread_private, t);
+  gst_apm_thread = t;
+  return t;
+}
+
+gboolean
+gst_apm_element_path (GstElement * element, gchar ** pipeline, gchar ** path)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GstObject *obj = gst_object_ref (GST_OBJECT (element)), *parent;
+  GString *p;
+
+  while ((parent = gst_object_get_parent (obj))) {
+    g_ptr_array_add (names, gst_object_get_name (obj));
+    gst_object_unref (obj);
+    obj = parent;
+  }
+  if (names->len == 0 || !GST_IS_BIN (obj)) {
+    gst_object_unref (obj);
+    g_ptr_array_unref (names);
+    return FALSE;
+  }
+  *pipeline = gst_object_get_name (obj);
+  gst_object_unref (obj);
+  p = g_string_new (NULL);
+  for (guint i = names->len; i > 0; i--) {
+    g_string_append (p, g_ptr_array_index (names, i - 1));
+    if (i > 1)
+      g_string_append_c (p, '/');
+  }
+  *path = g_string_free (p, FALSE);
+  g_ptr_array_unref (names);
+  return TRUE;
+}
+
+/* --- elements --- */
+
+static void
+element_stats_unref (GstApmElementStats * es)
+{
+  if (!es || !g_atomic_int_dec_and_test (&es->ref_count))
+    return;
+  apm_series_retire (es->processing);
+  apm_series_retire (es->buffers_in);
+  apm_series_retire (es->buffers_out);
+  apm_series_retire (es->bytes_in);
+  apm_series_retire (es->bytes_out);
+  apm_series_retire (es->media_in);
+  apm_series_retire (es->residence);
+  apm_series_retire (es->rtf);
+  for (guint i = 0; i < G_N_ELEMENTS (es->queue_level); i++)
+    apm_series_retire (es->queue_level[i]);
+  g_weak_ref_clear (&es->element);
+  gst_apm_ring_unref (es->ring);
+  gst_apm_ring_unref (es->stage_ring);
+  g_free (es->pipeline);
+  g_free (es->path);
+  g_free (es->factory);
+  g_free (es);
+}
+
+static GstApmElementStats *
+element_stats_ref (GstApmElementStats * es)
+{
+  g_atomic_int_inc (&es->ref_count);
+  return es;
+}
+
+/* qdata destroy: the element is being finalized */
+static void
+element_stats_detach (GstApmElementStats * es)
+{
+  g_mutex_lock (&elements_lock);
+  elements = g_list_remove (elements, es);
+  g_mutex_unlock (&elements_lock);
+  element_stats_unref (es);
+}
+
+static gboolean
+element_is_live_source (GstElement * element)
+{
+  return GST_IS_BASE_SRC (element)
+      && gst_base_src_is_live (GST_BASE_SRC (element));
+}
+
+/* called with create_lock */
+static GstApmElementStats *
+element_stats_get_locked (GstElement * element)
+{
+  GstApmElementStats *es = g_object_get_qdata (G_OBJECT (element),
+      element_quark);
+  GstElementFactory *factory;
+  const gchar *values[4];
+
+  if (es)
+    return es;
+  es = g_new0 (GstApmElementStats, 1);
+  if (!gst_apm_element_path (element, &es->pipeline, &es->path)) {
+    g_free (es);
+    return NULL;
+  }
+  ensure_families ();
+  es->ref_count = 2;            /* qdata and the elements list */
+  g_weak_ref_init (&es->element, element);
+  factory = gst_element_get_factory (element);
+  es->factory = g_strdup (factory ?
+      GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (element));
+  es->is_source = GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
+      || element->numsinkpads == 0;
+  es->is_sink = GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK)
+      || element->numsrcpads == 0;
+  /* an aggregator's chain only hands the buffer over; a sink that syncs
+   * spends its chain waiting for the clock: neither is processing */
+  es->skip_own_time = GST_IS_AGGREGATOR (element)
+      || (GST_IS_BASE_SINK (element)
+      && gst_base_sink_get_sync (GST_BASE_SINK (element)));
+  es->own_loop = es->is_source && !element_is_live_source (element);
+  values[0] = es->pipeline;
+  values[1] = es->path;
+  values[2] = es->factory;
+  values[3] = NULL;
+  es->processing = apm_family_series (f_proc, values);
+  es->buffers_in = apm_family_series (f_el_buf_in, values);
+  es->buffers_out = apm_family_series (f_el_buf_out, values);
+  es->bytes_in = apm_family_series (f_el_bytes_in, values);
+  es->bytes_out = apm_family_series (f_el_bytes_out, values);
+  es->media_in = apm_family_series (f_media, values);
+  es->rtf = apm_family_series (f_rtf, values);
+  if (es->is_source)
+    es->ring = gst_apm_ring_new (2048);
+  else if (!es->is_sink && element->numsinkpads == 1) {
+    es->stage_ring = gst_apm_ring_new (1024);
+    es->residence = apm_family_series (f_residence, values);
+  }
+  g_object_set_qdata_full (G_OBJECT (element), element_quark, es,
+      (GDestroyNotify) element_stats_detach);
+  g_mutex_lock (&elements_lock);
+  elements = g_list_prepend (elements, es);
+  g_mutex_unlock (&elements_lock);
+  return es;
+}
+
+void
+gst_apm_element_stats_foreach (GFunc func, gpointer user_data)
+{
+  g_mutex_lock (&elements_lock);
+  g_list_foreach (elements, func, user_data);
+  g_mutex_unlock (&elements_lock);
+}
+
+/* --- pads --- */
+
+static void
+pad_stats_free (GstApmPadStats * st)
+{
+  /* make every thread drop its cached pointers before we free */
+  __atomic_fetch_add (&gst_apm_stats_generation, 1, __ATOMIC_ACQ_REL);
+  if (!st)
+    return;
+  apm_series_retire (st->buffers);
+  apm_series_retire (st->bytes);
+  if (st->is_sink) {
+    apm_series_retire (st->gaps);
+    apm_series_retire (st->overlaps);
+    apm_series_retire (st->discont);
+    apm_series_retire (st->jitter);
+  }
+  apm_series_unref (st->peer_buffers);
+  apm_series_unref (st->peer_bytes);
+  for (guint i = 0; i < GST_APM_N_FLOWS; i++)
+    apm_series_retire (st->flows[i]);
+  for (guint i = 0; i < st->n_paths; i++) {
+    gst_apm_ring_unref (st->paths[i].ring);
+    apm_series_retire (st->paths[i].latency);
+  }
+  element_stats_unref (st->element);
+  element_stats_unref (st->peer_element);
+  g_free (st);
+}
+
+/* the pad's parent element, resolving nothing: ghost pads count for their
+ * bin, proxy pads (parent is a pad) are ignored */
+static GstElement *
+pad_element (GstPad * pad)
+{
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (pad));
+
+  if (parent && !GST_IS_ELEMENT (parent)) {
+    gst_object_unref (parent);
+    return NULL;
+  }
+  return GST_ELEMENT (parent);
+}
+
+/* called with create_lock; returns NULL for ignored pads */
+static GstApmPadStats *
+pad_stats_get_locked (GstPad * pad)
+{
+  GstApmPadStats *st;
+  GstElement *element;
+  GstApmElementStats *es;
+  const gchar *values[4];
+  gchar *pad_name;
+
+  st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
+  if (st)
+    return st;
+
+  element = pad_element (pad);
+  es = element ? element_stats_get_locked (element) : NULL;
+  if (element)
+    gst_object_unref (element);
+  if (!es) {
+    /* proxy pad or element outside any pipeline (buffers only flow once it
+     * is in one): ignored for good, remembered as a NULL entry */
+    g_object_set_qdata_full (G_OBJECT (pad), pad_quark,
+        g_new0 (GstApmPadStats, 1), (GDestroyNotify) pad_stats_free);
+    st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
+    return st;
+  }
+
+  st = g_new0 (GstApmPadStats, 1);
+  st->element = element_stats_ref (es);
+  st->is_sink = GST_PAD_IS_SINK (pad);
+  st->next_pts = st->last_pts = st->last_arrival = GST_CLOCK_TIME_NONE;
+  pad_name = gst_object_get_name (GST_OBJECT (pad));
+  values[0] = es->pipeline;
+  values[1] = es->path;
+  values[2] = pad_name;
+  values[3] = NULL;
+  st->buffers = apm_family_series (f_pad_buffers, values);
+  st->bytes = apm_family_series (f_pad_bytes, values);
+  if (st->is_sink) {
+    st->gaps = apm_family_series (f_gaps, values);
+    st->overlaps = apm_family_series (f_overlaps, values);
+    st->discont = apm_family_series (f_discont, values);
+    st->jitter = apm_family_series (f_jitter, values);
+  }
+  g_free (pad_name);
+  g_object_set_qdata_full (G_OBJECT (pad), pad_quark, st,
+      (GDestroyNotify) pad_stats_free);
+  return st;
+}
+
+static inline gboolean
+pad_stats_ignored (GstApmPadStats * st)
+{
+  return st->buffers == NULL;
+}
+
+GstApmPadStats *
+gst_apm_pad_stats_lookup_slow (GstApmThreadState * t, GstPad * pad)
+{
+  guint gen = __atomic_load_n (&gst_apm_stats_generation, __ATOMIC_ACQUIRE);
+  guint slot = ((guintptr) pad >> 4 ^ (guintptr) pad >> 10) &
+      (GST_APM_CACHE_SIZE - 1);
+  GstApmPadStats *st;
+  GstPad *peer;
+
+  if (t->cache_gen != gen) {
+    memset (t->cache, 0, sizeof (t->cache));
+    t->cache_gen = gen;
+  }
+  st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
+  if (!st) {
+    g_mutex_lock (&create_lock);
+    st = pad_stats_get_locked (pad);
+    if (!pad_stats_ignored (st) && st->is_sink && !st->peer_buffers
+        && (peer = gst_pad_get_peer (pad))) {
+      GstApmPadStats *peer_st = pad_stats_get_locked (peer);
+
+      if (!pad_stats_ignored (peer_st)) {
+        st->peer_buffers = apm_series_ref (peer_st->buffers);
+        st->peer_bytes = apm_series_ref (peer_st->bytes);
+        st->peer_element = element_stats_ref (peer_st->element);
+      }
+      gst_object_unref (peer);
+    }
+    g_mutex_unlock (&create_lock);
+  }
+  if (pad_stats_ignored (st))
+    st = NULL;
+  t->cache[slot].pad = pad;
+  t->cache[slot].stats = st;
+  return st;
+}
+
+ApmSeries *
+gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
+    GstFlowReturn ret)
+{
+  guint idx = CLAMP (-(gint) ret, 0, GST_APM_N_FLOWS - 1);
+  ApmSeries *s;
+
+  g_mutex_lock (&create_lock);
+  s = st->flows[idx];
+  if (!s) {
+    gchar *pad_name = gst_object_get_name (GST_OBJECT (pad));
+    const gchar *values[5] = { st->element->pipeline, st->element->path,
+      pad_name, gst_flow_get_name (ret), NULL
+    };
+
+    s = apm_family_series (f_flows, values);
+    __atomic_store_n (&st->flows[idx], s, __ATOMIC_RELEASE);
+    g_free (pad_name);
+  }
+  g_mutex_unlock (&create_lock);
+  return s;
+}
+
+/* --- latency paths: the sources upstream of a sink pad --- */
+
+/* The pad upstream elements push into @sinkpad from, resolving ghost and
+ * proxy pads: returns the real source pad (ref) or NULL. */
+static GstPad *
+upstream_src_pad (GstPad * sinkpad)
+{
+  GstPad *peer = gst_pad_get_peer (sinkpad);
+  guint guard = 0;
+
+  while (peer && guard++ < 16) {
+    if (GST_IS_GHOST_PAD (peer)) {
+      /* a bin's src ghost pad: go inside */
+      GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (peer));
+
+      gst_object_unref (peer);
+      peer = target;
+    } else if (GST_IS_PROXY_PAD (peer)
+        && GST_IS_GHOST_PAD (GST_OBJECT_PARENT (peer))) {
+      /* the inside of a bin's sink ghost pad: go outside */
+      GstPad *ghost = GST_PAD (gst_object_ref (GST_OBJECT_PARENT (peer)));
+
+      gst_object_unref (peer);
+      peer = gst_pad_get_peer (ghost);
+      gst_object_unref (ghost);
+    } else {
+      return peer;
+    }
+  }
+  if (peer)
+    gst_object_unref (peer);
+  return NULL;
+}
+
+static void
+collect_sources (GstPad * sinkpad, GPtrArray * sources, GHashTable * seen,
+    guint depth)
+{
+  GstPad *src = upstream_src_pad (sinkpad);
+  GstElement *element;
+  GstIterator *it;
+  GValue v = G_VALUE_INIT;
+
+  if (!src)
+    return;
+  element = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (src)));
+  gst_object_unref (src);
+  if (!element)
+    return;
+  if (g_hash_table_contains (seen, element) || depth > 64
+      || sources->len >= GST_APM_MAX_PATHS) {
+    gst_object_unref (element);
+    return;
+  }
+  g_hash_table_add (seen, element);
+  if (element->numsinkpads == 0) {
+    g_ptr_array_add (sources, gst_object_ref (element));
+  } else {
+    it = gst_element_iterate_sink_pads (element);
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      collect_sources (g_value_get_object (&v), sources, seen, depth + 1);
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  }
+  gst_object_unref (element);
+}
+
+void
+gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad)
+{
+  GPtrArray *sources = g_ptr_array_new_with_free_func (gst_object_unref);
+  GHashTable *seen = g_hash_table_new (NULL, NULL);
+  guint gen = __atomic_load_n (&gst_apm_topology_generation,
+      __ATOMIC_ACQUIRE);
+  GstApmPath paths[GST_APM_MAX_PATHS];
+  guint n = 0, old_n;
+
+  collect_sources (pad, sources, seen, 0);
+  g_hash_table_destroy (seen);
+
+  g_mutex_lock (&create_lock);
+  for (guint i = 0; i < sources->len && n < GST_APM_MAX_PATHS; i++) {
+    GstApmElementStats *src = element_stats_get_locked (g_ptr_array_index
+        (sources, i));
+    const gchar *values[4];
+
+    if (!src || !src->ring)
+      continue;
+    values[0] = st->element->pipeline;
+    values[1] = src->path;
+    values[2] = st->element->path;
+    values[3] = NULL;
+    paths[n].ring = gst_apm_ring_ref (src->ring);
+    paths[n].latency = apm_family_series (f_latency, values);
+    n++;
+  }
+  g_mutex_unlock (&create_lock);
+  g_ptr_array_unref (sources);
+
+  /* only this pad's streaming thread reads paths: swap in place */
+  old_n = st->n_paths;
+  for (guint i = 0; i < old_n; i++) {
+    gboolean kept = FALSE;
+
+    for (guint j = 0; j < n; j++)
+      kept |= paths[j].latency == st->paths[i].latency;
+    gst_apm_ring_unref (st->paths[i].ring);
+    if (kept)
+      apm_series_unref (st->paths[i].latency);
+    else
+      apm_series_retire (st->paths[i].latency);
+  }
+  memcpy (st->paths, paths, n * sizeof (GstApmPath));
+  st->n_paths = n;
+  st->topology_gen = gen;
+}
+
+void
+gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps)
+{
+  GstApmPadStats *st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
+  GstAudioInfo info;
+
+  if (!st || pad_stats_ignored (st))
+    return;
+  if (gst_audio_info_from_caps (&info, caps) && info.rate > 0 && info.bpf > 0) {
+    st->rate = info.rate;
+    st->bpf = info.bpf;
+  } else {
+    st->rate = st->bpf = 0;
+  }
+}

@@ -1,0 +1,148 @@
+/* gst-apm: the tracer's per-pad, per-element and per-thread state
+ *
+ * Created once, on the slow path, the first time a pad or element carries a
+ * buffer (under a mutex, with allocation).  After that the streaming threads
+ * only read it through a per-thread cache and update it with atomic adds.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "apm-metrics.h"
+#include "gstapmring.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GstApmElementStats GstApmElementStats;
+typedef struct _GstApmPadStats GstApmPadStats;
+typedef struct _GstApmThreadState GstApmThreadState;
+
+#define GST_APM_MAX_PATHS 8     /* sources followed per sink pad */
+#define GST_APM_MAX_DEPTH 32    /* nested pushes followed per thread */
+#define GST_APM_N_FLOWS 8       /* GST_FLOW_CUSTOM_ERROR .. OK, by -ret */
+
+struct _GstApmElementStats
+{
+  gint ref_count;
+  gchar *pipeline;
+  gchar *path;
+  gchar *factory;
+  GWeakRef element;
+  ApmSeries *processing;        /* own time histogram (ns) */
+  ApmSeries *buffers_in, *buffers_out, *bytes_in, *bytes_out;
+  ApmSeries *media_in;          /* media ns processed (counter) */
+  ApmSeries *residence;         /* entry to exit histogram (ns) */
+  ApmSeries *rtf;               /* gauge, set by the aggregator */
+  ApmSeries *thread_id;         /* not exported: last tid, for the model */
+  GstApmRing *ring;             /* sources: pts -> entry time */
+  GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
+  gboolean is_source;
+  gboolean is_sink;
+  gboolean skip_own_time;       /* aggregators: chain is a hand-off */
+  gboolean own_loop;            /* depth-0 gaps on its thread are work */
+  gint last_tid;
+  /* aggregator's state (service thread only) */
+  gint64 prev_media_ns, prev_proc_ns;
+  ApmSeries *queue_level[3];    /* buffers, bytes, seconds */
+};
+
+typedef struct
+{
+  GstApmRing *ring;             /* ref */
+  ApmSeries *latency;           /* histogram (ns) */
+} GstApmPath;
+
+struct _GstApmPadStats
+{
+  GstApmElementStats *element;  /* ref */
+  ApmSeries *buffers, *bytes;
+  /* sink pads */
+  ApmSeries *gaps, *overlaps, *discont, *jitter;
+  ApmSeries *peer_buffers, *peer_bytes;       /* pull mode: the src pad */
+  GstApmElementStats *peer_element;           /* pull mode: upstream */
+  ApmSeries *flows[GST_APM_N_FLOWS];          /* created lazily */
+  gboolean is_sink;
+  /* arrival state, touched only by the thread streaming on this pad */
+  GstClockTime next_pts;
+  GstClockTime last_pts;
+  GstClockTime last_arrival;
+  gint64 jitter_ns;
+  gint rate, bpf;               /* from caps, for buffers without duration */
+  /* end-to-end latency paths, refreshed when the topology changes */
+  guint topology_gen;
+  guint n_paths;
+  GstApmPath paths[GST_APM_MAX_PATHS];
+};
+
+typedef struct
+{
+  GstPad *pad;
+  GstApmElementStats *element;
+  GstClockTime start;
+  GstClockTime nested;
+} GstApmFrame;
+
+#define GST_APM_CACHE_SIZE 32
+
+struct _GstApmThreadState
+{
+  guint cache_gen;
+  struct
+  {
+    GstPad *pad;
+    GstApmPadStats *stats;
+  } cache[GST_APM_CACHE_SIZE];
+  gint depth;
+  GstApmFrame frames[GST_APM_MAX_DEPTH];
+  GstApmElementStats *loop_owner;       /* whose depth-0 gaps are work */
+  GstClockTime last_end;
+  gint tid;
+};
+
+extern guint gst_apm_stats_generation;        /* bumped on pad teardown */
+extern guint gst_apm_topology_generation;     /* bumped on (un)link */
+extern __thread GstApmThreadState *gst_apm_thread
+    __attribute__ ((tls_model ("initial-exec")));
+
+void gst_apm_stats_init (void);
+GstApmThreadState *gst_apm_thread_state_create (void);
+GstApmPadStats *gst_apm_pad_stats_lookup_slow (GstApmThreadState * t,
+    GstPad * pad);
+void gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad);
+ApmSeries *gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
+    GstFlowReturn ret);
+void gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps);
+
+/* Every element with stats, for the aggregator (service thread). */
+void gst_apm_element_stats_foreach (GFunc func, gpointer user_data);
+
+/* Streaming threads seen, for the aggregator: @func gets the tid. */
+void gst_apm_threads_foreach (GFunc func, gpointer user_data);
+
+gboolean gst_apm_element_path (GstElement * element, gchar ** pipeline,
+    gchar ** path);
+
+static inline GstApmThreadState *
+gst_apm_thread_get (void)
+{
+  GstApmThreadState *t = gst_apm_thread;
+
+  if (G_UNLIKELY (!t))
+    t = gst_apm_thread_state_create ();
+  return t;
+}
+
+/* The pad's stats or NULL if ignored (pad outside any pipeline). */
+static inline GstApmPadStats *
+gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
+{
+  guint slot = ((guintptr) pad >> 4 ^ (guintptr) pad >> 10) &
+      (GST_APM_CACHE_SIZE - 1);
+
+  if (G_LIKELY (t->cache[slot].pad == pad
+          && t->cache_gen == __atomic_load_n (&gst_apm_stats_generation,
+              __ATOMIC_ACQUIRE)))
+    return t->cache[slot].stats;
+  return gst_apm_pad_stats_lookup_slow (t, pad);
+}
+
+G_END_DECLS
