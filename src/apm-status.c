@@ -42,20 +42,20 @@ apm_status_refresh_metrics (ApmService * service)
   ApmSeries *s;
   guint active, tracked;
 
-  f = apm_registry_family (reg, "apm_monitor_series", APM_METRIC_GAUGE,
+  f = apm_registry_family (reg, "apm_service_series", APM_METRIC_GAUGE,
       "Series currently held by the monitor", NULL, NULL, 0);
   s = apm_family_series (f, NULL);
   apm_gauge_set_int (s, apm_registry_n_series (reg));
   apm_series_unref (s);
 
-  f = apm_registry_family (reg, "apm_monitor_series_dropped_total",
+  f = apm_registry_family (reg, "apm_service_series_dropped_total",
       APM_METRIC_COUNTER,
       "Series not created because the series cap was reached", NULL, NULL, 0);
   s = apm_family_series (f, NULL);
   apm_gauge_set_int (s, apm_registry_n_dropped (reg));
   apm_series_unref (s);
 
-  f = apm_registry_family (reg, "apm_monitor_start_time_seconds",
+  f = apm_registry_family (reg, "apm_service_start_time_seconds",
       APM_METRIC_GAUGE, "Start time of the monitor since the Unix epoch",
       NULL, NULL, 0);
   s = apm_family_series (f, NULL);
