@@ -34,6 +34,7 @@ struct _GstApmAudioStats
   guint channels;               /* measured */
   gboolean interleaved;
   gsize stride;                 /* samples between frames of a channel */
+  gsize bps;                    /* bytes per sample in the stream (width) */
   gboolean unpack;
   KernelFunc kernel;
   guint kbps;                   /* bytes per sample as the kernel reads it */
@@ -125,7 +126,9 @@ gst_apm_audio_stats_new (const GstAudioInfo * info)
   st->interleaved =
       GST_AUDIO_INFO_LAYOUT (info) == GST_AUDIO_LAYOUT_INTERLEAVED;
   st->stride = st->interleaved ? (gsize) channels : 1;
-  st->kbps = GST_AUDIO_INFO_BPS (info);
+  /* not GST_AUDIO_INFO_BPS: that is the depth (2 for S20, 3 for S24_32) */
+  st->bps = GST_AUDIO_INFO_WIDTH (info) / 8;
+  st->kbps = st->bps;
 
   switch (GST_AUDIO_INFO_FORMAT (info)) {
     case GST_AUDIO_FORMAT_S8:
@@ -222,7 +225,7 @@ static void
 measure (GstApmAudioStats * st, gpointer const *planes, gsize offset,
     gsize n)
 {
-  gsize bps = GST_AUDIO_INFO_BPS (&st->info);
+  gsize bps = st->bps;
   Acc k;
 
   if (!st->unpack) {

@@ -2,25 +2,75 @@
  *
  * SECTION:element-apmonitor
  * @title: apmonitor
- * @short_description: bit-exact passthrough that reports what passes
+ * @short_description: bit-exact passthrough that measures what passes
  *
- * Insert apmonitor anywhere in an audio pipeline: buffers pass through
- * untouched and uncopied, and the process-wide apm service (started with the
- * pipeline) serves what it sees over HTTP.
+ * Insert apmonitor anywhere in a pipeline: buffers pass through untouched
+ * and uncopied (it only maps them for reading), and the process-wide apm
+ * service (started with the pipeline) serves what it measures over HTTP.
  *
  * |[
- * gst-launch-1.0 audiotestsrc is-live=true ! apmonitor port=0 ! \
+ * gst-launch-1.0 -m audiotestsrc is-live=true ! apmonitor port=0 ! \
  *     audioconvert ! autoaudiosink
  * ]|
  *
- * The URL served is posted on the bus as an element message named
- * "apm-service" with a "url" field.
+ * On raw audio (every format GstAudioInfo describes, interleaved or not)
+ * it measures, per channel, the peak and RMS level in dBFS with the same
+ * definitions as the `level` element, the DC offset and clipped samples,
+ * and detects silence: every channel below #GstApMonitor:silence-threshold
+ * for at least #GstApMonitor:silence-duration.  On any stream, raw or
+ * encoded, it counts buffers and bytes, DISCONT flags, timestamp gaps and
+ * overlaps, arrival jitter and, on live streams, buffers that arrive after
+ * their deadline on the pipeline clock (underruns).
+ *
+ * Every #GstApMonitor:interval the figures are published as Prometheus
+ * metrics (`apm_monitor_*`, labelled `pipeline` and `monitor`, and
+ * `channel` for per-channel ones) and, if #GstApMonitor:post-messages is
+ * %TRUE, posted as an element message named `apmonitor` with these fields:
+ *
+ * * #guint64 `timestamp`: stream timestamp (PTS) of the interval's start
+ * * #guint64 `stream-time`, `running-time`: the same in stream and running
+ *   time
+ * * #guint64 `duration`: length of the interval
+ * * #gchararray `format`: audio format ("S16LE") or media type of encoded
+ *   streams ("audio/mpeg"); #gint `rate`, `channels` (0 when unknown)
+ * * #guint64 `buffers`, `gaps`, `overlaps`, `discont`, `underruns`:
+ *   counts in the interval
+ * * #gdouble `jitter`: standard deviation, in seconds, of inter-arrival
+ *   time minus buffer duration
+ *
+ * and on raw audio also:
+ *
+ * * #GValueArray of #gdouble `peak`, `rms`: levels in dBFS per channel,
+ *   as `level` reports them (digital silence is -350 dB peak, -700 dB RMS)
+ * * #GValueArray of #gdouble `dc-offset`: mean sample per channel, as a
+ *   fraction of full scale
+ * * #guint64 `clipped`: clipped samples in the interval, all channels
+ * * #gboolean `silent`: whether the stream is in a silent span
+ * * #guint64 `silent-time`: time spent in silence during the interval
+ *
+ * Up to 64 channels are measured; further channels are ignored.  The URL
+ * served is posted on the bus as an element message named "apm-service"
+ * with a "url" field.
  */
+#define GLIB_DISABLE_DEPRECATION_WARNINGS       /* GValueArray, as level */
+
 #include "gstapmonitor.h"
+#include "gstapmaudiostats.h"
 #include "gstapmwatch.h"
+
+#include <gst/audio/audio.h>
+#include <math.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_apmonitor_debug);
 #define GST_CAT_DEFAULT gst_apmonitor_debug
+
+#define DEFAULT_INTERVAL (GST_SECOND / 10)
+#define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_SILENCE_THRESHOLD -60.0
+#define DEFAULT_SILENCE_DURATION (2 * GST_SECOND)
+#define DEFAULT_CLIP_THRESHOLD 0.999
+#define DEFAULT_TOLERANCE GST_MSECOND
 
 enum
 {
@@ -28,10 +78,151 @@ enum
   PROP_PORT,
   PROP_ADDRESS,
   PROP_QUIET,
+  PROP_INTERVAL,
+  PROP_POST_MESSAGES,
+  PROP_SILENCE_THRESHOLD,
+  PROP_SILENCE_DURATION,
+  PROP_CLIP_THRESHOLD,
+  PROP_TOLERANCE,
+  PROP_SILENT,
+  PROP_CLIPPED_SAMPLES,
+  PROP_GAPS,
+  PROP_UNDERRUNS,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* --- metrics --- */
+
+typedef struct
+{
+  const gchar *name;
+  ApmMetricType type;
+  const gchar *help;
+} MetricDef;
+
+/* one series per stream, labelled pipeline and monitor */
+typedef enum
+{
+  S_BUFFERS,
+  S_BYTES,
+  S_DISCONT,
+  S_GAPS,
+  S_OVERLAPS,
+  S_UNDERRUNS,
+  S_JITTER,
+  S_BUFFER_RATE,
+  S_CAPS_CHANGES,
+  /* raw audio only */
+  S_SAMPLES,
+  S_CLIPPED_RATIO,
+  S_SILENT,
+  S_SILENCE_SECONDS,
+  S_SILENT_SPANS,
+  N_STREAM_SERIES
+} StreamSeries;
+
+#define FIRST_AUDIO_SERIES S_SAMPLES
+
+static const MetricDef stream_metrics[N_STREAM_SERIES] = {
+  {"apm_monitor_buffers_total", APM_METRIC_COUNTER,
+      "Buffers that passed the checkpoint"},
+  {"apm_monitor_bytes_total", APM_METRIC_COUNTER,
+      "Bytes that passed the checkpoint"},
+  {"apm_monitor_discont_total", APM_METRIC_COUNTER,
+      "Buffers flagged DISCONT"},
+  {"apm_monitor_gaps_total", APM_METRIC_COUNTER,
+      "Buffers starting later than the previous buffer's end, beyond the "
+        "tolerance"},
+  {"apm_monitor_overlaps_total", APM_METRIC_COUNTER,
+      "Buffers starting earlier than the previous buffer's end, beyond the "
+        "tolerance"},
+  {"apm_monitor_underruns_total", APM_METRIC_COUNTER,
+      "Buffers of a live stream arriving after their deadline on the "
+        "pipeline clock (running time + pipeline latency + tolerance)"},
+  {"apm_monitor_jitter_seconds", APM_METRIC_GAUGE,
+      "Standard deviation of buffer inter-arrival time minus buffer "
+        "duration over the last interval"},
+  {"apm_monitor_buffer_rate_hertz", APM_METRIC_GAUGE,
+      "Buffers per second of wall time over the last interval"},
+  {"apm_monitor_caps_changes_total", APM_METRIC_COUNTER,
+      "Times the caps changed after the first negotiation"},
+  {"apm_monitor_samples_total", APM_METRIC_COUNTER,
+      "Audio frames (samples per channel) measured"},
+  {"apm_monitor_clipped_ratio", APM_METRIC_GAUGE,
+      "Fraction of samples at or above the clip threshold over the last "
+        "interval, all channels"},
+  {"apm_monitor_silent", APM_METRIC_GAUGE,
+      "1 while every channel has been below the silence threshold for the "
+        "silence duration, else 0"},
+  {"apm_monitor_silence_seconds_total", APM_METRIC_COUNTER,
+      "Time spent in silent spans"},
+  {"apm_monitor_silent_spans_total", APM_METRIC_COUNTER,
+      "Silent spans that began"},
+};
+
+/* one series per channel, labelled pipeline, monitor and channel */
+typedef enum
+{
+  C_PEAK,
+  C_RMS,
+  C_DC_OFFSET,
+  C_CLIPPED,
+  N_CHANNEL_SERIES
+} ChannelSeries;
+
+static const MetricDef channel_metrics[N_CHANNEL_SERIES] = {
+  {"apm_monitor_peak_dbfs", APM_METRIC_GAUGE,
+      "Peak level over the last interval in dBFS, as the level element "
+        "(-350 for digital silence)"},
+  {"apm_monitor_rms_dbfs", APM_METRIC_GAUGE,
+      "RMS level over the last interval in dBFS, as the level element "
+        "(-700 for digital silence)"},
+  {"apm_monitor_dc_offset", APM_METRIC_GAUGE,
+      "Mean sample value over the last interval, as a fraction of full "
+        "scale"},
+  {"apm_monitor_clipped_samples_total", APM_METRIC_COUNTER,
+      "Samples at or above the clip threshold"},
+};
+
+static const MetricDef info_metric = {
+  "apm_monitor_info", APM_METRIC_GAUGE,
+  "Stream format at the checkpoint (always 1)"
+};
+
+static const gchar *const stream_labels[] = { "pipeline", "monitor", NULL };
+static const gchar *const channel_labels[] = { "pipeline", "monitor",
+  "channel", NULL
+};
+static const gchar *const info_labels[] = { "pipeline", "monitor", "format",
+  "rate", "channels", "layout", NULL
+};
+
+#define MAX_CHANNELS GST_APM_AUDIO_STATS_MAX_CHANNELS
+
+/* --- the element --- */
+
+typedef struct
+{
+  GstClockTime interval;
+  gboolean post_messages;
+  gdouble silence_threshold;
+  GstClockTime silence_duration;
+  gdouble clip_threshold;
+  GstClockTime tolerance;
+} Settings;
+
+/* counts over the current interval */
+typedef struct
+{
+  GstClockTime ts;              /* PTS of the interval's start */
+  GstClockTime end_ts;          /* end of the last buffer (non-raw) */
+  GstClockTime wall_start;      /* monotonic */
+  guint64 buffers, discont, gaps, overlaps, underruns;
+  guint64 jitter_n;
+  gdouble jitter_sum, jitter_sum_sq;
+} Interval;
 
 struct _GstApMonitor
 {
@@ -42,6 +233,38 @@ struct _GstApMonitor
   gchar *address;
   gboolean quiet;
   gboolean port_set, address_set;
+  Settings props;
+
+  /* read-only statistics: atomic */
+  gint silent;
+  guint64 clipped_samples, gaps, underruns;
+
+  /* pipeline latency from the LATENCY event (upstream thread): atomic */
+  guint64 latency;
+
+  /* streaming state: touched by the streaming thread, and by start/stop
+   * while it does not run */
+  Settings cur;
+  GstClockTime tolerance;       /* cur.tolerance, at least one frame */
+  GstCaps *caps;
+  GstAudioInfo info;
+  GstApmAudioStats *stats;      /* NULL unless raw audio */
+  GstApmAudioLevels levels;
+  guint64 interval_frames;
+  gchar *format;
+  gint rate, channels;
+  gboolean live;
+  GstClockTime upstream_latency;
+  gboolean warned_map;
+  Interval iv;
+  GstClockTime next_pts, last_arrival, last_duration;
+
+  /* series, created at set_caps, retired at stop */
+  gchar *label_pipeline, *label_monitor, *info_key;
+  ApmSeries *series[N_STREAM_SERIES];
+  guint n_channel_series;
+  ApmSeries *channel_series[N_CHANNEL_SERIES][MAX_CHANNELS];
+  ApmSeries *info_series;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -54,6 +277,633 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (apmonitor, "apmonitor", GST_RANK_NONE,
     GST_TYPE_APMONITOR,
     GST_DEBUG_CATEGORY_INIT (gst_apmonitor_debug, "apmonitor", 0,
         "audio pipeline monitor checkpoint"));
+
+static inline void
+add_int (ApmSeries * s, gint64 n)
+{
+  if (G_LIKELY (s))
+    apm_counter_add_int (s, n);
+}
+
+static inline void
+set_gauge (ApmSeries * s, gdouble v)
+{
+  if (G_LIKELY (s))
+    apm_gauge_set (s, v);
+}
+
+static ApmSeries *
+new_series (ApmRegistry * reg, const MetricDef * def,
+    const gchar * const *label_names, const gchar * const *values)
+{
+  ApmFamily *f = apm_registry_family (reg, def->name, def->type, def->help,
+      label_names, NULL, 0);
+
+  if (!f) {
+    GST_WARNING ("metric %s exists with other labels or type", def->name);
+    return NULL;
+  }
+  return apm_family_series (f, values);
+}
+
+static void
+retire_channel_series (GstApMonitor * self)
+{
+  for (guint k = 0; k < N_CHANNEL_SERIES; k++)
+    for (guint c = 0; c < self->n_channel_series; c++)
+      g_clear_pointer (&self->channel_series[k][c], apm_series_retire);
+  self->n_channel_series = 0;
+}
+
+static void
+retire_series (GstApMonitor * self)
+{
+  for (guint i = 0; i < N_STREAM_SERIES; i++)
+    g_clear_pointer (&self->series[i], apm_series_retire);
+  retire_channel_series (self);
+  g_clear_pointer (&self->info_series, apm_series_retire);
+  g_clear_pointer (&self->info_key, g_free);
+}
+
+static const gchar *
+layout_name (GstApMonitor * self)
+{
+  if (self->stats)
+    return GST_AUDIO_INFO_LAYOUT (&self->info) ==
+        GST_AUDIO_LAYOUT_INTERLEAVED ? "interleaved" : "non-interleaved";
+  if (self->format && g_str_has_prefix (self->format, "audio/"))
+    return "encoded";
+  return "";
+}
+
+/* Creates the series for the current caps: once per stream, per channel
+ * when the channel count changes, the info series when the format does. */
+static void
+update_series (GstApMonitor * self)
+{
+  ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
+  GstElement *top = gst_apm_watch_find_top (GST_ELEMENT (self));
+  gchar *pipeline, *monitor, *rate, *channels, *key;
+  const gchar *values[7];
+  guint n;
+
+  pipeline = top ? gst_object_get_name (GST_OBJECT (top)) : g_strdup ("");
+  if (top)
+    gst_object_unref (top);
+  monitor = gst_object_get_name (GST_OBJECT (self));
+  if (g_strcmp0 (pipeline, self->label_pipeline)
+      || g_strcmp0 (monitor, self->label_monitor))
+    retire_series (self);
+  g_free (self->label_pipeline);
+  g_free (self->label_monitor);
+  self->label_pipeline = pipeline;
+  self->label_monitor = monitor;
+
+  values[0] = pipeline;
+  values[1] = monitor;
+  values[2] = NULL;
+  for (guint i = 0; i < N_STREAM_SERIES; i++) {
+    gboolean want = i < FIRST_AUDIO_SERIES || self->stats;
+
+    if (want && !self->series[i])
+      self->series[i] = new_series (reg, &stream_metrics[i], stream_labels,
+          values);
+    else if (!want)
+      g_clear_pointer (&self->series[i], apm_series_retire);
+  }
+
+  n = self->stats ? MIN (self->channels, MAX_CHANNELS) : 0;
+  if (n != self->n_channel_series) {
+    retire_channel_series (self);
+    for (guint c = 0; c < n; c++) {
+      gchar num[16];
+
+      g_snprintf (num, sizeof (num), "%u", c);
+      values[2] = num;
+      values[3] = NULL;
+      for (guint k = 0; k < N_CHANNEL_SERIES; k++)
+        self->channel_series[k][c] = new_series (reg, &channel_metrics[k],
+            channel_labels, values);
+    }
+    self->n_channel_series = n;
+  }
+
+  rate = g_strdup_printf ("%d", self->rate);
+  channels = g_strdup_printf ("%d", self->channels);
+  key = g_strjoin ("\n", self->format, rate, channels, layout_name (self),
+      NULL);
+  if (g_strcmp0 (key, self->info_key)) {
+    g_clear_pointer (&self->info_series, apm_series_retire);
+    values[2] = self->format;
+    values[3] = rate;
+    values[4] = channels;
+    values[5] = layout_name (self);
+    values[6] = NULL;
+    self->info_series = new_series (reg, &info_metric, info_labels, values);
+    set_gauge (self->info_series, 1.0);
+    g_free (self->info_key);
+    self->info_key = key;
+  } else {
+    g_free (key);
+  }
+  g_free (rate);
+  g_free (channels);
+}
+
+/* Copies the properties for the streaming thread: at caps and at every
+ * interval, so changes apply from the next interval. */
+static void
+load_settings (GstApMonitor * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->cur = self->props;
+  GST_OBJECT_UNLOCK (self);
+
+  self->tolerance = self->cur.tolerance;
+  if (self->stats) {
+    gint rate = GST_AUDIO_INFO_RATE (&self->info);
+
+    gst_apm_audio_stats_configure (self->stats, self->cur.clip_threshold,
+        self->cur.silence_threshold, self->cur.silence_duration);
+    self->interval_frames = MAX (1,
+        GST_CLOCK_TIME_TO_FRAMES (self->cur.interval, rate));
+    self->tolerance = MAX (self->tolerance, GST_FRAMES_TO_CLOCK_TIME (1,
+            rate));
+  }
+}
+
+static void
+reset_timing (GstApMonitor * self)
+{
+  self->next_pts = GST_CLOCK_TIME_NONE;
+  self->last_arrival = GST_CLOCK_TIME_NONE;
+  self->last_duration = GST_CLOCK_TIME_NONE;
+}
+
+static void
+reset_interval (GstApMonitor * self, GstClockTime now)
+{
+  GstClockTime ts = self->iv.ts;
+
+  memset (&self->iv, 0, sizeof (self->iv));
+  self->iv.ts = ts;
+  self->iv.end_ts = GST_CLOCK_TIME_NONE;
+  self->iv.wall_start = now;
+}
+
+/* a GValueArray of doubles, as level's messages carry */
+static void
+set_array (GstStructure * s, const gchar * field, const gdouble * v, guint n)
+{
+  GValueArray *arr = g_value_array_new (n);
+  GValue val = G_VALUE_INIT;
+
+  g_value_init (&val, G_TYPE_DOUBLE);
+  for (guint i = 0; i < n; i++) {
+    g_value_set_double (&val, v[i]);
+    g_value_array_append (arr, &val);
+  }
+  g_value_unset (&val);
+  g_value_init (&val, G_TYPE_VALUE_ARRAY);
+  g_value_take_boxed (&val, arr);
+  gst_structure_take_value (s, field, &val);
+}
+
+static GstMessage *
+build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime ts = self->iv.ts, running_time = GST_CLOCK_TIME_NONE,
+      stream_time = GST_CLOCK_TIME_NONE;
+  GstStructure *s;
+
+  if (GST_CLOCK_TIME_IS_VALID (ts) && segment->format == GST_FORMAT_TIME) {
+    running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
+    stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
+  }
+  s = gst_structure_new ("apmonitor",
+      "timestamp", G_TYPE_UINT64, ts,
+      "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time,
+      "duration", G_TYPE_UINT64, duration,
+      "format", G_TYPE_STRING, self->format,
+      "rate", G_TYPE_INT, self->rate,
+      "channels", G_TYPE_INT, self->channels,
+      "buffers", G_TYPE_UINT64, self->iv.buffers,
+      "gaps", G_TYPE_UINT64, self->iv.gaps,
+      "overlaps", G_TYPE_UINT64, self->iv.overlaps,
+      "discont", G_TYPE_UINT64, self->iv.discont,
+      "underruns", G_TYPE_UINT64, self->iv.underruns,
+      "jitter", G_TYPE_DOUBLE, jitter, NULL);
+  if (self->stats) {
+    const GstApmAudioLevels *l = &self->levels;
+
+    set_array (s, "peak", l->peak_db, l->channels);
+    set_array (s, "rms", l->rms_db, l->channels);
+    set_array (s, "dc-offset", l->dc_offset, l->channels);
+    gst_structure_set (s,
+        "clipped", G_TYPE_UINT64, l->clipped_total,
+        "silent", G_TYPE_BOOLEAN, l->silent,
+        "silent-time", G_TYPE_UINT64, GST_FRAMES_TO_CLOCK_TIME
+        (l->silent_frames, GST_AUDIO_INFO_RATE (&self->info)), NULL);
+  }
+  return gst_message_new_element (GST_OBJECT (self), s);
+}
+
+/* Publishes the interval that ends now: metrics, read-only properties and
+ * the bus message.  Streaming thread, at interval rate; no lock held. */
+static void
+publish (GstApMonitor * self, GstClockTime now)
+{
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  gdouble jitter = 0.0, wall;
+  gboolean silence_changed = FALSE;
+
+  if (self->iv.jitter_n > 0) {
+    gdouble mean = self->iv.jitter_sum / self->iv.jitter_n;
+    gdouble var = self->iv.jitter_sum_sq / self->iv.jitter_n - mean * mean;
+
+    jitter = var > 0.0 ? sqrt (var) : 0.0;
+  }
+  set_gauge (self->series[S_JITTER], jitter);
+  wall = (gdouble) GST_CLOCK_DIFF (self->iv.wall_start, now) / GST_SECOND;
+  if (wall > 0.0)
+    set_gauge (self->series[S_BUFFER_RATE], self->iv.buffers / wall);
+
+  if (self->stats) {
+    GstApmAudioLevels *l = &self->levels;
+    gint rate = GST_AUDIO_INFO_RATE (&self->info);
+    guint64 samples;
+
+    gst_apm_audio_stats_take (self->stats, l);
+    duration = GST_FRAMES_TO_CLOCK_TIME (l->frames, rate);
+    for (guint c = 0; c < l->channels && c < self->n_channel_series; c++) {
+      set_gauge (self->channel_series[C_PEAK][c], l->peak_db[c]);
+      set_gauge (self->channel_series[C_RMS][c], l->rms_db[c]);
+      set_gauge (self->channel_series[C_DC_OFFSET][c], l->dc_offset[c]);
+      add_int (self->channel_series[C_CLIPPED][c], l->clipped[c]);
+    }
+    samples = l->frames * l->channels;
+    set_gauge (self->series[S_CLIPPED_RATIO],
+        samples ? (gdouble) l->clipped_total / samples : 0.0);
+    set_gauge (self->series[S_SILENT], l->silent ? 1.0 : 0.0);
+    if (l->silent_frames && self->series[S_SILENCE_SECONDS])
+      apm_series_add (self->series[S_SILENCE_SECONDS],
+          (gdouble) l->silent_frames / rate);
+    add_int (self->series[S_SILENT_SPANS], l->silent_spans);
+
+    __atomic_fetch_add (&self->clipped_samples, l->clipped_total,
+        __ATOMIC_RELAXED);
+    silence_changed = g_atomic_int_get (&self->silent) != l->silent;
+    g_atomic_int_set (&self->silent, l->silent);
+  } else if (GST_CLOCK_TIME_IS_VALID (self->iv.ts)
+      && GST_CLOCK_TIME_IS_VALID (self->iv.end_ts)
+      && self->iv.end_ts >= self->iv.ts) {
+    duration = self->iv.end_ts - self->iv.ts;
+  } else {
+    duration = GST_CLOCK_DIFF (self->iv.wall_start, now);
+  }
+
+  if (self->cur.post_messages)
+    gst_element_post_message (GST_ELEMENT (self),
+        build_message (self, duration, jitter));
+  if (silence_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SILENT]);
+
+  /* raw audio: the next interval follows on (and is re-anchored on the
+   * next buffer's PTS); others: it starts with the next buffer */
+  if (self->stats && GST_CLOCK_TIME_IS_VALID (self->iv.ts)
+      && GST_CLOCK_TIME_IS_VALID (duration))
+    self->iv.ts += duration;
+  else if (!self->stats)
+    self->iv.ts = GST_CLOCK_TIME_NONE;
+  reset_interval (self, now);
+  load_settings (self);
+}
+
+/* Publishes what the current interval holds, if anything (caps change,
+ * EOS). */
+static void
+publish_pending (GstApMonitor * self)
+{
+  if (self->stats ? gst_apm_audio_stats_frames (self->stats) > 0 :
+      self->iv.buffers > 0)
+    publish (self, gst_util_get_timestamp ());
+}
+
+/* Whether a buffer of a live stream arrives after the pipeline clock has
+ * passed its deadline: base time + running time + pipeline latency. */
+static gboolean
+is_late (GstApMonitor * self, GstClockTime pts)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClock *clock = NULL;
+  GstClockTime base_time, running_time, latency;
+  gboolean late = FALSE;
+
+  if (segment->format != GST_FORMAT_TIME)
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) == GST_STATE_PLAYING && GST_ELEMENT_CLOCK (self))
+    clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
+  base_time = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  if (!clock)
+    return FALSE;
+
+  running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  if (GST_CLOCK_TIME_IS_VALID (running_time)) {
+    latency = __atomic_load_n (&self->latency, __ATOMIC_RELAXED);
+    if (!GST_CLOCK_TIME_IS_VALID (latency))
+      latency = GST_CLOCK_TIME_IS_VALID (self->upstream_latency) ?
+          self->upstream_latency : 0;
+    late = gst_clock_get_time (clock) >
+        base_time + running_time + latency + self->tolerance;
+  }
+  gst_object_unref (clock);
+  return late;
+}
+
+/* Per buffer: flags, arrival jitter, timestamp continuity, lateness. */
+static void
+check_timing (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
+    GstClockTime duration)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  self->iv.buffers++;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
+    self->iv.discont++;
+    add_int (self->series[S_DISCONT], 1);
+  }
+
+  if (GST_CLOCK_TIME_IS_VALID (self->last_arrival)
+      && GST_CLOCK_TIME_IS_VALID (self->last_duration)) {
+    gdouble dev = ((gdouble) GST_CLOCK_DIFF (self->last_arrival, now) -
+        (gdouble) self->last_duration) / GST_SECOND;
+
+    self->iv.jitter_n++;
+    self->iv.jitter_sum += dev;
+    self->iv.jitter_sum_sq += dev * dev;
+  }
+  self->last_arrival = now;
+  self->last_duration = duration;
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts)) {
+    self->next_pts = GST_CLOCK_TIME_NONE;
+    return;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (self->next_pts)
+      && GST_BASE_TRANSFORM (self)->segment.rate > 0.0) {
+    GstClockTimeDiff d = GST_CLOCK_DIFF (self->next_pts, pts);
+
+    if (d > (GstClockTimeDiff) self->tolerance) {
+      self->iv.gaps++;
+      add_int (self->series[S_GAPS], 1);
+      __atomic_fetch_add (&self->gaps, 1, __ATOMIC_RELAXED);
+    } else if (d < -(GstClockTimeDiff) self->tolerance) {
+      self->iv.overlaps++;
+      add_int (self->series[S_OVERLAPS], 1);
+    }
+  }
+  self->next_pts = GST_CLOCK_TIME_IS_VALID (duration) ?
+      pts + duration : GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID (self->iv.ts))
+    self->iv.ts = pts;
+  self->iv.end_ts = self->next_pts;
+
+  if (self->live && is_late (self, pts)) {
+    self->iv.underruns++;
+    add_int (self->series[S_UNDERRUNS], 1);
+    __atomic_fetch_add (&self->underruns, 1, __ATOMIC_RELAXED);
+  }
+}
+
+/* Measures a raw audio buffer, publishing at each interval boundary. */
+static void
+measure_audio (GstApMonitor * self, GstBuffer * buf, gsize frames,
+    GstClockTime now)
+{
+  GstAudioBuffer abuf;
+  gboolean gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gint rate = GST_AUDIO_INFO_RATE (&self->info);
+  gsize offset = 0;
+
+  if (!gap) {
+    if (!gst_audio_buffer_map (&abuf, &self->info, buf, GST_MAP_READ)) {
+      if (!self->warned_map) {
+        GST_WARNING_OBJECT (self, "cannot map buffer as audio, not measured");
+        self->warned_map = TRUE;
+      }
+      return;
+    }
+    frames = abuf.n_samples;
+  }
+  add_int (self->series[S_SAMPLES], frames);
+
+  while (offset < frames) {
+    guint64 have = gst_apm_audio_stats_frames (self->stats);
+    gsize n = MIN (frames - offset, self->interval_frames - have);
+
+    if (have == 0 && GST_CLOCK_TIME_IS_VALID (pts))
+      self->iv.ts = pts + GST_FRAMES_TO_CLOCK_TIME (offset, rate);
+    if (gap)
+      gst_apm_audio_stats_process_gap (self->stats, n);
+    else
+      gst_apm_audio_stats_process (self->stats, abuf.planes, offset, n);
+    offset += n;
+    if (have + n >= self->interval_frames)
+      publish (self, now);
+  }
+
+  if (!gap)
+    gst_audio_buffer_unmap (&abuf);
+}
+
+static GstFlowReturn
+gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+  GstClockTime now = gst_util_get_timestamp ();
+  GstClockTime duration = GST_BUFFER_DURATION (buf);
+  gsize size = gst_buffer_get_size (buf);
+  gsize frames = 0;
+
+  add_int (self->series[S_BUFFERS], 1);
+  add_int (self->series[S_BYTES], size);
+
+  if (self->stats) {
+    gint rate = GST_AUDIO_INFO_RATE (&self->info);
+
+    frames = size / GST_AUDIO_INFO_BPF (&self->info);
+    if (frames == 0 && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)
+        && GST_CLOCK_TIME_IS_VALID (duration))
+      frames = GST_CLOCK_TIME_TO_FRAMES (duration, rate);
+    if (!GST_CLOCK_TIME_IS_VALID (duration))
+      duration = GST_FRAMES_TO_CLOCK_TIME (frames, rate);
+  }
+
+  check_timing (self, buf, now, duration);
+
+  if (self->stats) {
+    measure_audio (self, buf, frames, now);
+  } else if (GST_CLOCK_TIME_IS_VALID (self->iv.ts)
+      && GST_CLOCK_TIME_IS_VALID (self->iv.end_ts)) {
+    if (self->iv.end_ts >= self->iv.ts + self->cur.interval)
+      publish (self, now);
+  } else if (now >= self->iv.wall_start + self->cur.interval) {
+    publish (self, now);
+  }
+  return GST_FLOW_OK;
+}
+
+static void
+parse_caps (GstApMonitor * self, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+
+  gst_apm_audio_stats_free (self->stats);
+  self->stats = NULL;
+  g_free (self->format);
+
+  if (gst_structure_has_name (s, "audio/x-raw")
+      && gst_audio_info_from_caps (&self->info, caps)) {
+    self->stats = gst_apm_audio_stats_new (&self->info);
+  }
+  if (self->stats) {
+    self->format = g_strdup (GST_AUDIO_INFO_NAME (&self->info));
+    self->rate = GST_AUDIO_INFO_RATE (&self->info);
+    self->channels = GST_AUDIO_INFO_CHANNELS (&self->info);
+  } else {
+    gst_audio_info_init (&self->info);
+    self->format = g_strdup (gst_structure_get_name (s));
+    if (!gst_structure_get_int (s, "rate", &self->rate))
+      self->rate = 0;
+    if (!gst_structure_get_int (s, "channels", &self->channels))
+      self->channels = 0;
+  }
+}
+
+static gboolean
+gst_apmonitor_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+  GstQuery *query;
+
+  if (self->caps && gst_caps_is_equal (self->caps, incaps))
+    return TRUE;
+
+  /* the interval so far belongs to the old format */
+  publish_pending (self);
+
+  if (self->caps)
+    add_int (self->series[S_CAPS_CHANGES], 1);
+  gst_caps_replace (&self->caps, incaps);
+  parse_caps (self, incaps);
+
+  self->live = FALSE;
+  self->upstream_latency = GST_CLOCK_TIME_NONE;
+  query = gst_query_new_latency ();
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
+    gst_query_parse_latency (query, &self->live, &self->upstream_latency,
+        NULL);
+  gst_query_unref (query);
+
+  load_settings (self);
+  update_series (self);
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", live %d", incaps,
+      self->live);
+  return TRUE;
+}
+
+static gboolean
+gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_EOS:
+      publish_pending (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      if (self->stats)
+        gst_apm_audio_stats_reset (self->stats);
+      self->iv.ts = GST_CLOCK_TIME_NONE;
+      reset_interval (self, gst_util_get_timestamp ());
+      reset_timing (self);
+      break;
+    case GST_EVENT_SEGMENT:
+      /* timestamps may restart: not a gap */
+      reset_timing (self);
+      break;
+    case GST_EVENT_GAP:{
+      GstClockTime ts, duration;
+
+      gst_event_parse_gap (event, &ts, &duration);
+      self->next_pts = GST_CLOCK_TIME_IS_VALID (ts)
+          && GST_CLOCK_TIME_IS_VALID (duration) ? ts + duration :
+          GST_CLOCK_TIME_NONE;
+      self->last_arrival = GST_CLOCK_TIME_NONE;
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_apmonitor_parent_class)->sink_event
+      (trans, event);
+}
+
+static gboolean
+gst_apmonitor_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_LATENCY) {
+    GstClockTime latency;
+
+    gst_event_parse_latency (event, &latency);
+    GST_DEBUG_OBJECT (self, "pipeline latency %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (latency));
+    __atomic_store_n (&self->latency, latency, __ATOMIC_RELAXED);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_apmonitor_parent_class)->src_event
+      (trans, event);
+}
+
+static gboolean
+gst_apmonitor_start (GstBaseTransform * trans)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+
+  g_atomic_int_set (&self->silent, FALSE);
+  __atomic_store_n (&self->clipped_samples, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->gaps, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->latency, GST_CLOCK_TIME_NONE, __ATOMIC_RELAXED);
+  self->warned_map = FALSE;
+  self->iv.ts = GST_CLOCK_TIME_NONE;
+  reset_interval (self, gst_util_get_timestamp ());
+  reset_timing (self);
+  load_settings (self);
+  return TRUE;
+}
+
+static gboolean
+gst_apmonitor_stop (GstBaseTransform * trans)
+{
+  GstApMonitor *self = GST_APMONITOR (trans);
+
+  retire_series (self);
+  g_clear_pointer (&self->stats, gst_apm_audio_stats_free);
+  gst_caps_replace (&self->caps, NULL);
+  g_clear_pointer (&self->format, g_free);
+  self->rate = self->channels = 0;
+  return TRUE;
+}
+
+/* --- properties --- */
 
 static void
 gst_apmonitor_set_property (GObject * object, guint prop_id,
@@ -74,6 +924,24 @@ gst_apmonitor_set_property (GObject * object, guint prop_id,
       break;
     case PROP_QUIET:
       self->quiet = g_value_get_boolean (value);
+      break;
+    case PROP_INTERVAL:
+      self->props.interval = g_value_get_uint64 (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->props.post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_SILENCE_THRESHOLD:
+      self->props.silence_threshold = g_value_get_double (value);
+      break;
+    case PROP_SILENCE_DURATION:
+      self->props.silence_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_CLIP_THRESHOLD:
+      self->props.clip_threshold = g_value_get_double (value);
+      break;
+    case PROP_TOLERANCE:
+      self->props.tolerance = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -98,6 +966,39 @@ gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_QUIET:
       g_value_set_boolean (value, self->quiet);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint64 (value, self->props.interval);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->props.post_messages);
+      break;
+    case PROP_SILENCE_THRESHOLD:
+      g_value_set_double (value, self->props.silence_threshold);
+      break;
+    case PROP_SILENCE_DURATION:
+      g_value_set_uint64 (value, self->props.silence_duration);
+      break;
+    case PROP_CLIP_THRESHOLD:
+      g_value_set_double (value, self->props.clip_threshold);
+      break;
+    case PROP_TOLERANCE:
+      g_value_set_uint64 (value, self->props.tolerance);
+      break;
+    case PROP_SILENT:
+      g_value_set_boolean (value, g_atomic_int_get (&self->silent));
+      break;
+    case PROP_CLIPPED_SAMPLES:
+      g_value_set_uint64 (value, __atomic_load_n (&self->clipped_samples,
+              __ATOMIC_RELAXED));
+      break;
+    case PROP_GAPS:
+      g_value_set_uint64 (value, __atomic_load_n (&self->gaps,
+              __ATOMIC_RELAXED));
+      break;
+    case PROP_UNDERRUNS:
+      g_value_set_uint64 (value, __atomic_load_n (&self->underruns,
+              __ATOMIC_RELAXED));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -153,17 +1054,17 @@ gst_apmonitor_change_state (GstElement * element, GstStateChange transition)
       (element, transition);
 }
 
-static GstFlowReturn
-gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
-{
-  return GST_FLOW_OK;
-}
-
 static void
 gst_apmonitor_finalize (GObject * object)
 {
   GstApMonitor *self = GST_APMONITOR (object);
 
+  retire_series (self);
+  gst_apm_audio_stats_free (self->stats);
+  gst_caps_replace (&self->caps, NULL);
+  g_free (self->format);
+  g_free (self->label_pipeline);
+  g_free (self->label_monitor);
   g_free (self->address);
   G_OBJECT_CLASS (gst_apmonitor_parent_class)->finalize (object);
 }
@@ -212,6 +1113,133 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
   properties[PROP_QUIET] = g_param_spec_boolean ("quiet", "Quiet",
       "Do not print the URL served on stderr", FALSE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:interval:
+   *
+   * Time between publications of the measurements (metrics and bus
+   * message), in nanoseconds.  On raw audio an interval is exactly this
+   * many samples' worth, as with the level element, so the two agree when
+   * given the same interval; on other streams it is measured on buffer
+   * timestamps (wall time when they have none).  Changes apply from the
+   * next interval.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_INTERVAL] = g_param_spec_uint64 ("interval", "Interval",
+      "Time between publications of the measurements (metrics and "
+      "'apmonitor' bus message), in nanoseconds", GST_MSECOND, G_MAXUINT64,
+      DEFAULT_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:post-messages:
+   *
+   * Post an element message named "apmonitor" on the bus every interval.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
+      "Post messages", "Post an 'apmonitor' element message on the bus for "
+      "each interval", DEFAULT_POST_MESSAGES,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:silence-threshold:
+   *
+   * Level in dBFS below which audio counts as silence: a 10 ms block is
+   * silent when no sample of any channel reaches it.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SILENCE_THRESHOLD] =
+      g_param_spec_double ("silence-threshold", "Silence threshold",
+      "Silence is when no sample of any channel reaches this level (dBFS)",
+      -200.0, 0.0, DEFAULT_SILENCE_THRESHOLD,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:silence-duration:
+   *
+   * How long audio must stay below #GstApMonitor:silence-threshold before
+   * it counts as a silent span (and all of that time as silence), in
+   * nanoseconds.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SILENCE_DURATION] =
+      g_param_spec_uint64 ("silence-duration", "Silence duration",
+      "How long every channel must stay below the silence threshold to "
+      "count as a silent span, in nanoseconds", 0, G_MAXUINT64,
+      DEFAULT_SILENCE_DURATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:clip-threshold:
+   *
+   * A sample counts as clipped when its magnitude is at least this
+   * fraction of full scale.  For integer formats the threshold is never
+   * above the largest value minus one (32766 for S16), so samples at the
+   * rail always count.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CLIP_THRESHOLD] = g_param_spec_double ("clip-threshold",
+      "Clip threshold", "Samples whose magnitude reaches this fraction of "
+      "full scale count as clipped (integer formats: at most max - 1)",
+      0.0, 1.0, DEFAULT_CLIP_THRESHOLD,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:tolerance:
+   *
+   * Timestamp tolerance, in nanoseconds: a buffer starting further than
+   * this (and than one sample) from the previous buffer's end is a gap or
+   * an overlap, and a buffer of a live stream arriving this much after
+   * its deadline is an underrun.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_TOLERANCE] = g_param_spec_uint64 ("tolerance",
+      "Tolerance", "Timestamp deviation tolerated before counting a gap, an "
+      "overlap or a late buffer (underrun), in nanoseconds", 0,
+      G_MAXUINT64, DEFAULT_TOLERANCE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:silent:
+   *
+   * Whether the audio is in a silent span, as of the last interval.
+   * Notified when it changes.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SILENT] = g_param_spec_boolean ("silent", "Silent",
+      "Whether the audio is in a silent span (as of the last interval)",
+      FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:clipped-samples:
+   *
+   * Clipped samples counted since the element started, all channels.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CLIPPED_SAMPLES] = g_param_spec_uint64 ("clipped-samples",
+      "Clipped samples", "Clipped samples since start, all channels (as of "
+      "the last interval)", 0, G_MAXUINT64, 0,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:gaps:
+   *
+   * Timestamp gaps counted since the element started.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_GAPS] = g_param_spec_uint64 ("gaps", "Gaps",
+      "Timestamp gaps since start", 0, G_MAXUINT64, 0,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:underruns:
+   *
+   * Late buffers of a live stream counted since the element started.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_UNDERRUNS] = g_param_spec_uint64 ("underruns",
+      "Underruns", "Buffers of a live stream that arrived after their "
+      "deadline on the pipeline clock, since start", 0, G_MAXUINT64, 0,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -223,6 +1251,11 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
       "gst-apm developers");
 
   element_class->change_state = gst_apmonitor_change_state;
+  trans_class->set_caps = gst_apmonitor_set_caps;
+  trans_class->sink_event = gst_apmonitor_sink_event;
+  trans_class->src_event = gst_apmonitor_src_event;
+  trans_class->start = gst_apmonitor_start;
+  trans_class->stop = gst_apmonitor_stop;
   trans_class->transform_ip = gst_apmonitor_transform_ip;
   trans_class->passthrough_on_same_caps = TRUE;
 }
@@ -232,5 +1265,18 @@ gst_apmonitor_init (GstApMonitor * self)
 {
   self->port = APM_DEFAULT_PORT;
   self->address = g_strdup (APM_DEFAULT_ADDRESS);
+  self->props.interval = DEFAULT_INTERVAL;
+  self->props.post_messages = DEFAULT_POST_MESSAGES;
+  self->props.silence_threshold = DEFAULT_SILENCE_THRESHOLD;
+  self->props.silence_duration = DEFAULT_SILENCE_DURATION;
+  self->props.clip_threshold = DEFAULT_CLIP_THRESHOLD;
+  self->props.tolerance = DEFAULT_TOLERANCE;
+  self->cur = self->props;
+  self->latency = GST_CLOCK_TIME_NONE;
+  self->upstream_latency = GST_CLOCK_TIME_NONE;
+  self->iv.ts = GST_CLOCK_TIME_NONE;
+  self->iv.end_ts = GST_CLOCK_TIME_NONE;
+  reset_timing (self);
+  gst_audio_info_init (&self->info);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -296,7 +296,7 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
     g_mutex_unlock (&w->lock);
     if (job_id) {
       cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
-          job_id);
+          job_id, GST_OBJECT_NAME (pipeline));
       GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s",
           job_id, cid);
       g_free (cid);
@@ -347,9 +347,13 @@ count_message (GstElement * element, const gchar * family_name,
 void
 gst_apm_watch_message (GstElement * element, GstMessage * message)
 {
-  GstElement *top = gst_apm_watch_find_top (element);
+  GstElement *top;
   PipelineWatch *w;
 
+  /* bins re-post their children's messages: count the original only */
+  if (GST_MESSAGE_SRC (message) != GST_OBJECT (element))
+    return;
+  top = gst_apm_watch_find_top (element);
   if (!top && GST_IS_PIPELINE (element))
     top = gst_object_ref (element);
   if (!top)
@@ -367,9 +371,10 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
           err->message);
       if (w) {
+        /* the first error is the cause; later ones are consequences */
         g_mutex_lock (&w->lock);
-        g_free (w->last_error);
-        w->last_error = g_strdup (text);
+        if (!w->last_error)
+          w->last_error = g_strdup (text);
         g_mutex_unlock (&w->lock);
         end_run (w, "failed", text);
       }

@@ -1,5 +1,6 @@
 /* gst-apm: named health checks and their overall status */
 #include "apm-health.h"
+#include "apm-time.h"
 
 typedef struct
 {
@@ -175,15 +176,12 @@ apm_health_evaluate (ApmHealth * h, gboolean force, JsonObject ** checks_out)
         json_object_set_object_member (o, "details",
             json_object_ref (c->details));
       if (c->last_run_us) {
-        GDateTime *dt = g_date_time_new_from_unix_utc (c->last_run_wall_us /
-            G_USEC_PER_SEC);
-        gchar *iso = g_date_time_format_iso8601 (dt);
+        gchar *iso = apm_time_format (c->last_run_wall_us);
 
         json_object_set_string_member (o, "last_run", iso);
         json_object_set_double_member (o, "duration_seconds",
             c->duration_us / 1e6);
         g_free (iso);
-        g_date_time_unref (dt);
       }
       json_object_set_object_member (*checks_out, c->name, o);
     }

@@ -1,16 +1,24 @@
 /* gst-apm: jobs, units of audio work tracked with a correlation id */
 #include "apm-jobs.h"
+#include "apm-time.h"
+
+#include <math.h>
 
 typedef struct
 {
   gchar *job_id;
   gchar *correlation_id;
+  gchar *pipeline;
   gint64 start_wall_us;
   gint64 start_mono_us;
   gint64 end_wall_us;
   gdouble processing_seconds;
   gchar *status;                /* "running" while active */
   gchar *error;
+  gdouble media_seconds;        /* < 0: unknown */
+  gint64 bytes_read;            /* < 0: unknown */
+  gint64 bytes_written;
+  JsonObject *stages;           /* stage -> {"seconds", "labels"} */
 } ApmJob;
 
 struct _ApmJobs
@@ -19,6 +27,19 @@ struct _ApmJobs
   GHashTable *active;           /* job_id -> ApmJob */
   GQueue finished;              /* newest last, at most keep */
   guint keep;
+  guint64 n_started, n_succeeded, n_failed;
+  ApmFamily *f_started, *f_completed, *f_processing, *f_in, *f_out,
+      *f_stage, *f_rate;
+};
+
+static const gdouble job_seconds_buckets[] = {
+  0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600
+};
+
+/* file sizes: 1 KiB ... 1 GiB */
+static const gdouble size_buckets[] = {
+  1024, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+  268435456, 1073741824
 };
 
 static void
@@ -26,21 +47,55 @@ job_free (ApmJob * j)
 {
   g_free (j->job_id);
   g_free (j->correlation_id);
+  g_free (j->pipeline);
   g_free (j->status);
   g_free (j->error);
+  json_object_unref (j->stages);
   g_free (j);
 }
 
 ApmJobs *
-apm_jobs_new (guint keep_finished)
+apm_jobs_new (guint keep_finished, ApmRegistry * reg)
 {
   ApmJobs *jobs = g_new0 (ApmJobs, 1);
+  static const gchar *const status_label[] = { "status", NULL };
+  static const gchar *const success_label[] = { "success", NULL };
+  static const gchar *const stage_label[] = { "stage", NULL };
+  static const gchar *const dir_label[] = { "direction", NULL };
 
   g_mutex_init (&jobs->lock);
   jobs->active = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) job_free);
   g_queue_init (&jobs->finished);
   jobs->keep = keep_finished ? keep_finished : APM_JOBS_DEFAULT_KEEP;
+  if (reg) {
+    jobs->f_started = apm_registry_family (reg, "apm_jobs_started_total",
+        APM_METRIC_COUNTER, "Jobs started", NULL, NULL, 0);
+    jobs->f_completed = apm_registry_family (reg, "apm_jobs_completed_total",
+        APM_METRIC_COUNTER, "Jobs ended, by status (success, failed, "
+        "stopped, cancelled, ...)", status_label, NULL, 0);
+    jobs->f_processing = apm_registry_family (reg,
+        "apm_job_processing_seconds", APM_METRIC_HISTOGRAM,
+        "Wall time from start to end of each job", success_label,
+        job_seconds_buckets, G_N_ELEMENTS (job_seconds_buckets));
+    jobs->f_in = apm_registry_family (reg, "apm_job_input_bytes",
+        APM_METRIC_HISTOGRAM, "Bytes read by each job's sources (upload "
+        "size distribution)", NULL, size_buckets,
+        G_N_ELEMENTS (size_buckets));
+    jobs->f_out = apm_registry_family (reg, "apm_job_output_bytes",
+        APM_METRIC_HISTOGRAM, "Bytes written by each job's sinks (download "
+        "size distribution)", NULL, size_buckets,
+        G_N_ELEMENTS (size_buckets));
+    jobs->f_rate = apm_registry_family (reg,
+        "apm_job_transfer_bytes_per_second", APM_METRIC_HISTOGRAM,
+        "Bytes per second of wall time of each job, read or written",
+        dir_label, size_buckets, G_N_ELEMENTS (size_buckets));
+    jobs->f_stage = apm_registry_family (reg, "apm_job_stage_seconds",
+        APM_METRIC_HISTOGRAM, "Time of each recorded job stage", stage_label,
+        job_seconds_buckets, G_N_ELEMENTS (job_seconds_buckets));
+    /* counters exist at 0 from the start, so rate() works at once */
+    apm_series_unref (apm_family_series (jobs->f_started, NULL));
+  }
   return jobs;
 }
 
@@ -55,21 +110,89 @@ apm_jobs_free (ApmJobs * jobs)
   g_free (jobs);
 }
 
-gchar *
-apm_jobs_start (ApmJobs * jobs, const gchar * job_id)
+static void
+family_add (ApmFamily * f, const gchar * label, gdouble v, gboolean observe)
 {
-  ApmJob *j = g_new0 (ApmJob, 1);
+  const gchar *values[2] = { label, NULL };
+  ApmSeries *s;
+
+  if (!f)
+    return;
+  s = apm_family_series (f, label ? values : NULL);
+  if (observe)
+    apm_histogram_observe (s, v);
+  else
+    apm_series_add (s, v);
+  apm_series_unref (s);
+}
+
+/* called with the lock; takes @j */
+static void
+finish_locked (ApmJobs * jobs, ApmJob * j, const gchar * status,
+    const gchar * error)
+{
+  gboolean success;
+
+  j->end_wall_us = g_get_real_time ();
+  j->processing_seconds = (g_get_monotonic_time () - j->start_mono_us) / 1e6;
+  g_free (j->status);
+  j->status = g_strdup (status ? status : "success");
+  success = g_strcmp0 (j->status, "success") == 0;
+  j->error = g_strdup (error);
+  if (success)
+    jobs->n_succeeded++;
+  else if (g_strcmp0 (j->status, "failed") == 0)
+    jobs->n_failed++;
+
+  family_add (jobs->f_completed, j->status, 1, FALSE);
+  family_add (jobs->f_processing, success ? "true" : "false",
+      j->processing_seconds, TRUE);
+  if (j->bytes_read >= 0) {
+    family_add (jobs->f_in, NULL, j->bytes_read, TRUE);
+    if (j->processing_seconds > 0)
+      family_add (jobs->f_rate, "read", j->bytes_read /
+          j->processing_seconds, TRUE);
+  }
+  if (j->bytes_written >= 0) {
+    family_add (jobs->f_out, NULL, j->bytes_written, TRUE);
+    if (j->processing_seconds > 0)
+      family_add (jobs->f_rate, "written", j->bytes_written /
+          j->processing_seconds, TRUE);
+  }
+
+  g_queue_push_tail (&jobs->finished, j);
+  while (jobs->finished.length > jobs->keep)
+    job_free (g_queue_pop_head (&jobs->finished));
+}
+
+gchar *
+apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
+{
+  ApmJob *j, *old;
   gchar *cid;
 
+  g_return_val_if_fail (job_id != NULL, NULL);
+
+  j = g_new0 (ApmJob, 1);
   j->job_id = g_strdup (job_id);
   j->correlation_id = g_uuid_string_random ();
+  j->pipeline = g_strdup (pipeline);
   j->start_wall_us = g_get_real_time ();
   j->start_mono_us = g_get_monotonic_time ();
   j->status = g_strdup ("running");
+  j->media_seconds = -1;
+  j->bytes_read = j->bytes_written = -1;
+  j->stages = json_object_new ();
   cid = g_strdup (j->correlation_id);
+
   g_mutex_lock (&jobs->lock);
-  g_hash_table_replace (jobs->active, j->job_id, j);
+  if (g_hash_table_steal_extended (jobs->active, job_id, NULL,
+          (gpointer *) & old))
+    finish_locked (jobs, old, "restarted", "started again with the same id");
+  g_hash_table_insert (jobs->active, j->job_id, j);
+  jobs->n_started++;
   g_mutex_unlock (&jobs->lock);
+  family_add (jobs->f_started, NULL, 1, FALSE);
   return cid;
 }
 
@@ -79,22 +202,98 @@ apm_jobs_complete (ApmJobs * jobs, const gchar * job_id, const gchar * status,
 {
   ApmJob *j;
 
+  g_return_val_if_fail (job_id != NULL, FALSE);
+
   g_mutex_lock (&jobs->lock);
   if (!g_hash_table_steal_extended (jobs->active, job_id, NULL,
           (gpointer *) & j)) {
     g_mutex_unlock (&jobs->lock);
     return FALSE;
   }
-  j->end_wall_us = g_get_real_time ();
-  j->processing_seconds = (g_get_monotonic_time () - j->start_mono_us) / 1e6;
-  g_free (j->status);
-  j->status = g_strdup (status ? status : "success");
-  j->error = g_strdup (error);
-  g_queue_push_tail (&jobs->finished, j);
-  while (jobs->finished.length > jobs->keep)
-    job_free (g_queue_pop_head (&jobs->finished));
+  finish_locked (jobs, j, status, error);
   g_mutex_unlock (&jobs->lock);
   return TRUE;
+}
+
+/* called with the lock: an active job, else the newest finished one */
+static ApmJob *
+find_locked (ApmJobs * jobs, const gchar * id)
+{
+  ApmJob *j = g_hash_table_lookup (jobs->active, id);
+  GHashTableIter it;
+
+  if (j)
+    return j;
+  g_hash_table_iter_init (&it, jobs->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & j))
+    if (g_strcmp0 (j->correlation_id, id) == 0)
+      return j;
+  for (GList * l = jobs->finished.tail; l; l = l->prev) {
+    j = l->data;
+    if (g_strcmp0 (j->job_id, id) == 0
+        || g_strcmp0 (j->correlation_id, id) == 0)
+      return j;
+  }
+  return NULL;
+}
+
+gboolean
+apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
+    const gchar * stage, gdouble seconds, const gchar * const *labels)
+{
+  ApmJob *j;
+  JsonObject *o, *l;
+
+  g_return_val_if_fail (job_id != NULL && stage != NULL, FALSE);
+  if (!isfinite (seconds) || seconds < 0)
+    return FALSE;
+
+  g_mutex_lock (&jobs->lock);
+  j = find_locked (jobs, job_id);
+  if (!j) {
+    g_mutex_unlock (&jobs->lock);
+    return FALSE;
+  }
+  o = json_object_get_object_member (j->stages, stage);
+  if (!o) {
+    o = json_object_new ();
+    json_object_set_double_member (o, "seconds", 0);
+    json_object_set_int_member (o, "count", 0);
+    json_object_set_object_member (j->stages, stage, o);
+  }
+  json_object_set_double_member (o, "seconds",
+      json_object_get_double_member (o, "seconds") + seconds);
+  json_object_set_int_member (o, "count",
+      json_object_get_int_member (o, "count") + 1);
+  if (labels && labels[0]) {
+    l = json_object_new ();
+    for (guint i = 0; labels[i] && labels[i + 1]; i += 2)
+      json_object_set_string_member (l, labels[i], labels[i + 1]);
+    json_object_set_object_member (o, "labels", l);
+  }
+  g_mutex_unlock (&jobs->lock);
+  family_add (jobs->f_stage, stage, seconds, TRUE);
+  return TRUE;
+}
+
+gboolean
+apm_jobs_set_transfer (ApmJobs * jobs, const gchar * job_id,
+    gdouble media_seconds, gint64 bytes_read, gint64 bytes_written)
+{
+  ApmJob *j;
+
+  g_mutex_lock (&jobs->lock);
+  j = g_hash_table_lookup (jobs->active, job_id);
+  if (j) {
+    if (media_seconds >= 0)
+      j->media_seconds = media_seconds;
+    if (bytes_read >= 0)
+      j->bytes_read = bytes_read;
+    if (bytes_written >= 0)
+      j->bytes_written = bytes_written;
+  }
+  g_mutex_unlock (&jobs->lock);
+  return j != NULL;
 }
 
 void
@@ -120,4 +319,100 @@ apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id)
     cid = g_strdup (j->correlation_id);
   g_mutex_unlock (&jobs->lock);
   return cid;
+}
+
+static void
+set_time (JsonObject * o, const gchar * name, gint64 wall_us)
+{
+  gchar *text = apm_time_format (wall_us);
+
+  json_object_set_string_member (o, name, text);
+  g_free (text);
+}
+
+/* called with the lock */
+static JsonNode *
+job_to_json (ApmJob * j)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  gboolean active = j->end_wall_us == 0;
+  gdouble seconds = active ?
+      (g_get_monotonic_time () - j->start_mono_us) / 1e6 :
+      j->processing_seconds;
+
+  json_object_set_string_member (o, "job_id", j->job_id);
+  json_object_set_string_member (o, "correlation_id", j->correlation_id);
+  if (j->pipeline)
+    json_object_set_string_member (o, "pipeline", j->pipeline);
+  json_object_set_string_member (o, "status", j->status);
+  set_time (o, "started_at", j->start_wall_us);
+  if (active)
+    json_object_set_null_member (o, "ended_at");
+  else
+    set_time (o, "ended_at", j->end_wall_us);
+  json_object_set_double_member (o, "processing_seconds", seconds);
+  if (j->error)
+    json_object_set_string_member (o, "error", j->error);
+  else
+    json_object_set_null_member (o, "error");
+  if (j->media_seconds >= 0) {
+    json_object_set_double_member (o, "media_seconds", j->media_seconds);
+    if (seconds > 0)
+      json_object_set_double_member (o, "realtime_factor",
+          j->media_seconds / seconds);
+  }
+  if (j->bytes_read >= 0)
+    json_object_set_int_member (o, "bytes_read", j->bytes_read);
+  if (j->bytes_written >= 0)
+    json_object_set_int_member (o, "bytes_written", j->bytes_written);
+  json_object_set_object_member (o, "stages", json_object_ref (j->stages));
+  json_node_take_object (node, o);
+  return node;
+}
+
+JsonNode *
+apm_jobs_to_json (ApmJobs * jobs, guint limit)
+{
+  JsonObject *root = json_object_new (), *summary = json_object_new ();
+  JsonArray *active = json_array_new (), *finished = json_array_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  GHashTableIter it;
+  ApmJob *j;
+  guint n = 0;
+
+  g_mutex_lock (&jobs->lock);
+  g_hash_table_iter_init (&it, jobs->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & j))
+    json_array_add_element (active, job_to_json (j));
+  for (GList * l = jobs->finished.tail; l && (!limit || n < limit);
+      l = l->prev, n++)
+    json_array_add_element (finished, job_to_json (l->data));
+  json_object_set_int_member (summary, "active", g_hash_table_size
+      (jobs->active));
+  json_object_set_int_member (summary, "started", jobs->n_started);
+  json_object_set_int_member (summary, "succeeded", jobs->n_succeeded);
+  json_object_set_int_member (summary, "failed", jobs->n_failed);
+  json_object_set_int_member (summary, "kept", jobs->finished.length);
+  g_mutex_unlock (&jobs->lock);
+
+  json_object_set_object_member (root, "summary", summary);
+  json_object_set_array_member (root, "active", active);
+  json_object_set_array_member (root, "finished", finished);
+  json_node_take_object (node, root);
+  return node;
+}
+
+JsonNode *
+apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id)
+{
+  ApmJob *j;
+  JsonNode *node = NULL;
+
+  g_mutex_lock (&jobs->lock);
+  j = find_locked (jobs, id);
+  if (j)
+    node = job_to_json (j);
+  g_mutex_unlock (&jobs->lock);
+  return node;
 }

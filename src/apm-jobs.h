@@ -1,8 +1,14 @@
-/* gst-apm: jobs, units of audio work tracked with a correlation id */
+/* gst-apm: jobs, units of audio work tracked with a correlation id
+ *
+ * A job is one pipeline run by default (PLAYING to EOS or ERROR), or
+ * whatever the application says through the public API: one file of a
+ * playlist, one request.  Active jobs and the last N finished are kept.
+ */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "apm-metrics.h"
 
 G_BEGIN_DECLS
 
@@ -10,21 +16,42 @@ typedef struct _ApmJobs ApmJobs;
 
 #define APM_JOBS_DEFAULT_KEEP 1000
 
-ApmJobs *apm_jobs_new (guint keep_finished);
+/* @registry (nullable) receives the jobs' metrics. */
+ApmJobs *apm_jobs_new (guint keep_finished, ApmRegistry * registry);
 void apm_jobs_free (ApmJobs * jobs);
 
 /* Starts tracking @job_id and returns its new correlation id (a UUID).  A
- * job already active under that id is restarted. */
-gchar *apm_jobs_start (ApmJobs * jobs, const gchar * job_id);
+ * job already active under that id is ended as "restarted" first.
+ * @pipeline (nullable) names the pipeline the job runs in. */
+gchar *apm_jobs_start (ApmJobs * jobs, const gchar * job_id,
+    const gchar * pipeline);
 
-/* Ends @job_id with @status ("success", "failed", ...).  FALSE if unknown. */
+/* Ends @job_id with @status ("success", "failed", ...) and @error
+ * (nullable).  FALSE if no such job is active. */
 gboolean apm_jobs_complete (ApmJobs * jobs, const gchar * job_id,
     const gchar * status, const gchar * error);
+
+/* Adds @seconds to stage @stage of an active or finished job.  @labels is a
+ * NULL-terminated list of key, value pairs (nullable).  FALSE if unknown. */
+gboolean apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
+    const gchar * stage, gdouble seconds, const gchar * const *labels);
+
+/* Sets the media time and bytes read/written of an active job (values below
+ * zero are left as they are). */
+gboolean apm_jobs_set_transfer (ApmJobs * jobs, const gchar * job_id,
+    gdouble media_seconds, gint64 bytes_read, gint64 bytes_written);
 
 /* Active jobs, and all jobs kept (active plus finished history). */
 void apm_jobs_counts (ApmJobs * jobs, guint * active, guint * tracked);
 
 /* The correlation id of an active job, or NULL. */
 gchar *apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id);
+
+/* {"active": [...], "finished": [...newest first], "summary": {...}};
+ * @limit caps the finished list (0: all kept). */
+JsonNode *apm_jobs_to_json (ApmJobs * jobs, guint limit);
+
+/* One job by job id or correlation id (newest first), or NULL. */
+JsonNode *apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id);
 
 G_END_DECLS

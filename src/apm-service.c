@@ -69,7 +69,7 @@ apm_service_get_default (void)
     s->pid = getpid ();
     s->registry = apm_registry_new (20000);
     s->health = apm_health_new ();
-    s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP);
+    s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
     s->created_wall_us = g_get_real_time ();
     g_mutex_init (&s->lock);

@@ -1,0 +1,429 @@
+/* gst-apm tests: shared helpers (pipelines, HTTP client, metrics parser) */
+#include "apmtestutil.h"
+
+#include <string.h>
+
+void
+apm_test_prepare_env (const gchar * tracers)
+{
+  /* a whitelist would keep our plugin out; meson 1.0 cannot unset it */
+  g_unsetenv ("GST_PLUGIN_LOADING_WHITELIST");
+  if (tracers)
+    g_setenv ("GST_TRACERS", tracers, TRUE);
+}
+
+GstElement *
+apm_test_parse (const gchar * description, const gchar * name)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+
+  fail_unless (pipeline != NULL, "could not parse '%s': %s", description,
+      error ? error->message : "?");
+  fail_unless (error == NULL, "parse warning for '%s': %s", description,
+      error ? error->message : "?");
+  fail_unless (GST_IS_PIPELINE (pipeline), "'%s' is not a pipeline",
+      description);
+  if (name)
+    fail_unless (gst_object_set_name (GST_OBJECT (pipeline), name));
+  return pipeline;
+}
+
+void
+apm_test_wait (GstElement * pipeline, gboolean expect_error, gchar ** url,
+    guint * port, GPtrArray * warnings)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gboolean seen_service = FALSE;
+  gboolean done = FALSE;
+
+  if (url)
+    *url = NULL;
+  if (port)
+    *port = 0;
+
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, APM_TEST_BUS_TIMEOUT,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
+        GST_MESSAGE_ELEMENT);
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    fail_unless (msg != NULL, "%s: no %s within %" GST_TIME_FORMAT,
+        GST_OBJECT_NAME (pipeline), expect_error ? "ERROR" : "EOS",
+        GST_TIME_ARGS (APM_TEST_BUS_TIMEOUT));
+
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        fail_if (expect_error, "%s: EOS where an ERROR was expected",
+            GST_OBJECT_NAME (pipeline));
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (msg, &err, &dbg);
+        fail_unless (expect_error, "%s: ERROR from %s: %s (%s)",
+            GST_OBJECT_NAME (pipeline), GST_MESSAGE_SRC_NAME (msg),
+            err->message, GST_STR_NULL (dbg));
+        done = TRUE;
+        break;
+      case GST_MESSAGE_WARNING:
+        gst_message_parse_warning (msg, &err, &dbg);
+        fail_unless (warnings != NULL, "%s: unexpected WARNING from %s: %s",
+            GST_OBJECT_NAME (pipeline), GST_MESSAGE_SRC_NAME (msg),
+            err->message);
+        g_ptr_array_add (warnings, g_strdup (err->message));
+        break;
+      case GST_MESSAGE_ELEMENT:{
+        const GstStructure *s = gst_message_get_structure (msg);
+
+        if (s && gst_structure_has_name (s, "apm-service")) {
+          guint p = 0;
+
+          fail_if (seen_service, "%s: two apm-service messages",
+              GST_OBJECT_NAME (pipeline));
+          seen_service = TRUE;
+          fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (pipeline),
+              "apm-service posted by %s, not the pipeline",
+              GST_MESSAGE_SRC_NAME (msg));
+          fail_unless (gst_structure_has_field_typed (s, "url",
+                  G_TYPE_STRING), "apm-service without a string url: %"
+              GST_PTR_FORMAT, s);
+          fail_unless (gst_structure_get_uint (s, "port", &p),
+              "apm-service without a uint port: %" GST_PTR_FORMAT, s);
+          if (url)
+            *url = g_strdup (gst_structure_get_string (s, "url"));
+          if (port)
+            *port = p;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  if (url)
+    fail_unless (seen_service, "%s: no apm-service message on the bus",
+        GST_OBJECT_NAME (pipeline));
+}
+
+void
+apm_test_run_to_eos (GstElement * pipeline, gchar ** url, guint * port)
+{
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE, "%s could not go to PLAYING",
+      GST_OBJECT_NAME (pipeline));
+  apm_test_wait (pipeline, FALSE, url, port, NULL);
+}
+
+void
+apm_test_stop (GstElement * pipeline)
+{
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+}
+
+SoupSession *
+apm_test_session_new (void)
+{
+  /* bounded: a hung server fails the test instead of blocking it */
+  return soup_session_new_with_options ("timeout", 10, "idle-timeout", 10,
+      NULL);
+}
+
+ApmTestResponse *
+apm_test_http (SoupSession * session, const gchar * method,
+    const gchar * base_url, const gchar * path)
+{
+  gchar *uri = g_strconcat (base_url, path, NULL);
+  SoupMessage *msg = soup_message_new (method, uri);
+  GError *error = NULL;
+  ApmTestResponse *r;
+  GBytes *body;
+
+  fail_unless (msg != NULL, "bad URI %s", uri);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless (body != NULL, "%s %s failed: %s", method, uri,
+      error ? error->message : "?");
+
+  r = g_new0 (ApmTestResponse, 1);
+  r->status = soup_message_get_status (msg);
+  r->headers =
+      soup_message_headers_ref (soup_message_get_response_headers (msg));
+  r->content_type =
+      g_strdup (soup_message_headers_get_one (r->headers, "Content-Type"));
+  r->body = body;
+  g_object_unref (msg);
+  g_free (uri);
+  return r;
+}
+
+void
+apm_test_response_free (ApmTestResponse * r)
+{
+  soup_message_headers_unref (r->headers);
+  g_free (r->content_type);
+  g_bytes_unref (r->body);
+  g_free (r);
+}
+
+JsonNode *
+apm_test_parse_json (ApmTestResponse * r)
+{
+  JsonParser *parser = json_parser_new ();
+  GError *error = NULL;
+  gsize len;
+  const gchar *data = g_bytes_get_data (r->body, &len);
+  JsonNode *root;
+
+  fail_unless (r->content_type && g_str_has_prefix (r->content_type,
+          "application/json"), "content type '%s' is not JSON",
+      GST_STR_NULL (r->content_type));
+  fail_unless (json_parser_load_from_data (parser, data, len, &error),
+      "body is not JSON (%s): %.*s", error ? error->message : "?", (int) len,
+      data);
+  root = json_node_copy (json_parser_get_root (parser));
+  g_object_unref (parser);
+  fail_unless (root != NULL, "empty JSON body");
+  return root;
+}
+
+/* --- Prometheus text --- */
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar **) a, *(const gchar **) b);
+}
+
+/* Builds the lookup key from a name and "k=\"v\"" pairs (sorted here). */
+static gchar *
+make_key (const gchar * name, GPtrArray * pairs)
+{
+  GString *key = g_string_new (name);
+
+  if (pairs->len == 0)
+    return g_string_free (key, FALSE);
+  g_ptr_array_sort (pairs, compare_strings);
+  g_string_append_c (key, '{');
+  for (guint i = 0; i < pairs->len; i++) {
+    if (i)
+      g_string_append_c (key, ',');
+    g_string_append (key, g_ptr_array_index (pairs, i));
+  }
+  g_string_append_c (key, '}');
+  return g_string_free (key, FALSE);
+}
+
+static gboolean
+is_name_char (gchar c, gboolean first)
+{
+  return g_ascii_isalpha (c) || c == '_' || c == ':' || (!first
+      && g_ascii_isdigit (c));
+}
+
+/* The family a sample belongs to, if it was declared with # TYPE. */
+static gboolean
+sample_has_type (GHashTable * types, const gchar * name)
+{
+  static const gchar *suffixes[] = { "_bucket", "_sum", "_count", NULL };
+
+  if (g_hash_table_contains (types, name))
+    return TRUE;
+  for (guint i = 0; suffixes[i]; i++) {
+    if (g_str_has_suffix (name, suffixes[i])) {
+      gchar *base = g_strndup (name, strlen (name) - strlen (suffixes[i]));
+      const gchar *type = g_hash_table_lookup (types, base);
+      gboolean ok = type && (strcmp (type, "histogram") == 0
+          || strcmp (type, "summary") == 0);
+
+      g_free (base);
+      if (ok)
+        return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+parse_sample (GHashTable * table, GHashTable * types, const gchar * line)
+{
+  const gchar *p = line;
+  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
+  gchar *name, *key, *end = NULL;
+  gdouble value, *stored;
+
+  fail_unless (is_name_char (*p, TRUE), "bad metric line: '%s'", line);
+  while (is_name_char (*p, FALSE))
+    p++;
+  name = g_strndup (line, p - line);
+
+  if (*p == '{') {
+    p++;
+    while (*p != '}') {
+      const gchar *k = p;
+      GString *v = g_string_new (NULL);
+      gchar *kname;
+
+      fail_unless (is_name_char (*p, TRUE), "bad label in '%s'", line);
+      while (is_name_char (*p, FALSE) && *p != ':')
+        p++;
+      kname = g_strndup (k, p - k);
+      fail_unless (p[0] == '=' && p[1] == '"', "bad label in '%s'", line);
+      p += 2;
+      while (*p != '"') {
+        fail_unless (*p != '\0', "unterminated label value in '%s'", line);
+        if (*p == '\\') {
+          p++;
+          fail_unless (*p == '\\' || *p == '"' || *p == 'n',
+              "bad escape in '%s'", line);
+          g_string_append_c (v, *p == 'n' ? '\n' : *p);
+        } else {
+          g_string_append_c (v, *p);
+        }
+        p++;
+      }
+      p++;
+      g_ptr_array_add (pairs, g_strdup_printf ("%s=\"%s\"", kname, v->str));
+      g_free (kname);
+      g_string_free (v, TRUE);
+      if (*p == ',')
+        p++;
+      else
+        fail_unless (*p == '}', "bad label list in '%s'", line);
+    }
+    p++;
+  }
+  fail_unless (*p == ' ', "no value in '%s'", line);
+  p++;
+  value = g_ascii_strtod (p, &end);
+  fail_unless (end != p && (*end == '\0' || *end == ' '),
+      "bad value in '%s'", line);
+
+  fail_unless (sample_has_type (types, name), "sample before its # TYPE: "
+      "'%s'", line);
+  key = make_key (name, pairs);
+  fail_if (g_hash_table_contains (table, key), "duplicate series %s", key);
+  stored = g_new (gdouble, 1);
+  *stored = value;
+  g_hash_table_insert (table, key, stored);
+  g_free (name);
+  g_ptr_array_unref (pairs);
+}
+
+GHashTable *
+apm_test_parse_metrics (const gchar * text)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  GHashTable *types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  gchar **lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i]; i++) {
+    const gchar *line = lines[i];
+
+    if (*line == '\0')
+      continue;
+    if (g_str_has_prefix (line, "# TYPE ")) {
+      gchar **f = g_strsplit (line + 7, " ", -1);
+
+      fail_unless (g_strv_length (f) == 2, "bad TYPE line '%s'", line);
+      fail_if (g_hash_table_contains (types, f[0]), "family %s declared "
+          "twice", f[0]);
+      g_hash_table_insert (types, g_strdup (f[0]), g_strdup (f[1]));
+      g_strfreev (f);
+      continue;
+    }
+    if (*line == '#')
+      continue;
+    parse_sample (table, types, line);
+  }
+  g_strfreev (lines);
+  g_hash_table_unref (types);
+  return table;
+}
+
+gboolean
+apm_test_pad_value (GHashTable * metrics, const gchar * family,
+    const gchar * pipeline, const gchar * element, const gchar * pad,
+    gdouble * value)
+{
+  gchar *key = g_strdup_printf ("%s{element=\"%s\",pad=\"%s\","
+      "pipeline=\"%s\"}", family, element, pad, pipeline);
+  gdouble *v = g_hash_table_lookup (metrics, key);
+
+  g_free (key);
+  if (!v)
+    return FALSE;
+  if (value)
+    *value = *v;
+  return TRUE;
+}
+
+guint
+apm_test_count_series (GHashTable * metrics, const gchar * family,
+    const gchar * pipeline)
+{
+  gchar *prefix = g_strdup_printf ("%s{", family);
+  gchar *needle = g_strdup_printf ("pipeline=\"%s\"", pipeline);
+  GHashTableIter it;
+  const gchar *key;
+  guint n = 0;
+
+  g_hash_table_iter_init (&it, metrics);
+  while (g_hash_table_iter_next (&it, (gpointer *) & key, NULL)) {
+    if (g_str_has_prefix (key, prefix) && strstr (key, needle))
+      n++;
+  }
+  g_free (prefix);
+  g_free (needle);
+  return n;
+}
+
+GHashTable *
+apm_test_fetch_metrics (SoupSession * session, const gchar * base_url)
+{
+  ApmTestResponse *r = apm_test_http (session, "GET", base_url, "/metrics");
+  GHashTable *metrics;
+  gsize len;
+  const gchar *data = g_bytes_get_data (r->body, &len);
+  gchar *text;
+
+  fail_unless_equals_int (r->status, 200);
+  fail_unless (r->content_type && g_str_has_prefix (r->content_type,
+          "text/plain; version=0.0.4"), "metrics content type '%s'",
+      GST_STR_NULL (r->content_type));
+  text = g_strndup (data, len);
+  fail_unless (g_utf8_validate (text, -1, NULL), "metrics are not UTF-8");
+  metrics = apm_test_parse_metrics (text);
+  g_free (text);
+  apm_test_response_free (r);
+  return metrics;
+}
+
+gchar *
+apm_test_element_path (GstElement * element)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GstObject *obj = gst_object_ref (GST_OBJECT (element)), *parent;
+  GString *path = g_string_new (NULL);
+
+  while ((parent = gst_object_get_parent (obj))) {
+    g_ptr_array_add (names, gst_object_get_name (obj));
+    gst_object_unref (obj);
+    obj = parent;
+  }
+  gst_object_unref (obj);
+  for (guint i = names->len; i > 0; i--) {
+    g_string_append (path, g_ptr_array_index (names, i - 1));
+    if (i > 1)
+      g_string_append_c (path, '/');
+  }
+  g_ptr_array_unref (names);
+  return g_string_free (path, FALSE);
+}
