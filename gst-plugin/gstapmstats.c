@@ -295,6 +295,12 @@ element_stats_get_locked (GstElement * element)
   return es;
 }
 
+GstApmElementStats *
+gst_apm_element_stats_peek (GstElement * element)
+{
+  return g_object_get_qdata (G_OBJECT (element), element_quark);
+}
+
 void
 gst_apm_element_stats_foreach (GFunc func, gpointer user_data)
 {

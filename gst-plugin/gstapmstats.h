@@ -118,6 +118,10 @@ void gst_apm_element_stats_foreach (GFunc func, gpointer user_data);
 /* Streaming threads seen, for the aggregator: @func gets the tid. */
 void gst_apm_threads_foreach (GFunc func, gpointer user_data);
 
+/* The stats of @element if it has carried buffers, else NULL.  Valid while
+ * the caller holds a ref on @element. */
+GstApmElementStats *gst_apm_element_stats_peek (GstElement * element);
+
 gboolean gst_apm_element_path (GstElement * element, gchar ** pipeline,
     gchar ** path);
 

@@ -1,6 +1,9 @@
 /* gst-apm: which pipelines the service watches, and telling the user */
 #include "gstapmwatch.h"
+
+#include <string.h>
 #include "gstapmstats.h"
+#include "gstapmmodel.h"
 
 GST_DEBUG_CATEGORY_STATIC (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -16,6 +19,7 @@ typedef struct
   gchar *last_error;            /* under lock */
   gchar *job_id;                /* the active run, under lock */
   guint n_runs;
+  gdouble run_start[3];         /* media, bytes read, bytes written */
 } PipelineWatch;
 
 static GMutex watch_lock;
@@ -226,6 +230,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   g_mutex_unlock (&watch_lock);
 
   service = apm_service_get_default ();
+  gst_apm_model_install (service);
   url = announce (pipeline, &problems);
 
   /* the check holds only a weak ref; it goes with the pipeline */
@@ -260,20 +265,63 @@ watch_of (GstElement * pipeline)
   return g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
 }
 
-/* Ends the active run of @w, if any. */
+typedef struct
+{
+  const gchar *pipeline;
+  gdouble totals[3];
+} TransferSums;
+
+static void
+add_transfer (gpointer data, gpointer user_data)
+{
+  GstApmElementStats *es = data;
+  TransferSums *t = user_data;
+
+  if (g_strcmp0 (es->pipeline, t->pipeline) != 0 || strchr (es->path, '/'))
+    return;
+  if (es->is_sink) {
+    /* media time of a run: what its slowest sink received */
+    t->totals[0] = MAX (t->totals[0], apm_series_value (es->media_in));
+    t->totals[2] += apm_series_value (es->bytes_in);
+  }
+  if (es->is_source)
+    t->totals[1] += apm_series_value (es->bytes_out);
+}
+
+/* media time, bytes read by the sources and written by the sinks so far */
+static void
+transfer_totals (const gchar * pipeline, gdouble totals[3])
+{
+  TransferSums t = { pipeline, {0, 0, 0} };
+
+  gst_apm_element_stats_foreach (add_transfer, &t);
+  memcpy (totals, t.totals, sizeof t.totals);
+}
+
+/* Ends the active run of @w, if any, with what it transferred. */
 static void
 end_run (PipelineWatch * w, const gchar * status, const gchar * error)
 {
+  ApmJobs *jobs = apm_service_get_jobs (apm_service_get_default ());
+  GstElement *pipeline = g_weak_ref_get (&w->pipeline);
   gchar *job_id;
+  gdouble now[3];
 
   g_mutex_lock (&w->lock);
   job_id = w->job_id;
   w->job_id = NULL;
   g_mutex_unlock (&w->lock);
+  if (job_id && pipeline) {
+    transfer_totals (GST_OBJECT_NAME (pipeline), now);
+    apm_jobs_set_transfer (jobs, job_id, now[0] - w->run_start[0],
+        (gint64) (now[1] - w->run_start[1]),
+        (gint64) (now[2] - w->run_start[2]));
+  }
   if (job_id)
-    apm_jobs_complete (apm_service_get_jobs (apm_service_get_default ()),
-        job_id, status, error);
+    apm_jobs_complete (jobs, job_id, status, error);
   g_free (job_id);
+  if (pipeline)
+    gst_object_unref (pipeline);
 }
 
 void
@@ -295,6 +343,7 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
     }
     g_mutex_unlock (&w->lock);
     if (job_id) {
+      transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
       cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
           job_id, GST_OBJECT_NAME (pipeline));
       GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s",

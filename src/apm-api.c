@@ -12,10 +12,26 @@ typedef void (*ApmRouteHandler) (ApmService * service,
 
 typedef struct
 {
-  const gchar *path;
+  const gchar *path;            /* ends with '/': a prefix, the rest an id */
   const gchar *allow;           /* methods, as sent in Allow */
   ApmRouteHandler handler;
 } ApmRoute;
+
+/* The part of @path after a prefix route, or NULL if empty or nested. */
+static const gchar *
+route_tail (const char *path, const gchar * prefix)
+{
+  const gchar *tail = path + strlen (prefix);
+
+  return *tail && !strchr (tail, '/') ? tail : NULL;
+}
+
+static void
+respond_node (SoupServerMessage * msg, JsonNode * node)
+{
+  apm_http_respond_json (msg, SOUP_STATUS_OK, node);
+  json_node_unref (node);
+}
 
 static void
 handle_metrics (ApmService * service, SoupServerMessage * msg,
@@ -51,10 +67,118 @@ handle_liveness (ApmService * service, SoupServerMessage * msg,
   json_node_unref (node);
 }
 
+static void
+handle_ready (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  ApmHealthStatus st = apm_health_evaluate (apm_service_get_health (service),
+      FALSE, NULL);
+  gchar *text = g_strdup_printf ("{\"status\": \"%s\"}",
+      st == APM_HEALTH_UNHEALTHY ? "not ready" : "ready");
+  JsonNode *node = json_from_string (text, NULL);
+
+  apm_http_respond_json (msg, st == APM_HEALTH_UNHEALTHY ?
+      SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK, node);
+  json_node_unref (node);
+  g_free (text);
+}
+
+static void
+handle_status (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  respond_node (msg, apm_status_detailed (service));
+}
+
+static void
+handle_pipelines (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  JsonObject *root = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_member (root, "pipelines",
+      apm_service_describe_pipelines (service, NULL));
+  json_node_take_object (node, root);
+  respond_node (msg, node);
+}
+
+static void
+handle_pipeline (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *name = route_tail (path, "/monitoring/pipelines/");
+  const gchar *format = query ? g_hash_table_lookup (query, "format") : NULL;
+  JsonNode *node;
+
+  if (format && g_strcmp0 (format, "dot") == 0) {
+    gchar *dot = name ? apm_service_pipeline_dot (service, name) : NULL;
+
+    if (!dot) {
+      apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such pipeline");
+      return;
+    }
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, "text/vnd.graphviz; charset=utf-8",
+        SOUP_MEMORY_TAKE, dot, strlen (dot));
+    return;
+  }
+  if (format && g_strcmp0 (format, "json") != 0) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "format must be json or dot");
+    return;
+  }
+  node = name ? apm_service_describe_pipelines (service, name) : NULL;
+  if (!node) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such pipeline");
+    return;
+  }
+  respond_node (msg, node);
+}
+
+static void
+handle_jobs (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *limit_text = query ? g_hash_table_lookup (query, "limit") :
+      NULL;
+  guint64 limit = 0;
+
+  if (limit_text && !g_ascii_string_to_unsigned (limit_text, 10, 0, 100000,
+          &limit, NULL)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "limit must be a number from 0 to 100000");
+    return;
+  }
+  respond_node (msg, apm_jobs_to_json (apm_service_get_jobs (service),
+          limit));
+}
+
+static void
+handle_job (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *id = route_tail (path, "/monitoring/jobs/");
+  JsonNode *node = id ? apm_jobs_lookup_json (apm_service_get_jobs (service),
+      id) : NULL;
+
+  if (!node) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such job");
+    return;
+  }
+  respond_node (msg, node);
+}
+
 static const ApmRoute routes[] = {
   {"/metrics", "GET, HEAD", handle_metrics},
   {"/health/monitoring", "GET, HEAD", handle_health_monitoring},
   {"/health", "GET, HEAD", handle_liveness},
+  {"/ready", "GET, HEAD", handle_ready},
+  {"/monitoring/status", "GET, HEAD", handle_status},
+  {"/monitoring/pipelines", "GET, HEAD", handle_pipelines},
+  {"/monitoring/pipelines/", "GET, HEAD", handle_pipeline},
+  {"/monitoring/jobs", "GET, HEAD", handle_jobs},
+  {"/monitoring/jobs/", "GET, HEAD", handle_job},
 };
 
 static gboolean
@@ -76,7 +200,11 @@ apm_api_dispatch (ApmService * service, SoupServerMessage * msg,
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
     const ApmRoute *r = &routes[i];
 
-    if (strcmp (path, r->path) != 0)
+    gsize len = strlen (r->path);
+    gboolean prefix = r->path[len - 1] == '/';
+
+    if (prefix ? strncmp (path, r->path, len) != 0 || !path[len] :
+        strcmp (path, r->path) != 0)
       continue;
     if (!method_allowed (r->allow, method)) {
       gchar *text = g_strdup_printf ("method %s not allowed on %s", method,

@@ -357,3 +357,48 @@ apm_registry_foreach (ApmRegistry * r, ApmFamilyFunc func, gpointer user_data)
   }
   g_mutex_unlock (&r->lock);
 }
+
+guint64
+apm_series_count (const ApmSeries * s)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; s->buckets && i <= s->n_bounds; i++)
+    n += __atomic_load_n (&s->buckets[i], __ATOMIC_RELAXED);
+  return n;
+}
+
+gdouble
+apm_series_sum (const ApmSeries * s)
+{
+  union { guint64 u; gdouble d; } x;
+
+  x.u = __atomic_load_n (&s->fbits, __ATOMIC_RELAXED);
+  return __atomic_load_n (&s->sum_ns, __ATOMIC_RELAXED) / 1e9 + x.d;
+}
+
+gdouble
+apm_series_quantile (const ApmSeries * s, gdouble q)
+{
+  guint64 counts[s->n_bounds + 1];
+  gdouble rank, lower = 0;
+  guint64 prev = 0;
+
+  if (!s->buckets)
+    return NAN;
+  apm_series_histogram (s, counts);
+  if (counts[s->n_bounds] == 0)
+    return NAN;
+  rank = CLAMP (q, 0.0, 1.0) * counts[s->n_bounds];
+  for (guint i = 0; i < s->n_bounds; i++) {
+    if (counts[i] >= rank && counts[i] > 0) {
+      gdouble in_bucket = counts[i] - prev;
+
+      return lower + (s->bounds[i] - lower) *
+          (in_bucket > 0 ? (rank - prev) / in_bucket : 1.0);
+    }
+    prev = counts[i];
+    lower = s->bounds[i];
+  }
+  return s->n_bounds ? s->bounds[s->n_bounds - 1] : NAN;
+}

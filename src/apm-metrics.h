@@ -138,6 +138,13 @@ typedef void (*ApmFamilyFunc) (const gchar * name, ApmMetricType type,
 void apm_registry_foreach (ApmRegistry * registry, ApmFamilyFunc func,
     gpointer user_data);
 
+/* Histogram summaries: observation count, sum, and the @q quantile
+ * interpolated within buckets as Prometheus' histogram_quantile() does
+ * (NaN when empty; the highest finite bound when it falls in +Inf). */
+guint64 apm_series_count (const ApmSeries * s);
+gdouble apm_series_sum (const ApmSeries * s);
+gdouble apm_series_quantile (const ApmSeries * s, gdouble q);
+
 const gchar *const *apm_series_label_values (const ApmSeries * s);
 
 /* Default audio-friendly latency buckets in seconds: 10 us ... 1 s. */

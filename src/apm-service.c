@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Retired series stay scrapeable this long after their pad or element went. */
+/* Retired series stay scrapeable this long after their pad or element went
+ * (env APM_SERIES_GRACE_SECONDS overrides it, for tests). */
 #define SERIES_GRACE_US (30 * G_USEC_PER_SEC)
 
 struct _ApmService
@@ -16,7 +17,11 @@ struct _ApmService
   ApmJobs *jobs;
   gint64 created_wall_us;
   gint n_websockets;
+  gint64 series_grace_us;
   GArray *collectors;           /* Collector, under lock */
+  ApmDescribeFunc describe;     /* under lock */
+  ApmDotFunc dot;
+  gpointer provider_data;
 
   GMutex lock;
   GCond cond;
@@ -71,6 +76,15 @@ apm_service_get_default (void)
     s->health = apm_health_new ();
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
+    s->series_grace_us = SERIES_GRACE_US;
+    {
+      const gchar *grace = g_getenv ("APM_SERIES_GRACE_SECONDS");
+      gchar *end = NULL;
+      gdouble v = grace ? g_ascii_strtod (grace, &end) : -1;
+
+      if (grace && end && *end == '\0' && v >= 0 && v <= 86400)
+        s->series_grace_us = (gint64) (v * G_USEC_PER_SEC);
+    }
     s->created_wall_us = g_get_real_time ();
     g_mutex_init (&s->lock);
     g_cond_init (&s->cond);
@@ -149,7 +163,7 @@ sweep_tick (gpointer user_data)
     c->func (s, c->user_data);
   }
   g_array_unref (collectors);
-  apm_registry_sweep (s->registry, SERIES_GRACE_US);
+  apm_registry_sweep (s->registry, s->series_grace_us);
   return G_SOURCE_CONTINUE;
 }
 
@@ -258,6 +272,17 @@ apm_service_get_port (ApmService * s)
   return port;
 }
 
+gchar *
+apm_service_get_address (ApmService * s)
+{
+  gchar *address;
+
+  g_mutex_lock (&s->lock);
+  address = g_strdup (s->address);
+  g_mutex_unlock (&s->lock);
+  return address;
+}
+
 ApmRegistry *
 apm_service_get_registry (ApmService * s)
 {
@@ -308,6 +333,47 @@ apm_service_add_collector (ApmService * s, ApmCollectFunc func,
   g_mutex_lock (&s->lock);
   g_array_append_val (s->collectors, c);
   g_mutex_unlock (&s->lock);
+}
+
+void
+apm_service_set_pipelines_provider (ApmService * s, ApmDescribeFunc describe,
+    ApmDotFunc dot, gpointer user_data)
+{
+  g_mutex_lock (&s->lock);
+  s->describe = describe;
+  s->dot = dot;
+  s->provider_data = user_data;
+  g_mutex_unlock (&s->lock);
+}
+
+JsonNode *
+apm_service_describe_pipelines (ApmService * s, const gchar * name)
+{
+  ApmDescribeFunc describe;
+  gpointer data;
+
+  g_mutex_lock (&s->lock);
+  describe = s->describe;
+  data = s->provider_data;
+  g_mutex_unlock (&s->lock);
+  if (describe)
+    return describe (name, data);
+  if (name)
+    return NULL;
+  return json_node_init_array (json_node_alloc (), json_array_new ());
+}
+
+gchar *
+apm_service_pipeline_dot (ApmService * s, const gchar * name)
+{
+  ApmDotFunc dot;
+  gpointer data;
+
+  g_mutex_lock (&s->lock);
+  dot = s->dot;
+  data = s->provider_data;
+  g_mutex_unlock (&s->lock);
+  return dot ? dot (name, data) : NULL;
 }
 
 void

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "apm-metrics.h"
 #include "apm-health.h"
 #include "apm-jobs.h"
@@ -44,6 +45,7 @@ gboolean apm_service_is_running (ApmService * service);
 /* The base URL served ("http://127.0.0.1:9464"), or NULL if not listening. */
 gchar *apm_service_get_url (ApmService * service);
 guint apm_service_get_port (ApmService * service);
+gchar *apm_service_get_address (ApmService * service);
 
 ApmRegistry *apm_service_get_registry (ApmService * service);
 ApmHealth *apm_service_get_health (ApmService * service);
@@ -61,6 +63,18 @@ void apm_service_shutdown (void);
 typedef void (*ApmCollectFunc) (ApmService * service, gpointer user_data);
 void apm_service_add_collector (ApmService * service, ApmCollectFunc func,
     gpointer user_data);
+
+/* Pipelines are described by the GStreamer glue; the core only serves the
+ * descriptions.  @describe gets a pipeline name, or NULL for a JSON array of
+ * all pipelines; it returns NULL for an unknown name.  @dot returns Graphviz
+ * text for one pipeline, or NULL.  Both run on the service thread. */
+typedef JsonNode *(*ApmDescribeFunc) (const gchar * name, gpointer user_data);
+typedef gchar *(*ApmDotFunc) (const gchar * name, gpointer user_data);
+void apm_service_set_pipelines_provider (ApmService * service,
+    ApmDescribeFunc describe, ApmDotFunc dot, gpointer user_data);
+JsonNode *apm_service_describe_pipelines (ApmService * service,
+    const gchar * name);
+gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
 
 /* Runs @func on the service thread (at once if called from it). */
 void apm_service_invoke (ApmService * service, GSourceFunc func,

@@ -1,6 +1,7 @@
 /* gst-apm: the service's status documents and self-metrics */
 #include "apm-status.h"
 #include "apm-service.h"
+#include "apm-time.h"
 
 JsonNode *
 apm_status_health_monitoring (ApmService * service)
@@ -29,6 +30,62 @@ apm_status_health_monitoring (ApmService * service)
   json_object_set_object_member (monitoring, "system_metrics", system);
   json_object_set_object_member (root, "monitoring", monitoring);
 
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, root);
+  return node;
+}
+
+JsonNode *
+apm_status_detailed (ApmService * service)
+{
+  JsonObject *root = json_object_new (), *svc = json_object_new ();
+  JsonObject *config = json_object_new (), *system = json_object_new ();
+  JsonObject *checks = NULL;
+  JsonNode *jobs, *node;
+  ApmHealthStatus overall;
+  gint64 start = apm_service_start_time_us (service);
+  gchar *url = apm_service_get_url (service);
+  gchar *address = apm_service_get_address (service);
+  gchar *started = apm_time_format (start);
+  guint active, tracked;
+
+  overall = apm_health_evaluate (apm_service_get_health (service), FALSE,
+      &checks);
+  apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
+
+  json_object_set_string_member (root, "status",
+      apm_health_status_to_string (overall));
+  json_object_set_string_member (svc, "version", APM_VERSION);
+  json_object_set_string_member (svc, "started_at", started);
+  json_object_set_double_member (svc, "uptime_seconds",
+      (g_get_real_time () - start) / 1e6);
+  if (url)
+    json_object_set_string_member (svc, "url", url);
+  else
+    json_object_set_null_member (svc, "url");
+  json_object_set_string_member (config, "address", address);
+  json_object_set_int_member (config, "port", apm_service_get_port (service));
+  json_object_set_object_member (svc, "config", config);
+  json_object_set_object_member (root, "service", svc);
+
+  json_object_set_object_member (root, "health_checks", checks);
+  json_object_set_member (root, "pipelines",
+      apm_service_describe_pipelines (service, NULL));
+  jobs = apm_jobs_to_json (apm_service_get_jobs (service), 0);
+  json_object_set_member (root, "jobs", json_node_copy (json_object_get_member
+          (json_node_get_object (jobs), "summary")));
+  json_node_unref (jobs);
+  json_object_set_int_member (system, "active_jobs", active);
+  json_object_set_int_member (system, "tracked_jobs", tracked);
+  json_object_set_int_member (system, "websocket_connections",
+      apm_service_n_websockets (service));
+  json_object_set_int_member (system, "series",
+      apm_registry_n_series (apm_service_get_registry (service)));
+  json_object_set_object_member (root, "system_metrics", system);
+
+  g_free (url);
+  g_free (address);
+  g_free (started);
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, root);
   return node;

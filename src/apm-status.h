@@ -10,6 +10,9 @@ typedef struct _ApmService ApmService;
 /* The /health/monitoring document of the original spec. */
 JsonNode *apm_status_health_monitoring (ApmService * service);
 
+/* The detailed /monitoring/status document. */
+JsonNode *apm_status_detailed (ApmService * service);
+
 /* Updates the monitor's own gauges before an exposition. */
 void apm_status_refresh_metrics (ApmService * service);
 

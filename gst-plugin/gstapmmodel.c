@@ -1,0 +1,276 @@
+/* gst-apm: pipelines described for the REST API and the dashboard
+ *
+ * Built on the service thread when asked for, by walking the watched
+ * pipelines (so elements added while running are there) and reading the
+ * counters the tracer keeps.  Nothing here runs per buffer.
+ */
+#include "gstapmmodel.h"
+#include "gstapmstats.h"
+#include "gstapmwatch.h"
+
+#include <math.h>
+
+static void
+set_seconds_summary (JsonObject * o, const gchar * name, ApmSeries * s)
+{
+  JsonObject *h = json_object_new ();
+  guint64 n = s ? apm_series_count (s) : 0;
+
+  json_object_set_int_member (h, "count", n);
+  if (n) {
+    gdouble p50 = apm_series_quantile (s, 0.5), p95 = apm_series_quantile (s,
+        0.95);
+
+    json_object_set_double_member (h, "mean_seconds", apm_series_sum (s) / n);
+    json_object_set_double_member (h, "p50_seconds", p50);
+    json_object_set_double_member (h, "p95_seconds", p95);
+    json_object_set_double_member (h, "total_seconds", apm_series_sum (s));
+  }
+  json_object_set_object_member (o, name, h);
+}
+
+static const gchar *
+element_kind (GstElement * e)
+{
+  if (GST_IS_BIN (e))
+    return "bin";
+  if (e->numsinkpads == 0)
+    return "source";
+  if (e->numsrcpads == 0)
+    return "sink";
+  return "filter";
+}
+
+/* The real pad downstream of @srcpad, through ghost and proxy pads. */
+static GstPad *
+downstream_sink_pad (GstPad * srcpad)
+{
+  GstPad *peer = gst_pad_get_peer (srcpad);
+  guint guard = 0;
+
+  while (peer && guard++ < 16) {
+    if (GST_IS_GHOST_PAD (peer)) {
+      GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (peer));
+
+      gst_object_unref (peer);
+      peer = target;
+    } else if (GST_IS_PROXY_PAD (peer)
+        && GST_IS_GHOST_PAD (GST_OBJECT_PARENT (peer))) {
+      GstPad *ghost = GST_PAD (gst_object_ref (GST_OBJECT_PARENT (peer)));
+
+      gst_object_unref (peer);
+      peer = gst_pad_get_peer (ghost);
+      gst_object_unref (ghost);
+    } else {
+      return peer;
+    }
+  }
+  if (peer)
+    gst_object_unref (peer);
+  return NULL;
+}
+
+static void
+add_links (JsonArray * links, GstElement * e, const gchar * from)
+{
+  GstIterator *it = gst_element_iterate_src_pads (e);
+  GValue v = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&v);
+    GstPad *sink = GST_IS_GHOST_PAD (pad) ? NULL : downstream_sink_pad (pad);
+    GstObject *to = sink ? gst_object_get_parent (GST_OBJECT (sink)) : NULL;
+    gchar *pipeline, *path;
+
+    if (to && GST_IS_ELEMENT (to)
+        && gst_apm_element_path (GST_ELEMENT (to), &pipeline, &path)) {
+      JsonObject *l = json_object_new ();
+
+      json_object_set_string_member (l, "from", from);
+      json_object_set_string_member (l, "from_pad", GST_OBJECT_NAME (pad));
+      json_object_set_string_member (l, "to", path);
+      json_object_set_string_member (l, "to_pad", GST_OBJECT_NAME (sink));
+      json_array_add_object_element (links, l);
+      g_free (pipeline);
+      g_free (path);
+    }
+    if (to)
+      gst_object_unref (to);
+    if (sink)
+      gst_object_unref (sink);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+static JsonObject *
+describe_element (GstElement * e, const gchar * path, JsonArray * links)
+{
+  JsonObject *o = json_object_new ();
+  GstApmElementStats *es = gst_apm_element_stats_peek (e);
+  GstElementFactory *factory = gst_element_get_factory (e);
+
+  json_object_set_string_member (o, "name", path);
+  json_object_set_string_member (o, "factory", factory ?
+      GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (e));
+  json_object_set_string_member (o, "kind", element_kind (e));
+  json_object_set_string_member (o, "state",
+      gst_element_state_get_name (GST_STATE (e)));
+  if (es) {
+    json_object_set_int_member (o, "thread", es->last_tid);
+    json_object_set_int_member (o, "buffers_in",
+        (gint64) apm_series_value (es->buffers_in));
+    json_object_set_int_member (o, "buffers_out",
+        (gint64) apm_series_value (es->buffers_out));
+    json_object_set_int_member (o, "bytes_in",
+        (gint64) apm_series_value (es->bytes_in));
+    json_object_set_int_member (o, "bytes_out",
+        (gint64) apm_series_value (es->bytes_out));
+    json_object_set_double_member (o, "media_seconds",
+        apm_series_value (es->media_in));
+    if (!es->skip_own_time)
+      set_seconds_summary (o, "processing", es->processing);
+    if (es->residence)
+      set_seconds_summary (o, "latency", es->residence);
+    json_object_set_double_member (o, "realtime_factor",
+        apm_series_value (es->rtf));
+  }
+  if (!GST_IS_BIN (e))
+    add_links (links, e, path);
+  return o;
+}
+
+static JsonNode *
+describe_pipeline (GstElement * pipeline)
+{
+  JsonObject *root = json_object_new ();
+  JsonArray *elements = json_array_new (), *links = json_array_new ();
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue v = G_VALUE_INIT;
+  GstState state, pending;
+  JsonObject *slowest = NULL;
+  gdouble slowest_mean = -1;
+  JsonNode *node;
+
+  GST_OBJECT_LOCK (pipeline);
+  state = GST_STATE (pipeline);
+  pending = GST_STATE_PENDING (pipeline);
+  GST_OBJECT_UNLOCK (pipeline);
+  json_object_set_string_member (root, "name", GST_OBJECT_NAME (pipeline));
+  json_object_set_string_member (root, "state",
+      gst_element_state_get_name (state));
+  json_object_set_string_member (root, "pending_state",
+      gst_element_state_get_name (pending));
+
+  while (TRUE) {
+    GstIteratorResult r = gst_iterator_next (it, &v);
+
+    if (r == GST_ITERATOR_RESYNC) {
+      /* the bin changed under us: start over */
+      gst_iterator_resync (it);
+      json_array_unref (elements);
+      json_array_unref (links);
+      elements = json_array_new ();
+      links = json_array_new ();
+      slowest = NULL;
+      slowest_mean = -1;
+      continue;
+    }
+    if (r != GST_ITERATOR_OK)
+      break;
+    {
+      GstElement *e = g_value_get_object (&v);
+      gchar *pl, *path;
+
+      if (gst_apm_element_path (e, &pl, &path)) {
+        JsonObject *o = describe_element (e, path, links);
+        JsonObject *proc = json_object_get_object_member (o, "processing");
+
+        if (proc && json_object_has_member (proc, "mean_seconds")) {
+          gdouble mean = json_object_get_double_member (proc,
+              "mean_seconds");
+
+          if (mean > slowest_mean) {
+            slowest_mean = mean;
+            slowest = o;
+          }
+        }
+        json_array_add_object_element (elements, o);
+        g_free (pl);
+        g_free (path);
+      }
+    }
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+
+  /* the element with the highest mean own time per buffer */
+  if (slowest) {
+    json_object_set_boolean_member (slowest, "bottleneck", TRUE);
+    json_object_set_string_member (root, "bottleneck",
+        json_object_get_string_member (slowest, "name"));
+  } else {
+    json_object_set_null_member (root, "bottleneck");
+  }
+  json_object_set_array_member (root, "elements", elements);
+  json_object_set_array_member (root, "links", links);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, root);
+  return node;
+}
+
+typedef struct
+{
+  const gchar *name;
+  JsonArray *all;
+  JsonNode *found;
+  gchar *dot;
+} DescribeCtx;
+
+static void
+describe_one (gpointer data, gpointer user_data)
+{
+  GstElement *pipeline = data;
+  DescribeCtx *ctx = user_data;
+
+  if (!ctx->name)
+    json_array_add_element (ctx->all, describe_pipeline (pipeline));
+  else if (!ctx->found && !ctx->dot
+      && g_strcmp0 (GST_OBJECT_NAME (pipeline), ctx->name) == 0) {
+    if (ctx->all)
+      ctx->found = describe_pipeline (pipeline);
+    else
+      ctx->dot = gst_debug_bin_to_dot_data (GST_BIN (pipeline),
+          GST_DEBUG_GRAPH_SHOW_ALL);
+  }
+}
+
+static JsonNode *
+describe (const gchar * name, gpointer user_data)
+{
+  DescribeCtx ctx = { name, json_array_new (), NULL, NULL };
+
+  gst_apm_watch_foreach_pipeline (describe_one, &ctx);
+  if (name) {
+    json_array_unref (ctx.all);
+    return ctx.found;
+  }
+  return json_node_init_array (json_node_alloc (), ctx.all);
+}
+
+static gchar *
+dot (const gchar * name, gpointer user_data)
+{
+  DescribeCtx ctx = { name, NULL, NULL, NULL };
+
+  gst_apm_watch_foreach_pipeline (describe_one, &ctx);
+  return ctx.dot;
+}
+
+void
+gst_apm_model_install (ApmService * service)
+{
+  apm_service_set_pipelines_provider (service, describe, dot, NULL);
+}
