@@ -3,7 +3,9 @@
 
 #include <string.h>
 
-static const gchar *const known_keys[] = { "port", "address", "quiet", NULL };
+static const gchar *const known_keys[] = { "port", "address", "quiet",
+  "ws-rate", NULL
+};
 
 typedef struct
 {
@@ -19,7 +21,7 @@ check_field (GQuark field, const GValue * value, gpointer user_data)
 
   if (!g_strv_contains (known_keys, key)) {
     g_ptr_array_add (ctx->problems, g_strdup_printf ("unknown param '%s' "
-            "(known: port, address, quiet)", key));
+            "(known: port, address, quiet, ws-rate)", key));
     return TRUE;
   }
 
@@ -55,6 +57,19 @@ check_field (GQuark field, const GValue * value, gpointer user_data)
       g_object_unref (inet);
     }
     g_free (text);
+  } else if (strcmp (key, "ws-rate") == 0) {
+    if (G_VALUE_HOLDS_INT (value) && g_value_get_int (value) >= 1
+        && g_value_get_int (value) <= APM_MAX_WS_RATE) {
+      ctx->config->ws_rate = g_value_get_int (value);
+    } else {
+      gchar *text = gst_value_serialize (value);
+
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param ws-rate='%s' "
+              "must be a number of updates per second from 1 to %d: using "
+              "default %d", text ? text : "?", APM_MAX_WS_RATE,
+              APM_DEFAULT_WS_RATE));
+      g_free (text);
+    }
   } else if (strcmp (key, "quiet") == 0) {
     if (G_VALUE_HOLDS_BOOLEAN (value)) {
       ctx->config->quiet = g_value_get_boolean (value);

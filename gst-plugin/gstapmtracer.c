@@ -432,7 +432,7 @@ static void
 gst_apm_tracer_constructed (GObject * object)
 {
   GstTracer *tracer = GST_TRACER (object);
-  ApmServiceConfig config = { -1, NULL, -1 };
+  ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
   gchar *params = NULL;
 

@@ -6,6 +6,7 @@
  */
 #include "apm-http.h"
 #include "apm-api.h"
+#include "apm-ws.h"
 
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct _ApmHttp
   ApmService *service;
   SoupServer *server;
   GSocketService *listener;
+  ApmWs *ws;
 };
 
 void
@@ -103,8 +105,14 @@ on_incoming (GSocketService * listener, GSocketConnection * conn,
   return TRUE;
 }
 
+void
+apm_http_broadcast (ApmHttp * http, const gchar * type, JsonNode * data)
+{
+  apm_ws_broadcast (http->ws, type, data);
+}
+
 ApmHttp *
-apm_http_new (ApmService * service)
+apm_http_new (ApmService * service, guint ws_interval_ms)
 {
   ApmHttp *http = g_new0 (ApmHttp, 1);
 
@@ -112,6 +120,7 @@ apm_http_new (ApmService * service)
   http->server = soup_server_new ("server-header", "gst-apm", NULL);
   soup_server_add_early_handler (http->server, NULL, early_handler, http,
       NULL);
+  http->ws = apm_ws_new (service, http->server, ws_interval_ms);
   soup_server_add_handler (http->server, NULL, request_handler, http, NULL);
   return http;
 }
@@ -152,6 +161,7 @@ apm_http_listen (ApmHttp * http, const gchar * address, gint port,
 void
 apm_http_free (ApmHttp * http)
 {
+  apm_ws_free (http->ws);
   if (http->listener) {
     g_socket_service_stop (http->listener);
     g_socket_listener_close (G_SOCKET_LISTENER (http->listener));

@@ -15,7 +15,9 @@ typedef struct _ApmHttp ApmHttp;
 #define APM_HTTP_IDLE_TIMEOUT_S 30
 
 /* Must be called on the service thread, with its context thread-default. */
-ApmHttp *apm_http_new (ApmService * service);
+ApmHttp *apm_http_new (ApmService * service, guint ws_interval_ms);
+void apm_http_broadcast (ApmHttp * http, const gchar * type,
+    JsonNode * data);
 gboolean apm_http_listen (ApmHttp * http, const gchar * address, gint port,
     guint * bound_port, GError ** error);
 void apm_http_free (ApmHttp * http);

@@ -29,7 +29,8 @@ struct _ApmService
   gint port;
   gchar *address;
   gboolean quiet;
-  gboolean port_set, address_set, quiet_set;
+  gint ws_rate;
+  gboolean port_set, address_set, quiet_set, ws_rate_set;
 
   /* thread state, under lock */
   GThread *thread;
@@ -89,6 +90,7 @@ apm_service_get_default (void)
     g_mutex_init (&s->lock);
     g_cond_init (&s->cond);
     s->port = APM_DEFAULT_PORT;
+    s->ws_rate = APM_DEFAULT_WS_RATE;
     s->address = g_strdup (APM_DEFAULT_ADDRESS);
     default_service = s;
     if (!atexit_registered) {
@@ -126,6 +128,10 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
       g_string_append_printf (why, "address=%s ignored: already %s; ",
           config->address, s->address);
     }
+  }
+  if (config->ws_rate > 0 && !s->ws_rate_set) {
+    s->ws_rate = CLAMP (config->ws_rate, 1, APM_MAX_WS_RATE);
+    s->ws_rate_set = TRUE;
   }
   if (config->quiet >= 0 && !s->quiet_set) {
     s->quiet = config->quiet;
@@ -174,16 +180,17 @@ service_thread (gpointer user_data)
   GError *error = NULL;
   GSource *tick;
   gchar *address;
-  gint port;
+  gint port, rate;
 
   g_main_context_push_thread_default (s->context);
 
   g_mutex_lock (&s->lock);
   address = g_strdup (s->address);
   port = s->port;
+  rate = s->ws_rate;
   g_mutex_unlock (&s->lock);
 
-  s->http = apm_http_new (s);
+  s->http = apm_http_new (s, 1000 / rate);
   if (!apm_http_listen (s->http, address, port, &s->bound_port, &error)) {
     apm_http_free (s->http);
     s->http = NULL;
@@ -374,6 +381,60 @@ apm_service_pipeline_dot (ApmService * s, const gchar * name)
   data = s->provider_data;
   g_mutex_unlock (&s->lock);
   return dot ? dot (name, data) : NULL;
+}
+
+void
+apm_service_count_websocket (ApmService * s, gint delta)
+{
+  g_atomic_int_add (&s->n_websockets, delta);
+}
+
+typedef struct
+{
+  ApmService *service;
+  gchar *type;
+  JsonNode *data;
+} Publication;
+
+static gboolean
+publish_on_thread (gpointer user_data)
+{
+  Publication *p = user_data;
+
+  if (p->service->http)
+    apm_http_broadcast (p->service->http, p->type, p->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+publication_free (gpointer data)
+{
+  Publication *p = data;
+
+  g_free (p->type);
+  if (p->data)
+    json_node_unref (p->data);
+  g_free (p);
+}
+
+void
+apm_service_publish (ApmService * s, const gchar * type, JsonNode * data)
+{
+  Publication *p;
+  GMainContext *ctx;
+
+  g_mutex_lock (&s->lock);
+  ctx = s->context && s->start_done ? g_main_context_ref (s->context) : NULL;
+  g_mutex_unlock (&s->lock);
+  if (!ctx)
+    return;                     /* no service thread, so no clients */
+  p = g_new0 (Publication, 1);
+  p->service = s;
+  p->type = g_strdup (type);
+  p->data = data ? json_node_ref (data) : NULL;
+  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, publish_on_thread, p,
+      publication_free);
+  g_main_context_unref (ctx);
 }
 
 void

@@ -24,7 +24,12 @@ typedef struct
   gint port;                    /* -1: unset */
   gchar *address;               /* NULL: unset */
   gint quiet;                   /* -1: unset */
+  gint ws_rate;                 /* WebSocket updates per second, -1: unset */
 } ApmServiceConfig;
+
+#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1 }
+#define APM_DEFAULT_WS_RATE 1
+#define APM_MAX_WS_RATE 20
 
 /* The process-wide service, created on first use (not started). */
 ApmService *apm_service_get_default (void);
@@ -75,6 +80,14 @@ void apm_service_set_pipelines_provider (ApmService * service,
 JsonNode *apm_service_describe_pipelines (ApmService * service,
     const gchar * name);
 gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
+
+/* Sends an event ({"type": @type, "data": @data}) to the WebSocket clients
+ * at once.  Any thread; takes a reference on @data. */
+void apm_service_publish (ApmService * service, const gchar * type,
+    JsonNode * data);
+
+/* Counts WebSocket connections (service thread). */
+void apm_service_count_websocket (ApmService * service, gint delta);
 
 /* Runs @func on the service thread (at once if called from it). */
 void apm_service_invoke (ApmService * service, GSourceFunc func,

@@ -1,0 +1,292 @@
+/* gst-apm: the /ws/monitoring WebSocket feed
+ *
+ * libsoup queues WebSocket sends without limit, so a client that stops
+ * reading would grow our memory forever.  Before each send we look at how
+ * much the kernel still holds for the socket (SIOCOUTQ): past a cap the
+ * client gets no new update (updates are snapshots, so skipping one loses
+ * nothing), and a client that stays behind is closed with 1008.
+ */
+#include "apm-ws.h"
+#include "apm-service.h"
+#include "apm-status.h"
+#include "apm-time.h"
+
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
+enum
+{
+  TOPIC_UPDATE = 1 << 0,
+  TOPIC_ALERT = 1 << 1,
+  TOPIC_HEALTH = 1 << 2,
+  TOPIC_JOB = 1 << 3,
+  TOPIC_LOG = 1 << 4,
+  TOPIC_ALL = 0x1f,
+};
+
+typedef struct
+{
+  ApmWs *ws;
+  SoupWebsocketConnection *conn;
+  guint topics;
+  guint skips;
+  gint fd;
+} Client;
+
+struct _ApmWs
+{
+  ApmService *service;
+  GList *clients;               /* Client */
+  GSource *tick;
+};
+
+static guint
+topic_of (const gchar * type)
+{
+  if (!type)
+    return 0;
+  if (strcmp (type, "monitoring_update") == 0 || strcmp (type, "snapshot") == 0)
+    return TOPIC_UPDATE;
+  if (strcmp (type, "alert") == 0)
+    return TOPIC_ALERT;
+  if (strcmp (type, "health") == 0)
+    return TOPIC_HEALTH;
+  if (strcmp (type, "job") == 0)
+    return TOPIC_JOB;
+  if (strcmp (type, "log") == 0)
+    return TOPIC_LOG;
+  return 0;
+}
+
+static gchar *
+envelope (const gchar * type, JsonNode * data)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  gchar *ts = apm_time_format (g_get_real_time ());
+  gchar *text, *valid;
+
+  json_object_set_string_member (o, "type", type);
+  json_object_set_string_member (o, "timestamp", ts);
+  if (data)
+    json_object_set_member (o, "data", json_node_copy (data));
+  json_node_take_object (root, o);
+  text = json_to_string (root, FALSE);
+  json_node_unref (root);
+  g_free (ts);
+  /* libsoup drops invalid UTF-8 with a critical: names come from users */
+  valid = g_utf8_make_valid (text, -1);
+  g_free (text);
+  return valid;
+}
+
+static gint
+unsent_bytes (Client * c)
+{
+  gint n = 0;
+
+  if (c->fd < 0 || ioctl (c->fd, SIOCOUTQ, &n) != 0)
+    return 0;
+  return n;
+}
+
+/* TRUE if sent; a client too far behind is skipped, then closed */
+static gboolean
+send_to (Client * c, const gchar * text, gboolean droppable)
+{
+  if (soup_websocket_connection_get_state (c->conn) !=
+      SOUP_WEBSOCKET_STATE_OPEN)
+    return FALSE;
+  if (droppable && unsent_bytes (c) > APM_WS_MAX_BACKLOG) {
+    if (++c->skips >= APM_WS_MAX_SKIPS)
+      soup_websocket_connection_close (c->conn,
+          SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "client too slow");
+    return FALSE;
+  }
+  c->skips = 0;
+  soup_websocket_connection_send_text (c->conn, text);
+  return TRUE;
+}
+
+void
+apm_ws_broadcast (ApmWs * ws, const gchar * type, JsonNode * data)
+{
+  guint topic = topic_of (type);
+  gchar *text = NULL;
+
+  for (GList * l = ws->clients; l; l = l->next) {
+    Client *c = l->data;
+
+    if (!(c->topics & topic))
+      continue;
+    if (!text)
+      text = envelope (type, data);
+    /* events are rare and small: never dropped, only updates are */
+    send_to (c, text, topic == TOPIC_UPDATE || topic == TOPIC_LOG);
+  }
+  g_free (text);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  ApmWs *ws = user_data;
+  JsonNode *status;
+
+  if (!ws->clients)
+    return G_SOURCE_CONTINUE;
+  status = apm_status_detailed (ws->service);
+  apm_ws_broadcast (ws, "monitoring_update", status);
+  json_node_unref (status);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+send_error (Client * c, const gchar * message)
+{
+  JsonNode *node = json_node_init_string (json_node_alloc (), message);
+  gchar *text = envelope ("error", node);
+
+  send_to (c, text, FALSE);
+  g_free (text);
+  json_node_unref (node);
+}
+
+/* {"type": "subscribe", "topics": ["alert", "job"]} */
+static void
+on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
+    gpointer user_data)
+{
+  Client *c = user_data;
+  JsonParser *parser;
+  JsonObject *o;
+  JsonArray *topics;
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+  GError *error = NULL;
+  guint mask = 0;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    send_error (c, "expected a JSON text message");
+    return;
+  }
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, len, &error)) {
+    send_error (c, "malformed JSON");
+    g_clear_error (&error);
+    g_object_unref (parser);
+    return;
+  }
+  o = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ?
+      json_node_get_object (json_parser_get_root (parser)) : NULL;
+  if (!o || g_strcmp0 (json_object_get_string_member_with_default (o, "type",
+              ""), "subscribe") != 0 || !json_object_has_member (o, "topics")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "topics"))) {
+    send_error (c, "expected {\"type\": \"subscribe\", \"topics\": [...]}");
+    g_object_unref (parser);
+    return;
+  }
+  topics = json_object_get_array_member (o, "topics");
+  for (guint i = 0; i < json_array_get_length (topics); i++) {
+    JsonNode *t = json_array_get_element (topics, i);
+    guint bit = JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) ==
+        G_TYPE_STRING ? topic_of (json_node_get_string (t)) : 0;
+
+    if (!bit) {
+      send_error (c, "unknown topic (known: monitoring_update, alert, "
+          "health, job, log)");
+      g_object_unref (parser);
+      return;
+    }
+    mask |= bit;
+  }
+  c->topics = mask;
+  g_object_unref (parser);
+}
+
+static void
+on_closed (SoupWebsocketConnection * conn, gpointer user_data)
+{
+  Client *c = user_data;
+  ApmWs *ws = c->ws;
+
+  ws->clients = g_list_remove (ws->clients, c);
+  apm_service_count_websocket (ws->service, -1);
+  g_signal_handlers_disconnect_by_data (c->conn, c);
+  g_object_unref (c->conn);
+  g_free (c);
+}
+
+static void
+on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * conn, gpointer user_data)
+{
+  ApmWs *ws = user_data;
+  Client *c;
+  GIOStream *io;
+  JsonNode *status;
+  gchar *text;
+
+  if (g_list_length (ws->clients) >= APM_WS_MAX_CLIENTS) {
+    soup_websocket_connection_close (conn,
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many connections");
+    return;
+  }
+  c = g_new0 (Client, 1);
+  c->ws = ws;
+  c->conn = g_object_ref (conn);
+  c->topics = TOPIC_ALL;
+  c->fd = -1;
+  io = soup_websocket_connection_get_io_stream (conn);
+  if (G_IS_SOCKET_CONNECTION (io))
+    c->fd = g_socket_get_fd (g_socket_connection_get_socket
+        (G_SOCKET_CONNECTION (io)));
+  soup_websocket_connection_set_keepalive_interval (conn, APM_WS_KEEPALIVE_S);
+  g_signal_connect (conn, "message", G_CALLBACK (on_message), c);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), c);
+  ws->clients = g_list_prepend (ws->clients, c);
+  apm_service_count_websocket (ws->service, 1);
+
+  status = apm_status_detailed (ws->service);
+  text = envelope ("snapshot", status);
+  send_to (c, text, FALSE);
+  g_free (text);
+  json_node_unref (status);
+}
+
+ApmWs *
+apm_ws_new (ApmService * service, SoupServer * server, guint interval_ms)
+{
+  ApmWs *ws = g_new0 (ApmWs, 1);
+
+  ws->service = service;
+  soup_server_add_websocket_handler (server, "/ws/monitoring", NULL, NULL,
+      on_websocket, ws, NULL);
+  ws->tick = g_timeout_source_new (CLAMP (interval_ms, 50, 60000));
+  g_source_set_callback (ws->tick, on_tick, ws, NULL);
+  g_source_attach (ws->tick, g_main_context_get_thread_default ());
+  return ws;
+}
+
+void
+apm_ws_free (ApmWs * ws)
+{
+  g_source_destroy (ws->tick);
+  g_source_unref (ws->tick);
+  while (ws->clients) {
+    Client *c = ws->clients->data;
+
+    /* on_closed would run later, after we are gone: drop it now */
+    g_signal_handlers_disconnect_by_data (c->conn, c);
+    ws->clients = g_list_delete_link (ws->clients, ws->clients);
+    apm_service_count_websocket (ws->service, -1);
+    if (soup_websocket_connection_get_state (c->conn) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->conn,
+          SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "service stopping");
+    g_object_unref (c->conn);
+    g_free (c);
+  }
+  g_free (ws);
+}
