@@ -4,6 +4,9 @@
 #include "apm-service.h"
 #include "apm-prometheus.h"
 #include "apm-status.h"
+#include "apm-history.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -169,7 +172,54 @@ handle_job (ApmService * service, SoupServerMessage * msg,
   respond_node (msg, node);
 }
 
+/* ?since=UNIX_SECONDS, or a negative number of seconds before now; the
+ * other query parameters select labels: ?element=volume0 */
+static void
+handle_metric_history (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *name = route_tail (path, "/monitoring/metrics/");
+  const gchar *since_text = query ? g_hash_table_lookup (query, "since") :
+      NULL;
+  GHashTable *filter = NULL;
+  gint64 since_us = 0;
+  JsonNode *node;
+
+  if (since_text) {
+    gchar *end = NULL;
+    gdouble v = g_ascii_strtod (since_text, &end);
+
+    if (!end || *end || end == since_text || !isfinite (v)) {
+      apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+          "since must be Unix seconds, or negative seconds before now");
+      return;
+    }
+    since_us = v < 0 ? g_get_real_time () + (gint64) (v * 1e6) :
+        (gint64) (v * 1e6);
+  }
+  if (query && g_hash_table_size (query) > (since_text ? 1u : 0u)) {
+    GHashTableIter it;
+    gpointer k, v;
+
+    filter = g_hash_table_new (g_str_hash, g_str_equal);
+    g_hash_table_iter_init (&it, query);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      if (strcmp (k, "since") != 0)
+        g_hash_table_insert (filter, k, v);
+  }
+  node = name ? apm_history_to_json (apm_service_get_registry (service), name,
+      since_us, filter) : NULL;
+  if (filter)
+    g_hash_table_destroy (filter);
+  if (!node) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such metric");
+    return;
+  }
+  respond_node (msg, node);
+}
+
 static const ApmRoute routes[] = {
+  {"/monitoring/metrics/", "GET, HEAD", handle_metric_history},
   {"/metrics", "GET, HEAD", handle_metrics},
   {"/health/monitoring", "GET, HEAD", handle_health_monitoring},
   {"/health", "GET, HEAD", handle_liveness},

@@ -1,5 +1,6 @@
 /* gst-apm: metric registry */
 #include "apm-metrics.h"
+#include "apm-metrics-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -9,33 +10,6 @@ const gdouble apm_seconds_buckets[] = {
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 };
 const guint apm_n_seconds_buckets = G_N_ELEMENTS (apm_seconds_buckets);
-
-struct _ApmFamily
-{
-  ApmRegistry *registry;
-  gchar *name;
-  gchar *help;
-  ApmMetricType type;
-  gchar **label_names;
-  guint n_labels;
-  gdouble *bounds;
-  gint64 *bounds_ns;
-  guint n_bounds;
-  GHashTable *by_key;           /* key -> ApmSeries (table's ref) */
-  GPtrArray *series;            /* creation order, same refs */
-  gdouble scale;
-  ApmSeries *overflow;
-};
-
-struct _ApmRegistry
-{
-  GMutex lock;
-  GHashTable *families;         /* name -> ApmFamily */
-  GPtrArray *order;
-  guint max_series;
-  guint n_series;
-  guint64 n_dropped;
-};
 
 ApmRegistry *
 apm_registry_new (guint max_series)
@@ -243,6 +217,7 @@ apm_series_unref (ApmSeries * s)
   g_strfreev (s->label_values);
   g_free (s->key);
   g_free (s->buckets);
+  g_free (s->history);
   g_free (s);
 }
 

@@ -38,6 +38,9 @@ struct _ApmSeries
   gchar *key;
   gint ref_count;
   gint64 retired_at;            /* monotonic us, 0 while live */
+  /* sampled history, service thread only (see apm-history.h) */
+  struct _ApmPoint *history;
+  guint history_len, history_next;
 };
 
 ApmRegistry *apm_registry_new (guint max_series);

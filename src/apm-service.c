@@ -1,6 +1,7 @@
 /* gst-apm: the per-process monitoring service */
 #include "apm-service.h"
 #include "apm-http.h"
+#include "apm-history.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -169,6 +170,7 @@ sweep_tick (gpointer user_data)
     c->func (s, c->user_data);
   }
   g_array_unref (collectors);
+  apm_history_sample (s->registry, g_get_real_time ());
   apm_registry_sweep (s->registry, s->series_grace_us);
   return G_SOURCE_CONTINUE;
 }
