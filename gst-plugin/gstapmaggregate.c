@@ -8,12 +8,14 @@
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static ApmService *registered_on;
-static ApmFamily *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live;
+static ApmFamily *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
+    *f_stalled, *f_rtf;
 static GHashTable *thread_series;       /* tid -> ApmSeries */
 
 static void
@@ -41,6 +43,13 @@ ensure_families (ApmRegistry * reg)
       "Latency reported by the pipeline's LATENCY query", lat, NULL, 0);
   f_live = apm_registry_family (reg, "apm_pipeline_live", APM_METRIC_GAUGE,
       "1 if the pipeline's LATENCY query says it is live", pl, NULL, 0);
+  f_stalled = apm_registry_family (reg, "apm_pipeline_stalled",
+      APM_METRIC_GAUGE, "Seconds the PLAYING pipeline's sinks have received "
+      "no buffer, once past the stall timeout (0 while flowing)", pl, NULL,
+      0);
+  f_rtf = apm_registry_family (reg, "apm_pipeline_realtime_factor",
+      APM_METRIC_GAUGE, "Media time reaching the sinks per second of wall "
+      "time over the last second, while PLAYING", pl, NULL, 0);
 }
 
 static void
@@ -135,6 +144,44 @@ thread_gone (gpointer key, gpointer value, gpointer user_data)
   return !g_hash_table_contains (user_data, key);
 }
 
+typedef struct
+{
+  const gchar *pipeline;
+  gdouble buffers, media;
+} SinkSums;
+
+static void
+add_sink (gpointer data, gpointer user_data)
+{
+  GstApmElementStats *es = data;
+  SinkSums *t = user_data;
+
+  if (es->is_sink && g_strcmp0 (es->pipeline, t->pipeline) == 0) {
+    t->buffers += apm_series_value (es->buffers_in);
+    t->media = MAX (t->media, apm_series_value (es->media_in));
+  }
+}
+
+static void
+collect_flow (GstElement * pipeline, const gchar ** values)
+{
+  SinkSums sums = { GST_OBJECT_NAME (pipeline), 0, 0 };
+  gdouble rtf, stalled;
+  ApmSeries *s;
+
+  gst_apm_element_stats_foreach (add_sink, &sums);
+  stalled = gst_apm_watch_update_flow (pipeline, sums.buffers, sums.media,
+      &rtf);
+  s = apm_family_series (f_stalled, values);
+  apm_gauge_set (s, stalled);
+  apm_series_unref (s);
+  if (!isnan (rtf)) {
+    s = apm_family_series (f_rtf, values);
+    apm_gauge_set (s, rtf);
+    apm_series_unref (s);
+  }
+}
+
 static void
 collect_pipeline (gpointer data, gpointer user_data)
 {
@@ -149,6 +196,7 @@ collect_pipeline (gpointer data, gpointer user_data)
   s = apm_family_series (f_state, values);
   apm_gauge_set_int (s, state);
   apm_series_unref (s);
+  collect_flow (pipeline, values);
 
   if (state == GST_STATE_PLAYING) {
     GstQuery *q = gst_query_new_latency ();

@@ -1,6 +1,7 @@
 /* gst-apm: which pipelines the service watches, and telling the user */
 #include "gstapmwatch.h"
 
+#include <math.h>
 #include <string.h>
 #include "gstapmstats.h"
 #include "gstapmmodel.h"
@@ -20,6 +21,10 @@ typedef struct
   gchar *job_id;                /* the active run, under lock */
   guint n_runs;
   gdouble run_start[3];         /* media, bytes read, bytes written */
+  /* flow, service thread only */
+  gdouble last_buffers, last_media;
+  gint64 last_change_us, last_sample_us;
+  gdouble stalled_s;            /* read by the check: atomic enough */
 } PipelineWatch;
 
 static GMutex watch_lock;
@@ -120,10 +125,16 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
       gst_element_state_get_name (state));
   json_object_set_string_member (*details, "pending_state",
       gst_element_state_get_name (pending));
+  json_object_set_double_member (*details, "stalled_seconds", w->stalled_s);
   if (error) {
     status = APM_HEALTH_UNHEALTHY;
     *message = g_strdup_printf ("%s: error: %s", GST_OBJECT_NAME (p), error);
     json_object_set_string_member (*details, "error", error);
+  } else if (state == GST_STATE_PLAYING
+      && w->stalled_s >= GST_APM_DEFAULT_STALL_TIMEOUT) {
+    status = APM_HEALTH_UNHEALTHY;
+    *message = g_strdup_printf ("%s is PLAYING but stalled: no buffer "
+        "reached a sink for %.0f s", GST_OBJECT_NAME (p), w->stalled_s);
   } else if (state == GST_STATE_NULL) {
     status = APM_HEALTH_DEGRADED;
     *message = g_strdup_printf ("%s is stopped (NULL)", GST_OBJECT_NAME (p));
@@ -462,6 +473,40 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       break;
   }
   gst_object_unref (top);
+}
+
+gdouble
+gst_apm_watch_update_flow (GstElement * pipeline, gdouble buffers,
+    gdouble media_seconds, gdouble * rtf)
+{
+  PipelineWatch *w = watch_of (pipeline);
+  gint64 now = g_get_monotonic_time ();
+  GstState state;
+
+  *rtf = NAN;
+  if (!w)
+    return 0;
+  GST_OBJECT_LOCK (pipeline);
+  state = GST_STATE (pipeline);
+  GST_OBJECT_UNLOCK (pipeline);
+
+  if (state != GST_STATE_PLAYING || buffers != w->last_buffers
+      || !w->last_change_us) {
+    w->last_change_us = now;
+    w->stalled_s = 0;
+  } else {
+    gdouble idle = (now - w->last_change_us) / 1e6;
+
+    w->stalled_s = idle >= GST_APM_DEFAULT_STALL_TIMEOUT ? idle : 0;
+  }
+  if (state == GST_STATE_PLAYING && w->last_sample_us
+      && now > w->last_sample_us)
+    *rtf = (media_seconds - w->last_media) / ((now - w->last_sample_us) /
+        1e6);
+  w->last_buffers = buffers;
+  w->last_media = media_seconds;
+  w->last_sample_us = now;
+  return w->stalled_s;
 }
 
 void

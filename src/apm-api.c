@@ -74,8 +74,7 @@ static void
 handle_ready (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
-  ApmHealthStatus st = apm_health_evaluate (apm_service_get_health (service),
-      FALSE, NULL);
+  ApmHealthStatus st = apm_status_overall (service);
   gchar *text = g_strdup_printf ("{\"status\": \"%s\"}",
       st == APM_HEALTH_UNHEALTHY ? "not ready" : "ready");
   JsonNode *node = json_from_string (text, NULL);
@@ -218,7 +217,108 @@ handle_metric_history (ApmService * service, SoupServerMessage * msg,
   respond_node (msg, node);
 }
 
+static void
+handle_alerts (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  respond_node (msg, apm_alerts_active_json (apm_service_get_alerts (service),
+          FALSE));
+}
+
+static void
+handle_alert_history (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  respond_node (msg, apm_alerts_history_json (apm_service_get_alerts
+          (service)));
+}
+
+static void
+handle_alert_rules (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  respond_node (msg, apm_alerts_rules_json (apm_service_get_alerts (service)));
+}
+
+static void
+method_not_allowed (SoupServerMessage * msg, const gchar * allow)
+{
+  gchar *text = g_strdup_printf ("method %s not allowed here (allowed: %s)",
+      soup_server_message_get_method (msg), allow);
+
+  apm_http_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", allow);
+  g_free (text);
+}
+
+/* GET /monitoring/alerts/{id}, POST /monitoring/alerts/{id}/resolve */
+static void
+handle_alert (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *tail = path + strlen ("/monitoring/alerts/");
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *slash = strchr (tail, '/');
+  ApmAlerts *alerts = apm_service_get_alerts (service);
+  gchar *id;
+  JsonNode *node = NULL;
+
+  if (slash && strcmp (slash, "/resolve") == 0 && slash > tail) {
+    if (strcmp (method, "POST") != 0) {
+      method_not_allowed (msg, "POST");
+      return;
+    }
+    id = g_strndup (tail, slash - tail);
+    node = apm_alerts_resolve (alerts, id);
+    if (!node) {
+      gchar *text = g_strdup_printf ("no active alert with id '%s'", id);
+
+      apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, text);
+      g_free (text);
+    } else {
+      respond_node (msg, node);
+    }
+    g_free (id);
+    return;
+  }
+  if (slash || !*tail) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+    return;
+  }
+  if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
+    method_not_allowed (msg, "GET, HEAD");
+    return;
+  }
+  /* an active alert, else one from the history */
+  {
+    JsonNode *lists[2] = { apm_alerts_active_json (alerts, FALSE),
+      apm_alerts_history_json (alerts)
+    };
+
+    for (guint l = 0; l < 2 && !node; l++) {
+      JsonArray *arr = json_object_get_array_member (json_node_get_object
+          (lists[l]), "alerts");
+
+      for (guint i = 0; i < json_array_get_length (arr) && !node; i++)
+        if (g_strcmp0 (json_object_get_string_member
+                (json_array_get_object_element (arr, i), "id"), tail) == 0)
+          node = json_node_copy (json_array_get_element (arr, i));
+    }
+    json_node_unref (lists[0]);
+    json_node_unref (lists[1]);
+  }
+  if (!node)
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such alert");
+  else
+    respond_node (msg, node);
+}
+
 static const ApmRoute routes[] = {
+  {"/monitoring/alerts", "GET, HEAD", handle_alerts},
+  {"/monitoring/alerts/history", "GET, HEAD", handle_alert_history},
+  {"/monitoring/alerts/rules", "GET, HEAD", handle_alert_rules},
+  {"/monitoring/alerts/", "GET, HEAD, POST", handle_alert},
   {"/monitoring/metrics/", "GET, HEAD", handle_metric_history},
   {"/metrics", "GET, HEAD", handle_metrics},
   {"/health/monitoring", "GET, HEAD", handle_health_monitoring},

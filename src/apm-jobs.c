@@ -307,6 +307,34 @@ apm_jobs_counts (ApmJobs * jobs, guint * active, guint * tracked)
   g_mutex_unlock (&jobs->lock);
 }
 
+guint
+apm_jobs_recent_failures (ApmJobs * jobs, guint n)
+{
+  guint failed = 0, seen = 0;
+
+  g_mutex_lock (&jobs->lock);
+  for (GList * l = jobs->finished.tail; l && seen < n; l = l->prev, seen++)
+    if (g_strcmp0 (((ApmJob *) l->data)->status, "failed") == 0)
+      failed++;
+  g_mutex_unlock (&jobs->lock);
+  return failed;
+}
+
+gdouble
+apm_jobs_longest_active_seconds (ApmJobs * jobs)
+{
+  GHashTableIter it;
+  ApmJob *j;
+  gint64 now = g_get_monotonic_time (), longest = 0;
+
+  g_mutex_lock (&jobs->lock);
+  g_hash_table_iter_init (&it, jobs->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & j))
+    longest = MAX (longest, now - j->start_mono_us);
+  g_mutex_unlock (&jobs->lock);
+  return longest / 1e6;
+}
+
 gchar *
 apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id)
 {

@@ -44,6 +44,11 @@ gboolean apm_jobs_set_transfer (ApmJobs * jobs, const gchar * job_id,
 /* Active jobs, and all jobs kept (active plus finished history). */
 void apm_jobs_counts (ApmJobs * jobs, guint * active, guint * tracked);
 
+/* Among the last @n finished jobs, how many failed. */
+guint apm_jobs_recent_failures (ApmJobs * jobs, guint n);
+/* Wall seconds of the longest-running active job (0 if none). */
+gdouble apm_jobs_longest_active_seconds (ApmJobs * jobs);
+
 /* The correlation id of an active job, or NULL. */
 gchar *apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id);
 

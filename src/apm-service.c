@@ -2,6 +2,7 @@
 #include "apm-service.h"
 #include "apm-http.h"
 #include "apm-history.h"
+#include "apm-defaults.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@ struct _ApmService
   ApmRegistry *registry;
   ApmHealth *health;
   ApmJobs *jobs;
+  ApmAlerts *alerts;
+  ApmSysres *sysres;
   gint64 created_wall_us;
   gint n_websockets;
   gint64 series_grace_us;
@@ -31,7 +34,8 @@ struct _ApmService
   gchar *address;
   gboolean quiet;
   gint ws_rate;
-  gboolean port_set, address_set, quiet_set, ws_rate_set;
+  gint alert_interval;
+  gboolean port_set, address_set, quiet_set, ws_rate_set, alert_interval_set;
 
   /* thread state, under lock */
   GThread *thread;
@@ -78,6 +82,10 @@ apm_service_get_default (void)
     s->health = apm_health_new ();
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
+    s->alerts = apm_alerts_new (s->registry, 1000);
+    s->sysres = apm_sysres_new (s->registry);
+    s->alert_interval = APM_DEFAULT_ALERT_INTERVAL;
+    apm_defaults_install (s);
     s->series_grace_us = SERIES_GRACE_US;
     {
       const gchar *grace = g_getenv ("APM_SERIES_GRACE_SECONDS");
@@ -134,6 +142,10 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
     s->ws_rate = CLAMP (config->ws_rate, 1, APM_MAX_WS_RATE);
     s->ws_rate_set = TRUE;
   }
+  if (config->alert_interval > 0 && !s->alert_interval_set) {
+    s->alert_interval = config->alert_interval;
+    s->alert_interval_set = TRUE;
+  }
   if (config->quiet >= 0 && !s->quiet_set) {
     s->quiet = config->quiet;
     s->quiet_set = TRUE;
@@ -170,9 +182,35 @@ sweep_tick (gpointer user_data)
     c->func (s, c->user_data);
   }
   g_array_unref (collectors);
+  apm_sysres_sample (s->sysres);
   apm_history_sample (s->registry, g_get_real_time ());
   apm_registry_sweep (s->registry, s->series_grace_us);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+alert_tick (gpointer user_data)
+{
+  ApmService *s = user_data;
+
+  apm_alerts_evaluate (s->alerts, g_get_real_time ());
+  return G_SOURCE_CONTINUE;
+}
+
+/* Alert lifecycle events go to WebSocket clients at once. */
+static void
+publish_alert (const gchar * event, JsonNode * alert, gpointer user_data)
+{
+  ApmService *s = user_data;
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (o, "event", event);
+  json_object_set_member (o, "alert", json_node_copy (alert));
+  json_node_take_object (node, o);
+  if (s->http)
+    apm_http_broadcast (s->http, "alert", node);
+  json_node_unref (node);
 }
 
 static gpointer
@@ -182,7 +220,7 @@ service_thread (gpointer user_data)
   GError *error = NULL;
   GSource *tick;
   gchar *address;
-  gint port, rate;
+  gint port, rate, alert_interval;
 
   g_main_context_push_thread_default (s->context);
 
@@ -190,6 +228,7 @@ service_thread (gpointer user_data)
   address = g_strdup (s->address);
   port = s->port;
   rate = s->ws_rate;
+  alert_interval = s->alert_interval;
   g_mutex_unlock (&s->lock);
 
   s->http = apm_http_new (s, 1000 / rate);
@@ -202,6 +241,11 @@ service_thread (gpointer user_data)
   g_source_set_callback (tick, sweep_tick, s, NULL);
   g_source_attach (tick, s->context);
   g_source_unref (tick);
+  tick = g_timeout_source_new_seconds (alert_interval);
+  g_source_set_callback (tick, alert_tick, s, NULL);
+  g_source_attach (tick, s->context);
+  g_source_unref (tick);
+  apm_alerts_add_listener (s->alerts, publish_alert, s);
 
   g_mutex_lock (&s->lock);
   if (error) {
@@ -308,6 +352,29 @@ ApmJobs *
 apm_service_get_jobs (ApmService * s)
 {
   return s->jobs;
+}
+
+ApmAlerts *
+apm_service_get_alerts (ApmService * s)
+{
+  return s->alerts;
+}
+
+ApmSysres *
+apm_service_get_sysres (ApmService * s)
+{
+  return s->sysres;
+}
+
+guint
+apm_service_get_alert_interval (ApmService * s)
+{
+  guint v;
+
+  g_mutex_lock (&s->lock);
+  v = s->alert_interval;
+  g_mutex_unlock (&s->lock);
+  return v;
 }
 
 guint
@@ -491,6 +558,8 @@ apm_service_shutdown (void)
   g_clear_error (&s->start_error);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
+  apm_alerts_free (s->alerts);
+  apm_sysres_free (s->sysres);
   g_array_unref (s->collectors);
   apm_registry_free (s->registry);
   g_free (s->address);

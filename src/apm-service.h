@@ -11,6 +11,8 @@
 #include "apm-metrics.h"
 #include "apm-health.h"
 #include "apm-jobs.h"
+#include "apm-alerts.h"
+#include "apm-sysres.h"
 
 G_BEGIN_DECLS
 
@@ -25,9 +27,11 @@ typedef struct
   gchar *address;               /* NULL: unset */
   gint quiet;                   /* -1: unset */
   gint ws_rate;                 /* WebSocket updates per second, -1: unset */
+  gint alert_interval;          /* seconds between rule evaluations */
 } ApmServiceConfig;
 
-#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1 }
+#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1 }
+#define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
 #define APM_MAX_WS_RATE 20
 
@@ -55,6 +59,9 @@ gchar *apm_service_get_address (ApmService * service);
 ApmRegistry *apm_service_get_registry (ApmService * service);
 ApmHealth *apm_service_get_health (ApmService * service);
 ApmJobs *apm_service_get_jobs (ApmService * service);
+ApmAlerts *apm_service_get_alerts (ApmService * service);
+ApmSysres *apm_service_get_sysres (ApmService * service);
+guint apm_service_get_alert_interval (ApmService * service);
 guint apm_service_n_websockets (ApmService * service);
 gint64 apm_service_start_time_us (ApmService * service);
 gboolean apm_service_is_quiet (ApmService * service);

@@ -3,6 +3,29 @@
 #include "apm-service.h"
 #include "apm-time.h"
 
+/* The worst of the health checks and of the firing alerts' severities. */
+static ApmHealthStatus
+overall_status (ApmService * service, JsonObject ** checks)
+{
+  ApmHealthStatus overall = apm_health_evaluate (apm_service_get_health
+      (service), FALSE, checks);
+  gint worst_alert;
+
+  if (apm_alerts_n_firing (apm_service_get_alerts (service), &worst_alert)) {
+    if (worst_alert == APM_SEVERITY_CRITICAL)
+      overall = APM_HEALTH_UNHEALTHY;
+    else if (worst_alert == APM_SEVERITY_WARNING)
+      overall = MAX (overall, APM_HEALTH_DEGRADED);
+  }
+  return overall;
+}
+
+ApmHealthStatus
+apm_status_overall (ApmService * service)
+{
+  return overall_status (service, NULL);
+}
+
 JsonNode *
 apm_status_health_monitoring (ApmService * service)
 {
@@ -14,15 +37,19 @@ apm_status_health_monitoring (ApmService * service)
   guint active, tracked;
   JsonNode *node;
 
-  overall = apm_health_evaluate (apm_service_get_health (service), FALSE,
-      &checks);
+  JsonNode *alerts;
+
+  overall = overall_status (service, &checks);
   apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
 
   json_object_set_string_member (root, "status",
       apm_health_status_to_string (overall));
   json_object_set_object_member (monitoring, "health_checks", checks);
-  json_object_set_array_member (monitoring, "active_alerts",
-      json_array_new ());
+  alerts = apm_alerts_active_json (apm_service_get_alerts (service), TRUE);
+  json_object_set_member (monitoring, "active_alerts",
+      json_node_copy (json_object_get_member (json_node_get_object (alerts),
+              "alerts")));
+  json_node_unref (alerts);
   json_object_set_int_member (system, "active_jobs", active);
   json_object_set_int_member (system, "tracked_jobs", tracked);
   json_object_set_int_member (system, "websocket_connections",
@@ -49,13 +76,17 @@ apm_status_detailed (ApmService * service)
   gchar *started = apm_time_format (start);
   guint active, tracked;
 
-  overall = apm_health_evaluate (apm_service_get_health (service), FALSE,
-      &checks);
+  JsonObject *alerts = json_object_new ();
+  gint worst;
+
+  overall = overall_status (service, &checks);
   apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
 
   json_object_set_string_member (root, "status",
       apm_health_status_to_string (overall));
   json_object_set_string_member (svc, "version", APM_VERSION);
+  json_object_set_int_member (config, "alert_interval_seconds",
+      apm_service_get_alert_interval (service));
   json_object_set_string_member (svc, "started_at", started);
   json_object_set_double_member (svc, "uptime_seconds",
       (g_get_real_time () - start) / 1e6);
@@ -82,6 +113,25 @@ apm_status_detailed (ApmService * service)
   json_object_set_int_member (system, "series",
       apm_registry_n_series (apm_service_get_registry (service)));
   json_object_set_object_member (root, "system_metrics", system);
+  {
+    JsonNode *active_alerts = apm_alerts_active_json (apm_service_get_alerts
+        (service), FALSE);
+    JsonArray *arr = json_object_get_array_member (json_node_get_object
+        (active_alerts), "alerts");
+    guint pending = 0;
+
+    for (guint i = 0; i < json_array_get_length (arr); i++)
+      pending += g_strcmp0 (json_object_get_string_member
+          (json_array_get_object_element (arr, i), "state"), "pending") == 0;
+    json_object_set_int_member (alerts, "firing",
+        apm_alerts_n_firing (apm_service_get_alerts (service), &worst));
+    json_object_set_int_member (alerts, "pending", pending);
+    json_object_set_member (alerts, "active", json_node_copy
+        (json_object_get_member (json_node_get_object (active_alerts),
+                "alerts")));
+    json_node_unref (active_alerts);
+  }
+  json_object_set_object_member (root, "alerts", alerts);
 
   g_free (url);
   g_free (address);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include "apm-health.h"
 
 G_BEGIN_DECLS
 
@@ -9,6 +10,9 @@ typedef struct _ApmService ApmService;
 
 /* The /health/monitoring document of the original spec. */
 JsonNode *apm_status_health_monitoring (ApmService * service);
+
+/* The worst of the health checks and the firing alerts. */
+ApmHealthStatus apm_status_overall (ApmService * service);
 
 /* The detailed /monitoring/status document. */
 JsonNode *apm_status_detailed (ApmService * service);

@@ -1,0 +1,895 @@
+/* gst-apm: alert rules and alerts with a pending/firing/resolved lifecycle */
+#include "apm-alerts.h"
+#include "apm-history.h"
+#include "apm-metrics-private.h"
+#include "apm-time.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _ApmAlertRule
+{
+  gchar *name;
+  ApmSeverity severity;
+  gchar *message;
+  gdouble for_s;
+  /* expression */
+  gchar *metric;
+  ApmAggregation agg;
+  gdouble window_s;
+  ApmComparison op;
+  gdouble threshold;
+  GPtrArray *match;             /* label, value, label, value ... */
+  gchar *denominator;
+  gchar *require;
+  /* callback */
+  ApmAlertConditionFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  /* p95: bucket counts at the previous evaluation, per series key */
+  GHashTable *snapshots;
+};
+
+typedef struct
+{
+  gchar *id;
+  gchar *rule;
+  gchar *key;                   /* rule \x1e series key */
+  ApmSeverity severity;
+  gchar *state;                 /* pending, firing, resolved */
+  gchar *message;
+  JsonObject *labels;
+  gdouble value;
+  gdouble threshold;
+  gint64 started_us, fired_us, resolved_us;
+  const gchar *resolved_by;
+  gboolean seen;                /* condition held in this evaluation */
+} ApmAlert;
+
+typedef struct
+{
+  ApmAlertListener func;
+  gpointer user_data;
+} Listener;
+
+struct _ApmAlerts
+{
+  GMutex rules_lock;            /* rules: held across an evaluation */
+  GMutex lock;                  /* alerts, history, listeners */
+  ApmRegistry *registry;
+  GPtrArray *rules;             /* ApmAlertRule, evaluation order */
+  GHashTable *active;           /* key -> ApmAlert (pending, firing) */
+  GHashTable *suppressed;       /* keys resolved by hand, until clear */
+  GQueue history;               /* resolved ApmAlert, newest last */
+  guint keep;
+  guint seq;
+  GArray *listeners;
+};
+
+static const gchar *severity_names[] = { "info", "warning", "critical" };
+static const gchar *agg_names[] = { "last", "avg", "max", "min", "rate",
+  "increase", "p95", "ratio"
+};
+static const gchar *cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
+
+const gchar *
+apm_severity_to_string (ApmSeverity s)
+{
+  return severity_names[CLAMP (s, 0, 2)];
+}
+
+static gboolean
+lookup_name (const gchar * const *names, guint n, const gchar * text,
+    gint * out)
+{
+  for (guint i = 0; text && i < n; i++)
+    if (g_ascii_strcasecmp (names[i], text) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+apm_severity_from_string (const gchar * text, ApmSeverity * out)
+{
+  return lookup_name (severity_names, 3, text, (gint *) out);
+}
+
+gboolean
+apm_aggregation_from_string (const gchar * text, ApmAggregation * out)
+{
+  return lookup_name (agg_names, G_N_ELEMENTS (agg_names), text, (gint *) out);
+}
+
+gboolean
+apm_comparison_from_string (const gchar * text, ApmComparison * out)
+{
+  return lookup_name (cmp_names, G_N_ELEMENTS (cmp_names), text, (gint *) out);
+}
+
+/* --- rules --- */
+
+static ApmAlertRule *
+rule_new (const gchar * name)
+{
+  ApmAlertRule *r = g_new0 (ApmAlertRule, 1);
+
+  r->name = g_strdup (name);
+  r->severity = APM_SEVERITY_WARNING;
+  r->match = g_ptr_array_new_with_free_func (g_free);
+  r->snapshots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  return r;
+}
+
+ApmAlertRule *
+apm_alert_rule_new_expr (const gchar * name, const gchar * metric,
+    ApmAggregation agg, gdouble window_s, ApmComparison op, gdouble threshold)
+{
+  ApmAlertRule *r;
+
+  g_return_val_if_fail (name && metric, NULL);
+  r = rule_new (name);
+  r->metric = g_strdup (metric);
+  r->agg = agg;
+  r->window_s = window_s;
+  r->op = op;
+  r->threshold = threshold;
+  return r;
+}
+
+ApmAlertRule *
+apm_alert_rule_new_func (const gchar * name, ApmAlertConditionFunc func,
+    gpointer user_data, GDestroyNotify destroy)
+{
+  ApmAlertRule *r;
+
+  g_return_val_if_fail (name && func, NULL);
+  r = rule_new (name);
+  r->func = func;
+  r->user_data = user_data;
+  r->destroy = destroy;
+  return r;
+}
+
+void
+apm_alert_rule_set_severity (ApmAlertRule * r, ApmSeverity severity)
+{
+  r->severity = severity;
+}
+
+void
+apm_alert_rule_set_message (ApmAlertRule * r, const gchar * message)
+{
+  g_free (r->message);
+  r->message = g_strdup (message);
+}
+
+void
+apm_alert_rule_set_for (ApmAlertRule * r, gdouble seconds)
+{
+  r->for_s = MAX (seconds, 0);
+}
+
+void
+apm_alert_rule_add_match (ApmAlertRule * r, const gchar * label,
+    const gchar * value)
+{
+  g_ptr_array_add (r->match, g_strdup (label));
+  g_ptr_array_add (r->match, g_strdup (value));
+}
+
+void
+apm_alert_rule_set_denominator (ApmAlertRule * r, const gchar * metric)
+{
+  g_free (r->denominator);
+  r->denominator = g_strdup (metric);
+}
+
+void
+apm_alert_rule_set_require (ApmAlertRule * r, const gchar * metric)
+{
+  g_free (r->require);
+  r->require = g_strdup (metric);
+}
+
+void
+apm_alert_rule_free (ApmAlertRule * r)
+{
+  if (!r)
+    return;
+  if (r->destroy)
+    r->destroy (r->user_data);
+  g_free (r->name);
+  g_free (r->message);
+  g_free (r->metric);
+  g_free (r->denominator);
+  g_free (r->require);
+  g_ptr_array_unref (r->match);
+  g_hash_table_destroy (r->snapshots);
+  g_free (r);
+}
+
+JsonNode *
+apm_alert_rule_to_json (const ApmAlertRule * r)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (o, "name", r->name);
+  json_object_set_string_member (o, "severity", severity_names[r->severity]);
+  json_object_set_double_member (o, "for_seconds", r->for_s);
+  if (r->message)
+    json_object_set_string_member (o, "message", r->message);
+  if (r->metric) {
+    GString *expr = g_string_new (NULL);
+
+    g_string_append_printf (expr, "%s(%s", agg_names[r->agg], r->metric);
+    if (r->match->len) {
+      g_string_append_c (expr, '{');
+      for (guint i = 0; i + 1 < r->match->len; i += 2)
+        g_string_append_printf (expr, "%s%s=\"%s\"", i ? "," : "",
+            (gchar *) r->match->pdata[i], (gchar *) r->match->pdata[i + 1]);
+      g_string_append_c (expr, '}');
+    }
+    if (r->denominator)
+      g_string_append_printf (expr, " / %s", r->denominator);
+    if (r->window_s > 0)
+      g_string_append_printf (expr, "[%gs]", r->window_s);
+    g_string_append_printf (expr, ") %s %g", cmp_names[r->op], r->threshold);
+    if (r->require)
+      g_string_append_printf (expr, " if %s > 0", r->require);
+    json_object_set_string_member (o, "expression", expr->str);
+    g_string_free (expr, TRUE);
+  } else {
+    json_object_set_string_member (o, "expression", "custom function");
+  }
+  json_node_take_object (node, o);
+  return node;
+}
+
+/* --- alerts --- */
+
+static void
+alert_free (ApmAlert * a)
+{
+  g_free (a->id);
+  g_free (a->rule);
+  g_free (a->key);
+  g_free (a->state);
+  g_free (a->message);
+  json_object_unref (a->labels);
+  g_free (a);
+}
+
+static void
+set_time_member (JsonObject * o, const gchar * name, gint64 us)
+{
+  if (us) {
+    gchar *t = apm_time_format (us);
+
+    json_object_set_string_member (o, name, t);
+    g_free (t);
+  } else {
+    json_object_set_null_member (o, name);
+  }
+}
+
+static JsonNode *
+alert_to_json (const ApmAlert * a)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (o, "id", a->id);
+  json_object_set_string_member (o, "rule", a->rule);
+  json_object_set_string_member (o, "severity", severity_names[a->severity]);
+  json_object_set_string_member (o, "state", a->state);
+  json_object_set_string_member (o, "message", a->message);
+  json_object_set_object_member (o, "labels", json_object_ref (a->labels));
+  if (isfinite (a->value))
+    json_object_set_double_member (o, "value", a->value);
+  else
+    json_object_set_null_member (o, "value");
+  if (isfinite (a->threshold))
+    json_object_set_double_member (o, "threshold", a->threshold);
+  set_time_member (o, "started_at", a->started_us);
+  set_time_member (o, "fired_at", a->fired_us);
+  set_time_member (o, "resolved_at", a->resolved_us);
+  if (a->resolved_by)
+    json_object_set_string_member (o, "resolved_by", a->resolved_by);
+  else
+    json_object_set_null_member (o, "resolved_by");
+  json_node_take_object (node, o);
+  return node;
+}
+
+ApmAlerts *
+apm_alerts_new (ApmRegistry * registry, guint keep_history)
+{
+  ApmAlerts *al = g_new0 (ApmAlerts, 1);
+
+  g_mutex_init (&al->lock);
+  g_mutex_init (&al->rules_lock);
+  al->registry = registry;
+  al->rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      apm_alert_rule_free);
+  al->active = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) alert_free);
+  al->suppressed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  g_queue_init (&al->history);
+  al->keep = keep_history ? keep_history : 1000;
+  al->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
+  return al;
+}
+
+void
+apm_alerts_free (ApmAlerts * al)
+{
+  if (!al)
+    return;
+  g_ptr_array_unref (al->rules);
+  g_hash_table_destroy (al->active);
+  g_hash_table_destroy (al->suppressed);
+  g_queue_clear_full (&al->history, (GDestroyNotify) alert_free);
+  g_array_unref (al->listeners);
+  g_mutex_clear (&al->lock);
+  g_mutex_clear (&al->rules_lock);
+  g_free (al);
+}
+
+void
+apm_alerts_add_rule (ApmAlerts * al, ApmAlertRule * rule)
+{
+  g_mutex_lock (&al->rules_lock);
+  for (guint i = 0; i < al->rules->len; i++) {
+    ApmAlertRule *r = g_ptr_array_index (al->rules, i);
+
+    if (strcmp (r->name, rule->name) == 0) {
+      g_ptr_array_remove_index (al->rules, i);
+      break;
+    }
+  }
+  g_ptr_array_add (al->rules, rule);
+  g_mutex_unlock (&al->rules_lock);
+}
+
+gboolean
+apm_alerts_remove_rule (ApmAlerts * al, const gchar * name)
+{
+  gboolean found = FALSE;
+
+  g_mutex_lock (&al->rules_lock);
+  for (guint i = 0; i < al->rules->len && !found; i++) {
+    ApmAlertRule *r = g_ptr_array_index (al->rules, i);
+
+    if (strcmp (r->name, name) == 0) {
+      g_ptr_array_remove_index (al->rules, i);
+      found = TRUE;
+    }
+  }
+  g_mutex_unlock (&al->rules_lock);
+  return found;
+}
+
+void
+apm_alerts_add_listener (ApmAlerts * al, ApmAlertListener func,
+    gpointer user_data)
+{
+  Listener l = { func, user_data };
+
+  g_mutex_lock (&al->lock);
+  g_array_append_val (al->listeners, l);
+  g_mutex_unlock (&al->lock);
+}
+
+/* --- evaluation --- */
+
+typedef struct
+{
+  gchar *key;
+  JsonObject *labels;
+  gdouble value;
+} Hit;
+
+static gboolean
+compare (ApmComparison op, gdouble v, gdouble t)
+{
+  switch (op) {
+    case APM_CMP_GT:
+      return v > t;
+    case APM_CMP_GE:
+      return v >= t;
+    case APM_CMP_LT:
+      return v < t;
+    case APM_CMP_LE:
+      return v <= t;
+    case APM_CMP_EQ:
+      return v == t;
+    default:
+      return v != t;
+  }
+}
+
+static const gchar *
+label_of (ApmFamily * f, ApmSeries * s, const gchar * name)
+{
+  for (guint i = 0; i < f->n_labels; i++)
+    if (strcmp (f->label_names[i], name) == 0)
+      return s->label_values[i];
+  return NULL;
+}
+
+static gboolean
+series_matches (ApmAlertRule * r, ApmFamily * f, ApmSeries * s)
+{
+  for (guint i = 0; i + 1 < r->match->len; i += 2)
+    if (g_strcmp0 (label_of (f, s, r->match->pdata[i]),
+            r->match->pdata[i + 1]) != 0)
+      return FALSE;
+  return s->retired_at == 0;
+}
+
+/* the series of @other whose labels are those of @s (by name) */
+static ApmSeries *
+same_labels (ApmRegistry * reg, const gchar * other, ApmFamily * f,
+    ApmSeries * s)
+{
+  ApmFamily *o = g_hash_table_lookup (reg->families, other);
+
+  if (!o)
+    return NULL;
+  for (guint j = 0; j < o->series->len; j++) {
+    ApmSeries *c = g_ptr_array_index (o->series, j);
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < o->n_labels && ok; i++)
+      ok = g_strcmp0 (label_of (f, s, o->label_names[i]),
+          c->label_values[i]) == 0;
+    if (ok)
+      return c;
+  }
+  return NULL;
+}
+
+/* increase over the window from history; FALSE without two samples */
+static gboolean
+window_increase (ApmSeries * s, gint64 since, gdouble * inc, gdouble * secs)
+{
+  guint n;
+  ApmPoint *p = apm_history_points (s, since, &n);
+  gboolean ok = n >= 2;
+
+  if (ok) {
+    *inc = p[n - 1].v - p[0].v;
+    *secs = (p[n - 1].t_us - p[0].t_us) / 1e6;
+  }
+  g_free (p);
+  return ok && *secs > 0;
+}
+
+/* NaN when there is not enough data */
+static gdouble
+series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
+    ApmSeries * s, gint64 now)
+{
+  gint64 since = now - (gint64) (MAX (r->window_s, 1) * 1e6);
+  gdouble v = NAN, inc, secs;
+  guint n;
+  ApmPoint *p;
+
+  switch (r->agg) {
+    case APM_AGG_LAST:
+      return f->type == APM_METRIC_HISTOGRAM ?
+          (apm_series_count (s) ? apm_series_sum (s) / apm_series_count (s) :
+          NAN) : apm_series_value (s);
+    case APM_AGG_AVG:
+    case APM_AGG_MAX:
+    case APM_AGG_MIN:
+      p = apm_history_points (s, since, &n);
+      for (guint i = 0; i < n; i++) {
+        gdouble x = p[i].v;
+
+        if (i == 0)
+          v = x;
+        else if (r->agg == APM_AGG_AVG)
+          v += x;
+        else if (r->agg == APM_AGG_MAX)
+          v = MAX (v, x);
+        else
+          v = MIN (v, x);
+      }
+      if (n && r->agg == APM_AGG_AVG)
+        v /= n;
+      g_free (p);
+      return v;
+    case APM_AGG_RATE:
+      return window_increase (s, since, &inc, &secs) ? inc / secs : NAN;
+    case APM_AGG_INCREASE:
+      return window_increase (s, since, &inc, &secs) ? inc : NAN;
+    case APM_AGG_RATIO:{
+      ApmSeries *d = r->denominator ? same_labels (reg, r->denominator, f, s) :
+          NULL;
+      gdouble dinc, dsecs;
+
+      if (d && window_increase (s, since, &inc, &secs)
+          && window_increase (d, since, &dinc, &dsecs) && dinc > 0)
+        return inc / dinc;
+      return NAN;
+    }
+    case APM_AGG_P95:{
+      guint nb = s->n_bounds + 1;
+      guint64 *now_counts = g_new (guint64, nb);
+      guint64 *prev = g_hash_table_lookup (r->snapshots, s->key);
+      ApmSeries tmp;
+
+      if (!s->buckets) {
+        g_free (now_counts);
+        return NAN;
+      }
+      apm_series_histogram (s, now_counts);
+      if (prev) {
+        /* the quantile of what was observed since the last evaluation */
+        guint64 *diff = g_new0 (guint64, nb);
+
+        for (guint i = 0; i < nb; i++) {
+          guint64 prev_i = prev[i] - (i ? prev[i - 1] : 0);
+          guint64 now_i = now_counts[i] - (i ? now_counts[i - 1] : 0);
+
+          diff[i] = now_i >= prev_i ? now_i - prev_i : now_i;
+        }
+        tmp = *s;
+        tmp.buckets = diff;
+        tmp.sum_ns = 0;
+        tmp.fbits = 0;
+        v = apm_series_quantile (&tmp, 0.95);
+        g_free (diff);
+      }
+      g_hash_table_replace (r->snapshots, g_strdup (s->key), now_counts);
+      return v;
+    }
+  }
+  return NAN;
+}
+
+/* collects the label sets for which @r's condition holds */
+static void
+evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
+    GPtrArray * hits)
+{
+  ApmFamily *f;
+
+  g_mutex_lock (&reg->lock);
+  f = g_hash_table_lookup (reg->families, r->metric);
+  for (guint j = 0; f && j < f->series->len; j++) {
+    ApmSeries *s = g_ptr_array_index (f->series, j);
+    gdouble v;
+
+    if (!series_matches (r, f, s))
+      continue;
+    v = series_value (r, reg, f, s, now);
+    if (isnan (v) || !compare (r->op, v, r->threshold))
+      continue;
+    if (r->require) {
+      ApmSeries *req = same_labels (reg, r->require, f, s);
+
+      if (!req || apm_series_value (req) <= 0)
+        continue;
+    }
+    {
+      Hit *h = g_new0 (Hit, 1);
+
+      h->key = g_strconcat (r->name, "\x1e", s->key, NULL);
+      h->labels = json_object_new ();
+      for (guint i = 0; i < f->n_labels; i++)
+        json_object_set_string_member (h->labels, f->label_names[i],
+            s->label_values[i]);
+      h->value = v;
+      g_ptr_array_add (hits, h);
+    }
+  }
+  g_mutex_unlock (&reg->lock);
+}
+
+static gchar *
+render_message (ApmAlertRule * r, JsonObject * labels, gdouble value)
+{
+  GString *out = g_string_new (NULL);
+  const gchar *p = r->message ? r->message : "{{rule}}: {{value}}";
+
+  while (*p) {
+    const gchar *open = strstr (p, "{{"), *close;
+
+    if (!open || !(close = strstr (open, "}}"))) {
+      g_string_append (out, p);
+      break;
+    }
+    g_string_append_len (out, p, open - p);
+    {
+      gchar *key = g_strstrip (g_strndup (open + 2, close - open - 2));
+
+      if (strcmp (key, "value") == 0)
+        g_string_append_printf (out, "%.4g", value);
+      else if (strcmp (key, "threshold") == 0)
+        g_string_append_printf (out, "%.4g", r->threshold);
+      else if (strcmp (key, "rule") == 0)
+        g_string_append (out, r->name);
+      else if (json_object_has_member (labels, key))
+        g_string_append (out, json_object_get_string_member (labels, key));
+      else
+        g_string_append_printf (out, "{{%s}}", key);
+      g_free (key);
+    }
+    p = close + 2;
+  }
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  const gchar *event;
+  JsonNode *alert;
+} Notice;
+
+static void
+archive_locked (ApmAlerts * al, ApmAlert * a)
+{
+  g_queue_push_tail (&al->history, a);
+  while (al->history.length > al->keep)
+    alert_free (g_queue_pop_head (&al->history));
+}
+
+void
+apm_alerts_evaluate (ApmAlerts * al, gint64 now)
+{
+  GPtrArray *notices = g_ptr_array_new ();
+  GPtrArray *rules;
+  GHashTable *true_keys = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  GHashTableIter it;
+  ApmAlert *a;
+  GArray *listeners;
+
+  /* rules stay put during the evaluation; custom conditions must not add
+   * or remove rules */
+  g_mutex_lock (&al->rules_lock);
+  rules = al->rules;
+
+  for (guint i = 0; i < rules->len; i++) {
+    ApmAlertRule *r = g_ptr_array_index (rules, i);
+    GPtrArray *hits = g_ptr_array_new ();
+
+    if (r->func) {
+      gdouble v = NAN;
+
+      if (r->func (r->user_data, &v)) {
+        Hit *h = g_new0 (Hit, 1);
+
+        h->key = g_strdup (r->name);
+        h->labels = json_object_new ();
+        h->value = v;
+        g_ptr_array_add (hits, h);
+      }
+    } else {
+      evaluate_expr (r, al->registry, now, hits);
+    }
+
+    g_mutex_lock (&al->lock);
+    for (guint j = 0; j < hits->len; j++) {
+      Hit *h = g_ptr_array_index (hits, j);
+
+      g_hash_table_add (true_keys, h->key);
+      if (g_hash_table_contains (al->suppressed, h->key)) {
+        json_object_unref (h->labels);
+        g_free (h);
+        continue;
+      }
+      a = g_hash_table_lookup (al->active, h->key);
+      if (!a) {
+        a = g_new0 (ApmAlert, 1);
+        a->id = g_strdup_printf ("%s-%u", r->name, ++al->seq);
+        a->rule = g_strdup (r->name);
+        a->key = g_strdup (h->key);
+        a->severity = r->severity;
+        a->state = g_strdup ("pending");
+        a->labels = json_object_ref (h->labels);
+        a->threshold = r->func ? NAN : r->threshold;
+        a->started_us = now;
+        g_hash_table_insert (al->active, a->key, a);
+        a->value = h->value;
+        a->message = render_message (r, a->labels, h->value);
+        g_ptr_array_add (notices, (gpointer) "pending");
+        g_ptr_array_add (notices, alert_to_json (a));
+      }
+      a->value = h->value;
+      g_free (a->message);
+      a->message = render_message (r, a->labels, h->value);
+      if (strcmp (a->state, "pending") == 0
+          && (now - a->started_us) / 1e6 >= r->for_s) {
+        g_free (a->state);
+        a->state = g_strdup ("firing");
+        a->fired_us = now;
+        g_ptr_array_add (notices, (gpointer) "firing");
+        g_ptr_array_add (notices, alert_to_json (a));
+      }
+      json_object_unref (h->labels);
+      g_free (h);
+    }
+    g_mutex_unlock (&al->lock);
+    g_ptr_array_unref (hits);
+  }
+
+  /* what no longer holds: firing ones resolve, pending ones are dropped,
+   * suppressed keys are released */
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a)) {
+    if (g_hash_table_contains (true_keys, a->key))
+      continue;
+    g_hash_table_iter_steal (&it);
+    if (strcmp (a->state, "firing") == 0) {
+      g_free (a->state);
+      a->state = g_strdup ("resolved");
+      a->resolved_us = now;
+      a->resolved_by = "auto";
+      g_ptr_array_add (notices, (gpointer) "resolved");
+      g_ptr_array_add (notices, alert_to_json (a));
+      archive_locked (al, a);
+    } else {
+      alert_free (a);
+    }
+  }
+  {
+    GHashTableIter sit;
+    gpointer key;
+
+    g_hash_table_iter_init (&sit, al->suppressed);
+    while (g_hash_table_iter_next (&sit, &key, NULL))
+      if (!g_hash_table_contains (true_keys, key))
+        g_hash_table_iter_remove (&sit);
+  }
+  listeners = g_array_copy (al->listeners);
+  g_mutex_unlock (&al->lock);
+  g_hash_table_destroy (true_keys);
+  g_mutex_unlock (&al->rules_lock);
+
+  for (guint i = 0; i + 1 < notices->len; i += 2) {
+    for (guint j = 0; j < listeners->len; j++) {
+      Listener *l = &g_array_index (listeners, Listener, j);
+
+      l->func (notices->pdata[i], notices->pdata[i + 1], l->user_data);
+    }
+    json_node_unref (notices->pdata[i + 1]);
+  }
+  g_array_unref (listeners);
+  g_ptr_array_unref (notices);
+}
+
+JsonNode *
+apm_alerts_resolve (ApmAlerts * al, const gchar * id)
+{
+  GHashTableIter it;
+  ApmAlert *a, *found = NULL;
+  JsonNode *node = NULL;
+  GArray *listeners;
+
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a))
+    if (strcmp (a->id, id) == 0) {
+      found = a;
+      g_hash_table_iter_steal (&it);
+      break;
+    }
+  if (found) {
+    g_free (found->state);
+    found->state = g_strdup ("resolved");
+    found->resolved_us = g_get_real_time ();
+    found->resolved_by = "manual";
+    /* stays quiet until its condition has cleared once */
+    g_hash_table_add (al->suppressed, g_strdup (found->key));
+    node = alert_to_json (found);
+    archive_locked (al, found);
+  }
+  listeners = g_array_copy (al->listeners);
+  g_mutex_unlock (&al->lock);
+  for (guint j = 0; node && j < listeners->len; j++) {
+    Listener *l = &g_array_index (listeners, Listener, j);
+
+    l->func ("resolved", node, l->user_data);
+  }
+  g_array_unref (listeners);
+  return node;
+}
+
+static gint
+by_start (gconstpointer x, gconstpointer y)
+{
+  const ApmAlert *a = *(ApmAlert **) x, *b = *(ApmAlert **) y;
+
+  return a->started_us < b->started_us ? 1 : a->started_us > b->started_us ?
+      -1 : g_strcmp0 (a->id, b->id);
+}
+
+static JsonNode *
+wrap_array (JsonArray * arr)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_array_member (o, "alerts", arr);
+  json_node_take_object (node, o);
+  return node;
+}
+
+JsonNode *
+apm_alerts_active_json (ApmAlerts * al, gboolean firing_only)
+{
+  JsonArray *arr = json_array_new ();
+  GPtrArray *list = g_ptr_array_new ();
+  GHashTableIter it;
+  ApmAlert *a;
+
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a))
+    if (!firing_only || strcmp (a->state, "firing") == 0)
+      g_ptr_array_add (list, a);
+  g_ptr_array_sort (list, by_start);
+  for (guint i = 0; i < list->len; i++)
+    json_array_add_element (arr, alert_to_json (list->pdata[i]));
+  g_mutex_unlock (&al->lock);
+  g_ptr_array_unref (list);
+  return wrap_array (arr);
+}
+
+JsonNode *
+apm_alerts_history_json (ApmAlerts * al)
+{
+  JsonArray *arr = json_array_new ();
+
+  g_mutex_lock (&al->lock);
+  for (GList * l = al->history.tail; l; l = l->prev)
+    json_array_add_element (arr, alert_to_json (l->data));
+  g_mutex_unlock (&al->lock);
+  return wrap_array (arr);
+}
+
+JsonNode *
+apm_alerts_rules_json (ApmAlerts * al)
+{
+  JsonArray *arr = json_array_new ();
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  g_mutex_lock (&al->rules_lock);
+  for (guint i = 0; i < al->rules->len; i++)
+    json_array_add_element (arr, apm_alert_rule_to_json (al->rules->pdata[i]));
+  g_mutex_unlock (&al->rules_lock);
+  json_object_set_array_member (o, "rules", arr);
+  json_node_take_object (node, o);
+  return node;
+}
+
+guint
+apm_alerts_n_firing (ApmAlerts * al, gint * worst)
+{
+  GHashTableIter it;
+  ApmAlert *a;
+  guint n = 0;
+  gint w = -1;
+
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a))
+    if (strcmp (a->state, "firing") == 0) {
+      n++;
+      w = MAX (w, (gint) a->severity);
+    }
+  g_mutex_unlock (&al->lock);
+  if (worst)
+    *worst = w;
+  return n;
+}
