@@ -314,7 +314,52 @@ handle_alert (ApmService * service, SoupServerMessage * msg,
     respond_node (msg, node);
 }
 
+/* ?level=warning&correlation_id=...&component=jobs&since=-60&limit=100 */
+static void
+handle_logs (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *level_text = query ? g_hash_table_lookup (query, "level") :
+      NULL;
+  const gchar *since_text = query ? g_hash_table_lookup (query, "since") :
+      NULL;
+  const gchar *limit_text = query ? g_hash_table_lookup (query, "limit") :
+      NULL;
+  ApmLogLevel level = APM_LOG_DEBUG;
+  gint64 since_us = 0;
+  guint64 limit = 0;
+
+  if (level_text && !apm_log_level_from_string (level_text, &level)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "level must be "
+        "debug, info, warning, error or critical");
+    return;
+  }
+  if (since_text) {
+    gchar *end = NULL;
+    gdouble v = g_ascii_strtod (since_text, &end);
+
+    if (!end || *end || end == since_text || !isfinite (v)) {
+      apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+          "since must be Unix seconds, or negative seconds before now");
+      return;
+    }
+    since_us = v < 0 ? g_get_real_time () + (gint64) (v * 1e6) :
+        (gint64) (v * 1e6);
+  }
+  if (limit_text && !g_ascii_string_to_unsigned (limit_text, 10, 0, 100000,
+          &limit, NULL)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "limit must be a number from 0 to 100000");
+    return;
+  }
+  respond_node (msg, apm_log_query (apm_service_get_log (service), level,
+          query ? g_hash_table_lookup (query, "correlation_id") : NULL,
+          query ? g_hash_table_lookup (query, "component") : NULL, since_us,
+          limit));
+}
+
 static const ApmRoute routes[] = {
+  {"/monitoring/logs", "GET, HEAD", handle_logs},
   {"/monitoring/alerts", "GET, HEAD", handle_alerts},
   {"/monitoring/alerts/history", "GET, HEAD", handle_alert_history},
   {"/monitoring/alerts/rules", "GET, HEAD", handle_alert_rules},

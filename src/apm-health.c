@@ -1,6 +1,7 @@
 /* gst-apm: named health checks and their overall status */
 #include "apm-health.h"
 #include "apm-time.h"
+#include "apm-log.h"
 
 typedef struct
 {
@@ -21,6 +22,7 @@ typedef struct
 
 struct _ApmHealth
 {
+  ApmLog *log;
   GMutex lock;
   GHashTable *checks;           /* name -> Check */
 };
@@ -55,6 +57,12 @@ apm_health_new (void)
   h->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) check_unref);
   return h;
+}
+
+void
+apm_health_set_log (ApmHealth * h, ApmLog * log)
+{
+  h->log = log;
 }
 
 void
@@ -146,6 +154,19 @@ apm_health_evaluate (ApmHealth * h, gboolean force, JsonObject ** checks_out)
       continue;
     t0 = g_get_monotonic_time ();
     status = c->func (c->user_data, &message, &details);
+    if (h->log && c->last_run_us && status != c->status) {
+      JsonObject *ctx = json_object_new ();
+
+      json_object_set_string_member (ctx, "check", c->name);
+      json_object_set_string_member (ctx, "from",
+          apm_health_status_to_string (c->status));
+      json_object_set_string_member (ctx, "to",
+          apm_health_status_to_string (status));
+      apm_log_write (h->log, status == APM_HEALTH_HEALTHY ? APM_LOG_INFO :
+          APM_LOG_WARNING, "health", NULL, ctx, "health check %s is %s: %s",
+          c->name, apm_health_status_to_string (status),
+          message ? message : "");
+    }
     g_mutex_lock (&h->lock);
     c->status = status;
     g_free (c->message);

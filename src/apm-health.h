@@ -3,6 +3,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "apm-log.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ typedef ApmHealthStatus (*ApmHealthFunc) (gpointer user_data,
 typedef struct _ApmHealth ApmHealth;
 
 ApmHealth *apm_health_new (void);
+/* Status changes of checks are logged to @log (nullable). */
+void apm_health_set_log (ApmHealth * health, ApmLog * log);
 void apm_health_free (ApmHealth * health);
 
 /* Adds or replaces the check @name. */

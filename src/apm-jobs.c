@@ -1,6 +1,7 @@
 /* gst-apm: jobs, units of audio work tracked with a correlation id */
 #include "apm-jobs.h"
 #include "apm-time.h"
+#include "apm-log.h"
 
 #include <math.h>
 
@@ -28,6 +29,7 @@ struct _ApmJobs
   GQueue finished;              /* newest last, at most keep */
   guint keep;
   guint64 n_started, n_succeeded, n_failed;
+  ApmLog *log;
   ApmFamily *f_started, *f_completed, *f_processing, *f_in, *f_out,
       *f_stage, *f_rate;
 };
@@ -97,6 +99,12 @@ apm_jobs_new (guint keep_finished, ApmRegistry * reg)
     apm_series_unref (apm_family_series (jobs->f_started, NULL));
   }
   return jobs;
+}
+
+void
+apm_jobs_set_log (ApmJobs * jobs, ApmLog * log)
+{
+  jobs->log = log;
 }
 
 void
@@ -193,6 +201,15 @@ apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
   jobs->n_started++;
   g_mutex_unlock (&jobs->lock);
   family_add (jobs->f_started, NULL, 1, FALSE);
+  if (jobs->log) {
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "job_id", job_id);
+    if (pipeline)
+      json_object_set_string_member (ctx, "pipeline", pipeline);
+    apm_log_write (jobs->log, APM_LOG_INFO, "jobs", cid, ctx,
+        "job %s started", job_id);
+  }
   return cid;
 }
 
@@ -210,8 +227,34 @@ apm_jobs_complete (ApmJobs * jobs, const gchar * job_id, const gchar * status,
     g_mutex_unlock (&jobs->lock);
     return FALSE;
   }
-  finish_locked (jobs, j, status, error);
-  g_mutex_unlock (&jobs->lock);
+  {
+    gboolean failed = g_strcmp0 (status, "failed") == 0;
+    JsonObject *ctx = json_object_new ();
+    gchar *cid = g_strdup (j->correlation_id);
+    gdouble secs;
+
+    finish_locked (jobs, j, status, error);
+    secs = j->processing_seconds;
+    json_object_set_string_member (ctx, "job_id", job_id);
+    json_object_set_string_member (ctx, "status", j->status);
+    json_object_set_double_member (ctx, "duration", secs);
+    if (j->pipeline)
+      json_object_set_string_member (ctx, "pipeline", j->pipeline);
+    if (j->bytes_read >= 0)
+      json_object_set_int_member (ctx, "bytes_read", j->bytes_read);
+    if (j->bytes_written >= 0)
+      json_object_set_int_member (ctx, "bytes_written", j->bytes_written);
+    if (error)
+      json_object_set_string_member (ctx, "error", error);
+    g_mutex_unlock (&jobs->lock);
+    if (jobs->log)
+      apm_log_write (jobs->log, failed ? APM_LOG_ERROR : APM_LOG_INFO,
+          "jobs", cid, ctx, "job %s %s%s%s", job_id, failed ? "failed" :
+          "completed", error ? ": " : "", error ? error : "");
+    else
+      json_object_unref (ctx);
+    g_free (cid);
+  }
   return TRUE;
 }
 

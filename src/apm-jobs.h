@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "apm-metrics.h"
+#include "apm-log.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ typedef struct _ApmJobs ApmJobs;
 
 /* @registry (nullable) receives the jobs' metrics. */
 ApmJobs *apm_jobs_new (guint keep_finished, ApmRegistry * registry);
+/* Job start and end are logged to @log (nullable). */
+void apm_jobs_set_log (ApmJobs * jobs, ApmLog * log);
 void apm_jobs_free (ApmJobs * jobs);
 
 /* Starts tracking @job_id and returns its new correlation id (a UUID).  A

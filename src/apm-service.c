@@ -19,6 +19,7 @@ struct _ApmService
   ApmJobs *jobs;
   ApmAlerts *alerts;
   ApmSysres *sysres;
+  ApmLog *log;
   gint64 created_wall_us;
   gint n_websockets;
   gint64 series_grace_us;
@@ -54,6 +55,8 @@ typedef struct
   gpointer user_data;
 } Collector;
 
+static void publish_log (JsonNode * line, gpointer user_data);
+
 static GMutex default_lock;
 static ApmService *default_service;
 static gboolean atexit_registered;
@@ -82,6 +85,10 @@ apm_service_get_default (void)
     s->health = apm_health_new ();
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
+    s->log = apm_log_new (APM_LOG_RING_SIZE);
+    apm_log_set_listener (s->log, publish_log, s);
+    apm_jobs_set_log (s->jobs, s->log);
+    apm_health_set_log (s->health, s->log);
     s->alerts = apm_alerts_new (s->registry, 1000);
     s->sysres = apm_sysres_new (s->registry);
     s->alert_interval = APM_DEFAULT_ALERT_INTERVAL;
@@ -146,6 +153,18 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
     s->alert_interval = config->alert_interval;
     s->alert_interval_set = TRUE;
   }
+  if (config->log_level >= 0)
+    apm_log_set_min_level (s->log, config->log_level);
+  if (config->log_stderr >= 0)
+    apm_log_set_stderr (s->log, config->log_stderr);
+  if (config->log_file) {
+    GError *error = NULL;
+
+    if (!apm_log_set_file (s->log, config->log_file, &error)) {
+      g_string_append_printf (why, "%s; ", error->message);
+      g_clear_error (&error);
+    }
+  }
   if (config->quiet >= 0 && !s->quiet_set) {
     s->quiet = config->quiet;
     s->quiet_set = TRUE;
@@ -183,6 +202,7 @@ sweep_tick (gpointer user_data)
   }
   g_array_unref (collectors);
   apm_sysres_sample (s->sysres);
+  apm_log_check_file (s->log);
   apm_history_sample (s->registry, g_get_real_time ());
   apm_registry_sweep (s->registry, s->series_grace_us);
   return G_SOURCE_CONTINUE;
@@ -211,6 +231,30 @@ publish_alert (const gchar * event, JsonNode * alert, gpointer user_data)
   if (s->http)
     apm_http_broadcast (s->http, "alert", node);
   json_node_unref (node);
+
+  {
+    JsonObject *a = json_node_get_object (alert);
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "alert_id",
+        json_object_get_string_member (a, "id"));
+    json_object_set_string_member (ctx, "rule",
+        json_object_get_string_member (a, "rule"));
+    json_object_set_string_member (ctx, "severity",
+        json_object_get_string_member (a, "severity"));
+    json_object_set_object_member (ctx, "labels",
+        json_object_ref (json_object_get_object_member (a, "labels")));
+    apm_log_write (s->log, strcmp (event, "firing") == 0 ? APM_LOG_WARNING :
+        APM_LOG_INFO, "alerts", NULL, ctx, "alert %s %s: %s",
+        json_object_get_string_member (a, "id"), event,
+        json_object_get_string_member (a, "message"));
+  }
+}
+
+static void
+publish_log (JsonNode * line, gpointer user_data)
+{
+  apm_service_publish (user_data, "log", line);
 }
 
 static gpointer
@@ -247,6 +291,10 @@ service_thread (gpointer user_data)
   g_source_unref (tick);
   apm_alerts_add_listener (s->alerts, publish_alert, s);
 
+  if (error)
+    apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
+        "HTTP service not started on %s:%d: %s", address, port,
+        error->message);
   g_mutex_lock (&s->lock);
   if (error) {
     s->start_error = error;
@@ -258,10 +306,22 @@ service_thread (gpointer user_data)
   }
   s->start_done = TRUE;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  if (s->url) {
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "url", s->url);
+    json_object_set_int_member (ctx, "pid", s->pid);
+    g_mutex_unlock (&s->lock);
+    apm_log_write (s->log, APM_LOG_INFO, "service", NULL, ctx,
+        "service started");
+  } else {
+    g_mutex_unlock (&s->lock);
+  }
   g_free (address);
 
   g_main_loop_run (s->loop);
+  apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
+      "service stopping");
 
   if (s->http)
     apm_http_free (s->http);
@@ -358,6 +418,19 @@ ApmAlerts *
 apm_service_get_alerts (ApmService * s)
 {
   return s->alerts;
+}
+
+ApmLog *
+apm_service_get_log (ApmService * s)
+{
+  return s->log;
+}
+
+void
+apm_service_config_clear (ApmServiceConfig * config)
+{
+  g_clear_pointer (&config->address, g_free);
+  g_clear_pointer (&config->log_file, g_free);
 }
 
 ApmSysres *
@@ -560,6 +633,7 @@ apm_service_shutdown (void)
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);
   apm_sysres_free (s->sysres);
+  apm_log_free (s->log);
   g_array_unref (s->collectors);
   apm_registry_free (s->registry);
   g_free (s->address);

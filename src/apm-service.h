@@ -13,6 +13,7 @@
 #include "apm-jobs.h"
 #include "apm-alerts.h"
 #include "apm-sysres.h"
+#include "apm-log.h"
 
 G_BEGIN_DECLS
 
@@ -28,9 +29,13 @@ typedef struct
   gint quiet;                   /* -1: unset */
   gint ws_rate;                 /* WebSocket updates per second, -1: unset */
   gint alert_interval;          /* seconds between rule evaluations */
+  gchar *log_file;              /* NULL: unset */
+  gint log_stderr;              /* -1: unset */
+  gint log_level;               /* ApmLogLevel, -1: unset */
 } ApmServiceConfig;
 
-#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1 }
+#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1, NULL, -1, -1 }
+void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
 #define APM_MAX_WS_RATE 20
@@ -60,6 +65,7 @@ ApmRegistry *apm_service_get_registry (ApmService * service);
 ApmHealth *apm_service_get_health (ApmService * service);
 ApmJobs *apm_service_get_jobs (ApmService * service);
 ApmAlerts *apm_service_get_alerts (ApmService * service);
+ApmLog *apm_service_get_log (ApmService * service);
 ApmSysres *apm_service_get_sysres (ApmService * service);
 guint apm_service_get_alert_interval (ApmService * service);
 guint apm_service_n_websockets (ApmService * service);

@@ -213,6 +213,9 @@ on_closed (SoupWebsocketConnection * conn, gpointer user_data)
 
   ws->clients = g_list_remove (ws->clients, c);
   apm_service_count_websocket (ws->service, -1);
+  apm_log_write (apm_service_get_log (ws->service), APM_LOG_INFO, "websocket",
+      NULL, NULL, "client disconnected (code %u)",
+      soup_websocket_connection_get_close_code (conn));
   g_signal_handlers_disconnect_by_data (c->conn, c);
   g_object_unref (c->conn);
   g_free (c);
@@ -247,6 +250,19 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), c);
   ws->clients = g_list_prepend (ws->clients, c);
   apm_service_count_websocket (ws->service, 1);
+  {
+    GSocketAddress *addr = soup_server_message_get_remote_address (msg);
+    gchar *peer = addr && G_IS_INET_SOCKET_ADDRESS (addr) ?
+        g_inet_address_to_string (g_inet_socket_address_get_address
+        (G_INET_SOCKET_ADDRESS (addr))) : g_strdup ("unknown");
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "peer", peer);
+    json_object_set_int_member (ctx, "clients", g_list_length (ws->clients));
+    apm_log_write (apm_service_get_log (ws->service), APM_LOG_INFO,
+        "websocket", NULL, ctx, "client connected");
+    g_free (peer);
+  }
 
   status = apm_status_detailed (ws->service);
   text = envelope ("snapshot", status);

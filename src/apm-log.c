@@ -1,0 +1,309 @@
+/* gst-apm: structured JSON logs with correlation ids */
+#include "apm-log.h"
+#include "apm-time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+typedef struct
+{
+  gint64 t_us;
+  ApmLogLevel level;
+  gchar *component;
+  gchar *correlation_id;
+  JsonNode *line;               /* the whole object */
+} Entry;
+
+struct _ApmLog
+{
+  GMutex lock;
+  Entry *ring;
+  guint size, next, len;
+  ApmLogLevel min_level;
+  gchar *path;
+  gint fd;
+  dev_t dev;
+  ino_t ino;
+  gboolean to_stderr;
+  ApmLogListener listener;
+  gpointer listener_data;
+};
+
+static const gchar *level_names[] = { "debug", "info", "warning", "error",
+  "critical"
+};
+
+const gchar *
+apm_log_level_to_string (ApmLogLevel level)
+{
+  return level_names[CLAMP (level, 0, 4)];
+}
+
+gboolean
+apm_log_level_from_string (const gchar * text, ApmLogLevel * out)
+{
+  for (guint i = 0; text && i < G_N_ELEMENTS (level_names); i++)
+    if (g_ascii_strcasecmp (text, level_names[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+entry_clear (Entry * e)
+{
+  g_free (e->component);
+  g_free (e->correlation_id);
+  if (e->line)
+    json_node_unref (e->line);
+  memset (e, 0, sizeof *e);
+}
+
+ApmLog *
+apm_log_new (guint ring_size)
+{
+  ApmLog *log = g_new0 (ApmLog, 1);
+
+  g_mutex_init (&log->lock);
+  log->size = ring_size ? ring_size : APM_LOG_RING_SIZE;
+  log->ring = g_new0 (Entry, log->size);
+  log->min_level = APM_LOG_INFO;
+  log->fd = -1;
+  return log;
+}
+
+void
+apm_log_free (ApmLog * log)
+{
+  if (!log)
+    return;
+  for (guint i = 0; i < log->size; i++)
+    entry_clear (&log->ring[i]);
+  g_free (log->ring);
+  if (log->fd >= 0)
+    close (log->fd);
+  g_free (log->path);
+  g_mutex_clear (&log->lock);
+  g_free (log);
+}
+
+/* called with the lock */
+static gboolean
+open_file_locked (ApmLog * log, GError ** error)
+{
+  struct stat st;
+  gint fd = g_open (log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+      0644);
+
+  if (fd < 0) {
+    gint err = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
+        "cannot open log file %s: %s", log->path, g_strerror (err));
+    return FALSE;
+  }
+  if (log->fd >= 0)
+    close (log->fd);
+  log->fd = fd;
+  if (fstat (fd, &st) == 0) {
+    log->dev = st.st_dev;
+    log->ino = st.st_ino;
+  }
+  return TRUE;
+}
+
+gboolean
+apm_log_set_file (ApmLog * log, const gchar * path, GError ** error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&log->lock);
+  g_free (log->path);
+  log->path = g_strdup (path);
+  if (log->fd >= 0) {
+    close (log->fd);
+    log->fd = -1;
+  }
+  if (path)
+    ok = open_file_locked (log, error);
+  g_mutex_unlock (&log->lock);
+  return ok;
+}
+
+void
+apm_log_set_stderr (ApmLog * log, gboolean enabled)
+{
+  g_mutex_lock (&log->lock);
+  log->to_stderr = enabled;
+  g_mutex_unlock (&log->lock);
+}
+
+void
+apm_log_set_min_level (ApmLog * log, ApmLogLevel level)
+{
+  g_mutex_lock (&log->lock);
+  log->min_level = level;
+  g_mutex_unlock (&log->lock);
+}
+
+void
+apm_log_set_listener (ApmLog * log, ApmLogListener func, gpointer user_data)
+{
+  g_mutex_lock (&log->lock);
+  log->listener = func;
+  log->listener_data = user_data;
+  g_mutex_unlock (&log->lock);
+}
+
+/* called with the lock: rotate by size, keeping one old file */
+static void
+rotate_if_big_locked (ApmLog * log)
+{
+  struct stat st;
+  gchar *old;
+
+  if (log->fd < 0 || fstat (log->fd, &st) != 0
+      || st.st_size < APM_LOG_MAX_FILE_BYTES)
+    return;
+  old = g_strconcat (log->path, ".1", NULL);
+  if (g_rename (log->path, old) == 0)
+    open_file_locked (log, NULL);
+  g_free (old);
+}
+
+static void
+write_all (gint fd, const gchar * text, gsize len)
+{
+  while (len > 0) {
+    gssize n = write (fd, text, len);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;                   /* a full disk must not stop the audio */
+    text += n;
+    len -= n;
+  }
+}
+
+void
+apm_log_write (ApmLog * log, ApmLogLevel level, const gchar * component,
+    const gchar * correlation_id, JsonObject * context,
+    const gchar * format, ...)
+{
+  JsonObject *o;
+  JsonNode *node;
+  Entry *e;
+  gchar *message, *ts, *text, *valid;
+  va_list args;
+  gint64 now = g_get_real_time ();
+  ApmLogListener listener;
+  gpointer listener_data;
+
+  if (level < log->min_level) {
+    if (context)
+      json_object_unref (context);
+    return;
+  }
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  ts = apm_time_format (now);
+
+  o = json_object_new ();
+  json_object_set_string_member (o, "timestamp", ts);
+  json_object_set_string_member (o, "level", level_names[level]);
+  json_object_set_string_member (o, "component", component);
+  valid = g_utf8_make_valid (message, -1);
+  json_object_set_string_member (o, "message", valid);
+  g_free (valid);
+  if (correlation_id)
+    json_object_set_string_member (o, "correlation_id", correlation_id);
+  else
+    json_object_set_null_member (o, "correlation_id");
+  json_object_set_object_member (o, "context", context ? context :
+      json_object_new ());
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, o);
+  text = json_to_string (node, FALSE);
+  valid = g_strconcat (text, "\n", NULL);
+
+  g_mutex_lock (&log->lock);
+  e = &log->ring[log->next];
+  entry_clear (e);
+  e->t_us = now;
+  e->level = level;
+  e->component = g_strdup (component);
+  e->correlation_id = g_strdup (correlation_id);
+  e->line = json_node_ref (node);
+  log->next = (log->next + 1) % log->size;
+  if (log->len < log->size)
+    log->len++;
+  if (log->fd >= 0) {
+    rotate_if_big_locked (log);
+    write_all (log->fd, valid, strlen (valid));
+  }
+  if (log->to_stderr)
+    write_all (STDERR_FILENO, valid, strlen (valid));
+  listener = log->listener;
+  listener_data = log->listener_data;
+  g_mutex_unlock (&log->lock);
+
+  if (listener)
+    listener (node, listener_data);
+  json_node_unref (node);
+  g_free (valid);
+  g_free (text);
+  g_free (ts);
+  g_free (message);
+}
+
+void
+apm_log_check_file (ApmLog * log)
+{
+  struct stat st;
+
+  g_mutex_lock (&log->lock);
+  if (log->path && (g_stat (log->path, &st) != 0 || st.st_ino != log->ino
+          || st.st_dev != log->dev))
+    open_file_locked (log, NULL);
+  g_mutex_unlock (&log->lock);
+}
+
+JsonNode *
+apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
+    const gchar * component, gint64 since_us, guint limit)
+{
+  JsonArray *arr = json_array_new ();
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  GPtrArray *picked = g_ptr_array_new ();
+  guint first;
+
+  g_mutex_lock (&log->lock);
+  first = (log->next + log->size - log->len) % log->size;
+  for (guint i = 0; i < log->len; i++) {
+    Entry *e = &log->ring[(first + i) % log->size];
+
+    if ((gint) e->level < min_level || e->t_us < since_us
+        || (correlation_id && g_strcmp0 (correlation_id,
+                e->correlation_id) != 0)
+        || (component && g_strcmp0 (component, e->component) != 0))
+      continue;
+    g_ptr_array_add (picked, e->line);
+  }
+  for (guint i = limit && picked->len > limit ? picked->len - limit : 0;
+      i < picked->len; i++)
+    json_array_add_element (arr, json_node_copy (picked->pdata[i]));
+  g_mutex_unlock (&log->lock);
+  g_ptr_array_unref (picked);
+  json_object_set_array_member (o, "logs", arr);
+  json_node_take_object (node, o);
+  return node;
+}
