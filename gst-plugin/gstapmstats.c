@@ -228,7 +228,8 @@ element_stats_detach (GstApmElementStats * es)
   g_mutex_lock (&elements_lock);
   elements = g_list_remove (elements, es);
   g_mutex_unlock (&elements_lock);
-  element_stats_unref (es);
+  element_stats_unref (es);     /* the list's */
+  element_stats_unref (es);     /* the qdata's */
 }
 
 static gboolean

@@ -15,6 +15,7 @@ typedef struct
 {
   gint ref_count;
   GWeakRef pipeline;
+  gchar *pipeline_name;
   gchar *check_name;
   GMutex lock;
   gchar *last_error;            /* under lock */
@@ -92,6 +93,7 @@ watch_unref (PipelineWatch * w)
     return;
   g_weak_ref_clear (&w->pipeline);
   g_free (w->check_name);
+  g_free (w->pipeline_name);
   g_free (w->last_error);
   g_free (w->job_id);
   g_mutex_clear (&w->lock);
@@ -165,6 +167,9 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
     g_free (job_id);
   }
   apm_health_remove_check (apm_service_get_health (service), w->check_name);
+  /* its series go after the grace period, with those of its pads */
+  apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
+      w->pipeline_name);
   g_mutex_lock (&watch_lock);
   watches = g_list_remove (watches, w);
   g_mutex_unlock (&watch_lock);
@@ -236,6 +241,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   g_weak_ref_init (&w->pipeline, pipeline);
   g_mutex_init (&w->lock);
   w->check_name = g_strdup_printf ("pipeline:%s", GST_OBJECT_NAME (pipeline));
+  w->pipeline_name = g_strdup (GST_OBJECT_NAME (pipeline));
   g_object_set_qdata_full (G_OBJECT (pipeline), WATCH_QUARK, w,
       (GDestroyNotify) watch_unref);
   g_mutex_unlock (&watch_lock);

@@ -560,15 +560,25 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     GPtrArray * hits)
 {
   ApmFamily *f;
+  GHashTable *seen = NULL;
 
+  if (r->agg != APM_AGG_LAST && r->agg != APM_AGG_P95) {
+    apm_history_keep (reg, r->metric);
+    if (r->denominator)
+      apm_history_keep (reg, r->denominator);
+  }
   g_mutex_lock (&reg->lock);
   f = g_hash_table_lookup (reg->families, r->metric);
+  if (r->agg == APM_AGG_P95)
+    seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint j = 0; f && j < f->series->len; j++) {
     ApmSeries *s = g_ptr_array_index (f->series, j);
     gdouble v;
 
     if (!series_matches (r, f, s))
       continue;
+    if (seen)
+      g_hash_table_add (seen, s->key);
     v = series_value (r, reg, f, s, now);
     if (isnan (v) || !compare (r->op, v, r->threshold))
       continue;
@@ -589,6 +599,17 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
       h->value = v;
       g_ptr_array_add (hits, h);
     }
+  }
+  if (seen) {
+    /* forget the snapshots of series that are gone */
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init (&it, r->snapshots);
+    while (g_hash_table_iter_next (&it, &key, NULL))
+      if (!g_hash_table_contains (seen, key))
+        g_hash_table_iter_remove (&it);
+    g_hash_table_destroy (seen);
   }
   g_mutex_unlock (&reg->lock);
 }

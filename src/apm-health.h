@@ -36,6 +36,15 @@ void apm_health_free (ApmHealth * health);
 void apm_health_add_check (ApmHealth * health, const gchar * name,
     ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
     guint interval_s);
+/* Like apm_health_add_check(), for a check that may block: it runs in a
+ * worker thread and reports "timed out" past @timeout_s. */
+void apm_health_add_check_full (ApmHealth * health, const gchar * name,
+    ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
+    guint interval_s, guint timeout_s, gboolean in_worker);
+
+/* Dispatches the due worker checks (service thread, once a second). */
+void apm_health_tick (ApmHealth * health);
+
 gboolean apm_health_remove_check (ApmHealth * health, const gchar * name);
 
 /* Runs the checks that are due (all when @force) and returns the worst

@@ -28,6 +28,19 @@ sample_series (ApmRegistry * r, ApmFamily * f, ApmSeries * s, gint64 now,
     s->history_len++;
 }
 
+gboolean
+apm_history_keep (ApmRegistry * r, const gchar * name)
+{
+  ApmFamily *f;
+
+  g_mutex_lock (&r->lock);
+  f = g_hash_table_lookup (r->families, name);
+  if (f)
+    f->keep_history = TRUE;
+  g_mutex_unlock (&r->lock);
+  return f != NULL;
+}
+
 void
 apm_history_sample (ApmRegistry * r, gint64 now_us)
 {
@@ -37,6 +50,8 @@ apm_history_sample (ApmRegistry * r, gint64 now_us)
   for (guint i = 0; i < r->order->len; i++) {
     ApmFamily *f = g_ptr_array_index (r->order, i);
 
+    if (!f->keep_history)
+      continue;
     for (guint j = 0; j < f->series->len; j++) {
       ApmSeries *s = g_ptr_array_index (f->series, j);
 
@@ -105,6 +120,7 @@ apm_history_to_json (ApmRegistry * r, const gchar * name, gint64 since_us,
     g_mutex_unlock (&r->lock);
     return NULL;
   }
+  f->keep_history = TRUE;
   root = json_object_new ();
   series = json_array_new ();
   json_object_set_string_member (root, "name", f->name);

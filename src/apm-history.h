@@ -22,6 +22,12 @@ typedef struct _ApmPoint
   gdouble sum;                  /* histogram sum */
 } ApmPoint;
 
+/* Starts keeping the history of metric @name (its series are sampled from
+ * now on): done for what alert rules and history queries read, so memory
+ * goes only to series somebody looks at.  FALSE if there is no such metric
+ * yet. */
+gboolean apm_history_keep (ApmRegistry * registry, const gchar * name);
+
 /* Service thread. */
 void apm_history_sample (ApmRegistry * registry, gint64 now_us);
 

@@ -20,6 +20,7 @@ struct _ApmFamily
   GPtrArray *series;            /* creation order, same refs */
   gdouble scale;
   ApmSeries *overflow;
+  gboolean keep_history;        /* asked for: sampled each second */
 };
 
 struct _ApmRegistry

@@ -231,6 +231,36 @@ apm_series_retire (ApmSeries * s)
   apm_series_unref (s);
 }
 
+guint
+apm_registry_retire_label (ApmRegistry * r, const gchar * label,
+    const gchar * value)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint n = 0;
+
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->order->len; i++) {
+    ApmFamily *f = g_ptr_array_index (r->order, i);
+    gint idx = -1;
+
+    for (guint l = 0; l < f->n_labels; l++)
+      if (strcmp (f->label_names[l], label) == 0)
+        idx = l;
+    if (idx < 0)
+      continue;
+    for (guint j = 0; j < f->series->len; j++) {
+      ApmSeries *s = g_ptr_array_index (f->series, j);
+
+      if (s->retired_at == 0 && strcmp (s->label_values[idx], value) == 0) {
+        __atomic_store_n (&s->retired_at, now, __ATOMIC_RELAXED);
+        n++;
+      }
+    }
+  }
+  g_mutex_unlock (&r->lock);
+  return n;
+}
+
 void
 apm_registry_sweep (ApmRegistry * r, gint64 grace_us)
 {

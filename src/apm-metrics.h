@@ -72,6 +72,11 @@ void apm_series_unref (ApmSeries * series);
  * the registry's grace period, so its last values can still be scraped. */
 void apm_series_retire (ApmSeries * series);
 
+/* Retires every series whose label @label is @value (e.g. all the series
+ * of a pipeline that was disposed).  Returns how many. */
+guint apm_registry_retire_label (ApmRegistry * registry, const gchar * label,
+    const gchar * value);
+
 /* Remove retired series older than @grace_us.  Called by the service. */
 void apm_registry_sweep (ApmRegistry * registry, gint64 grace_us);
 

@@ -202,6 +202,7 @@ sweep_tick (gpointer user_data)
   }
   g_array_unref (collectors);
   apm_sysres_sample (s->sysres);
+  apm_health_tick (s->health);
   apm_log_check_file (s->log);
   apm_history_sample (s->registry, g_get_real_time ());
   apm_registry_sweep (s->registry, s->series_grace_us);
