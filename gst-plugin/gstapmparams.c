@@ -1,97 +1,207 @@
 /* gst-apm: parsing of the apm tracer's parameters */
 #include "gstapmparams.h"
 
+#include "apm-config.h"
+
 #include <string.h>
 
-static const gchar *const known_keys[] = { "port", "address", "quiet",
-  "ws-rate", NULL
+typedef enum
+{
+  PARAM_INT,
+  PARAM_BOOL,
+  PARAM_STRING,
+} ParamType;
+
+typedef struct
+{
+  const gchar *key;
+  ParamType type;
+  gint min, max;                /* PARAM_INT */
+  const gchar *meaning;         /* for messages */
+} Param;
+
+static const Param params_table[] = {
+  {"port", PARAM_INT, 0, 65535, "a TCP port (0 picks a free one)"},
+  {"address", PARAM_STRING, 0, 0, "an IP address"},
+  {"quiet", PARAM_BOOL, 0, 0, "true or false"},
+  {"ws-rate", PARAM_INT, 1, APM_MAX_WS_RATE, "WebSocket updates per second"},
+  {"alert-interval", PARAM_INT, 1, 86400, "seconds between alert "
+        "evaluations"},
+  {"config", PARAM_STRING, 0, 0, "the path of a JSON configuration file"},
+  {"log-file", PARAM_STRING, 0, 0, "the path of a JSON-lines log file"},
+  {"log-stderr", PARAM_BOOL, 0, 0, "true or false"},
+  {"log-level", PARAM_STRING, 0, 0, "debug, info, warning, error or "
+        "critical"},
 };
 
 typedef struct
 {
   ApmServiceConfig *config;
+  gchar **config_path;
   GPtrArray *problems;
 } ParseCtx;
+
+static const Param *
+find_param (const gchar * key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (params_table); i++)
+    if (strcmp (params_table[i].key, key) == 0)
+      return &params_table[i];
+  return NULL;
+}
+
+static gchar *
+known_list (void)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (params_table); i++)
+    g_string_append_printf (s, "%s%s", i ? ", " : "", params_table[i].key);
+  return g_string_free (s, FALSE);
+}
+
+static void
+apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
+    const gchar * s)
+{
+  ApmServiceConfig *c = ctx->config;
+  ApmLogLevel level;
+  GInetAddress *inet;
+
+  if (strcmp (key, "port") == 0) {
+    c->port = i;
+  } else if (strcmp (key, "ws-rate") == 0) {
+    c->ws_rate = i;
+  } else if (strcmp (key, "alert-interval") == 0) {
+    c->alert_interval = i;
+  } else if (strcmp (key, "quiet") == 0) {
+    c->quiet = b;
+  } else if (strcmp (key, "log-stderr") == 0) {
+    c->log_stderr = b;
+  } else if (strcmp (key, "address") == 0) {
+    if ((inet = g_inet_address_new_from_string (s))) {
+      g_free (c->address);
+      c->address = g_strdup (s);
+      g_object_unref (inet);
+    } else {
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param address='%s' "
+              "is not an IP address: using default %s", s,
+              APM_DEFAULT_ADDRESS));
+    }
+  } else if (strcmp (key, "config") == 0) {
+    g_free (*ctx->config_path);
+    *ctx->config_path = g_strdup (s);
+  } else if (strcmp (key, "log-file") == 0) {
+    g_free (c->log_file);
+    c->log_file = g_strdup (s);
+  } else if (strcmp (key, "log-level") == 0) {
+    if (apm_log_level_from_string (s, &level))
+      c->log_level = level;
+    else
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param log-level='%s' "
+              "must be debug, info, warning, error or critical", s));
+  }
+}
 
 static gboolean
 check_field (GQuark field, const GValue * value, gpointer user_data)
 {
   ParseCtx *ctx = user_data;
   const gchar *key = g_quark_to_string (field);
+  const Param *p = find_param (key);
+  gchar *text;
 
-  if (!g_strv_contains (known_keys, key)) {
+  if (!p) {
+    gchar *known = known_list ();
+
     g_ptr_array_add (ctx->problems, g_strdup_printf ("unknown param '%s' "
-            "(known: port, address, quiet, ws-rate)", key));
+            "(known: %s)", key, known));
+    g_free (known);
     return TRUE;
   }
-
-  if (strcmp (key, "port") == 0) {
-    if (!G_VALUE_HOLDS_INT (value)) {
-      gchar *text = gst_value_serialize (value);
-
-      g_ptr_array_add (ctx->problems, g_strdup_printf ("param port='%s' is "
-              "not a number: using default %d", text ? text : "?",
-              APM_DEFAULT_PORT));
-      g_free (text);
-    } else if (g_value_get_int (value) < 0 || g_value_get_int (value) > 65535) {
-      g_ptr_array_add (ctx->problems, g_strdup_printf ("param port=%d is out "
-              "of range 0..65535: using default %d", g_value_get_int (value),
-              APM_DEFAULT_PORT));
-    } else {
-      ctx->config->port = g_value_get_int (value);
-    }
-  } else if (strcmp (key, "address") == 0) {
-    GInetAddress *inet = NULL;
-    gchar *text = G_VALUE_HOLDS_STRING (value) ?
-        g_value_dup_string (value) : gst_value_serialize (value);
-
-    if (text)
-      inet = g_inet_address_new_from_string (text);
-    if (!inet) {
-      g_ptr_array_add (ctx->problems, g_strdup_printf ("param address='%s' "
-              "is not an IP address: using default %s", text ? text : "?",
-              APM_DEFAULT_ADDRESS));
-    } else {
-      g_free (ctx->config->address);
-      ctx->config->address = g_strdup (text);
-      g_object_unref (inet);
-    }
-    g_free (text);
-  } else if (strcmp (key, "ws-rate") == 0) {
-    if (G_VALUE_HOLDS_INT (value) && g_value_get_int (value) >= 1
-        && g_value_get_int (value) <= APM_MAX_WS_RATE) {
-      ctx->config->ws_rate = g_value_get_int (value);
-    } else {
-      gchar *text = gst_value_serialize (value);
-
-      g_ptr_array_add (ctx->problems, g_strdup_printf ("param ws-rate='%s' "
-              "must be a number of updates per second from 1 to %d: using "
-              "default %d", text ? text : "?", APM_MAX_WS_RATE,
-              APM_DEFAULT_WS_RATE));
-      g_free (text);
-    }
-  } else if (strcmp (key, "quiet") == 0) {
-    if (G_VALUE_HOLDS_BOOLEAN (value)) {
-      ctx->config->quiet = g_value_get_boolean (value);
-    } else {
-      gchar *text = gst_value_serialize (value);
-
-      g_ptr_array_add (ctx->problems, g_strdup_printf ("param quiet='%s' is "
-              "not a boolean (true/false)", text ? text : "?"));
-      g_free (text);
-    }
+  switch (p->type) {
+    case PARAM_INT:
+      if (G_VALUE_HOLDS_INT (value) && g_value_get_int (value) >= p->min
+          && g_value_get_int (value) <= p->max) {
+        apply (ctx, key, g_value_get_int (value), FALSE, NULL);
+        return TRUE;
+      }
+      break;
+    case PARAM_BOOL:
+      if (G_VALUE_HOLDS_BOOLEAN (value)) {
+        apply (ctx, key, 0, g_value_get_boolean (value), NULL);
+        return TRUE;
+      }
+      break;
+    case PARAM_STRING:
+      if (G_VALUE_HOLDS_STRING (value) && g_value_get_string (value)) {
+        apply (ctx, key, 0, FALSE, g_value_get_string (value));
+        return TRUE;
+      }
+      /* "address=127.0.0.1" may parse as something else: use the text */
+      text = gst_value_serialize (value);
+      if (text) {
+        apply (ctx, key, 0, FALSE, text);
+        g_free (text);
+        return TRUE;
+      }
+      break;
   }
+  text = gst_value_serialize (value);
+  if (p->type == PARAM_INT && G_VALUE_HOLDS_INT (value))
+    g_ptr_array_add (ctx->problems, g_strdup_printf ("param %s=%d is out of "
+            "range %d..%d (%s): using the default", key,
+            g_value_get_int (value), p->min, p->max, p->meaning));
+  else
+    g_ptr_array_add (ctx->problems, g_strdup_printf ("param %s='%s' is not "
+            "%s: using the default", key, text ? text : "?", p->meaning));
+  g_free (text);
   return TRUE;
+}
+
+void
+gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
+    GPtrArray * problems)
+{
+  ApmServiceConfig file = APM_SERVICE_CONFIG_INIT;
+  GError *error = NULL;
+
+  if (!path)
+    path = g_getenv ("APM_CONFIG");
+  if (!path || !*path)
+    return;
+  if (!apm_config_load (apm_service_get_default (), path, &file, &error)) {
+    g_ptr_array_add (problems, g_strdup_printf ("configuration file not "
+            "used: %s; running with the defaults", error->message));
+    g_clear_error (&error);
+    return;
+  }
+  /* params given to the tracer win over the file */
+  if (config->port < 0)
+    config->port = file.port;
+  if (!config->address)
+    config->address = g_steal_pointer (&file.address);
+  if (config->ws_rate < 0)
+    config->ws_rate = file.ws_rate;
+  if (config->alert_interval < 0)
+    config->alert_interval = file.alert_interval;
+  if (!config->log_file)
+    config->log_file = g_steal_pointer (&file.log_file);
+  if (config->log_stderr < 0)
+    config->log_stderr = file.log_stderr;
+  if (config->log_level < 0)
+    config->log_level = file.log_level;
+  apm_service_config_clear (&file);
 }
 
 gboolean
 gst_apm_params_parse (const gchar * params, ApmServiceConfig * config,
-    GPtrArray * problems)
+    gchar ** config_path, GPtrArray * problems)
 {
   guint n_before = problems->len;
   GstStructure *s;
   gchar *text;
-  ParseCtx ctx = { config, problems };
+  ParseCtx ctx = { config, config_path, problems };
 
   if (!params || !*params)
     return TRUE;

@@ -6,11 +6,18 @@
 
 G_BEGIN_DECLS
 
-/* Parses "port=9464,address=127.0.0.1,quiet=true".  Every problem (unknown
- * key, bad value, unparsable text) is appended to @problems as one line
- * naming the param; valid params are still applied and the others keep their
- * defaults.  Returns FALSE if there was any problem. */
+/* Parses "port=9464,address=127.0.0.1,quiet=true,config=/etc/apm.json".
+ * Every problem (unknown key, bad value, unparsable text) is appended to
+ * @problems as one line naming the param; valid params are still applied
+ * and the others keep their defaults.  @config_path receives config=.
+ * Returns FALSE if there was any problem. */
 gboolean gst_apm_params_parse (const gchar * params,
+    ApmServiceConfig * config, gchar ** config_path, GPtrArray * problems);
+
+/* Loads the configuration file (@path, else $APM_CONFIG, else none) into
+ * the service, and fills what @config leaves unset from it.  A problem is
+ * appended to @problems and the defaults run. */
+void gst_apm_params_load_config (const gchar * path,
     ApmServiceConfig * config, GPtrArray * problems);
 
 G_END_DECLS

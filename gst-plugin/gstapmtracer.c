@@ -434,14 +434,16 @@ gst_apm_tracer_constructed (GObject * object)
   GstTracer *tracer = GST_TRACER (object);
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  gchar *params = NULL;
+  gchar *params = NULL, *config_path = NULL;
 
   G_OBJECT_CLASS (gst_apm_tracer_parent_class)->constructed (object);
 
   g_object_get (object, "params", &params, NULL);
-  gst_apm_params_parse (params, &config, problems);
+  gst_apm_params_parse (params, &config, &config_path, problems);
+  gst_apm_params_load_config (config_path, &config, problems);
   gst_apm_watch_configure (&config, problems);
-  g_free (config.address);
+  apm_service_config_clear (&config);
+  g_free (config_path);
   g_free (params);
   g_ptr_array_unref (problems);
 

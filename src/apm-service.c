@@ -3,6 +3,7 @@
 #include "apm-http.h"
 #include "apm-history.h"
 #include "apm-defaults.h"
+#include "apm-webhook.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@ struct _ApmService
   ApmAlerts *alerts;
   ApmSysres *sysres;
   ApmLog *log;
+  gchar *webhook_url;           /* under lock */
+  guint webhook_timeout;
+  ApmWebhook *webhook;          /* service thread */
   gint64 created_wall_us;
   gint n_websockets;
   gint64 series_grace_us;
@@ -252,6 +256,50 @@ publish_alert (const gchar * event, JsonNode * alert, gpointer user_data)
   }
 }
 
+static gboolean
+ensure_webhook (gpointer user_data)
+{
+  ApmService *s = user_data;
+  gchar *url;
+  guint timeout;
+
+  g_mutex_lock (&s->lock);
+  url = g_strdup (s->webhook_url);
+  timeout = s->webhook_timeout;
+  g_mutex_unlock (&s->lock);
+  if (url && !s->webhook)
+    s->webhook = apm_webhook_new (url, timeout, s->registry);
+  g_free (url);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+notify_webhook (const gchar * event, JsonNode * alert, gpointer user_data)
+{
+  ApmService *s = user_data;
+
+  if (s->webhook)
+    apm_webhook_notify (s->webhook, event, alert);
+}
+
+void
+apm_service_set_webhook (ApmService * s, const gchar * url, guint timeout_s)
+{
+  gboolean running;
+
+  g_mutex_lock (&s->lock);
+  if (s->webhook_url) {
+    g_mutex_unlock (&s->lock);
+    return;                     /* first configuration wins */
+  }
+  s->webhook_url = g_strdup (url);
+  s->webhook_timeout = timeout_s;
+  running = s->start_done;
+  g_mutex_unlock (&s->lock);
+  if (running)
+    apm_service_invoke (s, ensure_webhook, s, NULL);
+}
+
 static void
 publish_log (JsonNode * line, gpointer user_data)
 {
@@ -291,6 +339,8 @@ service_thread (gpointer user_data)
   g_source_attach (tick, s->context);
   g_source_unref (tick);
   apm_alerts_add_listener (s->alerts, publish_alert, s);
+  apm_alerts_add_listener (s->alerts, notify_webhook, s);
+  ensure_webhook (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -327,6 +377,7 @@ service_thread (gpointer user_data)
   if (s->http)
     apm_http_free (s->http);
   s->http = NULL;
+  g_clear_pointer (&s->webhook, apm_webhook_free);
   /* let sources destroyed above finish their cleanup */
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
@@ -635,6 +686,7 @@ apm_service_shutdown (void)
   apm_alerts_free (s->alerts);
   apm_sysres_free (s->sysres);
   apm_log_free (s->log);
+  g_free (s->webhook_url);
   g_array_unref (s->collectors);
   apm_registry_free (s->registry);
   g_free (s->address);

@@ -94,6 +94,10 @@ JsonNode *apm_service_describe_pipelines (ApmService * service,
     const gchar * name);
 gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
 
+/* Alert notifications are also POSTed to @url (Alertmanager format). */
+void apm_service_set_webhook (ApmService * service, const gchar * url,
+    guint timeout_s);
+
 /* Sends an event ({"type": @type, "data": @data}) to the WebSocket clients
  * at once.  Any thread; takes a reference on @data. */
 void apm_service_publish (ApmService * service, const gchar * type,
