@@ -33,6 +33,9 @@ static GList *watches;          /* PipelineWatch refs, under watch_lock */
 static GPtrArray *pending_problems;
 static gboolean announced;
 
+static void alert_to_bus (const gchar * event, JsonNode * alert,
+    gpointer user_data);
+
 static GQuark
 watch_quark (void)
 {
@@ -208,9 +211,12 @@ announce (GstElement * pipeline, GPtrArray ** problems_out)
   g_mutex_lock (&watch_lock);
   if (!announced) {
     announced = TRUE;
-    for (guint i = 0; i < problems->len; i++)
+    for (guint i = 0; i < problems->len; i++) {
       g_printerr ("apm: warning: %s\n",
           (gchar *) g_ptr_array_index (problems, i));
+      apm_log_write (apm_service_get_log (service), APM_LOG_WARNING, "config",
+          NULL, NULL, "%s", (gchar *) g_ptr_array_index (problems, i));
+    }
     if (url) {
       GST_INFO ("serving %s", url);
       if (!apm_service_is_quiet (service))
@@ -248,6 +254,17 @@ gst_apm_watch_pipeline (GstElement * pipeline)
 
   service = apm_service_get_default ();
   gst_apm_model_install (service);
+  {
+    static ApmService *bridged;
+
+    g_mutex_lock (&watch_lock);
+    if (bridged != service) {
+      bridged = service;
+      apm_alerts_add_listener (apm_service_get_alerts (service),
+          alert_to_bus, NULL);
+    }
+    g_mutex_unlock (&watch_lock);
+  }
   url = announce (pipeline, &problems);
 
   /* the check holds only a weak ref; it goes with the pipeline */
@@ -349,6 +366,27 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
 
   if (!w)
     return;
+  {
+    ApmService *service = apm_service_get_default ();
+    JsonObject *ctx = json_object_new ();
+    const gchar *from = gst_element_state_get_name
+        (GST_STATE_TRANSITION_CURRENT (transition));
+    const gchar *to = gst_element_state_get_name
+        (GST_STATE_TRANSITION_NEXT (transition));
+    gchar *active_cid = NULL;
+
+    g_mutex_lock (&w->lock);
+    if (w->job_id)
+      active_cid = apm_jobs_correlation_id (apm_service_get_jobs (service),
+          w->job_id);
+    g_mutex_unlock (&w->lock);
+    json_object_set_string_member (ctx, "pipeline", w->pipeline_name);
+    json_object_set_string_member (ctx, "from", from);
+    json_object_set_string_member (ctx, "to", to);
+    apm_log_write (apm_service_get_log (service), APM_LOG_INFO, "pipeline",
+        active_cid, ctx, "pipeline %s: %s -> %s", w->pipeline_name, from, to);
+    g_free (active_cid);
+  }
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     g_mutex_lock (&w->lock);
     if (!w->job_id) {
@@ -513,6 +551,47 @@ gst_apm_watch_update_flow (GstElement * pipeline, gdouble buffers,
   w->last_media = media_seconds;
   w->last_sample_us = now;
   return w->stalled_s;
+}
+
+typedef struct
+{
+  const gchar *event;
+  JsonObject *alert;
+  const gchar *pipeline;        /* NULL: every watched pipeline */
+} AlertPost;
+
+static void
+post_alert (gpointer data, gpointer user_data)
+{
+  GstElement *pipeline = data;
+  AlertPost *a = user_data;
+  GstStructure *s;
+
+  if (a->pipeline && g_strcmp0 (a->pipeline, GST_OBJECT_NAME (pipeline)))
+    return;
+  s = gst_structure_new ("apm-alert",
+      "event", G_TYPE_STRING, a->event,
+      "id", G_TYPE_STRING, json_object_get_string_member (a->alert, "id"),
+      "rule", G_TYPE_STRING, json_object_get_string_member (a->alert, "rule"),
+      "severity", G_TYPE_STRING, json_object_get_string_member (a->alert,
+          "severity"),
+      "message", G_TYPE_STRING, json_object_get_string_member (a->alert,
+          "message"), NULL);
+  gst_element_post_message (pipeline,
+      gst_message_new_element (GST_OBJECT (pipeline), s));
+}
+
+/* alert events as "apm-alert" element messages on the pipeline's bus (or
+ * every watched pipeline's, for alerts about the whole process) */
+static void
+alert_to_bus (const gchar * event, JsonNode * alert, gpointer user_data)
+{
+  AlertPost a = { event, json_node_get_object (alert), NULL };
+  JsonObject *labels = json_object_get_object_member (a.alert, "labels");
+
+  if (labels && json_object_has_member (labels, "pipeline"))
+    a.pipeline = json_object_get_string_member (labels, "pipeline");
+  gst_apm_watch_foreach_pipeline (post_alert, &a);
 }
 
 void
