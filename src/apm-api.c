@@ -358,7 +358,60 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
           limit));
 }
 
+/* Only the embedded resources, by a name of [a-z0-9._-]: never a file. */
+static void
+handle_dashboard (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *name = "index.html";
+  const gchar *type = "text/html; charset=utf-8";
+  SoupMessageHeaders *h;
+  gchar *rpath;
+  GBytes *data;
+
+  if (g_str_has_prefix (path, "/monitoring/dashboard/")) {
+    name = path + strlen ("/monitoring/dashboard/");
+    for (const gchar * c = name; *c; c++)
+      if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_') {
+        apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND,
+            "no such resource");
+        return;
+      }
+    if (!*name || name[0] == '.') {
+      apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+      return;
+    }
+    if (g_str_has_suffix (name, ".js"))
+      type = "text/javascript; charset=utf-8";
+    else if (g_str_has_suffix (name, ".css"))
+      type = "text/css; charset=utf-8";
+    else if (g_str_has_suffix (name, ".svg"))
+      type = "image/svg+xml";
+    else if (!g_str_has_suffix (name, ".html"))
+      type = "application/octet-stream";
+  }
+  rpath = g_strconcat ("/org/gstapm/dashboard/", name, NULL);
+  data = g_resources_lookup_data (rpath, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_free (rpath);
+  if (!data) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+    return;
+  }
+  h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "Content-Security-Policy",
+      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:;"
+      " style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (h, "Cache-Control", "no-cache");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+      g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  g_bytes_unref (data);
+}
+
 static const ApmRoute routes[] = {
+  {"/monitoring/dashboard", "GET, HEAD", handle_dashboard},
+  {"/monitoring/dashboard/", "GET, HEAD", handle_dashboard},
   {"/monitoring/logs", "GET, HEAD", handle_logs},
   {"/monitoring/alerts", "GET, HEAD", handle_alerts},
   {"/monitoring/alerts/history", "GET, HEAD", handle_alert_history},
