@@ -15,7 +15,7 @@
 
 static ApmService *registered_on;
 static ApmFamily *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
-    *f_stalled, *f_rtf;
+    *f_stalled, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
 static GHashTable *thread_series;       /* tid -> ApmSeries */
 
 static void
@@ -43,6 +43,26 @@ ensure_families (ApmRegistry * reg)
       "Latency reported by the pipeline's LATENCY query", lat, NULL, 0);
   f_live = apm_registry_family (reg, "apm_pipeline_live", APM_METRIC_GAUGE,
       "1 if the pipeline's LATENCY query says it is live", pl, NULL, 0);
+  {
+    static const gchar *const tl[] = { "pipeline", "element", "direction",
+      NULL
+    };
+
+    f_transfer_rate = apm_registry_family (reg,
+        "apm_transfer_bytes_per_second", APM_METRIC_GAUGE, "Bytes read by a "
+        "source or written by a sink over the last second", tl, NULL, 0);
+    f_first_byte = apm_registry_family (reg, "apm_transfer_first_byte_seconds",
+        APM_METRIC_GAUGE, "Time from the run going PLAYING to the first "
+        "buffer of a source or sink", tl, NULL, 0);
+  }
+  f_pool[0] = apm_registry_family (reg, "apm_pool_buffer_size_bytes",
+      APM_METRIC_GAUGE, "Size of the buffers of the pool the element last "
+      "sent from", el, NULL, 0);
+  f_pool[1] = apm_registry_family (reg, "apm_pool_min_buffers",
+      APM_METRIC_GAUGE, "Buffers the pool preallocates", el, NULL, 0);
+  f_pool[2] = apm_registry_family (reg, "apm_pool_max_buffers",
+      APM_METRIC_GAUGE, "Most buffers the pool holds (0: unlimited)", el,
+      NULL, 0);
   f_stalled = apm_registry_family (reg, "apm_pipeline_stalled",
       APM_METRIC_GAUGE, "Seconds the PLAYING pipeline's sinks have received "
       "no buffer, once past the stall timeout (0 while flowing)", pl, NULL,
@@ -50,6 +70,68 @@ ensure_families (ApmRegistry * reg)
   f_rtf = apm_registry_family (reg, "apm_pipeline_realtime_factor",
       APM_METRIC_GAUGE, "Media time reaching the sinks per second of wall "
       "time over the last second, while PLAYING", pl, NULL, 0);
+}
+
+/* bytes per second and time to first byte of sources and sinks */
+static void
+collect_transfer (GstApmElementStats * es)
+{
+  const gchar *values[4] = { es->pipeline, es->path,
+    es->is_source ? "read" : "write", NULL
+  };
+  gdouble bytes = apm_series_value (es->is_source ? es->bytes_out :
+      es->bytes_in);
+  GstElement *element;
+
+  if (!es->transfer_rate) {
+    es->transfer_rate = apm_family_series (f_transfer_rate, values);
+    es->prev_transfer = bytes;
+  }
+  apm_gauge_set (es->transfer_rate, MAX (bytes - es->prev_transfer, 0));
+  es->prev_transfer = bytes;
+
+  element = g_weak_ref_get (&es->element);
+  if (element) {
+    GstElement *top = gst_apm_watch_find_top (element);
+    GstClockTime start = top ? gst_apm_watch_run_start (top) :
+        GST_CLOCK_TIME_NONE;
+    GstClockTime first = es->first_ts;
+
+    if (GST_CLOCK_TIME_IS_VALID (start) && first && first >= start) {
+      if (!es->first_byte)
+        es->first_byte = apm_family_series (f_first_byte, values);
+      apm_gauge_set (es->first_byte, (first - start) / 1e9);
+    }
+    if (top)
+      gst_object_unref (top);
+    gst_object_unref (element);
+  }
+}
+
+static void
+collect_pool (GstApmElementStats * es)
+{
+  GstBufferPool *pool = gst_apm_element_stats_get_pool (es);
+  const gchar *values[3] = { es->pipeline, es->path, NULL };
+  GstStructure *config;
+  guint size = 0, min = 0, max = 0;
+
+  if (!pool)
+    return;
+  config = gst_buffer_pool_get_config (pool);
+  if (config && gst_buffer_pool_config_get_params (config, NULL, &size, &min,
+          &max)) {
+    guint v[3] = { size, min, max };
+
+    for (guint i = 0; i < 3; i++) {
+      if (!es->pool_gauges[i])
+        es->pool_gauges[i] = apm_family_series (f_pool[i], values);
+      apm_gauge_set_int (es->pool_gauges[i], v[i]);
+    }
+  }
+  if (config)
+    gst_structure_free (config);
+  gst_object_unref (pool);
 }
 
 static void
@@ -65,6 +147,9 @@ collect_element (gpointer data, gpointer user_data)
         (gdouble) (proc - es->prev_proc_ns));
   es->prev_media_ns = media;
   es->prev_proc_ns = proc;
+  if ((es->is_source || es->is_sink) && !strchr (es->path, '/'))
+    collect_transfer (es);
+  collect_pool (es);
 
   if (g_strcmp0 (es->factory, "queue") != 0
       && g_strcmp0 (es->factory, "queue2") != 0)

@@ -28,7 +28,7 @@ static GList *elements;         /* GstApmElementStats, under elements_lock */
 static ApmFamily *f_pad_buffers, *f_pad_bytes, *f_gaps, *f_overlaps,
     *f_discont, *f_jitter, *f_flows, *f_proc, *f_el_buf_in, *f_el_buf_out,
     *f_el_bytes_in, *f_el_bytes_out, *f_media, *f_residence, *f_rtf,
-    *f_latency;
+    *f_latency, *f_pooled, *f_allocated, *f_allocated_bytes;
 
 static const gchar *const pad_labels[] = { "pipeline", "element", "pad", NULL };
 static const gchar *const flow_labels[] = { "pipeline", "element", "pad",
@@ -76,6 +76,15 @@ ensure_families (void)
       "Bytes sent by the element on its source pads", element_labels);
   FAM (f_media, "apm_element_media_seconds_total", APM_METRIC_COUNTER,
       "Media time received by the element (buffer durations)",
+      element_labels);
+  FAM (f_pooled, "apm_element_pool_buffers_total", APM_METRIC_COUNTER,
+      "Buffers the element sent that came from a buffer pool (reused)",
+      element_labels);
+  FAM (f_allocated, "apm_element_allocated_buffers_total",
+      APM_METRIC_COUNTER, "Buffers the element sent that were allocated "
+      "one by one, outside any pool", element_labels);
+  FAM (f_allocated_bytes, "apm_element_allocated_bytes_total",
+      APM_METRIC_COUNTER, "Bytes of the buffers allocated outside any pool",
       element_labels);
   apm_family_set_scale (f_jitter, 1e-9);
   apm_family_set_scale (f_media, 1e-9);
@@ -203,6 +212,15 @@ element_stats_unref (GstApmElementStats * es)
   apm_series_retire (es->media_in);
   apm_series_retire (es->residence);
   apm_series_retire (es->rtf);
+  apm_series_retire (es->pooled);
+  apm_series_retire (es->allocated);
+  apm_series_retire (es->allocated_bytes);
+  apm_series_retire (es->transfer_rate);
+  apm_series_retire (es->first_byte);
+  for (guint i = 0; i < G_N_ELEMENTS (es->pool_gauges); i++)
+    apm_series_retire (es->pool_gauges[i]);
+  if (es->pool)
+    gst_object_unref (es->pool);
   for (guint i = 0; i < G_N_ELEMENTS (es->queue_level); i++)
     apm_series_retire (es->queue_level[i]);
   g_weak_ref_clear (&es->element);
@@ -282,6 +300,10 @@ element_stats_get_locked (GstElement * element)
   es->bytes_out = apm_family_series (f_el_bytes_out, values);
   es->media_in = apm_family_series (f_media, values);
   es->rtf = apm_family_series (f_rtf, values);
+  /* even without source pads yet: bins and demuxers add them later */
+  es->pooled = apm_family_series (f_pooled, values);
+  es->allocated = apm_family_series (f_allocated, values);
+  es->allocated_bytes = apm_family_series (f_allocated_bytes, values);
   if (es->is_source)
     es->ring = gst_apm_ring_new (2048);
   else if (!es->is_sink && element->numsinkpads == 1) {
@@ -303,11 +325,43 @@ gst_apm_element_stats_peek (GstElement * element)
 }
 
 void
+gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
+{
+  g_mutex_lock (&create_lock);
+  if (es->pool != pool) {
+    if (es->pool)
+      gst_object_unref (es->pool);
+    es->pool = pool ? gst_object_ref (pool) : NULL;
+  }
+  g_mutex_unlock (&create_lock);
+}
+
+GstBufferPool *
+gst_apm_element_stats_get_pool (GstApmElementStats * es)
+{
+  GstBufferPool *pool;
+
+  g_mutex_lock (&create_lock);
+  pool = es->pool ? gst_object_ref (es->pool) : NULL;
+  g_mutex_unlock (&create_lock);
+  return pool;
+}
+
+void
 gst_apm_element_stats_foreach (GFunc func, gpointer user_data)
 {
+  GPtrArray *copy = g_ptr_array_new ();
+
+  /* called without the lock: @func may take others (create_lock) */
   g_mutex_lock (&elements_lock);
-  g_list_foreach (elements, func, user_data);
+  for (GList * l = elements; l; l = l->next)
+    g_ptr_array_add (copy, element_stats_ref (l->data));
   g_mutex_unlock (&elements_lock);
+  for (guint i = 0; i < copy->len; i++) {
+    func (copy->pdata[i], user_data);
+    element_stats_unref (copy->pdata[i]);
+  }
+  g_ptr_array_unref (copy);
 }
 
 /* --- pads --- */

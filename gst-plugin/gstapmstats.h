@@ -40,9 +40,16 @@ struct _GstApmElementStats
   gboolean skip_own_time;       /* aggregators: chain is a hand-off */
   gboolean own_loop;            /* depth-0 gaps on its thread are work */
   gint last_tid;
+  /* buffers sent: from a pool, or allocated one by one */
+  ApmSeries *pooled, *allocated, *allocated_bytes;
+  GstBufferPool *pool;          /* ref, last pool seen; under create lock */
+  GstClockTime first_ts;        /* first buffer of the run (hook time) */
   /* aggregator's state (service thread only) */
   gint64 prev_media_ns, prev_proc_ns;
+  gdouble prev_transfer;
   ApmSeries *queue_level[3];    /* buffers, bytes, seconds */
+  ApmSeries *pool_gauges[3];    /* size, min and max buffers */
+  ApmSeries *transfer_rate, *first_byte;
 };
 
 typedef struct
@@ -111,6 +118,11 @@ void gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad);
 ApmSeries *gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
     GstFlowReturn ret);
 void gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps);
+/* Slow path: the element started sending buffers from another pool. */
+void gst_apm_element_stats_set_pool (GstApmElementStats * es,
+    GstBufferPool * pool);
+/* The last pool @es used (a new reference), or NULL. */
+GstBufferPool *gst_apm_element_stats_get_pool (GstApmElementStats * es);
 
 /* Every element with stats, for the aggregator (service thread). */
 void gst_apm_element_stats_foreach (GFunc func, gpointer user_data);

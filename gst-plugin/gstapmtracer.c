@@ -116,6 +116,8 @@ sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
   apm_counter_add_int (st->bytes, size);
   apm_counter_add_int (es->buffers_in, 1);
   apm_counter_add_int (es->bytes_in, size);
+  if (G_UNLIKELY (!es->first_ts))
+    es->first_ts = ts;
   if (GST_CLOCK_TIME_IS_VALID (dur))
     apm_counter_add_int (es->media_in, dur);
   es->last_tid = t->tid;
@@ -140,6 +142,17 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   apm_counter_add_int (st->bytes, size);
   apm_counter_add_int (es->buffers_out, 1);
   apm_counter_add_int (es->bytes_out, size);
+  if (G_UNLIKELY (!es->first_ts))
+    es->first_ts = ts;
+  if (buffer->pool) {
+    apm_counter_add_int (es->pooled, 1);
+    /* a plain read: a stale value only costs one more slow-path check */
+    if (G_UNLIKELY (buffer->pool != es->pool))
+      gst_apm_element_stats_set_pool (es, buffer->pool);
+  } else {
+    apm_counter_add_int (es->allocated, 1);
+    apm_counter_add_int (es->allocated_bytes, size);
+  }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->ring)
       gst_apm_ring_push (es->ring, pts, ts);
@@ -409,7 +422,7 @@ do_change_state_post (GObject * self, GstClockTime ts, GstElement * element,
 {
   if (GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)
       && result != GST_STATE_CHANGE_FAILURE)
-    gst_apm_watch_state_changed (element, transition);
+    gst_apm_watch_state_changed (element, transition, ts);
 }
 
 static void

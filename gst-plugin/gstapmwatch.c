@@ -22,6 +22,7 @@ typedef struct
   gchar *job_id;                /* the active run, under lock */
   guint n_runs;
   gdouble run_start[3];         /* media, bytes read, bytes written */
+  GstClockTime run_start_ts;    /* tracer hook time */
   /* flow, service thread only */
   gdouble last_buffers, last_media;
   gint64 last_change_us, last_sample_us;
@@ -248,6 +249,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   g_mutex_init (&w->lock);
   w->check_name = g_strdup_printf ("pipeline:%s", GST_OBJECT_NAME (pipeline));
   w->pipeline_name = g_strdup (GST_OBJECT_NAME (pipeline));
+  w->run_start_ts = GST_CLOCK_TIME_NONE;
   g_object_set_qdata_full (G_OBJECT (pipeline), WATCH_QUARK, w,
       (GDestroyNotify) watch_unref);
   g_mutex_unlock (&watch_lock);
@@ -358,8 +360,32 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
     gst_object_unref (pipeline);
 }
 
+typedef struct
+{
+  const gchar *pipeline;
+} RunReset;
+
+static void
+reset_first_buffer (gpointer data, gpointer user_data)
+{
+  GstApmElementStats *es = data;
+  RunReset *r = user_data;
+
+  if (g_strcmp0 (es->pipeline, r->pipeline) == 0)
+    es->first_ts = 0;
+}
+
+GstClockTime
+gst_apm_watch_run_start (GstElement * pipeline)
+{
+  PipelineWatch *w = watch_of (pipeline);
+
+  return w ? w->run_start_ts : GST_CLOCK_TIME_NONE;
+}
+
 void
-gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
+gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
+    GstClockTime ts)
 {
   PipelineWatch *w = watch_of (pipeline);
   gchar *job_id = NULL, *cid;
@@ -398,6 +424,11 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition)
     }
     g_mutex_unlock (&w->lock);
     if (job_id) {
+      RunReset r = { GST_OBJECT_NAME (pipeline) };
+
+      /* time to first byte counts from here */
+      gst_apm_element_stats_foreach (reset_first_buffer, &r);
+      w->run_start_ts = ts;
       transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
       cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
           job_id, GST_OBJECT_NAME (pipeline));
@@ -471,6 +502,12 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
 
       count_message (element, "apm_element_messages_total",
           "ERROR and WARNING messages posted by the element", "error", 0);
+      if (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
+          || GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK))
+        count_message (element, "apm_transfer_failures_total", "Errors "
+            "posted by source and sink elements (failed reads and writes)",
+            GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE) ?
+            "read" : "write", 0);
       gst_message_parse_error (message, &err, NULL);
       text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
           err->message);

@@ -22,7 +22,11 @@ void gst_apm_watch_pipeline (GstElement * pipeline);
 /* The tracer's view of a top-level pipeline's state changes: runs (jobs)
  * start at PLAYING and end at EOS, ERROR or stop. */
 void gst_apm_watch_state_changed (GstElement * pipeline,
-    GstStateChange transition);
+    GstStateChange transition, GstClockTime ts);
+
+/* When the current run of @pipeline started (tracer hook time), or
+ * GST_CLOCK_TIME_NONE. */
+GstClockTime gst_apm_watch_run_start (GstElement * pipeline);
 
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
 void gst_apm_watch_message (GstElement * element, GstMessage * message);

@@ -14,8 +14,14 @@ PKGS=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   python3 curl
 )
+TESTS=0
 if [ "${1:-}" = --tests ]; then
-  PKGS+=(valgrind)
+  TESTS=1
+  # valgrind and sanitizers, a real Prometheus and promtool, headless
+  # Chromium with Node for the browser and WebSocket tests, PyGObject
+  PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium nodejs npm
+    python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+    gobject-introspection libgirepository1.0-dev)
 fi
 
 missing=()
@@ -29,6 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ $TESTS = 1 ] && [ -f tests/e2e/package-lock.json ] &&
+   [ ! -d tests/e2e/node_modules ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --silent)
 fi
 
 if [ ! -f build/build.ninja ]; then
