@@ -13,14 +13,9 @@
 #include <json-glib/json-glib.h>
 #include "apm-metrics.h"
 
-G_BEGIN_DECLS
+#include "apm-enums.h"
 
-typedef enum
-{
-  APM_SEVERITY_INFO,
-  APM_SEVERITY_WARNING,
-  APM_SEVERITY_CRITICAL,
-} ApmSeverity;
+G_BEGIN_DECLS
 
 typedef enum
 {

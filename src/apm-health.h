@@ -5,14 +5,9 @@
 #include <json-glib/json-glib.h>
 #include "apm-log.h"
 
-G_BEGIN_DECLS
+#include "apm-enums.h"
 
-typedef enum
-{
-  APM_HEALTH_HEALTHY,
-  APM_HEALTH_DEGRADED,
-  APM_HEALTH_UNHEALTHY,
-} ApmHealthStatus;
+G_BEGIN_DECLS
 
 /**
  * ApmHealthFunc:

@@ -12,16 +12,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-G_BEGIN_DECLS
+#include "apm-enums.h"
 
-typedef enum
-{
-  APM_LOG_DEBUG,
-  APM_LOG_INFO,
-  APM_LOG_WARNING,
-  APM_LOG_ERROR,
-  APM_LOG_CRITICAL,
-} ApmLogLevel;
+G_BEGIN_DECLS
 
 typedef struct _ApmLog ApmLog;
 
