@@ -5,6 +5,7 @@
 #include "apm-prometheus.h"
 #include "apm-status.h"
 #include "apm-history.h"
+#include "apm-query.h"
 
 #include <math.h>
 
@@ -142,14 +143,11 @@ static void
 handle_jobs (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
-  const gchar *limit_text = query ? g_hash_table_lookup (query, "limit") :
-      NULL;
-  guint64 limit = 0;
+  const gchar *problem = NULL;
+  guint limit;
 
-  if (limit_text && !g_ascii_string_to_unsigned (limit_text, 10, 0, 100000,
-          &limit, NULL)) {
-    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
-        "limit must be a number from 0 to 100000");
+  if (!apm_query_limit (query, &limit, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
     return;
   }
   respond_node (msg, apm_jobs_to_json (apm_service_get_jobs (service),
@@ -178,25 +176,17 @@ handle_metric_history (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
   const gchar *name = route_tail (path, "/monitoring/metrics/");
-  const gchar *since_text = query ? g_hash_table_lookup (query, "since") :
-      NULL;
+  const gchar *problem = NULL;
   GHashTable *filter = NULL;
-  gint64 since_us = 0;
+  gint64 since_us;
   JsonNode *node;
 
-  if (since_text) {
-    gchar *end = NULL;
-    gdouble v = g_ascii_strtod (since_text, &end);
-
-    if (!end || *end || end == since_text || !isfinite (v)) {
-      apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
-          "since must be Unix seconds, or negative seconds before now");
-      return;
-    }
-    since_us = v < 0 ? g_get_real_time () + (gint64) (v * 1e6) :
-        (gint64) (v * 1e6);
+  if (!apm_query_since (query, g_get_real_time (), &since_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
   }
-  if (query && g_hash_table_size (query) > (since_text ? 1u : 0u)) {
+  if (query && g_hash_table_size (query) >
+      (g_hash_table_contains (query, "since") ? 1u : 0u)) {
     GHashTableIter it;
     gpointer k, v;
 
@@ -321,35 +311,16 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
 {
   const gchar *level_text = query ? g_hash_table_lookup (query, "level") :
       NULL;
-  const gchar *since_text = query ? g_hash_table_lookup (query, "since") :
-      NULL;
-  const gchar *limit_text = query ? g_hash_table_lookup (query, "limit") :
-      NULL;
+  const gchar *problem = NULL;
   ApmLogLevel level = APM_LOG_DEBUG;
-  gint64 since_us = 0;
-  guint64 limit = 0;
+  gint64 since_us;
+  guint limit;
 
-  if (level_text && !apm_log_level_from_string (level_text, &level)) {
-    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "level must be "
-        "debug, info, warning, error or critical");
-    return;
-  }
-  if (since_text) {
-    gchar *end = NULL;
-    gdouble v = g_ascii_strtod (since_text, &end);
-
-    if (!end || *end || end == since_text || !isfinite (v)) {
-      apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
-          "since must be Unix seconds, or negative seconds before now");
-      return;
-    }
-    since_us = v < 0 ? g_get_real_time () + (gint64) (v * 1e6) :
-        (gint64) (v * 1e6);
-  }
-  if (limit_text && !g_ascii_string_to_unsigned (limit_text, 10, 0, 100000,
-          &limit, NULL)) {
-    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
-        "limit must be a number from 0 to 100000");
+  if (level_text && !apm_log_level_from_string (level_text, &level))
+    problem = "level must be debug, info, warning, error or critical";
+  if (problem || !apm_query_since (query, g_get_real_time (), &since_us,
+          &problem) || !apm_query_limit (query, &limit, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
     return;
   }
   respond_node (msg, apm_log_query (apm_service_get_log (service), level,
@@ -439,33 +410,43 @@ method_allowed (const gchar * allow, const gchar * method)
   return ok;
 }
 
+static const ApmRoute *
+find_route (const char *path)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
+    const ApmRoute *r = &routes[i];
+    gsize len = strlen (r->path);
+    gboolean prefix = r->path[len - 1] == '/';
+
+    if (prefix ? strncmp (path, r->path, len) == 0 && path[len] :
+        strcmp (path, r->path) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+const gchar *
+apm_api_route_allow (const char *path)
+{
+  const ApmRoute *r = find_route (path);
+
+  return r ? r->allow : NULL;
+}
+
 void
 apm_api_dispatch (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
   const gchar *method = soup_server_message_get_method (msg);
+  const ApmRoute *r = find_route (path);
 
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
-    const ApmRoute *r = &routes[i];
-
-    gsize len = strlen (r->path);
-    gboolean prefix = r->path[len - 1] == '/';
-
-    if (prefix ? strncmp (path, r->path, len) != 0 || !path[len] :
-        strcmp (path, r->path) != 0)
-      continue;
-    if (!method_allowed (r->allow, method)) {
-      gchar *text = g_strdup_printf ("method %s not allowed on %s", method,
-          r->path);
-
-      apm_http_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text);
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Allow", r->allow);
-      g_free (text);
-      return;
-    }
-    r->handler (service, msg, path, query);
+  if (!r) {
+    apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
     return;
   }
-  apm_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+  if (!method_allowed (r->allow, method)) {
+    method_not_allowed (msg, r->allow);
+    return;
+  }
+  r->handler (service, msg, path, query);
 }

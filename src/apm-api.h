@@ -11,4 +11,8 @@ typedef struct _ApmService ApmService;
 void apm_api_dispatch (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query);
 
+/* The methods allowed on @path ("GET, HEAD"), or NULL if no route serves
+ * it. */
+const gchar *apm_api_route_allow (const char *path);
+
 G_END_DECLS

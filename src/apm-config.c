@@ -314,15 +314,41 @@ parse_check (Ctx * ctx, JsonObject * o)
   return c;
 }
 
+static gboolean load_text (ApmService * service, const gchar * path,
+    gchar * text, gsize len, ApmServiceConfig * config, GError ** error);
+
 gboolean
 apm_config_load (ApmService * service, const gchar * path,
+    ApmServiceConfig * config, GError ** error)
+{
+  gchar *text = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  return load_text (service, path, text, len, config, error);
+}
+
+gboolean
+apm_config_check_data (const gchar * name, const gchar * data, gsize len,
+    GError ** error)
+{
+  ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
+  gboolean ok = load_text (NULL, name, g_strndup (data, len), len, &config,
+      error);
+
+  apm_service_config_clear (&config);
+  return ok;
+}
+
+/* takes @text; with no @service only checks */
+static gboolean
+load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     ApmServiceConfig * config, GError ** error)
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks", NULL
   };
-  gchar *text = NULL;
-  gsize len;
   JsonParser *parser;
   JsonObject *root, *o;
   JsonArray *arr;
@@ -337,10 +363,6 @@ apm_config_load (ApmService * service, const gchar * path,
   gdouble v, webhook_timeout = 5;
   gboolean b;
 
-  if (!g_file_get_contents (path, &text, &len, error)) {
-    ctx.failed = TRUE;
-    goto out;
-  }
   if (len > APM_CONFIG_MAX_BYTES) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
         "%s: larger than %d bytes", path, APM_CONFIG_MAX_BYTES);
@@ -443,7 +465,7 @@ apm_config_load (ApmService * service, const gchar * path,
       if ((c = parse_check (&ctx, json_node_get_object (n))))
         g_ptr_array_add (checks, c);
     }
-  if (!ctx.failed) {
+  if (!ctx.failed && service) {
     /* all checked: apply */
     ApmAlerts *alerts = apm_service_get_alerts (service);
     ApmHealth *health = apm_service_get_health (service);

@@ -33,4 +33,9 @@ G_BEGIN_DECLS
 gboolean apm_config_load (ApmService * service, const gchar * path,
     ApmServiceConfig * config, GError ** error);
 
+/* Checks a configuration text without applying it (for tests and fuzzing);
+ * @name stands for the file in messages. */
+gboolean apm_config_check_data (const gchar * name, const gchar * data,
+    gsize len, GError ** error);
+
 G_END_DECLS

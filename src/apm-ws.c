@@ -153,56 +153,67 @@ send_error (Client * c, const gchar * message)
   json_node_unref (node);
 }
 
+gboolean
+apm_ws_parse_client_message (const gchar * data, gsize len, guint * topics,
+    const gchar ** problem)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonObject *o;
+  JsonArray *arr;
+  guint mask = 0;
+  gboolean ok = FALSE;
+
+  if (!json_parser_load_from_data (parser, data, len, NULL)) {
+    *problem = "malformed JSON";
+    goto out;
+  }
+  o = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ?
+      json_node_get_object (json_parser_get_root (parser)) : NULL;
+  if (!o || !json_object_has_member (o, "type")
+      || !JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "type"))
+      || g_strcmp0 (json_object_get_string_member (o, "type"),
+          "subscribe") != 0 || !json_object_has_member (o, "topics")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "topics"))) {
+    *problem = "expected {\"type\": \"subscribe\", \"topics\": [...]}";
+    goto out;
+  }
+  arr = json_object_get_array_member (o, "topics");
+  for (guint i = 0; i < json_array_get_length (arr); i++) {
+    JsonNode *t = json_array_get_element (arr, i);
+    guint bit = JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) ==
+        G_TYPE_STRING ? topic_of (json_node_get_string (t)) : 0;
+
+    if (!bit) {
+      *problem = "unknown topic (known: monitoring_update, alert, health, "
+          "job, log)";
+      goto out;
+    }
+    mask |= bit;
+  }
+  *topics = mask;
+  ok = TRUE;
+out:
+  g_object_unref (parser);
+  return ok;
+}
+
 /* {"type": "subscribe", "topics": ["alert", "job"]} */
 static void
 on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
     gpointer user_data)
 {
   Client *c = user_data;
-  JsonParser *parser;
-  JsonObject *o;
-  JsonArray *topics;
   gsize len;
   const gchar *data = g_bytes_get_data (message, &len);
-  GError *error = NULL;
-  guint mask = 0;
+  const gchar *problem = NULL;
+  guint topics;
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
     send_error (c, "expected a JSON text message");
-    return;
-  }
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, len, &error)) {
-    send_error (c, "malformed JSON");
-    g_clear_error (&error);
-    g_object_unref (parser);
-    return;
-  }
-  o = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ?
-      json_node_get_object (json_parser_get_root (parser)) : NULL;
-  if (!o || g_strcmp0 (json_object_get_string_member_with_default (o, "type",
-              ""), "subscribe") != 0 || !json_object_has_member (o, "topics")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "topics"))) {
-    send_error (c, "expected {\"type\": \"subscribe\", \"topics\": [...]}");
-    g_object_unref (parser);
-    return;
-  }
-  topics = json_object_get_array_member (o, "topics");
-  for (guint i = 0; i < json_array_get_length (topics); i++) {
-    JsonNode *t = json_array_get_element (topics, i);
-    guint bit = JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) ==
-        G_TYPE_STRING ? topic_of (json_node_get_string (t)) : 0;
-
-    if (!bit) {
-      send_error (c, "unknown topic (known: monitoring_update, alert, "
-          "health, job, log)");
-      g_object_unref (parser);
-      return;
-    }
-    mask |= bit;
-  }
-  c->topics = mask;
-  g_object_unref (parser);
+  else if (!apm_ws_parse_client_message (data, len, &topics, &problem))
+    send_error (c, problem);
+  else
+    c->topics = topics;
 }
 
 static void

@@ -25,4 +25,9 @@ void apm_ws_free (ApmWs * ws);
  * subscribed to @type, at once. */
 void apm_ws_broadcast (ApmWs * ws, const gchar * type, JsonNode * data);
 
+/* Parses a client message ({"type": "subscribe", "topics": [...]}) into a
+ * topic mask; FALSE with @problem when it is not one. */
+gboolean apm_ws_parse_client_message (const gchar * data, gsize len,
+    guint * topics, const gchar ** problem);
+
 G_END_DECLS
