@@ -206,6 +206,13 @@ gst_apm_params_parse (const gchar * params, ApmServiceConfig * config,
   if (!params || !*params)
     return TRUE;
 
+  /* plain key=value pairs only: no lists, ranges or typed values */
+  if (strpbrk (params, "<>[]{}()")) {
+    g_ptr_array_add (problems, g_strdup_printf ("could not parse params "
+            "'%s' (expected key=value,key=value without brackets): using "
+            "defaults", params));
+    return FALSE;
+  }
   text = g_strdup_printf ("apm,%s", params);
   s = gst_structure_from_string (text, NULL);
   g_free (text);
