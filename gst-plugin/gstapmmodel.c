@@ -185,7 +185,8 @@ describe_pipeline (GstElement * pipeline)
 
       if (gst_apm_element_path (e, &pl, &path)) {
         JsonObject *o = describe_element (e, path, links);
-        JsonObject *proc = json_object_get_object_member (o, "processing");
+        JsonObject *proc = json_object_has_member (o, "processing") ?
+            json_object_get_object_member (o, "processing") : NULL;
 
         if (proc && json_object_has_member (proc, "mean_seconds")) {
           gdouble mean = json_object_get_double_member (proc,

@@ -46,7 +46,8 @@
  *   fraction of full scale
  * * #guint64 `clipped`: clipped samples in the interval, all channels
  * * #gboolean `silent`: whether the stream is in a silent span
- * * #guint64 `silent-time`: time spent in silence during the interval
+ * * #guint64 `silent-time`: silence counted in the interval (when a span
+ *   begins, its whole qualifying stretch is counted at once)
  *
  * Up to 64 channels are measured; further channels are ignored.  The URL
  * served is posted on the bus as an element message named "apm-service"
@@ -234,6 +235,7 @@ struct _GstApMonitor
   gboolean quiet;
   gboolean port_set, address_set;
   Settings props;
+  gint settings_changed;        /* atomic: props changed since loaded */
 
   /* read-only statistics: atomic */
   gint silent;
@@ -257,6 +259,7 @@ struct _GstApMonitor
   GstClockTime upstream_latency;
   gboolean warned_map;
   Interval iv;
+  gboolean anchor;              /* take the next interval's start from PTS */
   GstClockTime next_pts, last_arrival, last_duration;
 
   /* series, created at set_caps, retired at stop */
@@ -410,8 +413,8 @@ update_series (GstApMonitor * self)
   g_free (channels);
 }
 
-/* Copies the properties for the streaming thread: at caps and at every
- * interval, so changes apply from the next interval. */
+/* Copies the properties for the streaming thread: at caps, and on the
+ * next buffer after a property changed. */
 static void
 load_settings (GstApMonitor * self)
 {
@@ -435,6 +438,7 @@ load_settings (GstApMonitor * self)
 static void
 reset_timing (GstApMonitor * self)
 {
+  self->anchor = TRUE;
   self->next_pts = GST_CLOCK_TIME_NONE;
   self->last_arrival = GST_CLOCK_TIME_NONE;
   self->last_duration = GST_CLOCK_TIME_NONE;
@@ -570,15 +574,14 @@ publish (GstApMonitor * self, GstClockTime now)
   if (silence_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SILENT]);
 
-  /* raw audio: the next interval follows on (and is re-anchored on the
-   * next buffer's PTS); others: it starts with the next buffer */
+  /* raw audio: the next interval follows on (re-anchored on a PTS after a
+   * discontinuity); others: it starts with the next buffer */
   if (self->stats && GST_CLOCK_TIME_IS_VALID (self->iv.ts)
       && GST_CLOCK_TIME_IS_VALID (duration))
-    self->iv.ts += duration;
+    self->iv.ts += duration;    /* as level: no rounding drift */
   else if (!self->stats)
     self->iv.ts = GST_CLOCK_TIME_NONE;
   reset_interval (self, now);
-  load_settings (self);
 }
 
 /* Publishes what the current interval holds, if anything (caps change,
@@ -633,6 +636,7 @@ check_timing (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
 
   self->iv.buffers++;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
+    self->anchor = TRUE;
     self->iv.discont++;
     add_int (self->series[S_DISCONT], 1);
   }
@@ -658,17 +662,19 @@ check_timing (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
     GstClockTimeDiff d = GST_CLOCK_DIFF (self->next_pts, pts);
 
     if (d > (GstClockTimeDiff) self->tolerance) {
+      self->anchor = TRUE;
       self->iv.gaps++;
       add_int (self->series[S_GAPS], 1);
       __atomic_fetch_add (&self->gaps, 1, __ATOMIC_RELAXED);
     } else if (d < -(GstClockTimeDiff) self->tolerance) {
+      self->anchor = TRUE;
       self->iv.overlaps++;
       add_int (self->series[S_OVERLAPS], 1);
     }
   }
   self->next_pts = GST_CLOCK_TIME_IS_VALID (duration) ?
       pts + duration : GST_CLOCK_TIME_NONE;
-  if (!GST_CLOCK_TIME_IS_VALID (self->iv.ts))
+  if (!self->stats && !GST_CLOCK_TIME_IS_VALID (self->iv.ts))
     self->iv.ts = pts;
   self->iv.end_ts = self->next_pts;
 
@@ -704,10 +710,19 @@ measure_audio (GstApMonitor * self, GstBuffer * buf, gsize frames,
 
   while (offset < frames) {
     guint64 have = gst_apm_audio_stats_frames (self->stats);
-    gsize n = MIN (frames - offset, self->interval_frames - have);
+    gsize n;
 
-    if (have == 0 && GST_CLOCK_TIME_IS_VALID (pts))
+    if (have >= self->interval_frames) {
+      /* the interval was shortened */
+      publish (self, now);
+      continue;
+    }
+    n = MIN (frames - offset, self->interval_frames - have);
+    if (have == 0 && (self->anchor || !GST_CLOCK_TIME_IS_VALID (self->iv.ts))
+        && GST_CLOCK_TIME_IS_VALID (pts)) {
       self->iv.ts = pts + GST_FRAMES_TO_CLOCK_TIME (offset, rate);
+      self->anchor = FALSE;
+    }
     if (gap)
       gst_apm_audio_stats_process_gap (self->stats, n);
     else
@@ -729,6 +744,11 @@ gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime duration = GST_BUFFER_DURATION (buf);
   gsize size = gst_buffer_get_size (buf);
   gsize frames = 0;
+
+  if (G_UNLIKELY (g_atomic_int_get (&self->settings_changed))) {
+    g_atomic_int_set (&self->settings_changed, 0);
+    load_settings (self);
+  }
 
   add_int (self->series[S_BUFFERS], 1);
   add_int (self->series[S_BYTES], size);
@@ -948,6 +968,7 @@ gst_apmonitor_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  g_atomic_int_set (&self->settings_changed, 1);
 }
 
 static void
@@ -1120,8 +1141,8 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
    * message), in nanoseconds.  On raw audio an interval is exactly this
    * many samples' worth, as with the level element, so the two agree when
    * given the same interval; on other streams it is measured on buffer
-   * timestamps (wall time when they have none).  Changes apply from the
-   * next interval.
+   * timestamps (wall time when they have none).  Like the other settings,
+   * a change applies from the next buffer.
    *
    * Since: 0.1
    */

@@ -269,6 +269,7 @@
     resolving: {},
     windowSeconds: 300,
     throughputUnit: 'bytes',
+    wsMessages: {},        /* WebSocket messages received, by type */
   };
 
   /* ------------------------------------------------------------------ */
@@ -376,6 +377,8 @@
   }
 
   function onWsMessage(msg) {
+    var k = String(msg.type);
+    state.wsMessages[k] = (state.wsMessages[k] || 0) + 1;
     switch (msg.type) {
       case 'snapshot':
       case 'monitoring_update':
@@ -384,19 +387,24 @@
           conn.httpUp = true;
         }
         break;
+      /* events carry the object itself, or {"event": ..., "<kind>": object} */
       case 'alert':
-        if (msg.data) onAlertEvent(msg.data);
+        if (msg.data) onAlertEvent(unwrap(msg.data, 'alert'));
         break;
       case 'job':
-        if (msg.data) onJobEvent(msg.data);
+        if (msg.data) onJobEvent(unwrap(msg.data, 'job'));
         break;
       case 'health':
-        if (msg.data) onHealthEvent(msg.data);
+        if (msg.data) onHealthEvent(unwrap(msg.data, 'check'));
         break;
       default:
         /* 'error' and unknown types: nothing to show */
         break;
     }
+  }
+
+  function unwrap(data, key) {
+    return data[key] && typeof data[key] === 'object' && !Array.isArray(data[key]) ? data[key] : data;
   }
 
   function pollSoon(ms) {
@@ -468,7 +476,7 @@
   function onServiceRestart() {
     state.alertsApi = 'unknown';
     conn.wsUnavailable = false;
-    metrics.mode = 'unknown';
+    metrics.hist = {};
     metrics.cursor = {};
     metrics.families = null;
     metrics.discoveredAt = 0;
@@ -508,8 +516,8 @@
       ul.appendChild(h('li', { title: tip, 'data-check': name },
         h('span', { class: 'dot dot-' + cls }),
         h('span', { class: 'check-name', text: name }),
-        h('span', { class: 'check-age', text: fmtAge(c.last_run) }),
-        h('span', { class: 'check-msg', text: c.message || c.status || '' })));
+        h('span', { class: 'check-msg', text: c.message || c.status || '' }),
+        h('span', { class: 'check-age', text: fmtAge(c.last_run) })));
     });
     var parts = [];
     ['healthy', 'degraded', 'unhealthy', 'unknown'].forEach(function (k) {
@@ -542,10 +550,10 @@
     setText(byId('d-version'), svc.version ? 'v' + svc.version : '');
     setText(byId('d-service-url'), svc.url || location.host);
     setText(byId('d-jobs-active'), fmtCount(isNum(jobs.active) ? jobs.active : sm.active_jobs));
-    setText(byId('d-jobs-counts'), [jobs.started, jobs.succeeded, jobs.failed].map(fmtCount).join(' / '));
+    setText(byId('d-jobs-started'), fmtCount(jobs.started));
+    setText(byId('d-jobs-counts'), [jobs.succeeded, jobs.failed].map(fmtCount).join(' / '));
     setText(byId('d-ws-clients'), fmtCount(sm.websocket_connections));
     setText(byId('d-series'), fmtCount(sm.series));
-    setText(byId('d-pipeline-count'), String((doc.pipelines || []).length));
   }
 
   /* ------------------------------------------------------------------ */
@@ -647,6 +655,24 @@
       });
       if (!changed) break;
     }
+    /* then pull each node right, next to its nearest successor, when its
+     * predecessors allow it: a short branch joins a mixer where it enters */
+    var succ = {}, pred = {};
+    links.forEach(function (l) {
+      (succ[l.from] = succ[l.from] || []).push(l.to);
+      (pred[l.to] = pred[l.to] || []).push(l.from);
+    });
+    for (it = 0; it < n; it++) {
+      var moved = false;
+      nodes.forEach(function (e) {
+        var ss = succ[e.name];
+        if (!ss) return;
+        var want = Math.min.apply(null, ss.map(function (x) { return layer[x]; })) - 1;
+        var floor = Math.max.apply(null, (pred[e.name] || []).map(function (x) { return layer[x] + 1; }).concat([0]));
+        if (want > layer[e.name] && want >= floor) { layer[e.name] = want; moved = true; }
+      });
+      if (!moved) break;
+    }
     var outPads = {};
     links.forEach(function (l) { (outPads[l.from] = outPads[l.from] || []).push(l.from_pad || ''); });
     Object.keys(outPads).forEach(function (k) { outPads[k].sort(natCompare); });
@@ -654,33 +680,56 @@
     var cols = [];
     nodes.forEach(function (e) { (cols[layer[e.name]] = cols[layer[e.name]] || []).push(e.name); });
     for (var c = 0; c < cols.length; c++) if (!cols[c]) cols[c] = [];
-    var row = {};
+
+    /* rows: each column ordered and placed by the mean height of its
+     * predecessors (a tee's pads spread around it), overlaps resolved by
+     * least squares over blocks of touching boxes */
+    var STEP = G.H + G.GY, y = {};
     cols.forEach(function (col, ci) {
-      var key = {};
+      var desired = {}, free = 0;
       col.forEach(function (name) {
         var inc = links.filter(function (l) { return l.to === name && layer[l.from] < ci; });
-        if (!inc.length) { key[name] = 1e9; return; }
+        if (!inc.length) { desired[name] = null; return; }
         var sum = 0;
         inc.forEach(function (l) {
           var pads = outPads[l.from] || [''];
-          sum += row[l.from] + (pads.indexOf(l.from_pad || '') + 1) / (pads.length + 1);
+          var k = pads.indexOf(l.from_pad || '');
+          sum += y[l.from] + (k - (pads.length - 1) / 2) * STEP;
         });
-        key[name] = sum / inc.length;
+        desired[name] = sum / inc.length;
       });
-      col.sort(function (a, b) { return key[a] - key[b] || natCompare(a, b); });
-      col.forEach(function (name, i) { row[name] = i; });
+      col.forEach(function (name) {
+        if (desired[name] !== null && desired[name] + STEP > free) free = desired[name] + STEP;
+      });
+      col.forEach(function (name) {
+        if (desired[name] === null) { desired[name] = free; free += STEP; }
+      });
+      col.sort(function (a, b) { return desired[a] - desired[b] || natCompare(a, b); });
+      var blocks = [];
+      col.forEach(function (name) {
+        blocks.push({ names: [name], top: desired[name] });
+        while (blocks.length > 1) {
+          var prev = blocks[blocks.length - 2], cur = blocks[blocks.length - 1];
+          if (prev.top + prev.names.length * STEP <= cur.top + 1e-6) break;
+          var names = prev.names.concat(cur.names), sum = 0;
+          names.forEach(function (nm, i) { sum += desired[nm] - i * STEP; });
+          blocks.splice(blocks.length - 2, 2, { names: names, top: sum / names.length });
+        }
+      });
+      blocks.forEach(function (blk) {
+        blk.names.forEach(function (nm, i) { y[nm] = blk.top + i * STEP; });
+      });
     });
-
-    var maxRows = cols.reduce(function (m, col) { return Math.max(m, col.length); }, 1);
-    var fullH = maxRows * (G.H + G.GY) - G.GY;
+    var minY = Infinity, maxY = -Infinity;
+    nodes.forEach(function (e) { minY = Math.min(minY, y[e.name]); maxY = Math.max(maxY, y[e.name]); });
+    if (!nodes.length) { minY = 0; maxY = 0; }
     var pos = {};
     cols.forEach(function (col, ci) {
-      var colH = col.length * (G.H + G.GY) - G.GY;
-      var y0 = G.PY + (fullH - colH) / 2;
-      col.forEach(function (name, ri) {
-        pos[name] = { x: G.PX + ci * (G.W + G.GX), y: y0 + ri * (G.H + G.GY) };
+      col.forEach(function (name) {
+        pos[name] = { x: G.PX + ci * (G.W + G.GX), y: G.PY + y[name] - minY };
       });
     });
+    var fullH = maxY - minY + G.H;
     return {
       nodes: nodes, links: links, pos: pos, layer: layer, cols: cols,
       width: G.PX * 2 + cols.length * (G.W + G.GX) - G.GX,
@@ -716,8 +765,6 @@
       var title = l.from + ':' + (l.from_pad || '?') + ' \u2192 ' + l.to + ':' + (l.to_pad || '?');
       edges.appendChild(svg('path', { class: 'edge', d: d, 'marker-end': 'url(#' + markerId + ')' },
         svg('title', { text: title })));
-      if (l.from_pad && l.from_pad !== 'src')
-        edges.appendChild(svg('text', { class: 'edge-label', x: x1 + 3, y: y1 - 3, text: l.from_pad }));
     });
     root.appendChild(edges);
     var g = svg('g', { class: 'nodes' });
@@ -739,7 +786,7 @@
         node.title,
         svg('rect', { class: 'box', x: x, y: y, width: G.W, height: G.H, rx: 6 }),
         svg('rect', { class: 'stripe', x: x, y: y + 6, width: 3, height: G.H - 12, rx: 1.5 }),
-        svg('text', { class: 'n-name', x: x + 12, y: y + 17, text: trunc(e.name.split('/').pop(), 20) }),
+        svg('text', { class: 'n-name', x: x + 12, y: y + 17, text: e.name.length > 20 ? '\u2026' + e.name.slice(-19) : e.name }),
         node.factory, node.proc, node.p95, node.bufs, node.heat, node.badge);
       view.nodes[e.name] = node;
       g.appendChild(node.g);
@@ -790,7 +837,7 @@
         fac += ' \u00b7 holds ' + fmtDuration(la.mean_seconds);
       setText(node.factory, trunc(fac, 28));
       if (pr && pr.count) {
-        setText(node.proc, 'mean ' + fmtDuration(pr.mean_seconds));
+        setText(node.proc, 'avg ' + fmtDuration(pr.mean_seconds));
         setText(node.p95, 'p95 ' + fmtDuration(pr.p95_seconds));
       } else {
         setText(node.proc, e.kind === 'sink' ? 'syncs to clock' : e.kind === 'source' ? 'live source' : 'no own time');
@@ -1069,12 +1116,12 @@
     clear(host);
     var width = Math.max(300, host.clientWidth || 500);
     var now = serverNowMs();
-    var t1 = now, t0 = now - 15 * 60000;
+    var t1 = now, t0 = now - 5 * 60000, earliest = now;
     list.forEach(function (a) {
       var s = parseTime(a.started_at);
-      if (isFinite(s) && s < t0) t0 = s;
+      if (isFinite(s) && s < earliest) earliest = s;
     });
-    t0 = Math.max(t0, now - 24 * 3600000);
+    t0 = Math.max(Math.min(t0, earliest - (now - earliest) * 0.05), now - 24 * 3600000);
     var rules = [];
     list.forEach(function (a) {
       var r = a.rule || String(a.id);
@@ -1136,6 +1183,7 @@
     apm_element_bytes_out_total: 'counter',
     apm_element_buffers_out_total: 'counter',
     apm_element_realtime_factor: 'gauge',
+    apm_pipeline_realtime_factor: 'gauge',
     apm_monitor_peak_dbfs: 'gauge',
     apm_monitor_rms_dbfs: 'gauge',
     apm_queue_level_seconds: 'gauge',
@@ -1143,13 +1191,21 @@
   };
 
   var metrics = {
-    mode: 'unknown',      /* unknown | history | scrape */
-    families: null,       /* names of WANT present on the service */
+    families: null,       /* names of WANT present on the service (/metrics) */
     discoveredAt: 0,
+    hist: {},             /* family -> 'yes' (history endpoint) | 'no' (sample /metrics) */
     cursor: {},           /* family -> last point time (s) */
     series: {},           /* family -> { labelKey -> {labels, points: [[t, v, sum?]]} } */
     busy: false,
   };
+
+  function chartsMode() {
+    var fams = metrics.families || [];
+    var yes = fams.filter(function (f) { return metrics.hist[f] === 'yes'; }).length;
+    var no = fams.filter(function (f) { return metrics.hist[f] === 'no'; }).length;
+    if (!yes && !no) return 'unknown';
+    return no ? (yes ? 'mixed' : 'scrape') : 'history';
+  }
 
   function labelKey(labels) {
     return Object.keys(labels).sort().map(function (k) { return k + '=' + labels[k]; }).join(',');
@@ -1243,6 +1299,7 @@
   function ingestScrape(parsed) {
     var t = serverNowMs() / 1000;
     Object.keys(parsed.samples).forEach(function (fam) {
+      if (metrics.hist[fam] !== 'no') return;
       parsed.samples[fam].forEach(function (s) {
         addPoint(fam, s.labels, s.sum === undefined ? [t, s.v] : [t, s.v, s.sum]);
       });
@@ -1267,54 +1324,44 @@
     var since = metrics.cursor[family] ? (metrics.cursor[family] + 0.0005).toFixed(4) : String(-CFG.keepSeconds);
     return request('/monitoring/metrics/' + encodeURIComponent(family) + '?since=' + since).then(function (r) {
       if (r.ok && r.data) { ingestHistory(family, r.data); return true; }
-      return r.status === 404 ? false : null;
+      return r.status === 404 || r.status === 405 ? false : null;
     });
   }
 
+  /* Every family the service keeps a history of is read incrementally from
+   * /monitoring/metrics/NAME (first with since=-keepSeconds: filled back);
+   * a family without one (404) is sampled from /metrics instead.  /metrics
+   * is also read every discoverMs to learn which families exist, so no
+   * request is made for a family that is not there (a 404 is a console
+   * error in the browser). */
   function chartTick() {
     if (metrics.busy || !conn.httpUp) return Promise.resolve();
     metrics.busy = true;
-    var p = Promise.resolve();
-    var now = Date.now();
-    var scrape = metrics.mode !== 'history' && (metrics.mode === 'scrape' || !metrics.families ||
-      now - metrics.discoveredAt > CFG.discoverMs);
-    if (metrics.mode === 'history' && now - metrics.discoveredAt > CFG.discoverMs) scrape = true;
-    if (scrape) {
-      p = p.then(function () {
-        return fetch('/metrics', { cache: 'no-store' }).then(function (r) {
-          return r.ok ? r.text() : null;
-        }).then(function (text) {
-          if (text === null) return;
-          var parsed = parseProm(text);
-          metrics.families = parsed.families;
-          metrics.discoveredAt = Date.now();
-          if (metrics.mode === 'scrape') ingestScrape(parsed);
-          else if (metrics.mode === 'unknown') metrics.lastScrape = parsed;
-        }, function () { /* offline: the status poll notices */ });
-      });
-    }
-    p = p.then(function () {
-      var fams = metrics.families || [];
-      if (metrics.mode === 'unknown' && fams.length) {
-        /* does the service keep history?  The first family answers. */
-        return fetchHistory(fams[0]).then(function (ok) {
-          if (ok === true) {
-            metrics.mode = 'history';
-            return Promise.all(fams.slice(1).map(fetchHistory));
-          }
-          if (ok === false) {
-            metrics.mode = 'scrape';
-            if (metrics.lastScrape) ingestScrape(metrics.lastScrape);
-          }
-          return null;
-        });
+    var fams = metrics.families;
+    var scrape = !fams || Date.now() - metrics.discoveredAt > CFG.discoverMs ||
+      fams.some(function (f) { return metrics.hist[f] === 'no'; });
+    var p = !scrape ? Promise.resolve(null) :
+      fetch('/metrics', { cache: 'no-store' }).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (text) {
+        return text === null ? null : parseProm(text);
+      }, function () { return null; /* offline: the status poll notices */ });
+    return p.then(function (parsed) {
+      if (parsed) {
+        metrics.families = parsed.families;
+        metrics.discoveredAt = Date.now();
+        ingestScrape(parsed);
       }
-      if (metrics.mode === 'history') return Promise.all(fams.map(fetchHistory));
-      return null;
-    });
-    return p.then(guard('charts', function () {
+      return Promise.all((metrics.families || []).filter(function (f) {
+        return metrics.hist[f] !== 'no';
+      }).map(function (f) {
+        return fetchHistory(f).then(function (ok) {
+          if (ok === true) metrics.hist[f] = 'yes';
+          else if (ok === false) metrics.hist[f] = 'no';
+        });
+      }));
+    }).then(guard('charts', function () {
       metrics.busy = false;
-      metrics.lastScrape = null;
       prune();
       drawCharts();
     }), function (e) {
@@ -1415,18 +1462,23 @@
       empty: 'no source element seen yet',
     },
     rtf: {
-      opts: { format: fmtRtf, log: true, refLines: [{ v: 1, label: 'real time' }] },
+      opts: { format: fmtRtf, log: true, refLines: [{ v: 1, label: '1\u00d7 real time' }] },
       series: function () {
+        var pipes = colorize(familySeries('apm_pipeline_realtime_factor').map(function (s) {
+          return { label: (s.labels.pipeline || '?') + ' (pipeline)', points: s.points.filter(function (p) { return p[1] > 0; }) };
+        }).filter(function (s) { return s.points.length; }));
         var list = familySeries('apm_element_realtime_factor').map(function (s) {
           return { label: withPipe(s.labels, s.labels.element || '?'), points: s.points.filter(function (p) { return p[1] > 0; }), last: lastValue(s) };
         }).filter(function (s) { return s.points.length && s.last > 0; });
         list.sort(function (a, b) { return a.last - b.last; });
-        return colorize(list.slice(0, 5));
+        list = list.slice(0, Math.max(2, 5 - pipes.length));
+        list.forEach(function (s, i) { s.color = PALETTE[(pipes.length + i) % PALETTE.length]; s.dash = true; });
+        return pipes.concat(list);
       },
       empty: 'no element with measured processing yet',
     },
     levels: {
-      opts: { format: function (v) { return fmtNum(v, 1) + ' dB'; }, yMin: -60, yMax: 0, clampMin: -60 },
+      opts: { format: function (v) { return v <= -300 ? 'silence' : fmtNum(v, 1) + ' dB'; }, axisFormat: function (v) { return Math.round(v) + ' dB'; }, yMin: -60, yMax: 0, clampMin: -60 },
       series: function () {
         var peaks = familySeries('apm_monitor_peak_dbfs'), rms = familySeries('apm_monitor_rms_dbfs');
         var out = [];
@@ -1451,7 +1503,7 @@
       empty: 'no queue element',
     },
     cpu: {
-      opts: { format: function (v) { return fmtNum(v, v < 10 ? 1 : 0) + '%'; }, zero: true, minSpan: 5 },
+      opts: { format: function (v) { return fmtNum(v, v < 10 ? 1 : 0) + '%'; }, axisFormat: function (v) { return (Math.round(v * 10) / 10) + '%'; }, zero: true, minSpan: 5 },
       series: function () {
         var list = familySeries('apm_thread_cpu_seconds_total').map(function (s) {
           return { label: (s.labels.thread || '?') + (s.labels.tid ? ' (' + s.labels.tid + ')' : ''), points: rateOf(s.points, 100) };
@@ -1542,7 +1594,10 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     var opts = this.def.opts, fmt = this.format || opts.format || String;
-    var t1 = serverNowMs() / 1000, t0 = t1 - state.windowSeconds;
+    /* the axis grows from the first sample up to the chosen window */
+    var t1 = serverNowMs() / 1000, t0 = t1 - state.windowSeconds, first = Infinity;
+    this.series.forEach(function (s) { if (s.points.length && s.points[0][0] < first) first = s.points[0][0]; });
+    if (isFinite(first)) t0 = Math.max(t0, Math.min(first, t1 - 60));
     var padL = 58, padR = 8, padT = 6, padB = 18;
     var pw = W - padL - padR, ph = H - padT - padB;
     var css = getComputedStyle(document.documentElement);
@@ -1596,15 +1651,16 @@
     ticks.forEach(function (v) {
       var y = Math.round(yOf(v)) + 0.5;
       ctx.beginPath(); ctx.moveTo(padL, y); ctx.lineTo(W - padR, y); ctx.stroke();
-      ctx.fillText(fmt(v), padL - 5, y);
+      ctx.fillText((opts.axisFormat || fmt)(v), padL - 5, y);
     });
-    var tstep = niceTimeStep(state.windowSeconds, 5);
+    var tstep = niceTimeStep(t1 - t0, 5);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'alphabetic';
     for (var t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
       var x = Math.round(xOf(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, padT); ctx.lineTo(x, padT + ph); ctx.stroke();
-      ctx.fillText(fmtClock(t * 1000, tstep < 60), x, H - 4);
+      var lbl = fmtClock(t * 1000, tstep < 60), half = ctx.measureText(lbl).width / 2;
+      if (x - half >= padL - 4 && x + half <= W) ctx.fillText(lbl, x, H - 4);
     }
     (opts.refLines || []).forEach(function (r) {
       if (r.v < lo || r.v > hi) return;
@@ -1741,9 +1797,10 @@
   /* read-only hooks for the browser test and for curious users */
   window.apmDashboard = Object.freeze({
     transport: function () { return conn.mode; },
-    chartsMode: function () { return metrics.mode; },
+    chartsMode: chartsMode,
     updates: function () { return state.updates; },
     alertsApi: function () { return state.alertsApi; },
+    wsMessages: function () { return JSON.parse(JSON.stringify(state.wsMessages)); },
     chartPoints: function () {
       var out = {};
       Object.keys(charts).forEach(function (k) {
@@ -1755,7 +1812,8 @@
 
   function start() {
     setupControls();
-    connectWs();
+    /* the first status answer opens the WebSocket: a service that does not
+     * answer at all gets no handshake attempts (each is a console error) */
     pollStatus();
     setTimeout(function () { refreshLists(); }, 300);
     setInterval(function () {

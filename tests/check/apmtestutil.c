@@ -427,3 +427,161 @@ apm_test_element_path (GstElement * element)
   g_ptr_array_unref (names);
   return g_string_free (path, FALSE);
 }
+
+gboolean
+apm_test_metric_valuev (GHashTable * metrics, gdouble * value,
+    const gchar * name, const gchar * const *labels)
+{
+  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
+  gchar *key;
+  gdouble *v;
+
+  for (guint i = 0; labels && labels[i]; i += 2) {
+    fail_unless (labels[i + 1] != NULL, "label %s without a value",
+        labels[i]);
+    g_ptr_array_add (pairs, g_strdup_printf ("%s=\"%s\"", labels[i],
+            labels[i + 1]));
+  }
+  key = make_key (name, pairs);
+  v = g_hash_table_lookup (metrics, key);
+  g_free (key);
+  g_ptr_array_unref (pairs);
+  if (!v)
+    return FALSE;
+  if (value)
+    *value = *v;
+  return TRUE;
+}
+
+gboolean
+apm_test_metric_value (GHashTable * metrics, gdouble * value,
+    const gchar * name, ...)
+{
+  GPtrArray *labels = g_ptr_array_new ();
+  va_list args;
+  const gchar *k;
+  gboolean found;
+
+  va_start (args, name);
+  while ((k = va_arg (args, const gchar *))) {
+    g_ptr_array_add (labels, (gpointer) k);
+    g_ptr_array_add (labels, va_arg (args, gpointer));
+  }
+  va_end (args);
+  g_ptr_array_add (labels, NULL);
+  found = apm_test_metric_valuev (metrics, value, name,
+      (const gchar * const *) labels->pdata);
+  g_ptr_array_unref (labels);
+  return found;
+}
+
+GHashTable *
+apm_test_wait_metrics (SoupSession * session, const gchar * base_url,
+    ApmTestMetricsPredicate done, gpointer user_data, gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  GHashTable *metrics;
+
+  for (;;) {
+    metrics = apm_test_fetch_metrics (session, base_url);
+    if (done (metrics, user_data) || g_get_monotonic_time () >= deadline)
+      return metrics;
+    g_hash_table_unref (metrics);
+    g_usleep (20 * 1000);
+  }
+}
+
+/* --- JSON endpoints (alerts, health) --- */
+
+JsonNode *
+apm_test_http_json (SoupSession * session, const gchar * method,
+    const gchar * base_url, const gchar * path, guint expect_status)
+{
+  ApmTestResponse *r = apm_test_http (session, method, base_url, path);
+  JsonNode *root;
+
+  fail_unless (r->status == expect_status, "%s %s: status %u, expected %u: "
+      "%.*s", method, path, r->status, expect_status,
+      (int) g_bytes_get_size (r->body),
+      (const gchar *) g_bytes_get_data (r->body, NULL));
+  root = apm_test_parse_json (r);
+  apm_test_response_free (r);
+  return root;
+}
+
+JsonNode *
+apm_test_wait_json (SoupSession * session, const gchar * base_url,
+    const gchar * path, ApmTestJsonPredicate done, gpointer user_data,
+    gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  JsonNode *doc;
+
+  for (;;) {
+    doc = apm_test_http_json (session, "GET", base_url, path, 200);
+    if (done (doc, user_data) || g_get_monotonic_time () >= deadline)
+      return doc;
+    json_node_unref (doc);
+    g_usleep (20 * 1000);
+  }
+}
+
+static JsonObject *
+find_alert (JsonNode * doc, const gchar * rule, const gchar * label,
+    const gchar * value, const gchar * id)
+{
+  JsonArray *arr;
+
+  fail_unless (doc && JSON_NODE_HOLDS_OBJECT (doc), "not a JSON object");
+  arr = json_object_get_array_member (json_node_get_object (doc), "alerts");
+  fail_unless (arr != NULL, "no \"alerts\" array");
+  for (guint i = 0; i < json_array_get_length (arr); i++) {
+    JsonObject *a = json_array_get_object_element (arr, i);
+    JsonObject *labels;
+
+    fail_unless (a != NULL, "alerts[%u] is not an object", i);
+    if (id) {
+      if (g_strcmp0 (json_object_get_string_member (a, "id"), id) == 0)
+        return a;
+      continue;
+    }
+    if (g_strcmp0 (json_object_get_string_member (a, "rule"), rule) != 0)
+      continue;
+    if (!label)
+      return a;
+    labels = json_object_get_object_member (a, "labels");
+    if (labels && json_object_has_member (labels, label)
+        && g_strcmp0 (json_object_get_string_member (labels, label),
+            value) == 0)
+      return a;
+  }
+  return NULL;
+}
+
+JsonObject *
+apm_test_find_alert (JsonNode * doc, const gchar * rule, const gchar * label,
+    const gchar * value)
+{
+  return find_alert (doc, rule, label, value, NULL);
+}
+
+JsonObject *
+apm_test_find_alert_id (JsonNode * doc, const gchar * id)
+{
+  return find_alert (doc, NULL, NULL, NULL, id);
+}
+
+gint64
+apm_test_parse_time (const gchar * iso)
+{
+  GDateTime *dt;
+  gint64 us;
+
+  fail_unless (iso != NULL, "no time");
+  dt = g_date_time_new_from_iso8601 (iso, NULL);
+  fail_unless (dt != NULL, "'%s' is not an ISO 8601 time", iso);
+  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
+      g_date_time_get_microsecond (dt);
+  g_date_time_unref (dt);
+  return us;
+}

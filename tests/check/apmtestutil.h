@@ -72,4 +72,49 @@ GHashTable *apm_test_fetch_metrics (SoupSession * session,
  * ("bin0/identity0"). */
 gchar *apm_test_element_path (GstElement * element);
 
+/* Looks up any series: @name (with its _bucket/_sum/_count suffix for
+ * histograms) and NULL-terminated label name/value pairs, in any order.
+ * Returns FALSE if it is absent. */
+gboolean apm_test_metric_value (GHashTable * metrics, gdouble * value,
+    const gchar * name, ...) G_GNUC_NULL_TERMINATED;
+/* The same with @labels a NULL-terminated array of name, value, ... */
+gboolean apm_test_metric_valuev (GHashTable * metrics, gdouble * value,
+    const gchar * name, const gchar * const *labels);
+
+typedef gboolean (*ApmTestMetricsPredicate) (GHashTable * metrics,
+    gpointer user_data);
+
+/* Fetches /metrics until @done returns TRUE or @timeout_us has passed;
+ * returns the last table fetched (the caller asserts on it). */
+GHashTable *apm_test_wait_metrics (SoupSession * session,
+    const gchar * base_url, ApmTestMetricsPredicate done, gpointer user_data,
+    gint64 timeout_us);
+
+/* --- JSON endpoints (alerts, health) --- */
+
+/* @method @path, fails unless the answer is @expect_status with a JSON
+ * body; returns the root (json_node_unref() it). */
+JsonNode *apm_test_http_json (SoupSession * session, const gchar * method,
+    const gchar * base_url, const gchar * path, guint expect_status);
+
+typedef gboolean (*ApmTestJsonPredicate) (JsonNode * doc, gpointer user_data);
+
+/* GETs @path (expecting 200 and JSON) until @done returns TRUE or
+ * @timeout_us has passed; returns the last document (the caller asserts
+ * on it). */
+JsonNode *apm_test_wait_json (SoupSession * session, const gchar * base_url,
+    const gchar * path, ApmTestJsonPredicate done, gpointer user_data,
+    gint64 timeout_us);
+
+/* In a document {"alerts": [...]}: the first alert of @rule whose labels
+ * hold @label=@value (any labels when @label is NULL), or with @id when
+ * @rule is NULL; NULL if none.  Borrowed from @doc. */
+JsonObject *apm_test_find_alert (JsonNode * doc, const gchar * rule,
+    const gchar * label, const gchar * value);
+JsonObject *apm_test_find_alert_id (JsonNode * doc, const gchar * id);
+
+/* An ISO 8601 time of the service's documents as Unix microseconds; fails
+ * the test if it does not parse. */
+gint64 apm_test_parse_time (const gchar * iso);
+
 G_END_DECLS
