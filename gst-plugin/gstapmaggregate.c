@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static ApmService *registered_on;
-static ApmFamily *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
+static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
     *f_stalled, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
 static GHashTable *thread_series;       /* tid -> ApmSeries */
 
@@ -26,6 +26,16 @@ ensure_families (ApmRegistry * reg)
   static const gchar *const pl[] = { "pipeline", NULL };
   static const gchar *const lat[] = { "pipeline", "bound", NULL };
 
+  {
+    static const gchar *const ell[] = { "pipeline", "element", "factory",
+      NULL
+    };
+
+    f_el_rtf = apm_registry_family (reg, "apm_element_realtime_factor",
+        APM_METRIC_GAUGE, "Media time processed per second of the "
+        "element's own processing time over the last interval (above 1: "
+        "faster than real time)", ell, NULL, 0);
+  }
   f_queue[0] = apm_registry_family (reg, "apm_queue_level_buffers",
       APM_METRIC_GAUGE, "Buffers held by the queue", el, NULL, 0);
   f_queue[1] = apm_registry_family (reg, "apm_queue_level_bytes",
@@ -40,7 +50,8 @@ ensure_families (ApmRegistry * reg)
       "4 PLAYING", pl, NULL, 0);
   f_reported = apm_registry_family (reg,
       "apm_pipeline_reported_latency_seconds", APM_METRIC_GAUGE,
-      "Latency reported by the pipeline's LATENCY query", lat, NULL, 0);
+      "Latency reported by the pipeline's LATENCY query (max +Inf: "
+      "unbounded)", lat, NULL, 0);
   f_live = apm_registry_family (reg, "apm_pipeline_live", APM_METRIC_GAUGE,
       "1 if the pipeline's LATENCY query says it is live", pl, NULL, 0);
   {
@@ -63,7 +74,7 @@ ensure_families (ApmRegistry * reg)
   f_pool[2] = apm_registry_family (reg, "apm_pool_max_buffers",
       APM_METRIC_GAUGE, "Most buffers the pool holds (0: unlimited)", el,
       NULL, 0);
-  f_stalled = apm_registry_family (reg, "apm_pipeline_stalled",
+  f_stalled = apm_registry_family (reg, "apm_pipeline_stalled_seconds",
       APM_METRIC_GAUGE, "Seconds the PLAYING pipeline's sinks have received "
       "no buffer, once past the stall timeout (0 while flowing)", pl, NULL,
       0);
@@ -142,12 +153,18 @@ collect_element (gpointer data, gpointer user_data)
   gint64 proc = __atomic_load_n (&es->processing->sum_ns, __ATOMIC_RELAXED);
   GstElement *element;
 
-  if (proc > es->prev_proc_ns && media > es->prev_media_ns)
+  if (proc > es->prev_proc_ns && media > es->prev_media_ns) {
+    if (!es->rtf) {
+      const gchar *values[4] = { es->pipeline, es->path, es->factory, NULL };
+
+      es->rtf = apm_family_series (f_el_rtf, values);
+    }
     apm_gauge_set (es->rtf, (gdouble) (media - es->prev_media_ns) /
         (gdouble) (proc - es->prev_proc_ns));
+  }
   es->prev_media_ns = media;
   es->prev_proc_ns = proc;
-  if ((es->is_source || es->is_sink) && !strchr (es->path, '/'))
+  if (es->is_source || es->is_sink)
     collect_transfer (es);
   collect_pool (es);
 
@@ -300,7 +317,7 @@ collect_pipeline (gpointer data, gpointer user_data)
       apm_series_unref (s);
       values[1] = "max";
       s = apm_family_series (f_reported, values);
-      apm_gauge_set (s, GST_CLOCK_TIME_IS_VALID (max) ? max / 1e9 : -1);
+      apm_gauge_set (s, GST_CLOCK_TIME_IS_VALID (max) ? max / 1e9 : INFINITY);
       apm_series_unref (s);
     }
     gst_query_unref (q);

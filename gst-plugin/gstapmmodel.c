@@ -133,8 +133,9 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links)
       set_seconds_summary (o, "processing", es->processing);
     if (es->residence)
       set_seconds_summary (o, "latency", es->residence);
-    json_object_set_double_member (o, "realtime_factor",
-        apm_series_value (es->rtf));
+    if (es->rtf)
+      json_object_set_double_member (o, "realtime_factor",
+          apm_series_value (es->rtf));
   }
   if (!GST_IS_BIN (e))
     add_links (links, e, path);

@@ -1058,17 +1058,20 @@ gst_apmonitor_watch (GstApMonitor * self)
   g_free (config.address);
   g_ptr_array_unref (problems);
 
+  /* only a real pipeline: a bin that is set to READY before it is added
+   * (playsink's sink bin) is not one; READY->PAUSED checks again */
   top = gst_apm_watch_find_top (GST_ELEMENT (self));
-  if (top) {
+  if (top && GST_IS_PIPELINE (top))
     gst_apm_watch_pipeline (top);
+  if (top)
     gst_object_unref (top);
-  }
 }
 
 static GstStateChangeReturn
 gst_apmonitor_change_state (GstElement * element, GstStateChange transition)
 {
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      || transition == GST_STATE_CHANGE_READY_TO_PAUSED)
     gst_apmonitor_watch (GST_APMONITOR (element));
 
   return GST_ELEMENT_CLASS (gst_apmonitor_parent_class)->change_state

@@ -27,7 +27,7 @@ static GList *elements;         /* GstApmElementStats, under elements_lock */
 /* families, created once */
 static ApmFamily *f_pad_buffers, *f_pad_bytes, *f_gaps, *f_overlaps,
     *f_discont, *f_jitter, *f_flows, *f_proc, *f_el_buf_in, *f_el_buf_out,
-    *f_el_bytes_in, *f_el_bytes_out, *f_media, *f_residence, *f_rtf,
+    *f_el_bytes_in, *f_el_bytes_out, *f_media, *f_residence,
     *f_latency, *f_pooled, *f_allocated, *f_allocated_bytes;
 
 static const gchar *const pad_labels[] = { "pipeline", "element", "pad", NULL };
@@ -88,10 +88,6 @@ ensure_families (void)
       element_labels);
   apm_family_set_scale (f_jitter, 1e-9);
   apm_family_set_scale (f_media, 1e-9);
-  FAM (f_rtf, "apm_element_realtime_factor", APM_METRIC_GAUGE,
-      "Media time processed per second of the element's own processing "
-      "time over the last interval (above 1: faster than real time)",
-      element_labels);
 #undef FAM
   f_proc = apm_registry_family (reg, "apm_element_processing_seconds",
       APM_METRIC_HISTOGRAM, "Own processing time per buffer: time in the "
@@ -279,10 +275,13 @@ element_stats_get_locked (GstElement * element)
   factory = gst_element_get_factory (element);
   es->factory = g_strdup (factory ?
       GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (element));
-  es->is_source = GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
-      || element->numsinkpads == 0;
-  es->is_sink = GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK)
-      || element->numsrcpads == 0;
+  /* bins carry their children's flags: count the children only */
+  es->is_source = !GST_IS_BIN (element)
+      && (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
+      || element->numsinkpads == 0);
+  es->is_sink = !GST_IS_BIN (element)
+      && (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK)
+      || element->numsrcpads == 0);
   /* an aggregator's chain only hands the buffer over; a sink that syncs
    * spends its chain waiting for the clock: neither is processing */
   es->skip_own_time = GST_IS_AGGREGATOR (element)
@@ -299,7 +298,7 @@ element_stats_get_locked (GstElement * element)
   es->bytes_in = apm_family_series (f_el_bytes_in, values);
   es->bytes_out = apm_family_series (f_el_bytes_out, values);
   es->media_in = apm_family_series (f_media, values);
-  es->rtf = apm_family_series (f_rtf, values);
+  /* rtf: created by the aggregator once there is own time to divide by */
   /* even without source pads yet: bins and demuxers add them later */
   es->pooled = apm_family_series (f_pooled, values);
   es->allocated = apm_family_series (f_allocated, values);
@@ -579,7 +578,7 @@ collect_sources (GstPad * sinkpad, GPtrArray * sources, GHashTable * seen,
     return;
   }
   g_hash_table_add (seen, element);
-  if (element->numsinkpads == 0) {
+  if (element->numsinkpads == 0 && !GST_IS_BIN (element)) {
     g_ptr_array_add (sources, gst_object_ref (element));
   } else {
     it = gst_element_iterate_sink_pads (element);

@@ -35,7 +35,7 @@ struct _GstApmElementStats
   ApmSeries *thread_id;         /* not exported: last tid, for the model */
   GstApmRing *ring;             /* sources: pts -> entry time */
   GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
-  gboolean is_source;
+  gboolean is_source;           /* never a bin: the elements inside it */
   gboolean is_sink;
   gboolean skip_own_time;       /* aggregators: chain is a hand-off */
   gboolean own_loop;            /* depth-0 gaps on its thread are work */

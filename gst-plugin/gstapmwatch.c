@@ -313,7 +313,7 @@ add_transfer (gpointer data, gpointer user_data)
   GstApmElementStats *es = data;
   TransferSums *t = user_data;
 
-  if (g_strcmp0 (es->pipeline, t->pipeline) != 0 || strchr (es->path, '/'))
+  if (g_strcmp0 (es->pipeline, t->pipeline) != 0)
     return;
   if (es->is_sink) {
     /* media time of a run: what its slowest sink received */
@@ -413,7 +413,20 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
         active_cid, ctx, "pipeline %s: %s -> %s", w->pipeline_name, from, to);
     g_free (active_cid);
   }
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    gboolean idle;
+    RunReset r = { GST_OBJECT_NAME (pipeline) };
+
+    g_mutex_lock (&w->lock);
+    idle = w->job_id == NULL;
+    g_mutex_unlock (&w->lock);
+    if (idle) {
+      /* a run reads from preroll on: count from here */
+      gst_apm_element_stats_foreach (reset_first_buffer, &r);
+      w->run_start_ts = ts;
+      transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
+    }
+  } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     g_mutex_lock (&w->lock);
     if (!w->job_id) {
       w->job_id = g_strdup_printf ("%s#%u", GST_OBJECT_NAME (pipeline),
@@ -424,12 +437,6 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     }
     g_mutex_unlock (&w->lock);
     if (job_id) {
-      RunReset r = { GST_OBJECT_NAME (pipeline) };
-
-      /* time to first byte counts from here */
-      gst_apm_element_stats_foreach (reset_first_buffer, &r);
-      w->run_start_ts = ts;
-      transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
       cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
           job_id, GST_OBJECT_NAME (pipeline));
       GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s",
@@ -443,13 +450,24 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
   }
 }
 
+typedef enum
+{
+  MESSAGE_COUNT,                /* counter += 1, with a "type" label */
+  MESSAGE_COUNT_PLAIN,          /* counter += 1 */
+  MESSAGE_SET_COUNTER,          /* counter = value (a running total) */
+  MESSAGE_SET_GAUGE,            /* gauge = value */
+} MessageMetric;
+
+/* per-element metrics of posted messages (not per buffer: on the poster's
+ * thread, at message rate) */
 static void
-count_message (GstElement * element, const gchar * family_name,
-    const gchar * help, const gchar * type, gdouble set_value)
+record_message (GstElement * element, const gchar * family_name,
+    const gchar * help, MessageMetric kind, const gchar * type,
+    gdouble value)
 {
   ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
-  static const gchar *const labels[] = { "pipeline", "element", "type", NULL };
-  static const gchar *const labels2[] = { "pipeline", "element", NULL };
+  static const gchar *const typed[] = { "pipeline", "element", "type", NULL };
+  static const gchar *const plain[] = { "pipeline", "element", NULL };
   gchar *pipeline, *path;
   ApmFamily *f;
   ApmSeries *s;
@@ -463,16 +481,17 @@ count_message (GstElement * element, const gchar * family_name,
   }
   values[0] = pipeline;
   values[1] = path;
-  values[2] = type;
+  values[2] = kind == MESSAGE_COUNT ? type : NULL;
   values[3] = NULL;
-  f = apm_registry_family (reg, family_name, type ? APM_METRIC_COUNTER :
-      APM_METRIC_GAUGE, help, type ? labels : labels2, NULL, 0);
+  f = apm_registry_family (reg, family_name, kind == MESSAGE_SET_GAUGE ?
+      APM_METRIC_GAUGE : APM_METRIC_COUNTER, help,
+      kind == MESSAGE_COUNT ? typed : plain, NULL, 0);
   if (f) {
     s = apm_family_series (f, values);
-    if (type)
+    if (kind == MESSAGE_COUNT || kind == MESSAGE_COUNT_PLAIN)
       apm_counter_add_int (s, 1);
     else
-      apm_gauge_set (s, set_value);
+      apm_gauge_set (s, value);
     apm_series_unref (s);
   }
   g_free (pipeline);
@@ -500,14 +519,15 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       GError *err = NULL;
       gchar *text;
 
-      count_message (element, "apm_element_messages_total",
-          "ERROR and WARNING messages posted by the element", "error", 0);
+      record_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
+          "error", 0);
       if (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
           || GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK))
-        count_message (element, "apm_transfer_failures_total", "Errors "
+        record_message (element, "apm_transfer_failures_total", "Errors "
             "posted by source and sink elements (failed reads and writes)",
-            GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE) ?
-            "read" : "write", 0);
+            MESSAGE_COUNT, GST_OBJECT_FLAG_IS_SET (element,
+                GST_ELEMENT_FLAG_SOURCE) ? "read" : "write", 0);
       gst_message_parse_error (message, &err, NULL);
       text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
           err->message);
@@ -524,8 +544,9 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       break;
     }
     case GST_MESSAGE_WARNING:
-      count_message (element, "apm_element_messages_total",
-          "ERROR and WARNING messages posted by the element", "warning", 0);
+      record_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
+          "warning", 0);
       break;
     case GST_MESSAGE_EOS:
       if (w && element == top)
@@ -536,18 +557,18 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       guint64 processed, dropped;
       gint64 jitter;
 
-      count_message (element, "apm_element_qos_messages_total",
+      record_message (element, "apm_element_qos_messages_total",
           "QoS messages posted by the element (late or dropped buffers)",
-          "qos", 0);
+          MESSAGE_COUNT_PLAIN, NULL, 0);
       gst_message_parse_qos_stats (message, &format, &processed, &dropped);
       if (format == GST_FORMAT_BUFFERS || format == GST_FORMAT_DEFAULT)
-        count_message (element, "apm_element_qos_dropped_buffers",
-            "Buffers dropped by the element, as reported in its last QoS "
-            "message", NULL, dropped);
+        record_message (element, "apm_element_qos_dropped_buffers_total",
+            "Buffers dropped by the element, as its QoS messages count them",
+            MESSAGE_SET_COUNTER, NULL, dropped);
       gst_message_parse_qos_values (message, &jitter, NULL, NULL);
-      count_message (element, "apm_element_lateness_seconds",
+      record_message (element, "apm_element_lateness_seconds",
           "Lateness of the last late buffer against the clock, from QoS",
-          NULL, jitter / 1e9);
+          MESSAGE_SET_GAUGE, NULL, jitter / 1e9);
       break;
     }
     default:

@@ -12,6 +12,7 @@ PKGS=(
   libsoup-3.0-dev libjson-glib-dev
   # run: gst-launch-1.0 and the elements of the demo and the tests
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-base-apps
   python3 curl
 )
 TESTS=0

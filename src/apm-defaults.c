@@ -63,7 +63,7 @@ add_default_rules (ApmService * s)
       "(over 30 minutes)");
   apm_alerts_add_rule (al, r);
 
-  add_expr (al, "pipeline_stalled", "apm_pipeline_stalled", APM_AGG_LAST, 0,
+  add_expr (al, "pipeline_stalled", "apm_pipeline_stalled_seconds", APM_AGG_LAST, 0,
       APM_CMP_GT, 0, 0, APM_SEVERITY_CRITICAL,
       "Pipeline {{pipeline}} is PLAYING but no buffer reached its sinks for "
       "{{value}} s");

@@ -95,8 +95,27 @@ apm_jobs_new (guint keep_finished, ApmRegistry * reg)
     jobs->f_stage = apm_registry_family (reg, "apm_job_stage_seconds",
         APM_METRIC_HISTOGRAM, "Time of each recorded job stage", stage_label,
         job_seconds_buckets, G_N_ELEMENTS (job_seconds_buckets));
-    /* counters exist at 0 from the start, so rate() works at once */
+    /* series exist at 0 from the start, so rate() sees the first job */
     apm_series_unref (apm_family_series (jobs->f_started, NULL));
+    {
+      static const gchar *const statuses[] = { "success", "failed",
+        "stopped", "cancelled", NULL
+      };
+      static const gchar *const successes[] = { "true", "false", NULL };
+
+      for (guint i = 0; statuses[i]; i++) {
+        const gchar *v[2] = { statuses[i], NULL };
+
+        apm_series_unref (apm_family_series (jobs->f_completed, v));
+      }
+      for (guint i = 0; successes[i]; i++) {
+        const gchar *v[2] = { successes[i], NULL };
+
+        apm_series_unref (apm_family_series (jobs->f_processing, v));
+      }
+      apm_series_unref (apm_family_series (jobs->f_in, NULL));
+      apm_series_unref (apm_family_series (jobs->f_out, NULL));
+    }
   }
   return jobs;
 }

@@ -90,15 +90,16 @@ render_family (const gchar * name, ApmMetricType type, const gchar * help,
     } else {
       guint64 counts[s->n_bounds + 1];
       gdouble sum = apm_series_histogram (s, counts);
-      gchar le[G_ASCII_DTOSTR_BUF_SIZE];
+      GString *le = g_string_sized_new (32);
 
       for (guint b = 0; b <= s->n_bounds; b++) {
+        g_string_truncate (le, 0);
         if (b < s->n_bounds)
-          g_ascii_formatd (le, sizeof le, "%g", s->bounds[b]);
+          apm_prometheus_append_number (le, s->bounds[b]);
         else
-          g_strlcpy (le, "+Inf", sizeof le);
+          g_string_append (le, "+Inf");
         g_string_append_printf (out, "%s_bucket", name);
-        append_labels (out, label_names, values, le);
+        append_labels (out, label_names, values, le->str);
         g_string_append_printf (out, " %" G_GUINT64_FORMAT "\n", counts[b]);
       }
       g_string_append_printf (out, "%s_sum", name);
@@ -109,6 +110,7 @@ render_family (const gchar * name, ApmMetricType type, const gchar * help,
       append_labels (out, label_names, values, NULL);
       g_string_append_printf (out, " %" G_GUINT64_FORMAT "\n",
           counts[s->n_bounds]);
+      g_string_free (le, TRUE);
     }
   }
 }
