@@ -169,6 +169,38 @@ apm_status_refresh_metrics (ApmService * service)
   apm_gauge_set (s, apm_service_start_time_us (service) / 1e6);
   apm_series_unref (s);
 
+  /* firing alerts by rule, so Grafana can show the monitor's own alerts;
+   * rules with nothing firing read 0 */
+  {
+    static const gchar *const labels[] = { "rule", "severity", NULL };
+    JsonNode *rules = apm_alerts_rules_json (apm_service_get_alerts (service));
+    JsonNode *act = apm_alerts_active_json (apm_service_get_alerts (service),
+        TRUE);
+    JsonArray *ra = json_object_get_array_member (json_node_get_object
+        (rules), "rules");
+    JsonArray *aa = json_object_get_array_member (json_node_get_object (act),
+        "alerts");
+
+    f = apm_registry_family (reg, "apm_alerts_firing", APM_METRIC_GAUGE,
+        "Alerts firing now, by rule", labels, NULL, 0);
+    for (guint i = 0; f && i < json_array_get_length (ra); i++) {
+      JsonObject *r = json_array_get_object_element (ra, i);
+      const gchar *values[3] = { json_object_get_string_member (r, "name"),
+        json_object_get_string_member (r, "severity"), NULL
+      };
+      guint n = 0;
+
+      for (guint j = 0; j < json_array_get_length (aa); j++)
+        n += g_strcmp0 (json_object_get_string_member
+            (json_array_get_object_element (aa, j), "rule"), values[0]) == 0;
+      s = apm_family_series (f, values);
+      apm_gauge_set_int (s, n);
+      apm_series_unref (s);
+    }
+    json_node_unref (rules);
+    json_node_unref (act);
+  }
+
   apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
   f = apm_registry_family (reg, "apm_jobs_active", APM_METRIC_GAUGE,
       "Jobs in progress", NULL, NULL, 0);

@@ -9,7 +9,12 @@ G_BEGIN_DECLS
 
 /* Per-pop timeout while waiting on a bus: generous, never reached when the
  * code works (it only bounds a hang). */
-#define APM_TEST_BUS_TIMEOUT (20 * GST_SECOND)
+/* Deadlines stretch under valgrind and sanitizers: CK_TIMEOUT_MULTIPLIER
+ * (set by those test setups) scales them all. */
+gint apm_test_time_scale (void);
+#define APM_TEST_SCALED(t) ((t) * apm_test_time_scale ())
+
+#define APM_TEST_BUS_TIMEOUT APM_TEST_SCALED (20 * GST_SECOND)
 
 /* Removes variables that would hide our plugin, then sets GST_TRACERS (if
  * @tracers is not NULL).  Call before gst_check_init(). */
@@ -106,9 +111,9 @@ JsonNode *apm_test_wait_json (SoupSession * session, const gchar * base_url,
     const gchar * path, ApmTestJsonPredicate done, gpointer user_data,
     gint64 timeout_us);
 
-/* In a document {"alerts": [...]}: the first alert of @rule whose labels
- * hold @label=@value (any labels when @label is NULL), or with @id when
- * @rule is NULL; NULL if none.  Borrowed from @doc. */
+/* In a document {"alerts": [...]}: the first alert of @rule (any rule when
+ * NULL) whose labels hold @label=@value (any labels when @label is NULL),
+ * or the alert with @id; NULL if none.  Borrowed from @doc. */
 JsonObject *apm_test_find_alert (JsonNode * doc, const gchar * rule,
     const gchar * label, const gchar * value);
 JsonObject *apm_test_find_alert_id (JsonNode * doc, const gchar * id);
@@ -116,5 +121,81 @@ JsonObject *apm_test_find_alert_id (JsonNode * doc, const gchar * id);
 /* An ISO 8601 time of the service's documents as Unix microseconds; fails
  * the test if it does not parse. */
 gint64 apm_test_parse_time (const gchar * iso);
+
+/* --- live pipelines and the WebSocket feed (websocket.c, logs.c) --- */
+
+/* Sets @pipeline to PLAYING and pops its bus until the "apm-service"
+ * message; returns its URL (fails the test on ERROR, on no URL, or after
+ * APM_TEST_BUS_TIMEOUT).  The pipeline keeps running. */
+gchar *apm_test_play_live (GstElement * pipeline);
+
+/* GET @path and parse the JSON body; fails unless the status is
+ * @expected_status.  Returns the root (unref it). */
+JsonNode *apm_test_get_json (SoupSession * session, const gchar * base_url,
+    const gchar * path, guint expected_status);
+
+/* Microseconds since the Unix epoch from an RFC 3339 UTC timestamp with
+ * exactly 6 fractional digits and Z ("2026-11-24T05:04:36.123456Z"); -1 if
+ * @text is not one. */
+gint64 apm_test_parse_timestamp (const gchar * text);
+
+/* Checks a structured log line: exactly timestamp (RFC 3339, 6 fractional
+ * digits, Z), level (debug, info, warning, error, critical), component and
+ * message (strings), correlation_id (string or null), context (object). */
+void apm_test_check_log_line (JsonObject * line);
+
+/* VmRSS of this process in bytes (from /proc/self/status). */
+guint64 apm_test_self_rss (void);
+
+typedef struct
+{
+  gint64 arrival_us;            /* g_get_monotonic_time() at reception */
+  JsonNode *root;               /* the parsed message (NULL: not JSON) */
+  const gchar *type;            /* root's "type" string member, or NULL */
+  gchar *text;                  /* the raw text */
+} ApmTestWsMessage;
+
+typedef struct _ApmTestWs ApmTestWs;
+
+/* Connects a WebSocket client to @base_url (http://...) + @path, with its
+ * own GMainContext that the calls below iterate (bounded by deadlines).
+ * Fails the test if it cannot connect within 10 s. */
+ApmTestWs *apm_test_ws_connect (const gchar * base_url, const gchar * path);
+
+/* The next message, or NULL once the monotonic @deadline_us has passed or
+ * the connection closed with nothing queued.  Free with
+ * apm_test_ws_message_free(). */
+ApmTestWsMessage *apm_test_ws_next (ApmTestWs * ws, gint64 deadline_us);
+
+/* The next message of @type (others are dropped), or NULL at the
+ * deadline. */
+ApmTestWsMessage *apm_test_ws_wait_type (ApmTestWs * ws, const gchar * type,
+    gint64 deadline_us);
+
+/* Iterates until @deadline_us, queueing what arrives. */
+void apm_test_ws_pump (ApmTestWs * ws, gint64 deadline_us);
+
+/* Drops queued messages; returns how many there were. */
+guint apm_test_ws_drain (ApmTestWs * ws);
+
+void apm_test_ws_send_text (ApmTestWs * ws, const gchar * text);
+void apm_test_ws_send_binary (ApmTestWs * ws, gconstpointer data, gsize len);
+
+/* TRUE while the connection is open (after pumping what is pending). */
+gboolean apm_test_ws_is_open (ApmTestWs * ws);
+
+/* Waits until the connection is closed (or @deadline_us); returns TRUE if
+ * closed.  @code gets the peer's close code (0 if none). */
+gboolean apm_test_ws_wait_closed (ApmTestWs * ws, gint64 deadline_us,
+    gushort * code);
+
+/* Drops the TCP connection without a close frame (a client that vanishes),
+ * then frees like apm_test_ws_free(). */
+void apm_test_ws_abort (ApmTestWs * ws);
+
+/* Closes normally (1000), waits up to 5 s for the close, frees. */
+void apm_test_ws_free (ApmTestWs * ws);
+
+void apm_test_ws_message_free (ApmTestWsMessage * m);
 
 G_END_DECLS

@@ -19,8 +19,8 @@
 
 #define GRACE_SECONDS 1
 /* the sweep runs once a second: grace + a second + margin for a slow box */
-#define SWEEP_TIMEOUT_US ((GRACE_SECONDS + 5) * G_USEC_PER_SEC)
-#define METRICS_TIMEOUT_US (10 * G_USEC_PER_SEC)
+#define SWEEP_TIMEOUT_US APM_TEST_SCALED ((GRACE_SECONDS + 5) * G_USEC_PER_SEC)
+#define METRICS_TIMEOUT_US APM_TEST_SCALED (10 * G_USEC_PER_SEC)
 
 static gchar *service_url;
 
