@@ -316,7 +316,8 @@ apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
     g_mutex_unlock (&jobs->lock);
     return FALSE;
   }
-  o = json_object_get_object_member (j->stages, stage);
+  o = json_object_has_member (j->stages, stage) ?
+      json_object_get_object_member (j->stages, stage) : NULL;
   if (!o) {
     o = json_object_new ();
     json_object_set_double_member (o, "seconds", 0);

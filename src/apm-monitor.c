@@ -205,6 +205,21 @@ valid_name (const gchar * name)
   return TRUE;
 }
 
+/* Prometheus label names: [a-zA-Z_][a-zA-Z0-9_]*, "__" is reserved, and
+ * a histogram's "le" is its own */
+static gboolean
+valid_label_name (const gchar * name, ApmMetricType type)
+{
+  if (!name || !(g_ascii_isalpha (*name) || *name == '_')
+      || g_str_has_prefix (name, "__")
+      || (type == APM_METRIC_HISTOGRAM && strcmp (name, "le") == 0))
+    return FALSE;
+  for (const gchar * c = name; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
 /* the series of metric @name with @labels; NULL (and a warning) when the
  * name is invalid or in use with another type or other label names */
 static ApmSeries *
@@ -222,7 +237,7 @@ series_for (const gchar * name, ApmMetricType type, GHashTable * labels)
     goto out;
   }
   for (GList * l = keys; l; l = l->next) {
-    if (!valid_name (l->data)) {
+    if (!valid_label_name (l->data, type)) {
       g_warning ("apm: invalid label name '%s'", (gchar *) l->data);
       goto out;
     }
@@ -331,11 +346,17 @@ apm_monitor_record_histogram (ApmMonitor * self, const gchar * name,
     GList *keys = labels ? g_list_sort (g_hash_table_get_keys (labels),
         (GCompareFunc) g_strcmp0) : NULL;
     GPtrArray *names = g_ptr_array_new ();
+    gboolean labels_ok = TRUE;
 
-    for (GList * l = keys; l; l = l->next)
+    for (GList * l = keys; l; l = l->next) {
+      labels_ok &= valid_label_name (l->data, APM_METRIC_HISTOGRAM);
       g_ptr_array_add (names, l->data);
+    }
     g_ptr_array_add (names, NULL);
-    if (g_str_has_suffix (name, "_bytes"))
+    /* invalid labels: series_for() refuses, and no family is left behind */
+    if (!labels_ok)
+      ;
+    else if (g_str_has_suffix (name, "_bytes"))
       apm_registry_family (reg, name, APM_METRIC_HISTOGRAM, name,
           (const gchar * const *) names->pdata, bytes, G_N_ELEMENTS (bytes));
     else if (g_str_has_suffix (name, "_seconds")
@@ -559,7 +580,8 @@ apm_monitor_remove_check (ApmMonitor * self, const gchar * name)
  * @self: the monitor
  * @name: the rule's name (replaces a rule of that name)
  * @severity: the alerts' severity
- * @message: the alerts' message; "{{value}}" is replaced by the value
+ * @message: (nullable): the alerts' message; "{{value}}" is replaced by
+ *   the value; %NULL for the rule's name
  * @func: (scope notified) (closure user_data) (destroy destroy): the
  *   condition
  * @user_data: data for @func
@@ -596,6 +618,21 @@ apm_monitor_remove_alert_rule (ApmMonitor * self, const gchar * name)
 {
   g_return_val_if_fail (APM_IS_MONITOR (self), FALSE);
   return apm_alerts_remove_rule (apm_service_get_alerts (service ()), name);
+}
+
+/**
+ * apm_monitor_set_alert_interval:
+ * @self: the monitor
+ * @seconds: seconds between evaluations of the alert rules (>= 1)
+ *
+ * Takes effect at once, also while the service runs.
+ */
+void
+apm_monitor_set_alert_interval (ApmMonitor * self, guint seconds)
+{
+  g_return_if_fail (APM_IS_MONITOR (self));
+  g_return_if_fail (seconds >= 1);
+  apm_service_set_alert_interval (service (), seconds);
 }
 
 /**

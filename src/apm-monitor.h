@@ -86,6 +86,7 @@ void apm_monitor_add_alert_rule (ApmMonitor * self, const gchar * name,
     gpointer user_data, GDestroyNotify destroy);
 gboolean apm_monitor_remove_alert_rule (ApmMonitor * self,
     const gchar * name);
+void apm_monitor_set_alert_interval (ApmMonitor * self, guint seconds);
 gchar *apm_monitor_get_active_alerts (ApmMonitor * self);
 guint apm_monitor_get_n_active_alerts (ApmMonitor * self);
 

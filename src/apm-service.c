@@ -24,6 +24,7 @@ struct _ApmService
   gchar *webhook_url;           /* under lock */
   guint webhook_timeout;
   ApmWebhook *webhook;          /* service thread */
+  GSource *alert_source;        /* service thread */
   gint64 created_wall_us;
   gint n_websockets;
   gint64 series_grace_us;
@@ -64,10 +65,15 @@ static void publish_log (JsonNode * line, gpointer user_data);
 static GMutex default_lock;
 static ApmService *default_service;
 static gboolean atexit_registered;
+static gboolean exiting;
 
 static void
 at_exit (void)
 {
+  /* the application's callbacks (checks, alert rules) may belong to a
+   * runtime that is already gone (Python finalizes before the C exit
+   * handlers run): at exit, stop the thread but release none of them */
+  exiting = TRUE;
   apm_service_shutdown ();
 }
 
@@ -334,10 +340,9 @@ service_thread (gpointer user_data)
   g_source_set_callback (tick, sweep_tick, s, NULL);
   g_source_attach (tick, s->context);
   g_source_unref (tick);
-  tick = g_timeout_source_new_seconds (alert_interval);
-  g_source_set_callback (tick, alert_tick, s, NULL);
-  g_source_attach (tick, s->context);
-  g_source_unref (tick);
+  s->alert_source = g_timeout_source_new_seconds (alert_interval);
+  g_source_set_callback (s->alert_source, alert_tick, s, NULL);
+  g_source_attach (s->alert_source, s->context);
   apm_alerts_add_listener (s->alerts, publish_alert, s);
   apm_alerts_add_listener (s->alerts, notify_webhook, s);
   ensure_webhook (s);
@@ -378,6 +383,10 @@ service_thread (gpointer user_data)
     apm_http_free (s->http);
   s->http = NULL;
   g_clear_pointer (&s->webhook, apm_webhook_free);
+  if (s->alert_source) {
+    g_source_destroy (s->alert_source);
+    g_clear_pointer (&s->alert_source, g_source_unref);
+  }
   /* let sources destroyed above finish their cleanup */
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
@@ -489,6 +498,37 @@ ApmSysres *
 apm_service_get_sysres (ApmService * s)
 {
   return s->sysres;
+}
+
+static gboolean
+rearm_alerts (gpointer user_data)
+{
+  ApmService *s = user_data;
+  guint interval = apm_service_get_alert_interval (s);
+
+  if (s->alert_source) {
+    g_source_destroy (s->alert_source);
+    g_source_unref (s->alert_source);
+  }
+  s->alert_source = g_timeout_source_new_seconds (interval);
+  g_source_set_callback (s->alert_source, alert_tick, s, NULL);
+  g_source_attach (s->alert_source, s->context);
+  return G_SOURCE_REMOVE;
+}
+
+void
+apm_service_set_alert_interval (ApmService * s, guint seconds)
+{
+  gboolean running;
+
+  g_return_if_fail (seconds >= 1);
+  g_mutex_lock (&s->lock);
+  s->alert_interval = seconds;
+  s->alert_interval_set = TRUE;
+  running = s->start_done && s->thread != NULL;
+  g_mutex_unlock (&s->lock);
+  if (running)
+    apm_service_invoke (s, rearm_alerts, s, NULL);
 }
 
 guint
@@ -681,6 +721,11 @@ apm_service_shutdown (void)
     g_main_context_unref (s->context);
   }
   g_clear_error (&s->start_error);
+  if (exiting) {
+    /* leaked on purpose: see at_exit() */
+    s->health = NULL;
+    s->alerts = NULL;
+  }
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);

@@ -68,6 +68,8 @@ ApmAlerts *apm_service_get_alerts (ApmService * service);
 ApmLog *apm_service_get_log (ApmService * service);
 ApmSysres *apm_service_get_sysres (ApmService * service);
 guint apm_service_get_alert_interval (ApmService * service);
+/* Changes the alert interval, also while running (any thread). */
+void apm_service_set_alert_interval (ApmService * service, guint seconds);
 guint apm_service_n_websockets (ApmService * service);
 gint64 apm_service_start_time_us (ApmService * service);
 gboolean apm_service_is_quiet (ApmService * service);

@@ -366,7 +366,8 @@ GST_START_TEST (test_latency_through_queue)
   g_signal_connect (slow, "handoff", G_CALLBACK (hold_first_buffer), &hold);
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  fail_unless_equals_int (g_atomic_int_get (&hold.all_queued), 1);
+  fail_unless (g_atomic_int_get (&hold.all_queued) == 1, "the queue never "
+      "held the %u buffers behind the first one", n - 1);
   fail_unless_equals_int (g_atomic_int_get (&hold.seen), n);
   m = apm_test_fetch_metrics (session, url_of_run (u));
 
