@@ -228,6 +228,11 @@ collect_thread (gpointer data, gpointer user_data)
     return;
   g_hash_table_add (seen, GINT_TO_POINTER (tid));
   s = g_hash_table_lookup (thread_series, GINT_TO_POINTER (tid));
+  if (s && g_strcmp0 (apm_series_label_values (s)[0], name) != 0) {
+    /* a pooled thread now runs another task under another name */
+    g_hash_table_remove (thread_series, GINT_TO_POINTER (tid));
+    s = NULL;
+  }
   if (!s) {
     gchar *tid_text = g_strdup_printf ("%d", tid);
     const gchar *values[3] = { name, tid_text, NULL };

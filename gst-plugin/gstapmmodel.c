@@ -259,7 +259,12 @@ describe (const gchar * name, gpointer user_data)
     json_array_unref (ctx.all);
     return ctx.found;
   }
-  return json_node_init_array (json_node_alloc (), ctx.all);
+  {
+    JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+    json_node_take_array (node, ctx.all);
+    return node;
+  }
 }
 
 static gchar *

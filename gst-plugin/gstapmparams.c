@@ -32,6 +32,8 @@ static const Param params_table[] = {
   {"log-stderr", PARAM_BOOL, 0, 0, "true or false"},
   {"log-level", PARAM_STRING, 0, 0, "debug, info, warning, error or "
         "critical"},
+  {"token", PARAM_STRING, 0, 0, "a bearer token"},
+  {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
 };
 
 typedef struct
@@ -94,6 +96,15 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "log-file") == 0) {
     g_free (c->log_file);
     c->log_file = g_strdup (s);
+  } else if (strcmp (key, "token") == 0) {
+    g_free (c->token);
+    c->token = g_strdup (s);
+  } else if (strcmp (key, "auth") == 0) {
+    if (strcmp (s, "writes") == 0 || strcmp (s, "all") == 0)
+      c->token_for_all = strcmp (s, "all") == 0;
+    else
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param auth='%s' must "
+              "be writes or all", s));
   } else if (strcmp (key, "log-level") == 0) {
     if (apm_log_level_from_string (s, &level))
       c->log_level = level;
@@ -191,6 +202,11 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->log_stderr = file.log_stderr;
   if (config->log_level < 0)
     config->log_level = file.log_level;
+  if (!config->token) {
+    config->token = g_steal_pointer (&file.token);
+    if (config->token_for_all < 0)
+      config->token_for_all = file.token_for_all;
+  }
   apm_service_config_clear (&file);
 }
 

@@ -360,6 +360,32 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
     gst_object_unref (pipeline);
 }
 
+/* Starts a run (a job) of @pipeline unless one is active; @fresh forgets
+ * the previous run's error. */
+static void
+start_run (PipelineWatch * w, GstElement * pipeline, gboolean fresh)
+{
+  gchar *job_id = NULL, *cid;
+
+  g_mutex_lock (&w->lock);
+  if (!w->job_id) {
+    w->job_id = g_strdup_printf ("%s#%u", GST_OBJECT_NAME (pipeline),
+        ++w->n_runs);
+    job_id = g_strdup (w->job_id);
+    if (fresh)
+      g_clear_pointer (&w->last_error, g_free);
+  }
+  g_mutex_unlock (&w->lock);
+  if (!job_id)
+    return;
+  cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
+      job_id, GST_OBJECT_NAME (pipeline));
+  GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s", job_id,
+      cid);
+  g_free (cid);
+  g_free (job_id);
+}
+
 typedef struct
 {
   const gchar *pipeline;
@@ -388,7 +414,6 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     GstClockTime ts)
 {
   PipelineWatch *w = watch_of (pipeline);
-  gchar *job_id = NULL, *cid;
 
   if (!w)
     return;
@@ -421,29 +446,17 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     idle = w->job_id == NULL;
     g_mutex_unlock (&w->lock);
     if (idle) {
+      /* a new attempt: its errors are its own */
+      g_mutex_lock (&w->lock);
+      g_clear_pointer (&w->last_error, g_free);
+      g_mutex_unlock (&w->lock);
       /* a run reads from preroll on: count from here */
       gst_apm_element_stats_foreach (reset_first_buffer, &r);
       w->run_start_ts = ts;
       transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
     }
   } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
-    g_mutex_lock (&w->lock);
-    if (!w->job_id) {
-      w->job_id = g_strdup_printf ("%s#%u", GST_OBJECT_NAME (pipeline),
-          ++w->n_runs);
-      job_id = g_strdup (w->job_id);
-      g_free (w->last_error);
-      w->last_error = NULL;
-    }
-    g_mutex_unlock (&w->lock);
-    if (job_id) {
-      cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
-          job_id, GST_OBJECT_NAME (pipeline));
-      GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s",
-          job_id, cid);
-      g_free (cid);
-      g_free (job_id);
-    }
+    start_run (w, pipeline, TRUE);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
       || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     end_run (w, "stopped", NULL);
@@ -532,11 +545,17 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
           err->message);
       if (w) {
+        gboolean running, first;
+
         /* the first error is the cause; later ones are consequences */
         g_mutex_lock (&w->lock);
-        if (!w->last_error)
+        first = w->last_error == NULL;
+        if (first)
           w->last_error = g_strdup (text);
+        running = w->job_id != NULL;
         g_mutex_unlock (&w->lock);
+        if (!running && first)
+          start_run (w, top, FALSE);    /* failed before PLAYING: a run */
         end_run (w, "failed", text);
       }
       g_free (text);

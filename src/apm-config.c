@@ -1,6 +1,7 @@
 /* gst-apm: the configuration file (JSON) */
 #include "apm-config.h"
 #include "apm-probes.h"
+#include "apm-access.h"
 
 #include <math.h>
 #include <string.h>
@@ -32,11 +33,17 @@ locate (Ctx * ctx, const gchar * anchor, const gchar * key)
       p = hit;
   }
   if (key) {
+    /* the occurrence of the key nearest to the anchor, before or after it
+     * (JSON members come in any order) */
+    const gchar *best = NULL;
+
     quoted = g_strdup_printf ("\"%s\"", key);
-    hit = strstr (p, quoted);
+    for (hit = strstr (ctx->text, quoted); hit; hit = strstr (hit + 1, quoted))
+      if (!best || ABS (hit - p) < ABS (best - p))
+        best = hit;
     g_free (quoted);
-    if (hit)
-      p = hit;
+    if (best)
+      p = best;
   }
   for (const gchar * c = ctx->text; c < p; c++)
     if (*c == '\n')
@@ -347,8 +354,10 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     ApmServiceConfig * config, GError ** error)
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
-    "websocket_rate", "log", "webhook", "rules", "health_checks", NULL
+    "websocket_rate", "log", "webhook", "rules", "health_checks",
+    "security", NULL
   };
+  GPtrArray *origins = g_ptr_array_new_with_free_func (g_free);
   JsonParser *parser;
   JsonObject *root, *o;
   JsonArray *arr;
@@ -440,6 +449,32 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
       fail (&ctx, "webhook", "url", "webhook.url must be a valid URL");
     get_number (&ctx, o, "timeout", "webhook", 1, 300, &webhook_timeout);
   }
+  if ((o = get_object (&ctx, root, "security"))) {
+    static const gchar *const keys[] = { "token", "auth", "allowed_origins",
+      NULL
+    };
+    const gchar *auth = get_string (&ctx, o, "auth", "security");
+    JsonArray *list;
+
+    check_keys (&ctx, o, keys, "security", "security");
+    parsed.token = g_strdup (get_string (&ctx, o, "token", "security"));
+    if (auth && strcmp (auth, "writes") != 0 && strcmp (auth, "all") != 0)
+      fail (&ctx, "security", "auth", "security.auth must be \"writes\" or "
+          "\"all\"");
+    parsed.token_for_all = g_strcmp0 (auth, "all") == 0;
+    if ((list = get_array (&ctx, o, "allowed_origins")))
+      for (guint i = 0; i < json_array_get_length (list); i++) {
+        JsonNode *n = json_array_get_element (list, i);
+
+        if (!JSON_NODE_HOLDS_VALUE (n)
+            || json_node_get_value_type (n) != G_TYPE_STRING
+            || !strstr (json_node_get_string (n), "://"))
+          fail (&ctx, "security", "allowed_origins", "allowed_origins "
+              "must be origins such as \"http://127.0.0.1:3000\"");
+        else
+          g_ptr_array_add (origins, g_strdup (json_node_get_string (n)));
+      }
+  }
   if ((arr = get_array (&ctx, root, "rules")))
     for (guint i = 0; i < json_array_get_length (arr) && !ctx.failed; i++) {
       JsonNode *n = json_array_get_element (arr, i);
@@ -486,6 +521,15 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     }
     if (webhook)
       apm_service_set_webhook (service, webhook, webhook_timeout);
+    if (origins->len) {
+      g_ptr_array_add (origins, NULL);
+      apm_access_set_origins (apm_service_get_access (service),
+          (const gchar * const *) origins->pdata);
+    }
+    if (parsed.token && !config->token) {
+      config->token = g_steal_pointer (&parsed.token);
+      config->token_for_all = parsed.token_for_all;
+    }
     if (parsed.address) {
       g_free (config->address);
       config->address = g_steal_pointer (&parsed.address);
@@ -512,6 +556,7 @@ out:
   g_ptr_array_unref (rules);
   g_ptr_array_unref (disabled);
   g_ptr_array_unref (checks);
+  g_ptr_array_unref (origins);
   g_free (text);
   return !ctx.failed;
 }

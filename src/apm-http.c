@@ -7,6 +7,8 @@
 #include "apm-http.h"
 #include "apm-api.h"
 #include "apm-ws.h"
+#include "apm-access.h"
+#include "apm-service.h"
 
 #include <string.h>
 
@@ -65,13 +67,17 @@ early_handler (SoupServer * server, SoupServerMessage * msg,
   goffset len = soup_message_headers_get_content_length (h);
   SoupEncoding enc = soup_message_headers_get_encoding (h);
 
+  ApmHttp *http = user_data;
+
   if (len > APM_HTTP_MAX_BODY || enc == SOUP_ENCODING_CHUNKED
       || enc == SOUP_ENCODING_EOF) {
     apm_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
         "request body too large");
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Connection", "close");
+    return;
   }
+  apm_access_check (apm_service_get_access (http->service), msg, path);
 }
 
 static void

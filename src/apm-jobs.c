@@ -30,6 +30,8 @@ struct _ApmJobs
   guint keep;
   guint64 n_started, n_succeeded, n_failed;
   ApmLog *log;
+  ApmJobListener listener;
+  gpointer listener_data;
   ApmFamily *f_started, *f_completed, *f_processing, *f_in, *f_out,
       *f_stage, *f_rate;
 };
@@ -118,6 +120,31 @@ apm_jobs_new (guint keep_finished, ApmRegistry * reg)
     }
   }
   return jobs;
+}
+
+void
+apm_jobs_set_listener (ApmJobs * jobs, ApmJobListener func,
+    gpointer user_data)
+{
+  jobs->listener = func;
+  jobs->listener_data = user_data;
+}
+
+static JsonNode *job_to_json (ApmJob * j);
+
+/* tells the listener about @job_id, active or just finished */
+static void
+announce (ApmJobs * jobs, const gchar * job_id)
+{
+  JsonNode *node;
+
+  if (!jobs->listener)
+    return;
+  node = apm_jobs_lookup_json (jobs, job_id);
+  if (node) {
+    jobs->listener (node, jobs->listener_data);
+    json_node_unref (node);
+  }
 }
 
 void
@@ -229,6 +256,7 @@ apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
     apm_log_write (jobs->log, APM_LOG_INFO, "jobs", cid, ctx,
         "job %s started", job_id);
   }
+  announce (jobs, job_id);
   return cid;
 }
 
@@ -272,6 +300,7 @@ apm_jobs_complete (ApmJobs * jobs, const gchar * job_id, const gchar * status,
           "completed", error ? ": " : "", error ? error : "");
     else
       json_object_unref (ctx);
+    announce (jobs, cid);
     g_free (cid);
   }
   return TRUE;

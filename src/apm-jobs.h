@@ -19,6 +19,12 @@ typedef struct _ApmJobs ApmJobs;
 
 /* @registry (nullable) receives the jobs' metrics. */
 ApmJobs *apm_jobs_new (guint keep_finished, ApmRegistry * registry);
+/* Called (any thread, no lock held) with the job as JSON when a job
+ * starts and when it ends. */
+typedef void (*ApmJobListener) (JsonNode * job, gpointer user_data);
+void apm_jobs_set_listener (ApmJobs * jobs, ApmJobListener func,
+    gpointer user_data);
+
 /* Job start and end are logged to @log (nullable). */
 void apm_jobs_set_log (ApmJobs * jobs, ApmLog * log);
 void apm_jobs_free (ApmJobs * jobs);

@@ -232,6 +232,19 @@ apm_log_write (ApmLog * log, ApmLogLevel level, const gchar * component,
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, o);
   text = json_to_string (node, FALSE);
+  if (!g_utf8_validate (text, -1, NULL)) {
+    /* names in the context come from users: keep lines UTF-8, in the
+     * ring too (it is served as JSON) */
+    gchar *utf8 = g_utf8_make_valid (text, -1);
+    JsonNode *clean = json_from_string (utf8, NULL);
+
+    if (clean) {
+      json_node_unref (node);
+      node = clean;
+    }
+    g_free (text);
+    text = utf8;
+  }
   valid = g_strconcat (text, "\n", NULL);
 
   g_mutex_lock (&log->lock);

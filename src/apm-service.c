@@ -4,6 +4,7 @@
 #include "apm-history.h"
 #include "apm-defaults.h"
 #include "apm-webhook.h"
+#include "apm-access.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ struct _ApmService
   ApmAlerts *alerts;
   ApmSysres *sysres;
   ApmLog *log;
+  struct _ApmAccess *access;
   gchar *webhook_url;           /* under lock */
   guint webhook_timeout;
   ApmWebhook *webhook;          /* service thread */
@@ -61,6 +63,7 @@ typedef struct
 } Collector;
 
 static void publish_log (JsonNode * line, gpointer user_data);
+static void publish_job (JsonNode * job, gpointer user_data);
 
 static GMutex default_lock;
 static ApmService *default_service;
@@ -96,8 +99,11 @@ apm_service_get_default (void)
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
     s->log = apm_log_new (APM_LOG_RING_SIZE);
+    s->access = apm_access_new ();
+    apm_access_set_token (s->access, g_getenv ("APM_TOKEN"), FALSE);
     apm_log_set_listener (s->log, publish_log, s);
     apm_jobs_set_log (s->jobs, s->log);
+    apm_jobs_set_listener (s->jobs, publish_job, s);
     apm_health_set_log (s->health, s->log);
     s->alerts = apm_alerts_new (s->registry, 1000);
     s->sysres = apm_sysres_new (s->registry);
@@ -163,6 +169,9 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
     s->alert_interval = config->alert_interval;
     s->alert_interval_set = TRUE;
   }
+  if (config->token)
+    apm_access_set_token (s->access, config->token,
+        config->token_for_all > 0);
   if (config->log_level >= 0)
     apm_log_set_min_level (s->log, config->log_level);
   if (config->log_stderr >= 0)
@@ -239,8 +248,8 @@ publish_alert (const gchar * event, JsonNode * alert, gpointer user_data)
   json_object_set_string_member (o, "event", event);
   json_object_set_member (o, "alert", json_node_copy (alert));
   json_node_take_object (node, o);
-  if (s->http)
-    apm_http_broadcast (s->http, "alert", node);
+  /* resolves come from any thread: the feed is the service thread's */
+  apm_service_publish (s, "alert", node);
   json_node_unref (node);
 
   {
@@ -279,13 +288,48 @@ ensure_webhook (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  ApmService *service;
+  const gchar *event;           /* static strings */
+  JsonNode *alert;
+} WebhookNotice;
+
+static gboolean
+webhook_on_thread (gpointer data)
+{
+  WebhookNotice *n = data;
+
+  if (n->service->webhook)
+    apm_webhook_notify (n->service->webhook, n->event, n->alert);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+webhook_notice_free (gpointer data)
+{
+  WebhookNotice *n = data;
+
+  json_node_unref (n->alert);
+  g_free (n);
+}
+
+/* the webhook's session belongs to the service thread: go there */
 static void
 notify_webhook (const gchar * event, JsonNode * alert, gpointer user_data)
 {
-  ApmService *s = user_data;
+  WebhookNotice *n = g_new0 (WebhookNotice, 1);
 
-  if (s->webhook)
-    apm_webhook_notify (s->webhook, event, alert);
+  n->service = user_data;
+  n->event = g_intern_string (event);
+  n->alert = json_node_copy (alert);
+  apm_service_invoke (n->service, webhook_on_thread, n, webhook_notice_free);
+}
+
+static void
+publish_job (JsonNode * job, gpointer user_data)
+{
+  apm_service_publish (user_data, "job", job);
 }
 
 void
@@ -487,9 +531,16 @@ apm_service_get_log (ApmService * s)
   return s->log;
 }
 
+struct _ApmAccess *
+apm_service_get_access (ApmService * s)
+{
+  return s->access;
+}
+
 void
 apm_service_config_clear (ApmServiceConfig * config)
 {
+  g_clear_pointer (&config->token, g_free);
   g_clear_pointer (&config->address, g_free);
   g_clear_pointer (&config->log_file, g_free);
 }
@@ -601,7 +652,12 @@ apm_service_describe_pipelines (ApmService * s, const gchar * name)
     return describe (name, data);
   if (name)
     return NULL;
-  return json_node_init_array (json_node_alloc (), json_array_new ());
+  {
+    JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+    json_node_take_array (node, json_array_new ());
+    return node;
+  }
 }
 
 gchar *
@@ -731,6 +787,7 @@ apm_service_shutdown (void)
   apm_alerts_free (s->alerts);
   apm_sysres_free (s->sysres);
   apm_log_free (s->log);
+  apm_access_free (s->access);
   g_free (s->webhook_url);
   g_array_unref (s->collectors);
   apm_registry_free (s->registry);

@@ -32,9 +32,11 @@ typedef struct
   gchar *log_file;              /* NULL: unset */
   gint log_stderr;              /* -1: unset */
   gint log_level;               /* ApmLogLevel, -1: unset */
+  gchar *token;                 /* bearer token, NULL: unset */
+  gint token_for_all;           /* -1: unset */
 } ApmServiceConfig;
 
-#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1, NULL, -1, -1 }
+#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1 }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
@@ -66,6 +68,7 @@ ApmHealth *apm_service_get_health (ApmService * service);
 ApmJobs *apm_service_get_jobs (ApmService * service);
 ApmAlerts *apm_service_get_alerts (ApmService * service);
 ApmLog *apm_service_get_log (ApmService * service);
+struct _ApmAccess *apm_service_get_access (ApmService * service);
 ApmSysres *apm_service_get_sysres (ApmService * service);
 guint apm_service_get_alert_interval (ApmService * service);
 /* Changes the alert interval, also while running (any thread). */

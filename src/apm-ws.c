@@ -10,6 +10,7 @@
 #include "apm-service.h"
 #include "apm-status.h"
 #include "apm-time.h"
+#include "apm-access.h"
 
 #include <string.h>
 #include <sys/ioctl.h>
@@ -167,10 +168,14 @@ apm_ws_parse_client_message (const gchar * data, gsize len, guint * topics,
     *problem = "malformed JSON";
     goto out;
   }
-  o = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ?
+  /* empty text parses with no root at all */
+  o = json_parser_get_root (parser)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ?
       json_node_get_object (json_parser_get_root (parser)) : NULL;
   if (!o || !json_object_has_member (o, "type")
       || !JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "type"))
+      || json_node_get_value_type (json_object_get_member (o, "type")) !=
+      G_TYPE_STRING
       || g_strcmp0 (json_object_get_string_member (o, "type"),
           "subscribe") != 0 || !json_object_has_member (o, "topics")
       || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "topics"))) {
@@ -242,6 +247,11 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   JsonNode *status;
   gchar *text;
 
+  if (!apm_access_origin_allowed (apm_service_get_access (ws->service), msg)) {
+    soup_websocket_connection_close (conn,
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "origin not allowed");
+    return;
+  }
   if (g_list_length (ws->clients) >= APM_WS_MAX_CLIENTS) {
     soup_websocket_connection_close (conn,
         SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many connections");
@@ -259,8 +269,14 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   soup_websocket_connection_set_keepalive_interval (conn, APM_WS_KEEPALIVE_S);
   g_signal_connect (conn, "message", G_CALLBACK (on_message), c);
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), c);
-  ws->clients = g_list_prepend (ws->clients, c);
   apm_service_count_websocket (ws->service, 1);
+  status = apm_status_detailed (ws->service);
+  text = envelope ("snapshot", status);
+  send_to (c, text, FALSE);
+  g_free (text);
+  json_node_unref (status);
+  /* in the list (so it gets broadcasts) only after its snapshot */
+  ws->clients = g_list_prepend (ws->clients, c);
   {
     GSocketAddress *addr = soup_server_message_get_remote_address (msg);
     gchar *peer = addr && G_IS_INET_SOCKET_ADDRESS (addr) ?
@@ -275,11 +291,6 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
     g_free (peer);
   }
 
-  status = apm_status_detailed (ws->service);
-  text = envelope ("snapshot", status);
-  send_to (c, text, FALSE);
-  g_free (text);
-  json_node_unref (status);
 }
 
 ApmWs *
