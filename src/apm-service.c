@@ -68,16 +68,23 @@ static void publish_job (JsonNode * job, gpointer user_data);
 static GMutex default_lock;
 static ApmService *default_service;
 static gboolean atexit_registered;
-static gboolean exiting;
+
+static void stop_thread (ApmService * s);
 
 static void
 at_exit (void)
 {
+  ApmService *s;
+
   /* the application's callbacks (checks, alert rules) may belong to a
    * runtime that is already gone (Python finalizes before the C exit
-   * handlers run): at exit, stop the thread but release none of them */
-  exiting = TRUE;
-  apm_service_shutdown ();
+   * handlers run): at exit only stop the thread, release nothing, and
+   * leave the service reachable */
+  g_mutex_lock (&default_lock);
+  s = default_service;
+  g_mutex_unlock (&default_lock);
+  if (s && s->pid == getpid ())
+    stop_thread (s);
 }
 
 ApmService *
@@ -754,6 +761,31 @@ quit_loop (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Quits the service loop and joins its thread, once. */
+static void
+stop_thread (ApmService * s)
+{
+  GThread *thread;
+
+  g_mutex_lock (&s->lock);
+  thread = g_steal_pointer (&s->thread);
+  g_mutex_unlock (&s->lock);
+  if (!thread)
+    return;
+  {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, quit_loop, s->loop, NULL);
+    g_source_attach (idle, s->context);
+    g_source_unref (idle);
+  }
+  g_thread_join (thread);
+  g_mutex_lock (&s->lock);
+  g_clear_pointer (&s->loop, g_main_loop_unref);
+  g_clear_pointer (&s->context, g_main_context_unref);
+  g_mutex_unlock (&s->lock);
+}
+
 void
 apm_service_shutdown (void)
 {
@@ -766,22 +798,8 @@ apm_service_shutdown (void)
   if (!s || s->pid != getpid ())
     return;
 
-  if (s->thread) {
-    GSource *idle = g_idle_source_new ();
-
-    g_source_set_callback (idle, quit_loop, s->loop, NULL);
-    g_source_attach (idle, s->context);
-    g_source_unref (idle);
-    g_thread_join (s->thread);
-    g_main_loop_unref (s->loop);
-    g_main_context_unref (s->context);
-  }
+  stop_thread (s);
   g_clear_error (&s->start_error);
-  if (exiting) {
-    /* leaked on purpose: see at_exit() */
-    s->health = NULL;
-    s->alerts = NULL;
-  }
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);
