@@ -22,7 +22,7 @@ if [ "${1:-}" = --tests ]; then
   # Chromium with Node for the browser and WebSocket tests, PyGObject
   PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-    gobject-introspection libgirepository1.0-dev)
+    gobject-introspection libgirepository1.0-dev wrk)
   # Node may come from another packaging that bundles npm (and conflicts
   # with Debian's npm): ask for them only when the commands are missing
   command -v node >/dev/null || PKGS+=(nodejs)

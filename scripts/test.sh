@@ -2,7 +2,8 @@
 # test.sh - set up, build and run every test tier:
 #   1. the default suite (gst-check programs, end-to-end, browser, Prometheus,
 #      examples, bounded fuzzing and load smoke);
-#   2. the gst-check programs under valgrind (meson test --setup valgrind);
+#   2. gst-check programs under valgrind (meson test --setup valgrind
+#      --suite memcheck);
 #   3. the gst-check programs built with ASan and UBSan (scripts/sanitize.sh).
 # Ends with the line "N passed, N failed" counted from meson's test logs, and
 # exits non-zero if anything failed.  Extra args go to the first tier's
@@ -18,7 +19,7 @@ meson test -C build --print-errorlogs --num-processes 2 "$@"
 logs+=(build/meson-logs/testlog.json)
 
 if [ "${APM_TIERS:-3}" -ge 2 ]; then
-  meson test -C build --setup valgrind --suite check --print-errorlogs \
+  meson test -C build --setup valgrind --suite memcheck --print-errorlogs \
     --num-processes 2
   logs+=(build/meson-logs/testlog-valgrind.json)
 fi

@@ -35,6 +35,8 @@ struct _ApmHealth
 {
   gint ref_count;               /* the owner and each running worker */
   ApmLog *log;
+  ApmHealthListener listener;
+  gpointer listener_data;
   GMutex lock;
   GHashTable *checks;           /* name -> Check */
   GThreadPool *pool;
@@ -79,7 +81,10 @@ static void
 store_result_locked (ApmHealth * h, Check * c, ApmHealthStatus status,
     gchar * message, JsonObject * details, gint64 t0)
 {
-  gboolean changed = c->last_run_us && status != c->status;
+  /* a change, or a first result that is already bad */
+  gboolean first = c->last_run_us == 0;
+  gboolean changed = first ? status != APM_HEALTH_HEALTHY :
+      status != c->status;
   ApmHealthStatus before = c->status;
 
   c->status = status;
@@ -95,7 +100,7 @@ store_result_locked (ApmHealth * h, Check * c, ApmHealthStatus status,
     JsonObject *ctx = json_object_new ();
 
     json_object_set_string_member (ctx, "check", c->name);
-    json_object_set_string_member (ctx, "from",
+    json_object_set_string_member (ctx, "from", first ? "unknown" :
         apm_health_status_to_string (before));
     json_object_set_string_member (ctx, "to",
         apm_health_status_to_string (status));
@@ -103,6 +108,21 @@ store_result_locked (ApmHealth * h, Check * c, ApmHealthStatus status,
     apm_log_write (h->log, status == APM_HEALTH_HEALTHY ? APM_LOG_INFO :
         APM_LOG_WARNING, "health", NULL, ctx, "health check %s is %s: %s",
         c->name, apm_health_status_to_string (status), c->message);
+  }
+  if (changed && h->listener) {
+    JsonObject *o = json_object_new ();
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+    json_object_set_string_member (o, "check", c->name);
+    json_object_set_string_member (o, "status",
+        apm_health_status_to_string (status));
+    json_object_set_string_member (o, "previous", first ? "unknown" :
+        apm_health_status_to_string (before));
+    json_object_set_string_member (o, "message", c->message);
+    json_node_take_object (node, o);
+    /* the listener only queues (apm_service_publish): safe under lock */
+    h->listener (node, h->listener_data);
+    json_node_unref (node);
   }
 }
 
@@ -159,6 +179,14 @@ apm_health_new (void)
   /* a few threads: a hanging check must not starve the others */
   h->pool = g_thread_pool_new (run_in_worker, NULL, 4, FALSE, NULL);
   return h;
+}
+
+void
+apm_health_set_listener (ApmHealth * h, ApmHealthListener func,
+    gpointer user_data)
+{
+  h->listener = func;
+  h->listener_data = user_data;
 }
 
 void
@@ -286,10 +314,9 @@ run_due_workers (ApmHealth * h, GPtrArray * list, gint64 now)
 void
 apm_health_tick (ApmHealth * h)
 {
-  GPtrArray *list = snapshot (h);
-
-  run_due_workers (h, list, g_get_monotonic_time ());
-  g_ptr_array_unref (list);
+  /* due inline checks run too, so status changes are seen (and logged and
+   * published) without anybody asking */
+  apm_health_evaluate (h, FALSE, NULL);
 }
 
 ApmHealthStatus

@@ -37,6 +37,12 @@ void apm_health_add_check_full (ApmHealth * health, const gchar * name,
     ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
     guint interval_s, guint timeout_s, gboolean in_worker);
 
+/* Called (any thread, no lock held) when a check's status changes, with
+ * {"check", "status", "previous", "message"}. */
+typedef void (*ApmHealthListener) (JsonNode * event, gpointer user_data);
+void apm_health_set_listener (ApmHealth * health, ApmHealthListener func,
+    gpointer user_data);
+
 /* Dispatches the due worker checks (service thread, once a second). */
 void apm_health_tick (ApmHealth * health);
 

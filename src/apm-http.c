@@ -69,6 +69,11 @@ early_handler (SoupServer * server, SoupServerMessage * msg,
 
   ApmHttp *http = user_data;
 
+  /* libsoup 3.2 closes connections handed to accept_iostream after each
+   * response: say so, or clients reusing them fail */
+  if (g_strcmp0 (path, "/ws/monitoring") != 0)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
   if (len > APM_HTTP_MAX_BODY || enc == SOUP_ENCODING_CHUNKED
       || enc == SOUP_ENCODING_EOF) {
     apm_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,

@@ -65,6 +65,12 @@ typedef struct
 static void publish_log (JsonNode * line, gpointer user_data);
 static void publish_job (JsonNode * job, gpointer user_data);
 
+static void
+publish_health (JsonNode * event, gpointer user_data)
+{
+  apm_service_publish (user_data, "health", event);
+}
+
 static GMutex default_lock;
 static ApmService *default_service;
 static gboolean atexit_registered;
@@ -111,6 +117,8 @@ apm_service_get_default (void)
     apm_log_set_listener (s->log, publish_log, s);
     apm_jobs_set_log (s->jobs, s->log);
     apm_jobs_set_listener (s->jobs, publish_job, s);
+    apm_health_set_listener (s->health, (ApmHealthListener) publish_health,
+        s);
     apm_health_set_log (s->health, s->log);
     s->alerts = apm_alerts_new (s->registry, 1000);
     s->sysres = apm_sysres_new (s->registry);

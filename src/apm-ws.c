@@ -262,10 +262,22 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   c->conn = g_object_ref (conn);
   c->topics = TOPIC_ALL;
   c->fd = -1;
+  /* libsoup wraps our GSocketConnection: find it to read SIOCOUTQ */
   io = soup_websocket_connection_get_io_stream (conn);
-  if (G_IS_SOCKET_CONNECTION (io))
+  if (io && !G_IS_SOCKET_CONNECTION (io)
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (io),
+          "base-iostream")) {
+    GIOStream *base = NULL;
+
+    g_object_get (io, "base-iostream", &base, NULL);
+    if (G_IS_SOCKET_CONNECTION (base))
+      c->fd = g_socket_get_fd (g_socket_connection_get_socket
+          (G_SOCKET_CONNECTION (base)));
+    g_clear_object (&base);
+  } else if (G_IS_SOCKET_CONNECTION (io)) {
     c->fd = g_socket_get_fd (g_socket_connection_get_socket
         (G_SOCKET_CONNECTION (io)));
+  }
   soup_websocket_connection_set_keepalive_interval (conn, APM_WS_KEEPALIVE_S);
   g_signal_connect (conn, "message", G_CALLBACK (on_message), c);
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), c);

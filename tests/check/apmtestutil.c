@@ -628,6 +628,16 @@ apm_test_play_live (GstElement * pipeline)
   gst_object_unref (bus);
   fail_unless (url != NULL, "%s: the service is not listening",
       GST_OBJECT_NAME (pipeline));
+  /* the message comes at NULL -> READY: wait for PLAYING too */
+  {
+    GstState state = GST_STATE_VOID_PENDING;
+
+    fail_unless (gst_element_get_state (pipeline, &state, NULL,
+            APM_TEST_BUS_TIMEOUT) != GST_STATE_CHANGE_FAILURE,
+        "%s could not go to PLAYING", GST_OBJECT_NAME (pipeline));
+    fail_unless (state == GST_STATE_PLAYING, "%s is %s, not PLAYING",
+        GST_OBJECT_NAME (pipeline), gst_element_state_get_name (state));
+  }
   return url;
 }
 
@@ -862,7 +872,7 @@ apm_test_ws_connect (const gchar * base_url, const gchar * path)
   g_object_unref (msg);
   g_main_context_pop_thread_default (ws->context);
   ws_iterate (ws, ws_cond_connected, NULL, g_get_monotonic_time () +
-      10 * G_USEC_PER_SEC);
+      APM_TEST_SCALED (10 * G_USEC_PER_SEC));
   fail_unless (ws->connect_done, "WebSocket %s: no connection within 10 s",
       uri);
   fail_unless (ws->conn != NULL, "WebSocket %s: %s", uri,
@@ -988,7 +998,7 @@ apm_test_ws_abort (ApmTestWs * ws)
   g_io_stream_close (io, NULL, NULL);
   g_main_context_pop_thread_default (ws->context);
   ws_iterate (ws, ws_cond_closed, NULL, g_get_monotonic_time () +
-      G_USEC_PER_SEC);
+      APM_TEST_SCALED (G_USEC_PER_SEC));
   ws_destroy (ws);
 }
 
@@ -1005,7 +1015,7 @@ apm_test_ws_free (ApmTestWs * ws)
     g_main_context_pop_thread_default (ws->context);
   }
   ws_iterate (ws, ws_cond_closed, NULL, g_get_monotonic_time () +
-      5 * G_USEC_PER_SEC);
+      APM_TEST_SCALED (5 * G_USEC_PER_SEC));
   ws_destroy (ws);
 }
 

@@ -124,9 +124,10 @@ gint64 apm_test_parse_time (const gchar * iso);
 
 /* --- live pipelines and the WebSocket feed (websocket.c, logs.c) --- */
 
-/* Sets @pipeline to PLAYING and pops its bus until the "apm-service"
- * message; returns its URL (fails the test on ERROR, on no URL, or after
- * APM_TEST_BUS_TIMEOUT).  The pipeline keeps running. */
+/* Sets @pipeline to PLAYING, pops its bus until the "apm-service"
+ * message, then waits until it is PLAYING; returns the URL (fails the test
+ * on ERROR, on no URL, or after APM_TEST_BUS_TIMEOUT).  The pipeline keeps
+ * running. */
 gchar *apm_test_play_live (GstElement * pipeline);
 
 /* GET @path and parse the JSON body; fails unless the status is
