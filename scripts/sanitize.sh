@@ -19,5 +19,5 @@ export ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/asan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export GIO_USE_PROXY_RESOLVER=dummy CK_TIMEOUT_MULTIPLIER=4
-meson test -C build-asan --suite check --print-errorlogs --num-processes 2 \
+meson test -C build-asan --suite check --no-suite unsanitized --print-errorlogs --num-processes 2 \
   --timeout-multiplier 4 "$@"
