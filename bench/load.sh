@@ -3,7 +3,7 @@
 #
 # Usage: bench/load.sh [--smoke] [-n PIPELINES] [-k] [-o DIR]
 #   -n PIPELINES  live pipelines of 10 elements in the target (default 50)
-#   --smoke       the bounded CI version (~50 s): 5 pipelines, no wrk
+#   --smoke       the bounded CI version (~35 s): 5 pipelines, no wrk
 #                 throughput steps, 20 WS clients, the stalled readers,
 #                 a short slowloris, 2,000 Connection: close requests
 #   -k            keep the work dir (printed) even when all passed
@@ -20,8 +20,8 @@
 #   keepalive 3 requests on one HTTP/1.1 connection: the server must keep
 #             it or say 'Connection: close'
 #   idle      10 s of nothing: the canary's baseline on this machine
-#   metrics   wrk -t2 -c16 -d15s --latency /metrics
-#   status    wrk -t2 -c16 -d15s --latency /monitoring/status
+#   metrics   wrk -t2 -c16 -d15s --latency /metrics        (skipped
+#   status    wrk -t2 -c16 -d15s --latency /monitoring/status  without wrk)
 #   ws-many   200 WebSocket clients for 20 s at 10 Hz (bench/ws-clients.mjs),
 #             offering permessage-deflate as browsers do
 #   ws-many-nodeflate  the same without permessage-deflate
@@ -34,10 +34,12 @@
 #             4 in parallel, a new connection each: bench/close-requests.sh)
 #   cooldown  10 s, then the end RSS
 # Throughout, curl GETs /health every second (the "probe").
-# Then prints the figures (bench/report.py) and exits non-zero if a step
-# failed, a probe failed or took over PROBE_MAX_S (default 1 s), the canary had underruns/QoS drops during the load beyond
-# CANARY_MAX, or the RSS after the load grew more than RSS_GROWTH_MB over
-# the RSS before it.
+# Then prints the figures (bench/report.py; figures.json in the work dir)
+# and exits non-zero if a step failed, a probe failed or took over
+# PROBE_MAX_S (default 1 s), the canary had more underruns + QoS drops during
+# the load than CANARY_MAX, the target printed GLib criticals/warnings, or
+# the RSS after the load grew more than RSS_GROWTH_MB over the RSS before it.
+# The full run takes about 6 minutes.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     -n) N=$2; shift ;;
     -k) KEEP=1 ;;
     -o) OUT=$2; shift ;;
-    *) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
   esac
   shift
 done

@@ -29,6 +29,7 @@
     chartPollMs: 2000,
     listPollMs: 5000,
     discoverMs: 30000,
+    discoverMissingMs: 2000, /* first re-read while a charted family is absent (doubles up to discoverMs) */
     keepSeconds: 960,
     wsWatchdogMs: 6000,
     wsTopics: ['monitoring_update', 'alert', 'job', 'health'],
@@ -1197,6 +1198,8 @@
     cursor: {},           /* family -> last point time (s) */
     series: {},           /* family -> { labelKey -> {labels, points: [[t, v, sum?]]} } */
     busy: false,
+    ticks: 0,             /* chart ticks completed */
+    discoverBackoffMs: 2000,
   };
 
   function chartsMode() {
@@ -1338,7 +1341,12 @@
     if (metrics.busy || !conn.httpUp) return Promise.resolve();
     metrics.busy = true;
     var fams = metrics.families;
-    var scrape = !fams || Date.now() - metrics.discoveredAt > CFG.discoverMs ||
+    /* families appear as the service measures (the collectors publish a
+     * second after a pipeline starts): while one the charts want is
+     * missing, look again soon, backing off to discoverMs */
+    var missing = fams && Object.keys(WANT).some(function (f) { return fams.indexOf(f) < 0; });
+    var every = missing ? Math.min(CFG.discoverMs, metrics.discoverBackoffMs) : CFG.discoverMs;
+    var scrape = !fams || Date.now() - metrics.discoveredAt > every ||
       fams.some(function (f) { return metrics.hist[f] === 'no'; });
     var p = !scrape ? Promise.resolve(null) :
       fetch('/metrics', { cache: 'no-store' }).then(function (r) {
@@ -1348,6 +1356,8 @@
       }, function () { return null; /* offline: the status poll notices */ });
     return p.then(function (parsed) {
       if (parsed) {
+        var grew = !metrics.families || parsed.families.length !== metrics.families.length;
+        metrics.discoverBackoffMs = grew ? CFG.discoverMissingMs : Math.min(CFG.discoverMs, metrics.discoverBackoffMs * 2);
         metrics.families = parsed.families;
         metrics.discoveredAt = Date.now();
         ingestScrape(parsed);
@@ -1362,6 +1372,7 @@
       }));
     }).then(guard('charts', function () {
       metrics.busy = false;
+      metrics.ticks++;
       prune();
       drawCharts();
     }), function (e) {
@@ -1798,6 +1809,7 @@
   window.apmDashboard = Object.freeze({
     transport: function () { return conn.mode; },
     chartsMode: chartsMode,
+    chartTicks: function () { return { done: metrics.ticks, busy: metrics.busy }; },
     updates: function () { return state.updates; },
     alertsApi: function () { return state.alertsApi; },
     wsMessages: function () { return JSON.parse(JSON.stringify(state.wsMessages)); },

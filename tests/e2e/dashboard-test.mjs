@@ -87,7 +87,7 @@ async function until(what, fn, ms = 15000, every = 200) {
   const deadline = Date.now() + ms;
   let last;
   for (;;) {
-    if (serviceDied()) fail(`the service process ${servicePid} died while waiting for ${what} (see its stderr)`);
+    if (serviceDied()) fail(`the service process ${servicePid} died while waiting for ${typeof what === 'function' ? what() : what} (see its stderr)`);
     try {
       last = await fn();
       if (last) return last;
@@ -95,7 +95,7 @@ async function until(what, fn, ms = 15000, every = 200) {
       last = e;
     }
     if (Date.now() > deadline)
-      fail(`timed out after ${ms / 1000} s waiting for ${what}` +
+      fail(`timed out after ${ms / 1000} s waiting for ${typeof what === 'function' ? what() : what}` +
         (last instanceof Error ? ` (last error: ${last.message})` : ''));
     await sleep(every);
   }
@@ -353,8 +353,12 @@ async function main() {
 
   // 6. charts have data (filled back from the history, then live)
   const hasMonitor = pipe.elements.some((e) => e.factory === 'apmonitor');
-  const points = await until('points in the latency, throughput, real-time factor' + (hasMonitor ? ' and level' : '') + ' charts', async () => {
+  let lastPoints = null, lastTicks = null;
+  const points = await until(() => 'points in the latency, throughput, real-time factor' + (hasMonitor ? ' and level' : '') +
+    ' charts (last: ' + JSON.stringify(lastPoints) + ', chart ticks ' + JSON.stringify(lastTicks) + ')', async () => {
     const p = await dash('chartPoints');
+    lastPoints = p;
+    lastTicks = await dash('chartTicks');
     return p && p.latency >= 2 && p.throughput >= 2 && p.rtf >= 2 && (!hasMonitor || p.levels >= 2) ? p : null;
   }, 20000, 500);
   log(`chart points: ${JSON.stringify(points)} (charts from ${await dash('chartsMode')})`);
