@@ -5,6 +5,7 @@
 #include <string.h>
 #include "gstapmstats.h"
 #include "gstapmmodel.h"
+#include "apm-fsspace.h"
 
 GST_DEBUG_CATEGORY_STATIC (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -27,12 +28,18 @@ typedef struct
   gdouble last_buffers, last_media;
   gint64 last_change_us, last_sample_us;
   gdouble stalled_s;            /* read by the check: atomic enough */
+  /* local files, under lock */
+  GstState files_state;         /* when last scanned; NULL: none known */
+  gint files_dirty;             /* atomic: a state change asks a rescan */
 } PipelineWatch;
 
 static GMutex watch_lock;
 static GList *watches;          /* PipelineWatch refs, under watch_lock */
 static GPtrArray *pending_problems;
 static gboolean announced;
+/* the filesystems of the pipelines' files, for the service that has them */
+static ApmFsSpace *fsspace;     /* under watch_lock */
+static ApmService *fsspace_service;
 
 static void alert_to_bus (const gchar * event, JsonNode * alert,
     gpointer user_data);
@@ -104,6 +111,161 @@ watch_unref (PipelineWatch * w)
   g_free (w);
 }
 
+/* --- the local files a pipeline reads and writes (free-space checks) --- */
+
+static void
+set_files (PipelineWatch * w, const gchar * const *paths)
+{
+  ApmFsSpace *space;
+
+  g_mutex_lock (&watch_lock);
+  space = fsspace;
+  g_mutex_unlock (&watch_lock);
+  if (space)
+    apm_fsspace_set_paths (space, w->pipeline_name, paths);
+}
+
+/* The file named by @element's "location" if it is a local one (a path or
+ * a file:// URI; URLs such as souphttpsrc's are not), or NULL. */
+static gchar *
+local_location (GstElement * element)
+{
+  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (element), "location");
+  gchar *location = NULL, *file = NULL;
+  const gchar *scheme;
+
+  if (!ps || ps->value_type != G_TYPE_STRING
+      || !(ps->flags & G_PARAM_READABLE))
+    return NULL;
+  g_object_get (element, "location", &location, NULL);
+  if (!location || !*location) {
+    g_free (location);
+    return NULL;
+  }
+  scheme = g_uri_peek_scheme (location);
+  if (!scheme)
+    file = g_steal_pointer (&location);
+  else if (strcmp (scheme, "file") == 0)
+    file = g_filename_from_uri (location, NULL, NULL);
+  g_free (location);
+  return file;
+}
+
+/* Every local file of the elements of @pipeline, inside bins too (service
+ * thread: properties are read, never on a streaming thread). */
+static gchar **
+local_files (GstElement * pipeline)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  GValue v = G_VALUE_INIT;
+  gboolean done = FALSE;
+  gchar *file;
+
+  while (!done) {
+    switch (gst_iterator_next (it, &v)) {
+      case GST_ITERATOR_OK:
+        if ((file = local_location (g_value_get_object (&v))))
+          g_ptr_array_add (files, file);
+        g_value_reset (&v);
+        break;
+      case GST_ITERATOR_RESYNC:
+        g_ptr_array_set_size (files, 0);
+        gst_iterator_resync (it);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  g_ptr_array_add (files, NULL);
+  return (gchar **) g_ptr_array_free (files, FALSE);
+}
+
+/* Scans @w's pipeline for its files once it is READY or PAUSED (again
+ * after a state change asked for it) and forgets them at NULL. */
+static void
+sync_files (PipelineWatch * w)
+{
+  GstElement *p = g_weak_ref_get (&w->pipeline);
+  GstState state;
+  gboolean dirty, clear = FALSE, scan = FALSE;
+
+  if (!p)
+    return;
+  GST_OBJECT_LOCK (p);
+  state = GST_STATE (p);
+  GST_OBJECT_UNLOCK (p);
+  dirty = g_atomic_int_exchange (&w->files_dirty, 0);
+  g_mutex_lock (&w->lock);
+  if (state == GST_STATE_NULL) {
+    clear = w->files_state != GST_STATE_NULL;
+    w->files_state = GST_STATE_NULL;
+  } else if (dirty || w->files_state == GST_STATE_NULL
+      || (state >= GST_STATE_PAUSED && w->files_state < GST_STATE_PAUSED)) {
+    /* locations are final at PAUSED: filesink opens its file then */
+    scan = TRUE;
+    w->files_state = state;
+  }
+  g_mutex_unlock (&w->lock);
+  /* element properties are read without the watch's lock held */
+  if (clear)
+    set_files (w, NULL);
+  if (scan) {
+    gchar **files = local_files (p);
+
+    GST_DEBUG_OBJECT (p, "%u local files", g_strv_length (files));
+    set_files (w, (const gchar * const *) files);
+    g_strfreev (files);
+  }
+  gst_object_unref (p);
+}
+
+static gboolean
+sync_files_now (gpointer data)
+{
+  sync_files (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* once a second on the service thread: catches pipelines whose state
+ * changes the tracer does not see (apmonitor alone) */
+static void
+collect_files (ApmService * service, gpointer user_data)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      watch_unref);
+
+  g_mutex_lock (&watch_lock);
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *w = l->data;
+
+    g_atomic_int_inc (&w->ref_count);
+    g_ptr_array_add (list, w);
+  }
+  g_mutex_unlock (&watch_lock);
+  for (guint i = 0; i < list->len; i++)
+    sync_files (g_ptr_array_index (list, i));
+  g_ptr_array_unref (list);
+}
+
+/* Called with watch_lock: the filesystem checks of @service's pipelines. */
+static void
+ensure_fsspace_locked (ApmService * service)
+{
+  if (fsspace_service == service)
+    return;
+  /* a new service (only after a shutdown): the old one's is gone with its
+   * health checks and registry */
+  fsspace_service = service;
+  fsspace = apm_fsspace_new (apm_service_get_health (service),
+      apm_service_get_registry (service));
+  apm_service_add_collector (service, collect_files, NULL);
+}
+
 static ApmHealthStatus
 pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
 {
@@ -171,6 +333,7 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
     g_free (job_id);
   }
   apm_health_remove_check (apm_service_get_health (service), w->check_name);
+  set_files (w, NULL);
   /* its series go after the grace period, with those of its pads */
   apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
       w->pipeline_name);
@@ -250,6 +413,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   w->check_name = g_strdup_printf ("pipeline:%s", GST_OBJECT_NAME (pipeline));
   w->pipeline_name = g_strdup (GST_OBJECT_NAME (pipeline));
   w->run_start_ts = GST_CLOCK_TIME_NONE;
+  w->files_state = GST_STATE_NULL;
   g_object_set_qdata_full (G_OBJECT (pipeline), WATCH_QUARK, w,
       (GDestroyNotify) watch_unref);
   g_mutex_unlock (&watch_lock);
@@ -265,6 +429,7 @@ gst_apm_watch_pipeline (GstElement * pipeline)
       apm_alerts_add_listener (apm_service_get_alerts (service),
           alert_to_bus, NULL);
     }
+    ensure_fsspace_locked (service);
     g_mutex_unlock (&watch_lock);
   }
   url = announce (pipeline, &problems);
@@ -437,6 +602,15 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     apm_log_write (apm_service_get_log (service), APM_LOG_INFO, "pipeline",
         active_cid, ctx, "pipeline %s: %s -> %s", w->pipeline_name, from, to);
     g_free (active_cid);
+  }
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      || transition == GST_STATE_CHANGE_READY_TO_PAUSED
+      || transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    /* not here (maybe a streaming thread): on the service thread */
+    g_atomic_int_set (&w->files_dirty, 1);
+    g_atomic_int_inc (&w->ref_count);
+    apm_service_invoke (apm_service_get_default (), sync_files_now, w,
+        (GDestroyNotify) watch_unref);
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     gboolean idle;

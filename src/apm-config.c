@@ -2,6 +2,7 @@
 #include "apm-config.h"
 #include "apm-probes.h"
 #include "apm-access.h"
+#include "apm-fsspace.h"
 
 #include <math.h>
 #include <string.h>
@@ -355,7 +356,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", NULL
+    "security", "disk_space", NULL
   };
   GPtrArray *origins = g_ptr_array_new_with_free_func (g_free);
   JsonParser *parser;
@@ -371,6 +372,9 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
   const gchar *webhook = NULL;
   gdouble v, webhook_timeout = 5;
   gboolean b;
+  ApmSpaceLimits disk_limits;
+  guint disk_interval;
+  gboolean disk_set = FALSE;
 
   if (len > APM_CONFIG_MAX_BYTES) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -475,6 +479,30 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
           g_ptr_array_add (origins, g_strdup (json_node_get_string (n)));
       }
   }
+  if ((o = get_object (&ctx, root, "disk_space"))) {
+    static const gchar *const keys[] = { "degraded_free_percent",
+      "unhealthy_free_percent", "degraded_free_bytes", "unhealthy_free_bytes",
+      "interval", NULL
+    };
+
+    check_keys (&ctx, o, keys, "disk_space", "disk_space");
+    apm_fsspace_get_defaults (&disk_limits, &disk_interval);
+    if (get_number (&ctx, o, "degraded_free_percent", "disk_space", 0, 100,
+            &v))
+      disk_limits.degraded_ratio = v / 100;
+    if (get_number (&ctx, o, "unhealthy_free_percent", "disk_space", 0, 100,
+            &v))
+      disk_limits.unhealthy_ratio = v / 100;
+    if (get_number (&ctx, o, "degraded_free_bytes", "disk_space", 0, 1e18,
+            &v))
+      disk_limits.degraded_bytes = v;
+    if (get_number (&ctx, o, "unhealthy_free_bytes", "disk_space", 0, 1e18,
+            &v))
+      disk_limits.unhealthy_bytes = v;
+    if (get_number (&ctx, o, "interval", "disk_space", 1, 86400, &v))
+      disk_interval = v;
+    disk_set = TRUE;
+  }
   if ((arr = get_array (&ctx, root, "rules")))
     for (guint i = 0; i < json_array_get_length (arr) && !ctx.failed; i++) {
       JsonNode *n = json_array_get_element (arr, i);
@@ -519,6 +547,8 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
         apm_probes_add_path (health, c->name, c->target, c->min_free,
             c->interval);
     }
+    if (disk_set)
+      apm_fsspace_set_defaults (&disk_limits, disk_interval);
     if (webhook)
       apm_service_set_webhook (service, webhook, webhook_timeout);
     if (origins->len) {

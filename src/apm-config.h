@@ -14,7 +14,10 @@
  *   "health_checks": [{"name": ..., "type": "http", "url": ...,
  *                      "expect_status": 200, "timeout": 2, "interval": 30},
  *                     {"name": ..., "type": "path", "path": ...,
- *                      "min_free_bytes": 1000000000, "interval": 60}]
+ *                      "min_free_bytes": 1000000000, "interval": 60}],
+ *   "disk_space": {"degraded_free_percent": 10, "unhealthy_free_percent": 5,
+ *                  "degraded_free_bytes": 0, "unhealthy_free_bytes": 0,
+ *                  "interval": 10}
  * }
  *
  * The whole file is checked before anything is applied: one problem and

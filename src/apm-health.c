@@ -1,13 +1,32 @@
 /* gst-apm: named health checks and their overall status
  *
  * Built-in checks are cheap reads and run inline on the service thread.
- * Other checks (the application's, HTTP probes, paths) may block, so they
- * run in a worker pool: the service thread only dispatches them and reads
- * their last result, and a check still running past its timeout reports
- * "timed out".  Nothing here ever blocks the HTTP server.
+ * Other checks (the application's, HTTP probes, paths, disks) may block, so
+ * they run in a worker pool: the service thread only dispatches them and
+ * reads their last result.  Nothing here ever blocks the HTTP server.
+ *
+ * A check's timeout counts from when a worker starts it, not from its
+ * dispatch.  A worker stuck in a hanging check is not reused until the
+ * check returns, so the pool grows by one thread for each check that has
+ * been running longer than a second, up to APM_HEALTH_MAX_WORKERS threads
+ * in all.  A check is never dispatched again while it is queued or running
+ * ("still running since ..."), and one that waits too long for a worker
+ * (every thread is stuck) is reported degraded "not started".
  */
 #include "apm-health.h"
 #include "apm-time.h"
+
+/* a check running this long counts as stuck: another thread takes over */
+#define SLOW_US (1 * G_USEC_PER_SEC)
+/* waiting this long for a worker is reported */
+#define QUEUE_GRACE_US (3 * G_USEC_PER_SEC)
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_QUEUED,                 /* dispatched, waiting for a worker */
+  STATE_RUNNING,
+} CheckState;
 
 typedef struct
 {
@@ -20,9 +39,13 @@ typedef struct
   gint64 timeout_us;
   gboolean in_worker;
   /* state and last result, under ApmHealth.lock */
-  gboolean running;
-  gboolean timed_out;
-  gint64 started_us;            /* monotonic, of the running worker */
+  CheckState state;
+  gboolean removed;             /* replaced or removed: do not run again */
+  gboolean timed_out;           /* this run was reported "timed out" */
+  guint64 seq;                  /* dispatch order, for the queue position */
+  gint64 queued_us;             /* monotonic, of the dispatch */
+  gint64 started_us;            /* monotonic, when a worker started it */
+  gint64 started_wall_us;
   gint64 last_run_us;           /* monotonic, 0 = never */
   gint64 last_run_wall_us;
   gint64 duration_us;
@@ -39,7 +62,11 @@ struct _ApmHealth
   gpointer listener_data;
   GMutex lock;
   GHashTable *checks;           /* name -> Check */
+  guint64 next_seq;             /* under lock */
+  GPtrArray *running;           /* Check in a worker (the job's ref), under
+                                 * lock, removed ones included */
   GThreadPool *pool;
+  gint max_workers;             /* the pool's current limit, atomic */
 };
 
 static Check *
@@ -132,6 +159,7 @@ health_unref (ApmHealth * h)
   if (!g_atomic_int_dec_and_test (&h->ref_count))
     return;
   g_hash_table_destroy (h->checks);
+  g_ptr_array_unref (h->running);
   g_mutex_clear (&h->lock);
   g_free (h);
 }
@@ -143,6 +171,16 @@ typedef struct
 } Job;
 
 static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  check_unref (job->check);
+  health_unref (job->health);
+  g_free (job);
+}
+
+static void
 run_in_worker (gpointer data, gpointer user_data)
 {
   Job *job = data;
@@ -150,21 +188,35 @@ run_in_worker (gpointer data, gpointer user_data)
   ApmHealth *h = job->health;
   gchar *message = NULL;
   JsonObject *details = NULL;
-  gint64 t0 = g_get_monotonic_time ();
-  ApmHealthStatus status = c->func (c->user_data, &message, &details);
+  ApmHealthStatus status;
+  gint64 t0;
 
   g_mutex_lock (&h->lock);
-  c->running = FALSE;
-  if (c->timed_out) {
-    /* the timeout was reported: the late result still counts as the
-     * latest run */
-    c->timed_out = FALSE;
+  if (c->removed) {
+    c->state = STATE_IDLE;
+    g_mutex_unlock (&h->lock);
+    job_free (job);
+    return;
   }
+  /* its timeout counts from here */
+  t0 = g_get_monotonic_time ();
+  c->state = STATE_RUNNING;
+  c->started_us = t0;
+  c->started_wall_us = g_get_real_time ();
+  c->timed_out = FALSE;
+  g_ptr_array_add (h->running, c);
+  g_mutex_unlock (&h->lock);
+
+  status = c->func (c->user_data, &message, &details);
+
+  g_mutex_lock (&h->lock);
+  c->state = STATE_IDLE;
+  g_ptr_array_remove_fast (h->running, c);
+  /* a timeout was reported: the late result still counts as the latest */
+  c->timed_out = FALSE;
   store_result_locked (h, c, status, message, details, t0);
   g_mutex_unlock (&h->lock);
-  check_unref (c);
-  health_unref (h);
-  g_free (job);
+  job_free (job);
 }
 
 ApmHealth *
@@ -174,10 +226,13 @@ apm_health_new (void)
 
   h->ref_count = 1;
   g_mutex_init (&h->lock);
+  h->running = g_ptr_array_new ();
   h->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) check_unref);
-  /* a few threads: a hanging check must not starve the others */
-  h->pool = g_thread_pool_new (run_in_worker, NULL, 4, FALSE, NULL);
+  /* a few threads, more while some are stuck (see run_due_workers) */
+  h->max_workers = APM_HEALTH_WORKERS;
+  h->pool = g_thread_pool_new_full (run_in_worker, NULL, job_free,
+      APM_HEALTH_WORKERS, FALSE, NULL);
   return h;
 }
 
@@ -200,8 +255,9 @@ apm_health_free (ApmHealth * h)
 {
   if (!h)
     return;
-  /* a hanging check must not hang exit: queued checks are dropped and a
-   * running one finishes on its own, holding its own reference */
+  /* a hanging check must not hang exit: queued checks are dropped (and
+   * their jobs freed) and a running one finishes on its own, holding its
+   * own reference */
   g_thread_pool_free (h->pool, TRUE, FALSE);
   g_mutex_lock (&h->lock);
   h->log = NULL;
@@ -226,6 +282,13 @@ apm_health_add_check_full (ApmHealth * h, const gchar * name,
   c->in_worker = in_worker;
   c->message = g_strdup ("not run yet");
   g_mutex_lock (&h->lock);
+  {
+    Check *old = g_hash_table_lookup (h->checks, name);
+
+    /* a queued run of the old one is skipped */
+    if (old)
+      old->removed = TRUE;
+  }
   g_hash_table_replace (h->checks, c->name, c);
   g_mutex_unlock (&h->lock);
 }
@@ -241,9 +304,13 @@ apm_health_add_check (ApmHealth * h, const gchar * name, ApmHealthFunc func,
 gboolean
 apm_health_remove_check (ApmHealth * h, const gchar * name)
 {
+  Check *c;
   gboolean removed;
 
   g_mutex_lock (&h->lock);
+  c = g_hash_table_lookup (h->checks, name);
+  if (c)
+    c->removed = TRUE;
   removed = g_hash_table_remove (h->checks, name);
   g_mutex_unlock (&h->lock);
   return removed;
@@ -280,34 +347,87 @@ due (Check * c, gint64 now, gboolean force)
   return force || !c->last_run_us || now - c->last_run_us >= c->interval_us;
 }
 
-/* Dispatches due worker checks and times out the slow ones. */
+/* called with the lock: the checks dispatched before @c still waiting */
+static guint
+queued_ahead_locked (ApmHealth * h, Check * c)
+{
+  GHashTableIter it;
+  Check *o;
+  guint ahead = 0;
+
+  g_hash_table_iter_init (&it, h->checks);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & o))
+    if (o->state == STATE_QUEUED && o->seq < c->seq)
+      ahead++;
+  return ahead;
+}
+
+/* Dispatches due worker checks, reports the ones past their timeout and
+ * the ones that cannot get a worker, and sizes the pool. */
 static void
 run_due_workers (ApmHealth * h, GPtrArray * list, gint64 now)
 {
+  guint n_stuck = 0;
+  gint want;
+
+  g_mutex_lock (&h->lock);
+  /* removed checks that still hang hold a thread too */
+  for (guint i = 0; i < h->running->len; i++)
+    if (now - ((Check *) g_ptr_array_index (h->running, i))->started_us >=
+        SLOW_US)
+      n_stuck++;
   for (guint i = 0; i < list->len; i++) {
     Check *c = g_ptr_array_index (list, i);
 
-    if (!c->in_worker)
+    if (!c->in_worker || c->removed)
       continue;
-    g_mutex_lock (&h->lock);
-    if (c->running) {
+    if (c->state == STATE_RUNNING) {
       if (!c->timed_out && now - c->started_us > c->timeout_us) {
+        gchar *since = apm_time_format (c->started_wall_us);
+
         c->timed_out = TRUE;
         store_result_locked (h, c, APM_HEALTH_UNHEALTHY,
-            g_strdup_printf ("timed out after %.0f s",
-                c->timeout_us / 1e6), NULL, c->started_us);
+            g_strdup_printf ("timed out after %.0f s (still running since "
+                "%s)", c->timeout_us / 1e6, since), NULL, c->started_us);
+        g_free (since);
+      }
+    } else if (c->state == STATE_QUEUED) {
+      if (now - c->queued_us >= QUEUE_GRACE_US) {
+        guint ahead = queued_ahead_locked (h, c), running = h->running->len;
+        JsonObject *details = json_object_new ();
+        gchar *message = g_strdup_printf ("not started: waiting %.0f s for "
+            "a worker (%u checks ahead in the queue, %u running)",
+            (now - c->queued_us) / 1e6, ahead, running);
+
+        json_object_set_double_member (details, "queued_seconds",
+            (now - c->queued_us) / 1e6);
+        json_object_set_int_member (details, "ahead_in_queue", ahead);
+        json_object_set_int_member (details, "running_checks", running);
+        /* the first report is a status change; later ones refresh the
+         * figures without notifying again */
+        store_result_locked (h, c, APM_HEALTH_DEGRADED, message, details,
+            now);
       }
     } else if (due (c, now, FALSE)) {
       Job *job = g_new (Job, 1);
 
-      c->running = TRUE;
-      c->started_us = now;
+      c->state = STATE_QUEUED;
+      c->queued_us = now;
+      c->seq = ++h->next_seq;
       g_atomic_int_inc (&h->ref_count);
       job->health = h;
       job->check = check_ref (c);
       g_thread_pool_push (h->pool, job, NULL);
     }
-    g_mutex_unlock (&h->lock);
+  }
+  g_mutex_unlock (&h->lock);
+
+  /* a stuck worker is not reused until its check returns: replace it with
+   * a new thread, within the cap.  Threads above the limit end once idle. */
+  want = MIN (APM_HEALTH_WORKERS + n_stuck, APM_HEALTH_MAX_WORKERS);
+  if (g_atomic_int_get (&h->max_workers) != want) {
+    g_atomic_int_set (&h->max_workers, want);
+    g_thread_pool_set_max_threads (h->pool, want, NULL);
   }
 }
 
@@ -355,7 +475,29 @@ apm_health_evaluate (ApmHealth * h, gboolean force, JsonObject ** checks_out)
 
       json_object_set_string_member (o, "status", c->last_run_us ?
           apm_health_status_to_string (c->status) : "unknown");
-      json_object_set_string_member (o, "message", c->message);
+      if (c->state == STATE_RUNNING && !c->timed_out
+          && now - c->started_us >= c->interval_us) {
+        /* due again but not back yet: not dispatched twice; the last
+         * result stands until it returns or times out */
+        gchar *since = apm_time_format (c->started_wall_us);
+        gchar *msg = c->last_run_us ?
+            g_strdup_printf ("still running since %s (%.0f s); last "
+            "result: %s", since, (now - c->started_us) / 1e6, c->message) :
+            g_strdup_printf ("still running since %s (%.0f s)", since,
+            (now - c->started_us) / 1e6);
+
+        json_object_set_string_member (o, "message", msg);
+        g_free (msg);
+        g_free (since);
+      } else {
+        json_object_set_string_member (o, "message", c->message);
+      }
+      if (c->state == STATE_RUNNING) {
+        gchar *since = apm_time_format (c->started_wall_us);
+
+        json_object_set_string_member (o, "running_since", since);
+        g_free (since);
+      }
       if (c->details)
         json_object_set_object_member (o, "details",
             json_object_ref (c->details));

@@ -15,12 +15,20 @@ G_BEGIN_DECLS
  * @message: (out) (transfer full): a one-line human message
  * @details: (out) (transfer full) (nullable): a JSON object with details
  *
- * Runs on the service thread.  Must not block for long.
+ * An inline check (apm_health_add_check()) runs on the service thread and
+ * must not block; a worker check (apm_health_add_check_full() with
+ * @in_worker) runs on a worker thread and may.
  */
 typedef ApmHealthStatus (*ApmHealthFunc) (gpointer user_data,
     gchar ** message, JsonObject ** details);
 
 typedef struct _ApmHealth ApmHealth;
+
+/* Worker threads for checks that may block; one more for each check that
+ * has been running for over a second (a stuck thread is not reused until
+ * its check returns), up to the maximum. */
+#define APM_HEALTH_WORKERS 4
+#define APM_HEALTH_MAX_WORKERS 16
 
 ApmHealth *apm_health_new (void);
 /* Status changes of checks are logged to @log (nullable). */
@@ -32,7 +40,11 @@ void apm_health_add_check (ApmHealth * health, const gchar * name,
     ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
     guint interval_s);
 /* Like apm_health_add_check(), for a check that may block: it runs in a
- * worker thread and reports "timed out" past @timeout_s. */
+ * worker thread and is reported unhealthy "timed out" once it has run
+ * @timeout_s (counted from when a worker started it).  It is not
+ * dispatched again before it returns ("still running since ..."); one that
+ * waits for a worker for 3 s (all are stuck) is reported degraded
+ * "not started". */
 void apm_health_add_check_full (ApmHealth * health, const gchar * name,
     ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
     guint interval_s, guint timeout_s, gboolean in_worker);

@@ -2,6 +2,7 @@
 #include "apm-probes.h"
 
 #include <libsoup/soup.h>
+#include <errno.h>
 #include <sys/statvfs.h>
 
 typedef struct
@@ -80,16 +81,79 @@ apm_probes_add_http (ApmHealth * health, const gchar * name,
 }
 
 gboolean
-apm_probes_disk_space (const gchar * path, guint64 * free_bytes,
-    guint64 * total_bytes)
+apm_probes_disk_space (const gchar * path, ApmDiskSpace * space)
 {
   struct statvfs st;
 
   if (statvfs (path, &st) != 0)
     return FALSE;
-  *free_bytes = (guint64) st.f_bavail * st.f_frsize;
-  *total_bytes = (guint64) st.f_blocks * st.f_frsize;
+  space->free_bytes = (guint64) st.f_bfree * st.f_frsize;
+  space->avail_bytes = (guint64) st.f_bavail * st.f_frsize;
+  space->size_bytes = (guint64) st.f_blocks * st.f_frsize;
   return TRUE;
+}
+
+/* "1.5 GiB" (g_format_size puts a no-break space in it) */
+static gchar *
+format_bytes (guint64 bytes)
+{
+  static const gchar *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB",
+    "PiB", "EiB"
+  };
+  gdouble v = bytes;
+  guint u = 0;
+
+  while (v >= 1024 && u + 1 < G_N_ELEMENTS (units)) {
+    v /= 1024;
+    u++;
+  }
+  return u ? g_strdup_printf ("%.1f %s", v, units[u]) :
+      g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+/* the limit (bytes or ratio) @avail is below, as text, or NULL */
+static gchar *
+limit_passed (guint64 avail, gdouble ratio, guint64 limit_bytes,
+    gdouble limit_ratio)
+{
+  if (limit_bytes && avail < limit_bytes) {
+    gchar *b = format_bytes (limit_bytes), *text;
+
+    text = g_strdup_printf ("below %s", b);
+    g_free (b);
+    return text;
+  }
+  if (limit_ratio > 0 && ratio < limit_ratio)
+    return g_strdup_printf ("below %g %%", limit_ratio * 100);
+  return NULL;
+}
+
+ApmHealthStatus
+apm_probes_space_status (const ApmDiskSpace * space,
+    const ApmSpaceLimits * limits, JsonObject * details, gchar ** message)
+{
+  gdouble ratio = space->size_bytes ?
+      (gdouble) space->avail_bytes / space->size_bytes : 0;
+  gchar *avail = format_bytes (space->avail_bytes);
+  gchar *size = format_bytes (space->size_bytes);
+  gchar *passed;
+  ApmHealthStatus status = APM_HEALTH_HEALTHY;
+
+  json_object_set_int_member (details, "free_bytes", space->avail_bytes);
+  json_object_set_int_member (details, "total_bytes", space->size_bytes);
+  json_object_set_double_member (details, "free_ratio", ratio);
+  if ((passed = limit_passed (space->avail_bytes, ratio,
+              limits->unhealthy_bytes, limits->unhealthy_ratio)))
+    status = APM_HEALTH_UNHEALTHY;
+  else if ((passed = limit_passed (space->avail_bytes, ratio,
+              limits->degraded_bytes, limits->degraded_ratio)))
+    status = APM_HEALTH_DEGRADED;
+  *message = g_strdup_printf ("%s free of %s (%.1f %%)%s%s", avail, size,
+      ratio * 100, passed ? ", " : "", passed ? passed : "");
+  g_free (passed);
+  g_free (avail);
+  g_free (size);
+  return status;
 }
 
 typedef struct
@@ -111,7 +175,8 @@ static ApmHealthStatus
 path_probe (gpointer user_data, gchar ** message, JsonObject ** details)
 {
   PathProbe *p = user_data;
-  guint64 free_bytes, total;
+  ApmSpaceLimits limits = { 2 * p->min_free, p->min_free, 0, 0 };
+  ApmDiskSpace space;
 
   *details = json_object_new ();
   json_object_set_string_member (*details, "path", p->path);
@@ -119,19 +184,13 @@ path_probe (gpointer user_data, gchar ** message, JsonObject ** details)
     *message = g_strdup_printf ("%s does not exist", p->path);
     return APM_HEALTH_UNHEALTHY;
   }
-  if (!apm_probes_disk_space (p->path, &free_bytes, &total)) {
-    *message = g_strdup_printf ("cannot read free space of %s", p->path);
+  if (!apm_probes_disk_space (p->path, &space)) {
+    *message = g_strdup_printf ("cannot read free space of %s: %s", p->path,
+        g_strerror (errno));
     return APM_HEALTH_DEGRADED;
   }
-  json_object_set_int_member (*details, "free_bytes", free_bytes);
-  json_object_set_int_member (*details, "total_bytes", total);
   json_object_set_int_member (*details, "min_free_bytes", p->min_free);
-  *message = g_strdup_printf ("%.1fGB free", free_bytes / 1e9);
-  if (p->min_free && free_bytes < p->min_free)
-    return APM_HEALTH_UNHEALTHY;
-  if (p->min_free && free_bytes < 2 * p->min_free)
-    return APM_HEALTH_DEGRADED;
-  return APM_HEALTH_HEALTHY;
+  return apm_probes_space_status (&space, &limits, *details, message);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "apmtestutil.h"
 #include "apm-service.h"
+#include "apm-monitor.h"
 
 #define S (G_USEC_PER_SEC)
 /* deadlines (upper bounds) stretch under valgrind and sanitizers */
@@ -396,6 +397,301 @@ GST_START_TEST (test_worker_check_status_counts)
 
 GST_END_TEST;
 
+/* --- many hanging checks: the worker pool --- */
+
+/* Checks that block until the test releases them all, counting how many
+ * entered (are holding a worker) and returned. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gint entered, returned;
+  gboolean released;
+} Crowd;
+
+static Crowd crowd;
+
+static void
+crowd_block (Crowd * c)
+{
+  gint64 deadline = g_get_monotonic_time () + 120 * T;
+
+  g_mutex_lock (&c->lock);
+  c->entered++;
+  g_cond_broadcast (&c->cond);
+  while (!c->released)
+    if (!g_cond_wait_until (&c->cond, &c->lock, deadline))
+      break;
+  c->returned++;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+static gint
+crowd_get (gint * field)
+{
+  gint v;
+
+  g_mutex_lock (&crowd.lock);
+  v = *field;
+  g_mutex_unlock (&crowd.lock);
+  return v;
+}
+
+static void
+crowd_release (void)
+{
+  g_mutex_lock (&crowd.lock);
+  crowd.released = TRUE;
+  g_cond_broadcast (&crowd.cond);
+  g_mutex_unlock (&crowd.lock);
+}
+
+static void
+crowd_reset (void)
+{
+  g_mutex_lock (&crowd.lock);
+  crowd.entered = crowd.returned = 0;
+  crowd.released = FALSE;
+  g_mutex_unlock (&crowd.lock);
+}
+
+/* waits until @field reaches @n; returns its value */
+static gint
+crowd_wait (gint * field, gint n, gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  gint v;
+
+  g_mutex_lock (&crowd.lock);
+  while (*field < n)
+    if (!g_cond_wait_until (&crowd.cond, &crowd.lock, deadline))
+      break;
+  v = *field;
+  g_mutex_unlock (&crowd.lock);
+  return v;
+}
+
+static ApmHealthStatus
+crowd_check (gpointer user_data, gchar ** message, JsonObject ** details)
+{
+  crowd_block (&crowd);
+  *message = g_strdup ("released");
+  return APM_HEALTH_HEALTHY;
+}
+
+/* the same through the public API */
+static ApmHealthStatus
+crowd_api_check (gpointer user_data, gchar ** message, gchar ** details_json)
+{
+  crowd_block (&crowd);
+  *message = g_strdup ("released");
+  return APM_HEALTH_HEALTHY;
+}
+
+static gint fast_calls;
+
+static ApmHealthStatus
+fast_api_check (gpointer user_data, gchar ** message, gchar ** details_json)
+{
+  gint n = g_atomic_int_add (&fast_calls, 1) + 1;
+
+  *message = g_strdup_printf ("run %d", n);
+  *details_json = g_strdup_printf ("{\"run\": %d}", n);
+  return APM_HEALTH_HEALTHY;
+}
+
+static gchar *
+numbered (const gchar * prefix, guint i)
+{
+  return g_strdup_printf ("%s%02u", prefix, i);
+}
+
+/* GET /health/monitoring while something happens: every answer is fast */
+static JsonNode *
+get_health_fast (void)
+{
+  gint64 took;
+  JsonNode *doc = get_health (&took);
+
+  fail_unless (took < APM_TEST_SCALED (500 * 1000),
+      "GET /health/monitoring took %.3f s", took / 1e6);
+  return doc;
+}
+
+/* Releases the crowd and waits until all @n returned, then removes the
+ * checks named @prefix00.. (@n of them) and @others. */
+static void
+crowd_finish (const gchar * prefix, guint n, const gchar * const *others)
+{
+  crowd_release ();
+  fail_unless_equals_int (crowd_wait (&crowd.returned, n, 10 * T), n);
+  for (guint i = 0; i < n; i++) {
+    gchar *name = numbered (prefix, i);
+
+    /* the public API's for the API check, the core's for the others */
+    if (!apm_health_remove_check (health (), name))
+      fail_unless (apm_monitor_remove_check (apm_monitor_get_default (),
+              name), "check %s was not registered", name);
+    g_free (name);
+  }
+  for (guint i = 0; others && others[i]; i++)
+    fail_unless (apm_monitor_remove_check (apm_monitor_get_default (),
+            others[i]));
+}
+
+/* Six checks hang (more than the pool's four threads), then a fast one is
+ * due: the fast one still runs, at once and again and again, since a
+ * stuck worker is replaced; the hanging ones are reported "timed out" two
+ * seconds after they started, or "still running since" while within their
+ * timeout (the public API's is 30 s); /health/monitoring answers at once
+ * throughout.  Once released, every check has its result. */
+GST_START_TEST (test_hanging_checks_do_not_starve)
+{
+  const guint n_core = 5;
+  const gchar *const others[] = { "apm_test_starve_zfast", NULL };
+  ApmMonitor *monitor = apm_monitor_get_default ();
+  gint64 deadline;
+  gint calls;
+  gboolean done = FALSE;
+  JsonNode *doc = NULL;
+  JsonObject *c;
+
+  setup ();
+  crowd_reset ();
+  for (guint i = 0; i < n_core; i++) {
+    gchar *name = numbered ("apm_test_starve_", i);
+
+    apm_health_add_check_full (health (), name, crowd_check, NULL, NULL, 1,
+        2, TRUE);
+    g_free (name);
+  }
+  apm_monitor_add_check (monitor, "apm_test_starve_05", 1, crowd_api_check,
+      NULL, NULL);
+  /* named last: dispatched after the hanging ones, queued behind them */
+  apm_monitor_add_check (monitor, others[0], 1, fast_api_check, NULL, NULL);
+
+  /* all six hold a worker at the same time: more than four threads */
+  deadline = g_get_monotonic_time () + 10 * T;
+  while (crowd_get (&crowd.entered) < (gint) n_core + 1
+      && g_get_monotonic_time () < deadline) {
+    json_node_unref (get_health_fast ());
+    g_usleep (50 * 1000);
+  }
+  fail_unless_equals_int (crowd_get (&crowd.entered), n_core + 1);
+  fail_unless_equals_int (crowd_get (&crowd.returned), 0);
+
+  /* the fast check runs again and again while they hang */
+  calls = g_atomic_int_get (&fast_calls);
+  deadline = g_get_monotonic_time () + 10 * T;
+  while (!done && g_get_monotonic_time () < deadline) {
+    gboolean timed_out = TRUE;
+
+    if (doc)
+      json_node_unref (doc);
+    doc = get_health_fast ();
+    for (guint i = 0; i < n_core; i++) {
+      gchar *name = numbered ("apm_test_starve_", i);
+
+      timed_out &= g_strcmp0 (check_status (doc, name), "unhealthy") == 0;
+      g_free (name);
+    }
+    done = timed_out && g_atomic_int_get (&fast_calls) >= calls + 3
+        && g_strcmp0 (check_status (doc, others[0]), "healthy") == 0;
+    if (!done)
+      g_usleep (100 * 1000);
+  }
+  fail_unless (g_atomic_int_get (&fast_calls) >= calls + 3,
+      "the fast check ran %d times in 10 s while others hung",
+      g_atomic_int_get (&fast_calls) - calls);
+  fail_unless_equals_string (check_status (doc, others[0]), "healthy");
+  fail_unless (g_str_has_prefix (check_message (doc, others[0]), "run "));
+  for (guint i = 0; i < n_core; i++) {
+    gchar *name = numbered ("apm_test_starve_", i);
+
+    fail_unless_equals_string (check_status (doc, name), "unhealthy");
+    fail_unless (g_str_has_prefix (check_message (doc, name),
+            "timed out after 2 s (still running since "), "%s: '%s'", name,
+        check_message (doc, name));
+    c = check_of (doc, name);
+    apm_test_parse_time (json_object_get_string_member (c,
+            "running_since"));
+    g_free (name);
+  }
+  /* within its timeout: no result yet, not dispatched twice */
+  c = check_of (doc, "apm_test_starve_05");
+  fail_unless_equals_string (json_object_get_string_member (c, "status"),
+      "unknown");
+  fail_unless (g_str_has_prefix (json_object_get_string_member (c,
+              "message"), "still running since "), "'%s'",
+      json_object_get_string_member (c, "message"));
+  fail_unless_equals_string (json_object_get_string_member
+      (json_node_get_object (doc), "status"), "unhealthy");
+  json_node_unref (doc);
+  fail_unless_equals_int (crowd_get (&crowd.entered), n_core + 1);
+
+  crowd_finish ("apm_test_starve_", n_core + 1, others);
+  doc = get_health_fast ();
+  fail_if (check_of (doc, others[0]) != NULL);
+  fail_if (check_of (doc, "apm_test_starve_00") != NULL);
+  json_node_unref (doc);
+}
+
+GST_END_TEST;
+
+/* More hanging checks than the pool may ever have threads: the pool stops
+ * growing at APM_HEALTH_MAX_WORKERS, and a check that cannot get a worker
+ * is reported degraded "not started", with its place in the queue; it
+ * runs once a worker is free. */
+GST_START_TEST (test_pool_cap_reports_not_started)
+{
+  const guint n = APM_HEALTH_MAX_WORKERS + 1;
+  const gchar *const others[] = { "apm_test_cap_zfast", NULL };
+  gchar *last = numbered ("apm_test_cap_", n - 1);
+  JsonNode *doc;
+  gint calls;
+
+  setup ();
+  crowd_reset ();
+  for (guint i = 0; i < n; i++) {
+    gchar *name = numbered ("apm_test_cap_", i);
+
+    apm_health_add_check_full (health (), name, crowd_check, NULL, NULL, 1,
+        2, TRUE);
+    g_free (name);
+  }
+  apm_monitor_add_check (apm_monitor_get_default (), others[0], 1,
+      fast_api_check, NULL, NULL);
+  calls = g_atomic_int_get (&fast_calls);
+
+  fail_unless_equals_int (crowd_wait (&crowd.entered, n - 1, 20 * T),
+      n - 1);
+  doc = wait_check (others[0], "degraded", "not started: waiting ", 10 * T);
+  /* behind the last hanging check, which waits too */
+  fail_unless (strstr (check_message (doc, others[0]),
+          "(1 checks ahead in the queue") != NULL, "'%s'",
+      check_message (doc, others[0]));
+  fail_unless_equals_string (check_status (doc, last), "degraded");
+  fail_unless (g_str_has_prefix (check_message (doc, last),
+          "not started: waiting "));
+  json_node_unref (doc);
+  /* capped: no more threads came */
+  fail_unless_equals_int (crowd_get (&crowd.entered), n - 1);
+  fail_unless_equals_int (g_atomic_int_get (&fast_calls), calls);
+
+  /* released: the waiting ones run */
+  crowd_release ();
+  fail_unless_equals_int (crowd_wait (&crowd.entered, n, 10 * T), n);
+  doc = wait_check (others[0], "healthy", "run ", 10 * T);
+  json_node_unref (doc);
+  doc = wait_check (last, "healthy", "released", 10 * T);
+  json_node_unref (doc);
+  crowd_finish ("apm_test_cap_", n, others);
+  g_free (last);
+}
+
+GST_END_TEST;
+
 /* Each watched pipeline has a check "pipeline:NAME": healthy while
  * PLAYING (and not stalled), degraded once stopped, gone with the
  * pipeline. */
@@ -440,9 +736,13 @@ apm_health_suite (void)
 
   g_mutex_init (&hang.lock);
   g_cond_init (&hang.cond);
+  g_mutex_init (&crowd.lock);
+  g_cond_init (&crowd.cond);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_hanging_check_times_out);
   tcase_add_test (tc, test_worker_check_status_counts);
+  tcase_add_test (tc, test_hanging_checks_do_not_starve);
+  tcase_add_test (tc, test_pool_cap_reports_not_started);
   tcase_add_test (tc, test_pipeline_check_lifecycle);
   return s;
 }
@@ -461,5 +761,6 @@ main (int argc, char **argv)
   hang.released = TRUE;
   g_cond_broadcast (&hang.cond);
   g_mutex_unlock (&hang.lock);
+  crowd_release ();
   return ret;
 }
