@@ -5,6 +5,7 @@
  * counters the tracer keeps.  Nothing here runs per buffer.
  */
 #include "gstapmmodel.h"
+#include "gstapmonitor.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
 
@@ -136,6 +137,12 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links)
     if (es->rtf)
       json_object_set_double_member (o, "realtime_factor",
           apm_series_value (es->rtf));
+  }
+  if (GST_IS_APMONITOR (e)) {
+    JsonObject *span = gst_apmonitor_describe_span (e);
+
+    if (span)
+      json_object_set_object_member (o, "span", span);
   }
   if (!GST_IS_BIN (e))
     add_links (links, e, path);

@@ -49,6 +49,28 @@
  * * #guint64 `silent-time`: silence counted in the interval (when a span
  *   begins, its whole qualifying stretch is counted at once)
  *
+ * Two monitors delimit a stage: with #GstApMonitor:span-from naming a
+ * monitor upstream, this one measures the wall-clock latency of the
+ * elements between them and the throughput out of them, matching media by
+ * running time (so encoders, decoders, resamplers and queues in between
+ * are fine):
+ *
+ * |[
+ * gst-launch-1.0 -m audiotestsrc is-live=true ! apmonitor name=pre ! \
+ *     flacenc ! flacdec ! queue ! apmonitor name=post span-from=pre ! \
+ *     fakesink
+ * ]|
+ *
+ * The metrics are `apm_span_latency_seconds` (histogram),
+ * `apm_span_current_latency_seconds`, `apm_span_buffers_total`,
+ * `apm_span_bytes_total` and `apm_span_media_seconds_total`, labelled
+ * `pipeline`, `span`, `from` and `to`, and the downstream monitor's
+ * messages carry a #GstStructure `span` with #gchararray `name`,
+ * #guint64 `buffers` and `matched` (buffers with a latency) and #guint64
+ * `latency` (the last), `latency-min`, `latency-mean`, `latency-p95` and
+ * `latency-max` over the interval, in nanoseconds (GST_CLOCK_TIME_NONE
+ * when none matched).
+ *
  * Up to 64 channels are measured; further channels are ignored.  The URL
  * served is posted on the bus as an element message named "apm-service"
  * with a "url" field.
@@ -57,6 +79,7 @@
 
 #include "gstapmonitor.h"
 #include "gstapmaudiostats.h"
+#include "gstapmspan.h"
 #include "gstapmwatch.h"
 
 #include <gst/audio/audio.h>
@@ -89,6 +112,9 @@ enum
   PROP_CLIPPED_SAMPLES,
   PROP_GAPS,
   PROP_UNDERRUNS,
+  PROP_SPAN_FROM,
+  PROP_SPAN_NAME,
+  PROP_SPAN_LATENCY,
   N_PROPS
 };
 
@@ -212,6 +238,7 @@ typedef struct
   GstClockTime silence_duration;
   gdouble clip_threshold;
   GstClockTime tolerance;
+  gboolean tolerance_set;       /* set by the user: not scaled for lateness */
 } Settings;
 
 /* counts over the current interval */
@@ -243,6 +270,17 @@ struct _GstApMonitor
 
   /* pipeline latency from the LATENCY event (upstream thread): atomic */
   guint64 latency;
+
+  /* stage spans.  As a span's origin: the record of where running time
+   * passed, created when a downstream monitor first asks (atomic pointer,
+   * then kept until finalize).  As a span's end: the span, set before
+   * streaming starts (or in set_caps) and freed after it stops; span_lock
+   * guards it against readers on other threads. */
+  gchar *span_from, *span_name; /* properties, under the object lock */
+  GstApmSpanOrigin *origin;
+  GstApmSpan *span;
+  GMutex span_lock;
+  gboolean span_warned;
 
   /* streaming state: touched by the streaming thread, and by start/stop
    * while it does not run */
@@ -455,6 +493,151 @@ reset_interval (GstApMonitor * self, GstClockTime now)
   self->iv.wall_start = now;
 }
 
+/* --- stage spans --- */
+
+/* The record of where running time passed this monitor, created when a
+ * downstream monitor first asks for it; a new reference. */
+static GstApmSpanOrigin *
+acquire_origin (GstApMonitor * self)
+{
+  GstApmSpanOrigin *origin;
+
+  GST_OBJECT_LOCK (self);
+  origin = self->origin;
+  if (!origin) {
+    origin = gst_apm_span_origin_new ();
+    __atomic_store_n (&self->origin, origin, __ATOMIC_RELEASE);
+  }
+  gst_apm_span_origin_ref (origin);
+  GST_OBJECT_UNLOCK (self);
+  return origin;
+}
+
+/* Finds the monitor that span-from names (nearest first: this bin, its
+ * children, then the bins above) and starts measuring the span.  Tried at
+ * READY->PAUSED, and with the first caps for monitors added while the
+ * pipeline runs; @report: the last try of this run, which warns (once)
+ * when the monitor is still missing. */
+static void
+resolve_span (GstApMonitor * self, gboolean report)
+{
+  GstObject *parent = NULL;
+  GstElement *peer = NULL, *top;
+  gchar *from, *name, *to, *pipeline, *label;
+  GstApmSpanOrigin *origin;
+  GstApmSpan *span;
+
+  GST_OBJECT_LOCK (self);
+  from = g_strdup (self->span_from);
+  name = g_strdup (self->span_name);
+  to = g_strdup (GST_OBJECT_NAME (self));
+  GST_OBJECT_UNLOCK (self);
+  if (self->span || self->span_warned || !from || !*from)
+    goto done;
+
+  parent = gst_object_get_parent (GST_OBJECT (self));
+  if (parent && GST_IS_BIN (parent))
+    peer = gst_bin_get_by_name_recurse_up (GST_BIN (parent), from);
+  if (!peer || !GST_IS_APMONITOR (peer) || peer == GST_ELEMENT (self)) {
+    if (report) {
+      self->span_warned = TRUE;
+      if (!peer)
+        GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+            ("span-from='%s': no element of that name in the pipeline; "
+                "the span is not measured", from), (NULL));
+      else
+        GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+            ("span-from='%s' must name another apmonitor upstream; "
+                "the span is not measured", from), (NULL));
+    }
+    goto done;
+  }
+
+  origin = acquire_origin (GST_APMONITOR (peer));
+  top = gst_apm_watch_find_top (GST_ELEMENT (self));
+  pipeline = top ? gst_object_get_name (GST_OBJECT (top)) : g_strdup ("");
+  if (top)
+    gst_object_unref (top);
+  label = name && *name ? g_strdup (name) : g_strdup_printf ("%s->%s", from,
+      to);
+  span = gst_apm_span_new (origin, pipeline, label, from, to);
+  GST_INFO_OBJECT (self, "measuring span %s", label);
+  g_mutex_lock (&self->span_lock);
+  self->span = span;
+  g_mutex_unlock (&self->span_lock);
+  gst_apm_span_origin_unref (origin);
+  g_free (pipeline);
+  g_free (label);
+
+done:
+  if (peer)
+    gst_object_unref (peer);
+  if (parent)
+    gst_object_unref (parent);
+  g_free (from);
+  g_free (name);
+  g_free (to);
+}
+
+/* After streaming stopped. */
+static void
+release_span (GstApMonitor * self)
+{
+  GstApmSpan *span;
+
+  g_mutex_lock (&self->span_lock);
+  span = self->span;
+  self->span = NULL;
+  g_mutex_unlock (&self->span_lock);
+  gst_apm_span_free (span);
+  self->span_warned = FALSE;
+}
+
+/* Per buffer: as an origin, records where its running time passed; as a
+ * span's end, measures how long ago that running time passed the
+ * origin. */
+static void
+track_span (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
+    gsize size, GstClockTime duration)
+{
+  GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
+      __ATOMIC_ACQUIRE);
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime pts = GST_BUFFER_PTS (buf), start = GST_CLOCK_TIME_NONE,
+      end = GST_CLOCK_TIME_NONE;
+
+  if (!origin && !self->span)
+    return;
+  /* running time is what both ends share, whatever happens in between */
+  if (segment->format == GST_FORMAT_TIME && segment->rate > 0.0
+      && GST_CLOCK_TIME_IS_VALID (pts)) {
+    start = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID (duration))
+      end = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+          pts + duration);
+  }
+  if (origin)
+    gst_apm_span_origin_record (origin, start, end, now);
+  if (self->span)
+    gst_apm_span_buffer (self->span, start, now, size, duration);
+}
+
+JsonObject *
+gst_apmonitor_describe_span (GstElement * element)
+{
+  GstApMonitor *self;
+  JsonObject *o = NULL;
+
+  if (!GST_IS_APMONITOR (element))
+    return NULL;
+  self = GST_APMONITOR (element);
+  g_mutex_lock (&self->span_lock);
+  if (self->span)
+    o = gst_apm_span_describe (self->span);
+  g_mutex_unlock (&self->span_lock);
+  return o;
+}
+
 /* a GValueArray of doubles, as level's messages carry */
 static void
 set_array (GstStructure * s, const gchar * field, const gdouble * v, guint n)
@@ -474,7 +657,8 @@ set_array (GstStructure * s, const gchar * field, const gdouble * v, guint n)
 }
 
 static GstMessage *
-build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter)
+build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter,
+    const GstApmSpanInterval * span)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime ts = self->iv.ts, running_time = GST_CLOCK_TIME_NONE,
@@ -511,6 +695,23 @@ build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter)
         "silent-time", G_TYPE_UINT64, GST_FRAMES_TO_CLOCK_TIME
         (l->silent_frames, GST_AUDIO_INFO_RATE (&self->info)), NULL);
   }
+  if (span) {
+    GstStructure *sp = gst_structure_new ("span",
+        "name", G_TYPE_STRING, gst_apm_span_get_name (self->span),
+        "buffers", G_TYPE_UINT64, span->buffers,
+        "matched", G_TYPE_UINT64, span->matched,
+        "latency", G_TYPE_UINT64, span->last,
+        "latency-min", G_TYPE_UINT64, span->min,
+        "latency-mean", G_TYPE_UINT64, span->mean,
+        "latency-p95", G_TYPE_UINT64, span->p95,
+        "latency-max", G_TYPE_UINT64, span->max, NULL);
+
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, sp);
+    gst_structure_take_value (s, "span", &v);
+  }
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -522,6 +723,7 @@ publish (GstApMonitor * self, GstClockTime now)
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   gdouble jitter = 0.0, wall;
   gboolean silence_changed = FALSE;
+  GstApmSpanInterval span_iv;
 
   if (self->iv.jitter_n > 0) {
     gdouble mean = self->iv.jitter_sum / self->iv.jitter_n;
@@ -568,9 +770,12 @@ publish (GstApMonitor * self, GstClockTime now)
     duration = GST_CLOCK_DIFF (self->iv.wall_start, now);
   }
 
+  if (self->span)
+    gst_apm_span_take_interval (self->span, &span_iv);
   if (self->cur.post_messages)
     gst_element_post_message (GST_ELEMENT (self),
-        build_message (self, duration, jitter));
+        build_message (self, duration, jitter, self->span ? &span_iv :
+            NULL));
   if (silence_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SILENT]);
 
@@ -595,13 +800,14 @@ publish_pending (GstApMonitor * self)
 }
 
 /* Whether a buffer of a live stream arrives after the pipeline clock has
- * passed its deadline: base time + running time + pipeline latency. */
+ * passed its deadline: base time + running time + pipeline latency, plus
+ * the tolerance (by default at least half the buffer's duration). */
 static gboolean
-is_late (GstApMonitor * self, GstClockTime pts)
+is_late (GstApMonitor * self, GstClockTime pts, GstClockTime duration)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClock *clock = NULL;
-  GstClockTime base_time, running_time, latency;
+  GstClockTime base_time, running_time, latency, tolerance = self->tolerance;
   gboolean late = FALSE;
 
   if (segment->format != GST_FORMAT_TIME)
@@ -620,8 +826,12 @@ is_late (GstApMonitor * self, GstClockTime pts)
     if (!GST_CLOCK_TIME_IS_VALID (latency))
       latency = GST_CLOCK_TIME_IS_VALID (self->upstream_latency) ?
           self->upstream_latency : 0;
+    /* a source wakes up once per buffer: by default, half a buffer of
+     * scheduling delay is jitter, not an underrun */
+    if (!self->cur.tolerance_set && GST_CLOCK_TIME_IS_VALID (duration))
+      tolerance = MAX (tolerance, duration / 2);
     late = gst_clock_get_time (clock) >
-        base_time + running_time + latency + self->tolerance;
+        base_time + running_time + latency + tolerance;
   }
   gst_object_unref (clock);
   return late;
@@ -678,7 +888,7 @@ check_timing (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
     self->iv.ts = pts;
   self->iv.end_ts = self->next_pts;
 
-  if (self->live && is_late (self, pts)) {
+  if (self->live && is_late (self, pts, duration)) {
     self->iv.underruns++;
     add_int (self->series[S_UNDERRUNS], 1);
     __atomic_fetch_add (&self->underruns, 1, __ATOMIC_RELAXED);
@@ -765,6 +975,7 @@ gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
 
   check_timing (self, buf, now, duration);
+  track_span (self, buf, now, size, duration);
 
   if (self->stats) {
     measure_audio (self, buf, frames, now);
@@ -833,6 +1044,9 @@ gst_apmonitor_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
   load_settings (self);
   update_series (self);
+  /* a monitor added while the pipeline runs: its span origin is looked up
+   * now, with its first caps */
+  resolve_span (self, TRUE);
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", live %d", incaps,
       self->live);
   return TRUE;
@@ -853,6 +1067,16 @@ gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->iv.ts = GST_CLOCK_TIME_NONE;
       reset_interval (self, gst_util_get_timestamp ());
       reset_timing (self);
+      {
+        GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
+            __ATOMIC_ACQUIRE);
+
+        /* running time restarts: what passed before no longer matches */
+        if (origin)
+          gst_apm_span_origin_reset (origin);
+        if (self->span)
+          gst_apm_span_reset_interval (self->span);
+      }
       break;
     case GST_EVENT_SEGMENT:
       /* timestamps may restart: not a gap */
@@ -896,7 +1120,12 @@ static gboolean
 gst_apmonitor_start (GstBaseTransform * trans)
 {
   GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
+      __ATOMIC_ACQUIRE);
 
+  /* a new run (streaming does not run yet: we are the writer) */
+  if (origin)
+    gst_apm_span_origin_reset (origin);
   g_atomic_int_set (&self->silent, FALSE);
   __atomic_store_n (&self->clipped_samples, 0, __ATOMIC_RELAXED);
   __atomic_store_n (&self->gaps, 0, __ATOMIC_RELAXED);
@@ -962,6 +1191,15 @@ gst_apmonitor_set_property (GObject * object, guint prop_id,
       break;
     case PROP_TOLERANCE:
       self->props.tolerance = g_value_get_uint64 (value);
+      self->props.tolerance_set = TRUE;
+      break;
+    case PROP_SPAN_FROM:
+      g_free (self->span_from);
+      self->span_from = g_value_dup_string (value);
+      break;
+    case PROP_SPAN_NAME:
+      g_free (self->span_name);
+      self->span_name = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1021,6 +1259,18 @@ gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_uint64 (value, __atomic_load_n (&self->underruns,
               __ATOMIC_RELAXED));
       break;
+    case PROP_SPAN_FROM:
+      g_value_set_string (value, self->span_from);
+      break;
+    case PROP_SPAN_NAME:
+      g_value_set_string (value, self->span_name);
+      break;
+    case PROP_SPAN_LATENCY:
+      g_mutex_lock (&self->span_lock);
+      g_value_set_uint64 (value, self->span ?
+          gst_apm_span_last_latency (self->span) : GST_CLOCK_TIME_NONE);
+      g_mutex_unlock (&self->span_lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1070,12 +1320,23 @@ gst_apmonitor_watch (GstApMonitor * self)
 static GstStateChangeReturn
 gst_apmonitor_change_state (GstElement * element, GstStateChange transition)
 {
+  GstApMonitor *self = GST_APMONITOR (element);
+  GstStateChangeReturn ret;
+
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    gst_apmonitor_watch (GST_APMONITOR (element));
+    gst_apmonitor_watch (self);
+  /* before streaming starts; the first caps try again */
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    resolve_span (self, FALSE);
 
-  return GST_ELEMENT_CLASS (gst_apmonitor_parent_class)->change_state
+  ret = GST_ELEMENT_CLASS (gst_apmonitor_parent_class)->change_state
       (element, transition);
+
+  /* streaming has stopped */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    release_span (self);
+  return ret;
 }
 
 static void
@@ -1084,6 +1345,11 @@ gst_apmonitor_finalize (GObject * object)
   GstApMonitor *self = GST_APMONITOR (object);
 
   retire_series (self);
+  release_span (self);
+  gst_apm_span_origin_unref (self->origin);
+  g_mutex_clear (&self->span_lock);
+  g_free (self->span_from);
+  g_free (self->span_name);
   gst_apm_audio_stats_free (self->stats);
   gst_caps_replace (&self->caps, NULL);
   g_free (self->format);
@@ -1211,14 +1477,17 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
    *
    * Timestamp tolerance, in nanoseconds: a buffer starting further than
    * this (and than one sample) from the previous buffer's end is a gap or
-   * an overlap, and a buffer of a live stream arriving this much after
-   * its deadline is an underrun.
+   * an overlap, and a buffer of a live stream arriving more than this
+   * after its deadline is an underrun.  Left unset, lateness tolerates at
+   * least half the buffer's duration, since a live source that wakes once
+   * per buffer is late by its scheduling delay; set, it is used as given.
    *
    * Since: 0.1
    */
   properties[PROP_TOLERANCE] = g_param_spec_uint64 ("tolerance",
       "Tolerance", "Timestamp deviation tolerated before counting a gap, an "
-      "overlap or a late buffer (underrun), in nanoseconds", 0,
+      "overlap or a late buffer (underrun), in nanoseconds (unset: late "
+      "buffers are tolerated at least half a buffer's duration)", 0,
       G_MAXUINT64, DEFAULT_TOLERANCE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
@@ -1264,6 +1533,49 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
       "Underruns", "Buffers of a live stream that arrived after their "
       "deadline on the pipeline clock, since start", 0, G_MAXUINT64, 0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:span-from:
+   *
+   * Name of an apmonitor upstream of this one: the elements between the
+   * two form a stage whose wall-clock latency and throughput this monitor
+   * measures (`apm_span_*` metrics, a `span` structure in its bus
+   * messages).  Media is matched by running time, so the stage may
+   * re-buffer, encode, decode, resample and cross queues and threads.  The
+   * monitor is looked up when the pipeline goes to PAUSED (the nearest of
+   * that name: this bin first, then the bins above); a missing one is
+   * reported once as a WARNING message and nothing is measured.  Several
+   * spans may start at the same monitor.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SPAN_FROM] = g_param_spec_string ("span-from",
+      "Span from", "Name of an upstream apmonitor: measure the latency and "
+      "throughput of the stage from it to this one (looked up at PAUSED)",
+      NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:span-name:
+   *
+   * Name of the span in metrics and messages (the `span` label); NULL for
+   * "<span-from>-><this monitor's name>".
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SPAN_NAME] = g_param_spec_string ("span-name",
+      "Span name", "Name of the span measured with span-from (default: "
+      "'<span-from>-><name>')", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstApMonitor:span-latency:
+   *
+   * Latency of the last buffer through the span, in nanoseconds
+   * (GST_CLOCK_TIME_NONE before the first, or without a span).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SPAN_LATENCY] = g_param_spec_uint64 ("span-latency",
+      "Span latency", "Wall-clock latency of the last buffer through the "
+      "span (ns; none: 18446744073709551615)", 0, G_MAXUINT64,
+      GST_CLOCK_TIME_NONE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -1302,5 +1614,6 @@ gst_apmonitor_init (GstApMonitor * self)
   self->iv.end_ts = GST_CLOCK_TIME_NONE;
   reset_timing (self);
   gst_audio_info_init (&self->info);
+  g_mutex_init (&self->span_lock);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
 }
