@@ -1278,14 +1278,12 @@ gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Configures the service from the properties that were set, then watches
- * the top-level pipeline. */
+/* Applies the service properties that were set on @self (-1/NULL for the
+ * others); problems with them go to @problems. */
 static void
-gst_apmonitor_watch (GstApMonitor * self)
+gst_apmonitor_configure_service (GstApMonitor * self, GPtrArray * problems)
 {
   ApmServiceConfig config = { -1, NULL, -1 };
-  GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  GstElement *top;
 
   GST_OBJECT_LOCK (self);
   config.port = self->port_set ? self->port : -1;
@@ -1306,11 +1304,42 @@ gst_apmonitor_watch (GstApMonitor * self)
 
   gst_apm_watch_configure (&config, problems);
   g_free (config.address);
+}
+
+/* Configures the service from the properties set on every apmonitor of the
+ * top-level pipeline, then watches it.  Every monitor, not just @self:
+ * state changes run from the sinks up, so a downstream monitor without
+ * port= would otherwise start the service on the default port before the
+ * upstream one that has port=N is asked. */
+static void
+gst_apmonitor_watch (GstApMonitor * self)
+{
+  GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *others = g_ptr_array_new_with_free_func (g_free);
+  GstElement *top;
+
+  top = gst_apm_watch_find_top (GST_ELEMENT (self));
+  if (top && GST_IS_BIN (top)) {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (top));
+    GValue v = G_VALUE_INIT;
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstElement *e = g_value_get_object (&v);
+
+      /* another monitor's problems are its own to report */
+      if (GST_IS_APMONITOR (e) && e != GST_ELEMENT (self))
+        gst_apmonitor_configure_service (GST_APMONITOR (e), others);
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  }
+  gst_apmonitor_configure_service (self, problems);
   g_ptr_array_unref (problems);
+  g_ptr_array_unref (others);
 
   /* only a real pipeline: a bin that is set to READY before it is added
    * (playsink's sink bin) is not one; READY->PAUSED checks again */
-  top = gst_apm_watch_find_top (GST_ELEMENT (self));
   if (top && GST_IS_PIPELINE (top))
     gst_apm_watch_pipeline (top);
   if (top)

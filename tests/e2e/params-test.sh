@@ -59,4 +59,15 @@ fi
 assert_grep quiet out 'apm-service, url=\(string\)http://127\.0\.0\.1:[0-9]+' \
   "no apm-service message"
 
+# state changes run from the sink up: the downstream monitor, which sets no
+# port, must not start the service on the default before the upstream one
+# with port=0 is asked
+log "apmonitor port=0 upstream of an apmonitor without port: port 0 wins"
+launch order "" audiotestsrc num-buffers=5 '!' apmonitor name=first port=0 \
+  '!' queue '!' apmonitor name=second '!' fakesink
+assert_eos order
+assert_grep order err '^apm: serving http://127\.0\.0\.1:[0-9]+ ' "no URL on stderr"
+port=$(grep -Eo '^apm: serving http://127\.0\.0\.1:[0-9]+' "$WORK/order.err" | grep -Eo '[0-9]+$')
+[ "$port" != 9464 ] || fail "the service took the default port 9464, not port=0 of the upstream monitor"
+
 log "PASS"
