@@ -272,7 +272,7 @@ add_sink (gpointer data, gpointer user_data)
 static void
 collect_flow (GstElement * pipeline, const gchar ** values)
 {
-  SinkSums sums = { GST_OBJECT_NAME (pipeline), 0, 0 };
+  SinkSums sums = { values[0], 0, 0 };
   gdouble rtf, stalled;
   ApmSeries *s;
 
@@ -293,7 +293,8 @@ static void
 collect_pipeline (gpointer data, gpointer user_data)
 {
   GstElement *pipeline = data;
-  const gchar *values[3] = { GST_OBJECT_NAME (pipeline), NULL, NULL };
+  gchar *label = gst_apm_watch_pipeline_label (pipeline);
+  const gchar *values[3] = { label, NULL, NULL };
   GstState state;
   ApmSeries *s;
 
@@ -327,6 +328,7 @@ collect_pipeline (gpointer data, gpointer user_data)
     }
     gst_query_unref (q);
   }
+  g_free (label);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "gstapmwatch.h"
 
 #include <math.h>
+#include <string.h>
 
 static void
 set_seconds_summary (JsonObject * o, const gchar * name, ApmSeries * s)
@@ -81,10 +82,10 @@ add_links (JsonArray * links, GstElement * e, const gchar * from)
     GstPad *pad = g_value_get_object (&v);
     GstPad *sink = GST_IS_GHOST_PAD (pad) ? NULL : downstream_sink_pad (pad);
     GstObject *to = sink ? gst_object_get_parent (GST_OBJECT (sink)) : NULL;
-    gchar *pipeline, *path;
+    gchar *path;
 
     if (to && GST_IS_ELEMENT (to)
-        && gst_apm_element_path (GST_ELEMENT (to), &pipeline, &path)) {
+        && gst_apm_element_path (GST_ELEMENT (to), NULL, &path)) {
       JsonObject *l = json_object_new ();
 
       json_object_set_string_member (l, "from", from);
@@ -92,7 +93,6 @@ add_links (JsonArray * links, GstElement * e, const gchar * from)
       json_object_set_string_member (l, "to", path);
       json_object_set_string_member (l, "to_pad", GST_OBJECT_NAME (sink));
       json_array_add_object_element (links, l);
-      g_free (pipeline);
       g_free (path);
     }
     if (to)
@@ -150,7 +150,7 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links)
 }
 
 static JsonNode *
-describe_pipeline (GstElement * pipeline)
+describe_pipeline (GstElement * pipeline, const gchar * label)
 {
   JsonObject *root = json_object_new ();
   JsonArray *elements = json_array_new (), *links = json_array_new ();
@@ -165,7 +165,15 @@ describe_pipeline (GstElement * pipeline)
   state = GST_STATE (pipeline);
   pending = GST_STATE_PENDING (pipeline);
   GST_OBJECT_UNLOCK (pipeline);
-  json_object_set_string_member (root, "name", GST_OBJECT_NAME (pipeline));
+  /* the label (what the series say and the URL takes); the GstObject's
+   * own name differs for a second pipeline of the same name */
+  json_object_set_string_member (root, "name", label);
+  {
+    gchar *name = gst_object_get_name (GST_OBJECT (pipeline));
+
+    json_object_set_string_member (root, "object_name", name);
+    g_free (name);
+  }
   json_object_set_string_member (root, "state",
       gst_element_state_get_name (state));
   json_object_set_string_member (root, "pending_state",
@@ -189,9 +197,9 @@ describe_pipeline (GstElement * pipeline)
       break;
     {
       GstElement *e = g_value_get_object (&v);
-      gchar *pl, *path;
+      gchar *path;
 
-      if (gst_apm_element_path (e, &pl, &path)) {
+      if (gst_apm_element_path (e, NULL, &path)) {
         JsonObject *o = describe_element (e, path, links);
         JsonObject *proc = json_object_has_member (o, "processing") ?
             json_object_get_object_member (o, "processing") : NULL;
@@ -206,7 +214,6 @@ describe_pipeline (GstElement * pipeline)
           }
         }
         json_array_add_object_element (elements, o);
-        g_free (pl);
         g_free (path);
       }
     }
@@ -230,6 +237,32 @@ describe_pipeline (GstElement * pipeline)
   return node;
 }
 
+/* GStreamer titles the graph with the pipeline's name: title it with
+ * @label instead, so twins' graphs tell which is which. */
+static gchar *
+dot_of (GstElement * pipeline, const gchar * label)
+{
+  gchar *dot = gst_debug_bin_to_dot_data (GST_BIN (pipeline),
+      GST_DEBUG_GRAPH_SHOW_ALL);
+  gchar *name = gst_object_get_name (GST_OBJECT (pipeline));
+  /* as gstdebugutils.c writes it: label="<GstPipeline>\nNAME..." */
+  gchar *title = g_strdup_printf ("label=\"<%s>\\n%s",
+      G_OBJECT_TYPE_NAME (pipeline), name);
+  gchar *at = strstr (dot, title);
+
+  if (at && g_strcmp0 (name, label) != 0) {
+    gsize keep = at - dot + strlen (title) - strlen (name);
+    gchar *relabelled = g_strdup_printf ("%.*s%s%s", (gint) keep, dot, label,
+        at + strlen (title));
+
+    g_free (dot);
+    dot = relabelled;
+  }
+  g_free (title);
+  g_free (name);
+  return dot;
+}
+
 typedef struct
 {
   const gchar *name;
@@ -243,17 +276,17 @@ describe_one (gpointer data, gpointer user_data)
 {
   GstElement *pipeline = data;
   DescribeCtx *ctx = user_data;
+  gchar *label = gst_apm_watch_pipeline_label (pipeline);
 
   if (!ctx->name)
-    json_array_add_element (ctx->all, describe_pipeline (pipeline));
-  else if (!ctx->found && !ctx->dot
-      && g_strcmp0 (GST_OBJECT_NAME (pipeline), ctx->name) == 0) {
+    json_array_add_element (ctx->all, describe_pipeline (pipeline, label));
+  else if (!ctx->found && !ctx->dot && g_strcmp0 (label, ctx->name) == 0) {
     if (ctx->all)
-      ctx->found = describe_pipeline (pipeline);
+      ctx->found = describe_pipeline (pipeline, label);
     else
-      ctx->dot = gst_debug_bin_to_dot_data (GST_BIN (pipeline),
-          GST_DEBUG_GRAPH_SHOW_ALL);
+      ctx->dot = dot_of (pipeline, label);
   }
+  g_free (label);
 }
 
 static JsonNode *

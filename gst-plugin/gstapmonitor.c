@@ -388,7 +388,7 @@ update_series (GstApMonitor * self)
   const gchar *values[7];
   guint n;
 
-  pipeline = top ? gst_object_get_name (GST_OBJECT (top)) : g_strdup ("");
+  pipeline = top ? gst_apm_watch_pipeline_label (top) : g_strdup ("");
   if (top)
     gst_object_unref (top);
   monitor = gst_object_get_name (GST_OBJECT (self));
@@ -555,7 +555,7 @@ resolve_span (GstApMonitor * self, gboolean report)
 
   origin = acquire_origin (GST_APMONITOR (peer));
   top = gst_apm_watch_find_top (GST_ELEMENT (self));
-  pipeline = top ? gst_object_get_name (GST_OBJECT (top)) : g_strdup ("");
+  pipeline = top ? gst_apm_watch_pipeline_label (top) : g_strdup ("");
   if (top)
     gst_object_unref (top);
   label = name && *name ? g_strdup (name) : g_strdup_printf ("%s->%s", from,

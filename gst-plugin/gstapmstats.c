@@ -1,5 +1,6 @@
 /* gst-apm: the tracer's per-pad, per-element and per-thread state */
 #include "gstapmstats.h"
+#include "gstapmwatch.h"
 #include "apm-service.h"
 
 #include <gst/base/gstaggregator.h>
@@ -180,7 +181,9 @@ gst_apm_element_path (GstElement * element, gchar ** pipeline, gchar ** path)
     g_ptr_array_unref (names);
     return FALSE;
   }
-  *pipeline = gst_object_get_name (obj);
+  /* the label, not the name: twins must not share series */
+  if (pipeline)
+    *pipeline = gst_apm_watch_pipeline_label (GST_ELEMENT (obj));
   gst_object_unref (obj);
   p = g_string_new (NULL);
   for (guint i = names->len; i > 0; i--) {

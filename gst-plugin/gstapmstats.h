@@ -23,7 +23,7 @@ typedef struct _GstApmThreadState GstApmThreadState;
 struct _GstApmElementStats
 {
   gint ref_count;
-  gchar *pipeline;
+  gchar *pipeline;              /* the top-level pipeline's label */
   gchar *path;
   gchar *factory;
   GWeakRef element;
@@ -134,6 +134,10 @@ void gst_apm_threads_foreach (GFunc func, gpointer user_data);
  * the caller holds a ref on @element. */
 GstApmElementStats *gst_apm_element_stats_peek (GstElement * element);
 
+/* @element's top-level pipeline and its path inside it ("bin0/vol"), new
+ * strings; FALSE if it is in no bin.  @pipeline (nullable) gets the
+ * pipeline's label (gst_apm_watch_pipeline_label()), which every series
+ * of the element carries: resolved once, when its stats are created. */
 gboolean gst_apm_element_path (GstElement * element, gchar ** pipeline,
     gchar ** path);
 

@@ -16,7 +16,7 @@ typedef struct
 {
   gint ref_count;
   GWeakRef pipeline;
-  gchar *pipeline_name;
+  gchar *label;                 /* gst_apm_watch_pipeline_label(), fixed */
   gchar *check_name;
   GMutex lock;
   gchar *last_error;            /* under lock */
@@ -35,6 +35,8 @@ typedef struct
 
 static GMutex watch_lock;
 static GList *watches;          /* PipelineWatch refs, under watch_lock */
+/* the labels of the watched pipelines that exist, under watch_lock */
+static GHashTable *labels_in_use;
 static GPtrArray *pending_problems;
 static gboolean announced;
 /* the filesystems of the pipelines' files, for the service that has them */
@@ -104,7 +106,7 @@ watch_unref (PipelineWatch * w)
     return;
   g_weak_ref_clear (&w->pipeline);
   g_free (w->check_name);
-  g_free (w->pipeline_name);
+  g_free (w->label);
   g_free (w->last_error);
   g_free (w->job_id);
   g_mutex_clear (&w->lock);
@@ -122,7 +124,7 @@ set_files (PipelineWatch * w, const gchar * const *paths)
   space = fsspace;
   g_mutex_unlock (&watch_lock);
   if (space)
-    apm_fsspace_set_paths (space, w->pipeline_name, paths);
+    apm_fsspace_set_paths (space, w->label, paths);
 }
 
 /* The file named by @element's "location" if it is a local one (a path or
@@ -288,7 +290,7 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
   g_mutex_unlock (&w->lock);
 
   *details = json_object_new ();
-  json_object_set_string_member (*details, "pipeline", GST_OBJECT_NAME (p));
+  json_object_set_string_member (*details, "pipeline", w->label);
   json_object_set_string_member (*details, "state",
       gst_element_state_get_name (state));
   json_object_set_string_member (*details, "pending_state",
@@ -296,19 +298,19 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
   json_object_set_double_member (*details, "stalled_seconds", w->stalled_s);
   if (error) {
     status = APM_HEALTH_UNHEALTHY;
-    *message = g_strdup_printf ("%s: error: %s", GST_OBJECT_NAME (p), error);
+    *message = g_strdup_printf ("%s: error: %s", w->label, error);
     json_object_set_string_member (*details, "error", error);
   } else if (state == GST_STATE_PLAYING
       && w->stalled_s >= GST_APM_DEFAULT_STALL_TIMEOUT) {
     status = APM_HEALTH_UNHEALTHY;
     *message = g_strdup_printf ("%s is PLAYING but stalled: no buffer "
-        "reached a sink for %.0f s", GST_OBJECT_NAME (p), w->stalled_s);
+        "reached a sink for %.0f s", w->label, w->stalled_s);
   } else if (state == GST_STATE_NULL) {
     status = APM_HEALTH_DEGRADED;
-    *message = g_strdup_printf ("%s is stopped (NULL)", GST_OBJECT_NAME (p));
+    *message = g_strdup_printf ("%s is stopped (NULL)", w->label);
   } else {
     status = APM_HEALTH_HEALTHY;
-    *message = g_strdup_printf ("%s is %s", GST_OBJECT_NAME (p),
+    *message = g_strdup_printf ("%s is %s", w->label,
         gst_element_state_get_name (state));
   }
   g_free (error);
@@ -332,16 +334,52 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
         "pipeline disposed while running");
     g_free (job_id);
   }
-  apm_health_remove_check (apm_service_get_health (service), w->check_name);
   set_files (w, NULL);
   /* its series go after the grace period, with those of its pads */
   apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
-      w->pipeline_name);
+      w->label);
+  apm_health_remove_check (apm_service_get_health (service), w->check_name);
+  /* last: the label is free for the next pipeline of that name once
+   * nothing of this one holds it (retired series are replaced by new ones),
+   * and at once after its check goes, which tests and users can see */
   g_mutex_lock (&watch_lock);
   watches = g_list_remove (watches, w);
+  g_hash_table_remove (labels_in_use, w->label);
   g_mutex_unlock (&watch_lock);
   watch_unref (w);              /* the list's */
   watch_unref (w);              /* this notify's */
+}
+
+/* Called with watch_lock: @name if no watched pipeline that exists has it
+ * as its label, else the first free of "name#2", "name#3"... */
+static gchar *
+choose_label_locked (const gchar * name)
+{
+  gchar *label;
+
+  if (!labels_in_use)
+    labels_in_use = g_hash_table_new (g_str_hash, g_str_equal);
+  if (!g_hash_table_contains (labels_in_use, name))
+    return g_strdup (name);
+  /* ends: at most one candidate per watched pipeline is taken */
+  for (guint n = 2;; n++) {
+    label = g_strdup_printf ("%s#%u", name, n);
+    if (!g_hash_table_contains (labels_in_use, label))
+      return label;
+    g_free (label);
+  }
+}
+
+gchar *
+gst_apm_watch_pipeline_label (GstElement * pipeline)
+{
+  PipelineWatch *w;
+
+  g_return_val_if_fail (GST_IS_ELEMENT (pipeline), NULL);
+  /* the watch and its label live as long as the pipeline's qdata, that is
+   * as long as the caller's ref: no lock */
+  w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+  return w ? g_strdup (w->label) : gst_object_get_name (GST_OBJECT (pipeline));
 }
 
 /* Reports pending configuration problems and the URL, once per process. */
@@ -398,20 +436,23 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   ApmService *service;
   PipelineWatch *w;
   GPtrArray *problems = NULL;
-  gchar *url;
+  gchar *url, *name;
   GstStructure *s;
 
+  name = gst_object_get_name (GST_OBJECT (pipeline));
   g_mutex_lock (&watch_lock);
   if (g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK)) {
     g_mutex_unlock (&watch_lock);
+    g_free (name);
     return;
   }
   w = g_new0 (PipelineWatch, 1);
   w->ref_count = 4;             /* qdata, the check, the list, the notify */
   g_weak_ref_init (&w->pipeline, pipeline);
   g_mutex_init (&w->lock);
-  w->check_name = g_strdup_printf ("pipeline:%s", GST_OBJECT_NAME (pipeline));
-  w->pipeline_name = g_strdup (GST_OBJECT_NAME (pipeline));
+  w->label = choose_label_locked (name);
+  g_hash_table_add (labels_in_use, w->label);
+  w->check_name = g_strdup_printf ("pipeline:%s", w->label);
   w->run_start_ts = GST_CLOCK_TIME_NONE;
   w->files_state = GST_STATE_NULL;
   g_object_set_qdata_full (G_OBJECT (pipeline), WATCH_QUARK, w,
@@ -456,8 +497,10 @@ gst_apm_watch_pipeline (GstElement * pipeline)
       "port", G_TYPE_UINT, apm_service_get_port (service), NULL);
   gst_element_post_message (pipeline,
       gst_message_new_element (GST_OBJECT (pipeline), s));
-  GST_DEBUG_OBJECT (pipeline, "watching, service at %s", url);
+  GST_DEBUG_OBJECT (pipeline, "watching as %s, service at %s", w->label,
+      url);
   g_free (url);
+  g_free (name);
 }
 
 static PipelineWatch *
@@ -513,7 +556,7 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
   w->job_id = NULL;
   g_mutex_unlock (&w->lock);
   if (job_id && pipeline) {
-    transfer_totals (GST_OBJECT_NAME (pipeline), now);
+    transfer_totals (w->label, now);
     apm_jobs_set_transfer (jobs, job_id, now[0] - w->run_start[0],
         (gint64) (now[1] - w->run_start[1]),
         (gint64) (now[2] - w->run_start[2]));
@@ -534,8 +577,7 @@ start_run (PipelineWatch * w, GstElement * pipeline, gboolean fresh)
 
   g_mutex_lock (&w->lock);
   if (!w->job_id) {
-    w->job_id = g_strdup_printf ("%s#%u", GST_OBJECT_NAME (pipeline),
-        ++w->n_runs);
+    w->job_id = g_strdup_printf ("%s#%u", w->label, ++w->n_runs);
     job_id = g_strdup (w->job_id);
     if (fresh)
       g_clear_pointer (&w->last_error, g_free);
@@ -544,7 +586,7 @@ start_run (PipelineWatch * w, GstElement * pipeline, gboolean fresh)
   if (!job_id)
     return;
   cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
-      job_id, GST_OBJECT_NAME (pipeline));
+      job_id, w->label);
   GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s", job_id,
       cid);
   g_free (cid);
@@ -596,11 +638,11 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
       active_cid = apm_jobs_correlation_id (apm_service_get_jobs (service),
           w->job_id);
     g_mutex_unlock (&w->lock);
-    json_object_set_string_member (ctx, "pipeline", w->pipeline_name);
+    json_object_set_string_member (ctx, "pipeline", w->label);
     json_object_set_string_member (ctx, "from", from);
     json_object_set_string_member (ctx, "to", to);
     apm_log_write (apm_service_get_log (service), APM_LOG_INFO, "pipeline",
-        active_cid, ctx, "pipeline %s: %s -> %s", w->pipeline_name, from, to);
+        active_cid, ctx, "pipeline %s: %s -> %s", w->label, from, to);
     g_free (active_cid);
   }
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
@@ -613,27 +655,28 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
         (GDestroyNotify) watch_unref);
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    gboolean idle;
-    RunReset r = { GST_OBJECT_NAME (pipeline) };
-
     g_mutex_lock (&w->lock);
-    idle = w->job_id == NULL;
-    g_mutex_unlock (&w->lock);
-    if (idle) {
-      /* a new attempt: its errors are its own */
-      g_mutex_lock (&w->lock);
+    /* a new attempt: its errors are its own */
+    if (!w->job_id) {
       g_clear_pointer (&w->last_error, g_free);
-      g_mutex_unlock (&w->lock);
-      /* a run reads from preroll on: count from here */
-      gst_apm_element_stats_foreach (reset_first_buffer, &r);
       w->run_start_ts = ts;
-      transfer_totals (GST_OBJECT_NAME (pipeline), w->run_start);
     }
+    g_mutex_unlock (&w->lock);
   } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     start_run (w, pipeline, TRUE);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
       || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     end_run (w, "stopped", NULL);
+  }
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    RunReset r = { w->label };
+
+    /* the next run reads from preroll on: count from here, in READY where
+     * nothing streams (at READY_TO_PAUSED's end the sources have already
+     * pushed their first buffers) */
+    gst_apm_element_stats_foreach (reset_first_buffer, &r);
+    transfer_totals (w->label, w->run_start);
   }
 }
 
@@ -663,7 +706,7 @@ record_message (GstElement * element, const gchar * family_name,
   if (!gst_apm_element_path (element, &pipeline, &path)) {
     if (!GST_IS_BIN (element) || GST_OBJECT_PARENT (element))
       return;
-    pipeline = gst_object_get_name (GST_OBJECT (element));
+    pipeline = gst_apm_watch_pipeline_label (element);
     path = g_strdup ("");
   }
   values[0] = pipeline;
@@ -816,9 +859,11 @@ post_alert (gpointer data, gpointer user_data)
 {
   GstElement *pipeline = data;
   AlertPost *a = user_data;
+  PipelineWatch *w = watch_of (pipeline);
   GstStructure *s;
 
-  if (a->pipeline && g_strcmp0 (a->pipeline, GST_OBJECT_NAME (pipeline)))
+  /* alerts name pipelines by their label, like the series they watch */
+  if (a->pipeline && (!w || g_strcmp0 (a->pipeline, w->label)))
     return;
   s = gst_structure_new ("apm-alert",
       "event", G_TYPE_STRING, a->event,

@@ -19,6 +19,14 @@ GstElement *gst_apm_watch_find_top (GstElement * element);
  * with the URL on its bus. */
 void gst_apm_watch_pipeline (GstElement * pipeline);
 
+/* What labels @pipeline's series, health check, jobs and model entry (a
+ * new string): its name, or "name#2", "name#3"... when a watched pipeline
+ * that still exists already has the name as its label.  Chosen when the
+ * pipeline is first watched (NULL to READY) and kept until it is freed,
+ * through renames and stops; a pipeline never watched gets its name.
+ * Lock-free: callable from any thread (never per buffer: it allocates). */
+gchar *gst_apm_watch_pipeline_label (GstElement * pipeline);
+
 /* The tracer's view of a top-level pipeline's state changes: runs (jobs)
  * start at PLAYING and end at EOS, ERROR or stop. */
 void gst_apm_watch_state_changed (GstElement * pipeline,

@@ -110,7 +110,11 @@ static void
 handle_pipeline (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
-  const gchar *name = route_tail (path, "/monitoring/pipelines/");
+  /* the rest of the path, which libsoup has percent-decoded: a label
+   * ("twin#2", requested as twin%232), maybe with a '/' (%2F) in it, as
+   * GStreamer allows in names; never a file path, only compared */
+  const gchar *tail = path + strlen ("/monitoring/pipelines/");
+  const gchar *name = *tail ? tail : NULL;
   const gchar *format = query ? g_hash_table_lookup (query, "format") : NULL;
   JsonNode *node;
 

@@ -129,6 +129,41 @@ apm_test_stop (GstElement * pipeline)
   gst_object_unref (pipeline);
 }
 
+/* pipelines whose test has not stopped them yet (see the header) */
+static GSList *tracked_pipelines;
+
+GstElement *
+apm_test_track (GstElement * pipeline)
+{
+  tracked_pipelines = g_slist_prepend (tracked_pipelines, pipeline);
+  return pipeline;
+}
+
+void
+apm_test_stop_untrack (GstElement * pipeline)
+{
+  apm_test_stop (pipeline);
+  /* only now: when stopping fails, the teardown tries again */
+  tracked_pipelines = g_slist_remove (tracked_pipelines, pipeline);
+}
+
+void
+apm_test_stop_tracked (void)
+{
+  GSList *l;
+
+  for (l = tracked_pipelines; l; l = l->next) {
+    GstElement *pipeline = l->data;
+
+    GST_INFO ("stopping %s, left behind by its test",
+        GST_OBJECT_NAME (pipeline));
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
+  g_slist_free (tracked_pipelines);
+  tracked_pipelines = NULL;
+}
+
 SoupSession *
 apm_test_session_new (void)
 {

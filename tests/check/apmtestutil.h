@@ -38,6 +38,18 @@ void apm_test_run_to_eos (GstElement * pipeline, gchar ** url, guint * port);
 /* Stops and frees a pipeline. */
 void apm_test_stop (GstElement * pipeline);
 
+/* A failed test (CK_FORK=no) jumps out before its apm_test_stop(): the
+ * pipeline's streaming tasks stay and the next test's
+ * gst_task_cleanup_all() waits on them forever.  apm_test_track() records
+ * @pipeline, owner of the test's reference, and returns it;
+ * apm_test_stop_untrack() stops and frees it like apm_test_stop() and
+ * forgets it.  apm_test_stop_tracked(), for a checked teardown fixture,
+ * sets every pipeline still recorded to NULL and drops its reference; it
+ * never fails the test (a failure in a teardown has nowhere to jump to). */
+GstElement *apm_test_track (GstElement * pipeline);
+void apm_test_stop_untrack (GstElement * pipeline);
+void apm_test_stop_tracked (void);
+
 typedef struct
 {
   guint status;
