@@ -3,6 +3,7 @@
 
 #include "apm-config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef enum
@@ -34,14 +35,94 @@ static const Param params_table[] = {
         "critical"},
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
+  {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
+        "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
 };
 
 typedef struct
 {
   ApmServiceConfig *config;
   gchar **config_path;
+  gchar **gst_debug;            /* nullable: checked, then dropped */
   GPtrArray *problems;
 } ParseCtx;
+
+/* GStreamer's level names by number (8 has none) */
+static const gchar *const gst_level_names[] = { "none", "error", "warning",
+  "fixme", "info", "debug", "log", "trace", "", "memdump"
+};
+
+#define GST_DEBUG_MEANING "CATEGORY:LEVEL (a category name or a pattern " \
+  "with * and ?, and a level 1-9 or ERROR, WARNING, FIXME, INFO, DEBUG, " \
+  "LOG, TRACE, MEMDUMP)"
+
+/* 1-9 from a number or a name, else -1 */
+static gint
+parse_gst_level (const gchar * text)
+{
+  gchar *end = NULL;
+  guint64 n;
+
+  if (g_ascii_isdigit (*text)) {
+    n = g_ascii_strtoull (text, &end, 10);
+    return *end == '\0' && n >= 1 && n <= 9 ? (gint) n : -1;
+  }
+  for (guint i = 1; i < G_N_ELEMENTS (gst_level_names); i++)
+    if (*gst_level_names[i]
+        && g_ascii_strcasecmp (text, gst_level_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+static gboolean
+valid_category_pattern (const gchar * text)
+{
+  if (!*text)
+    return FALSE;
+  for (const gchar * c = text; *c; c++)
+    if (!g_ascii_isalnum (*c) && !strchr ("_-.*?", *c))
+      return FALSE;
+  return TRUE;
+}
+
+/* "GST_STATES:4, audio*:debug" -> "GST_STATES:4,audio*:5"; each bad entry
+ * is a problem and is left out; NULL if none is good */
+static gchar *
+check_gst_debug (const gchar * value, GPtrArray * problems)
+{
+  gchar **entries = g_strsplit (value, ",", -1);
+  GString *clean = g_string_new (NULL);
+
+  for (guint i = 0; entries[i]; i++) {
+    gchar *entry = g_strstrip (entries[i]), *colon = strrchr (entry, ':');
+    gint level = -1;
+
+    if (!*entry)
+      continue;
+    if (colon) {
+      *colon = '\0';
+      level = parse_gst_level (colon + 1);
+    }
+    if (level < 1 || !valid_category_pattern (entry)) {
+      if (colon)
+        *colon = ':';
+      g_ptr_array_add (problems, g_strdup_printf ("param gst-debug: '%s' "
+              "is not %s: ignored", entry, GST_DEBUG_MEANING));
+      continue;
+    }
+    g_string_append_printf (clean, "%s%s:%d", clean->len ? "," : "", entry,
+        level);
+  }
+  g_strfreev (entries);
+  if (clean->len == 0) {
+    g_ptr_array_add (problems, g_strdup_printf ("param gst-debug='%s' has "
+            "no valid %s: the GStreamer debug log is not bridged", value,
+            GST_DEBUG_MEANING));
+    g_string_free (clean, TRUE);
+    return NULL;
+  }
+  return g_string_free (clean, FALSE);
+}
 
 static const Param *
 find_param (const gchar * key)
@@ -105,6 +186,15 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     else
       g_ptr_array_add (ctx->problems, g_strdup_printf ("param auth='%s' must "
               "be writes or all", s));
+  } else if (strcmp (key, "gst-debug") == 0) {
+    gchar *clean = check_gst_debug (s, ctx->problems);
+
+    if (clean && ctx->gst_debug) {
+      g_free (*ctx->gst_debug);
+      *ctx->gst_debug = clean;
+    } else {
+      g_free (clean);
+    }
   } else if (strcmp (key, "log-level") == 0) {
     if (apm_log_level_from_string (s, &level))
       c->log_level = level;
@@ -214,10 +304,50 @@ gboolean
 gst_apm_params_parse (const gchar * params, ApmServiceConfig * config,
     gchar ** config_path, GPtrArray * problems)
 {
+  return gst_apm_params_parse_full (params, config, config_path, NULL,
+      problems);
+}
+
+/* the most common mistake: a list or a pattern left unquoted */
+static const gchar *
+quoting_hint (const gchar * params)
+{
+  const gchar *p = strstr (params, "gst-debug=");
+
+  return p && p[strlen ("gst-debug=")] != '"' ? "; quote gst-debug "
+      "values: gst-debug=\"GST_STATES:4,audio*:5\"" : "";
+}
+
+void
+gst_apm_params_check_gst_debug (const gchar * gst_debug,
+    const ApmServiceConfig * config, GPtrArray * problems)
+{
+  gchar **entries;
+  gboolean finer = FALSE;
+
+  if (!gst_debug || config->log_level == APM_LOG_DEBUG)
+    return;
+  entries = g_strsplit (gst_debug, ",", -1);
+  for (guint i = 0; entries[i]; i++) {
+    const gchar *colon = strrchr (entries[i], ':');
+
+    finer |= colon && atoi (colon + 1) >= GST_LEVEL_DEBUG;
+  }
+  g_strfreev (entries);
+  if (finer)
+    g_ptr_array_add (problems, g_strdup_printf ("param gst-debug='%s' asks "
+            "for DEBUG or finer messages, which are logged at level debug: "
+            "they are dropped unless log-level=debug", gst_debug));
+}
+
+gboolean
+gst_apm_params_parse_full (const gchar * params, ApmServiceConfig * config,
+    gchar ** config_path, gchar ** gst_debug, GPtrArray * problems)
+{
   guint n_before = problems->len;
   GstStructure *s;
   gchar *text;
-  ParseCtx ctx = { config, config_path, problems };
+  ParseCtx ctx = { config, config_path, gst_debug, problems };
 
   if (!params || !*params)
     return TRUE;
@@ -234,7 +364,8 @@ gst_apm_params_parse (const gchar * params, ApmServiceConfig * config,
   g_free (text);
   if (!s) {
     g_ptr_array_add (problems, g_strdup_printf ("could not parse params "
-            "'%s' (expected key=value,key=value): using defaults", params));
+            "'%s' (expected key=value,key=value%s): using defaults", params,
+            quoting_hint (params)));
     return FALSE;
   }
   gst_structure_foreach (s, check_field, &ctx);

@@ -14,6 +14,18 @@ G_BEGIN_DECLS
 gboolean gst_apm_params_parse (const gchar * params,
     ApmServiceConfig * config, gchar ** config_path, GPtrArray * problems);
 
+/* The same, and @gst_debug receives gst-debug= as a checked list of
+ * CATEGORY:N (numeric levels), or keeps NULL: bad entries are problems and
+ * are left out. */
+gboolean gst_apm_params_parse_full (const gchar * params,
+    ApmServiceConfig * config, gchar ** config_path, gchar ** gst_debug,
+    GPtrArray * problems);
+
+/* A problem if @gst_debug asks for DEBUG or finer messages while the log
+ * keeps info and above (@config's log level, after the file). */
+void gst_apm_params_check_gst_debug (const gchar * gst_debug,
+    const ApmServiceConfig * config, GPtrArray * problems);
+
 /* Loads the configuration file (@path, else $APM_CONFIG, else none) into
  * the service, and fills what @config leaves unset from it.  A problem is
  * appended to @problems and the defaults run. */

@@ -15,7 +15,9 @@
  * ]|
  *
  * Params: `port` (0 picks a free port, default 9464), `address` (an IP
- * address, default 127.0.0.1), `quiet` (true: no stderr line with the URL).
+ * address, default 127.0.0.1), `quiet` (true: no stderr line with the URL),
+ * `gst-debug` (GStreamer debug categories to copy into the JSON log, in
+ * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"
@@ -23,6 +25,7 @@
 #include "gstapmwatch.h"
 #include "gstapmstats.h"
 #include "gstapmaggregate.h"
+#include "gstapmdebuglog.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -447,15 +450,20 @@ gst_apm_tracer_constructed (GObject * object)
   GstTracer *tracer = GST_TRACER (object);
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  gchar *params = NULL, *config_path = NULL;
+  gchar *params = NULL, *config_path = NULL, *gst_debug = NULL;
 
   G_OBJECT_CLASS (gst_apm_tracer_parent_class)->constructed (object);
 
   g_object_get (object, "params", &params, NULL);
-  gst_apm_params_parse (params, &config, &config_path, problems);
+  gst_apm_params_parse_full (params, &config, &config_path, &gst_debug,
+      problems);
   gst_apm_params_load_config (config_path, &config, problems);
+  gst_apm_params_check_gst_debug (gst_debug, &config, problems);
   gst_apm_watch_configure (&config, problems);
+  if (gst_debug)
+    gst_apm_debug_log_start (gst_debug);
   apm_service_config_clear (&config);
+  g_free (gst_debug);
   g_free (config_path);
   g_free (params);
   g_ptr_array_unref (problems);
@@ -498,6 +506,7 @@ static void
 gst_apm_tracer_finalize (GObject * object)
 {
   /* tracers live until gst_deinit(): the service goes with them */
+  gst_apm_debug_log_stop ();
   apm_service_shutdown ();
   G_OBJECT_CLASS (gst_apm_tracer_parent_class)->finalize (object);
 }

@@ -382,6 +382,14 @@ gst_apm_watch_pipeline_label (GstElement * pipeline)
   return w ? g_strdup (w->label) : gst_object_get_name (GST_OBJECT (pipeline));
 }
 
+gchar *
+gst_apm_watch_peek_label (GstElement * pipeline)
+{
+  PipelineWatch *w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+
+  return w ? g_strdup (w->label) : NULL;
+}
+
 /* Reports pending configuration problems and the URL, once per process. */
 static gchar *
 announce (GstElement * pipeline, GPtrArray ** problems_out)

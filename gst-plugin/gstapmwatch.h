@@ -27,6 +27,10 @@ void gst_apm_watch_pipeline (GstElement * pipeline);
  * Lock-free: callable from any thread (never per buffer: it allocates). */
 gchar *gst_apm_watch_pipeline_label (GstElement * pipeline);
 
+/* The label of a watched @pipeline, or NULL if it is not watched; takes no
+ * object lock (for the debug-log bridge, which may run with it held). */
+gchar *gst_apm_watch_peek_label (GstElement * pipeline);
+
 /* The tracer's view of a top-level pipeline's state changes: runs (jobs)
  * start at PLAYING and end at EOS, ERROR or stop. */
 void gst_apm_watch_state_changed (GstElement * pipeline,

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 
 typedef struct
 {
@@ -32,6 +34,11 @@ struct _ApmLog
   gboolean to_stderr;
   ApmLogListener listener;
   gpointer listener_data;
+  /* reopens the file on SIGHUP; created with the file, attached to the
+   * service thread's context at its first apm_log_check_file() */
+  GSource *sighup;
+  gboolean sighup_attached;
+  gboolean sighup_taken;        /* the application's: say so once */
 };
 
 static const gchar *level_names[] = { "debug", "info", "warning", "error",
@@ -83,6 +90,10 @@ apm_log_free (ApmLog * log)
 {
   if (!log)
     return;
+  if (log->sighup) {
+    g_source_destroy (log->sighup);
+    g_source_unref (log->sighup);
+  }
   for (guint i = 0; i < log->size; i++)
     entry_clear (&log->ring[i]);
   g_free (log->ring);
@@ -118,6 +129,66 @@ open_file_locked (ApmLog * log, GError ** error)
   return TRUE;
 }
 
+static gboolean
+reopen_on_sighup (gpointer user_data)
+{
+  ApmLog *log = user_data;
+  GError *error = NULL;
+  JsonObject *ctx;
+  gchar *path;
+  gboolean ok = FALSE;
+
+  g_mutex_lock (&log->lock);
+  path = g_strdup (log->path);
+  if (path)
+    ok = open_file_locked (log, &error);
+  g_mutex_unlock (&log->lock);
+  if (!path)
+    return G_SOURCE_CONTINUE;
+  ctx = json_object_new ();
+  json_object_set_string_member (ctx, "path", path);
+  json_object_set_string_member (ctx, "signal", "SIGHUP");
+  if (ok)
+    apm_log_write (log, APM_LOG_INFO, "log", NULL, ctx,
+        "log file reopened on SIGHUP");
+  else
+    apm_log_write (log, APM_LOG_ERROR, "log", NULL, ctx,
+        "log file not reopened on SIGHUP: %s", error->message);
+  g_clear_error (&error);
+  g_free (path);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP is ours to take unless the application handles it already */
+static gboolean
+sighup_unclaimed (void)
+{
+  struct sigaction sa;
+
+  return sigaction (SIGHUP, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO)
+      && (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN);
+}
+
+/* called with the lock: a SIGHUP watch while there is a file.  GLib
+ * installs its handler here, so a SIGHUP before the service thread runs
+ * is kept pending instead of ending the process.  Returns FALSE if the
+ * application handles SIGHUP itself. */
+static gboolean
+update_sighup_locked (ApmLog * log)
+{
+  if (log->path && !log->sighup) {
+    if (!sighup_unclaimed ())
+      return FALSE;
+    log->sighup = g_unix_signal_source_new (SIGHUP);
+    g_source_set_callback (log->sighup, reopen_on_sighup, log, NULL);
+    log->sighup_attached = FALSE;
+  } else if (!log->path && log->sighup) {
+    g_source_destroy (log->sighup);
+    g_clear_pointer (&log->sighup, g_source_unref);
+  }
+  return TRUE;
+}
+
 gboolean
 apm_log_set_file (ApmLog * log, const gchar * path, GError ** error)
 {
@@ -132,6 +203,8 @@ apm_log_set_file (ApmLog * log, const gchar * path, GError ** error)
   }
   if (path)
     ok = open_file_locked (log, error);
+  /* no line here: callers may hold locks a line's listener takes */
+  log->sighup_taken = !update_sighup_locked (log);
   g_mutex_unlock (&log->lock);
   return ok;
 }
@@ -281,12 +354,23 @@ void
 apm_log_check_file (ApmLog * log)
 {
   struct stat st;
+  gboolean sighup_taken;
 
   g_mutex_lock (&log->lock);
   if (log->path && (g_stat (log->path, &st) != 0 || st.st_ino != log->ino
           || st.st_dev != log->dev))
     open_file_locked (log, NULL);
+  if (log->sighup && !log->sighup_attached
+      && g_main_context_get_thread_default ()) {
+    g_source_attach (log->sighup, g_main_context_get_thread_default ());
+    log->sighup_attached = TRUE;
+  }
+  sighup_taken = log->sighup_taken;
+  log->sighup_taken = FALSE;
   g_mutex_unlock (&log->lock);
+  if (sighup_taken)
+    apm_log_write (log, APM_LOG_INFO, "log", NULL, NULL, "the application "
+        "handles SIGHUP: the log file is reopened only when moved away");
 }
 
 JsonNode *

@@ -4,8 +4,8 @@
  * {"timestamp": RFC 3339 with microseconds, "level", "component", "message",
  *  "correlation_id": string or null, "context": {...}}.
  * Lines go to a bounded in-memory ring (served at /monitoring/logs), to an
- * optional file (appended; reopened when rotated away, rotated by size) and
- * optionally to stderr.  Never called per buffer.
+ * optional file (appended; reopened on SIGHUP and when rotated away, rotated
+ * by size) and optionally to stderr.  Never called per buffer.
  */
 #pragma once
 
@@ -25,7 +25,9 @@ ApmLog *apm_log_new (guint ring_size);
 void apm_log_free (ApmLog * log);
 
 /* Appends to @path (nullable: no file).  FALSE with @error if it cannot be
- * opened; logging goes on to the other sinks. */
+ * opened; logging goes on to the other sinks.  While there is a file, SIGHUP
+ * reopens it (logrotate's convention), unless the application already
+ * handles SIGHUP. */
 gboolean apm_log_set_file (ApmLog * log, const gchar * path, GError ** error);
 void apm_log_set_stderr (ApmLog * log, gboolean enabled);
 /* Lines below @level are dropped. */
@@ -43,7 +45,9 @@ void apm_log_write (ApmLog * log, ApmLogLevel level, const gchar * component,
     const gchar * correlation_id, JsonObject * context,
     const gchar * format, ...) G_GNUC_PRINTF (6, 7);
 
-/* Reopens the file if it was rotated away (service thread, each second). */
+/* Reopens the file if it was rotated away (service thread, each second).
+ * The first call also attaches the SIGHUP watch to the calling thread's
+ * default GMainContext (the service's). */
 void apm_log_check_file (ApmLog * log);
 
 /* {"logs": [...oldest first]}, filtered: @min_level (-1: all),

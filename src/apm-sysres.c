@@ -1,7 +1,9 @@
 /* gst-apm: process and system resources, sampled from /proc
  *
  * Process metrics use the standard Prometheus client names
- * (process_cpu_seconds_total, process_resident_memory_bytes, ...).
+ * (process_cpu_seconds_total, process_resident_memory_bytes, ...).  System
+ * CPU is a percentage over the last interval, in total and per core; disk
+ * I/O comes from /proc/diskstats as running totals of whole disks.
  */
 #include "apm-sysres.h"
 
@@ -9,6 +11,33 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+
+/* CPU shares over shorter intervals (a late tick followed by an on-time
+ * one) are too coarse at 100 ticks a second: wait for the next sample */
+#define MIN_CPU_INTERVAL_US (G_USEC_PER_SEC / 2)
+
+/* bounds on the series a big machine can create */
+#define MAX_CORES 256
+#define MAX_DISKS 32
+
+/* /proc/diskstats counts 512-byte sectors whatever the device's own */
+#define SECTOR_BYTES 512
+
+typedef struct
+{
+  guint64 prev_busy, prev_total;
+  ApmSeries *percent;           /* created at the first sample */
+} CoreState;
+
+enum
+{ DISK_READ_BYTES, DISK_WRITTEN_BYTES, DISK_READS, DISK_WRITES, N_DISK };
+
+typedef struct
+{
+  gchar *name;
+  ApmSeries *series[N_DISK];
+  gboolean seen;                /* in the last sample */
+} DiskState;
 
 struct _ApmSysres
 {
@@ -19,6 +48,11 @@ struct _ApmSysres
   guint64 prev_busy, prev_total;
   gdouble mem_used_percent, cpu_percent;
   gdouble boot_time;
+  gint64 cpu_sampled_us;        /* monotonic time of prev_busy/total */
+  ApmFamily *f_core, *f_disk[N_DISK];
+  CoreState *cores;
+  guint n_cores;
+  GPtrArray *disks;             /* DiskState, at most MAX_DISKS */
 };
 
 static ApmSeries *
@@ -81,9 +115,39 @@ apm_sysres_new (ApmRegistry * reg)
       "Load average over 5 minutes");
   s->load15 = gauge (reg, "apm_system_load15", APM_METRIC_GAUGE,
       "Load average over 15 minutes");
+  {
+    static const gchar *const cpu_label[] = { "cpu", NULL };
+    static const gchar *const device_label[] = { "device", NULL };
+    static const struct
+    {
+      const gchar *name, *help;
+    } disk[N_DISK] = {
+      {"apm_system_disk_read_bytes_total", "Bytes read from the disk"},
+      {"apm_system_disk_written_bytes_total", "Bytes written to the disk"},
+      {"apm_system_disk_reads_total", "Reads completed by the disk"},
+      {"apm_system_disk_writes_total", "Writes completed by the disk"},
+    };
+
+    s->f_core = apm_registry_family (reg, "apm_system_cpu_core_percent",
+        APM_METRIC_GAUGE, "CPU use of one core over the last interval, "
+        "percent", cpu_label, NULL, 0);
+    for (guint i = 0; i < N_DISK; i++)
+      s->f_disk[i] = apm_registry_family (reg, disk[i].name,
+          APM_METRIC_COUNTER, disk[i].help, device_label, NULL, 0);
+  }
+  s->disks = g_ptr_array_new ();
   s->boot_time = read_boot_time ();
   apm_sysres_sample (s);
   return s;
+}
+
+static void
+disk_free (DiskState * d)
+{
+  for (guint i = 0; i < N_DISK; i++)
+    apm_series_unref (d->series[i]);
+  g_free (d->name);
+  g_free (d);
 }
 
 void
@@ -99,6 +163,12 @@ apm_sysres_free (ApmSysres * s)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     apm_series_unref (*all[i]);
+  for (guint i = 0; i < s->n_cores; i++)
+    apm_series_unref (s->cores[i].percent);
+  g_free (s->cores);
+  for (guint i = 0; i < s->disks->len; i++)
+    disk_free (g_ptr_array_index (s->disks, i));
+  g_ptr_array_unref (s->disks);
   g_free (s);
 }
 
@@ -160,11 +230,208 @@ meminfo_kb (const gchar * text, const gchar * key)
   return p ? g_ascii_strtoull (p + strlen (key), NULL, 10) : 0;
 }
 
+/* Busy and total ticks of a "cpu" or "cpuN" line of /proc/stat (@text
+ * after the name).  Idle is idle + iowait; guest time is already counted in
+ * user and nice. */
+static gboolean
+parse_cpu_ticks (const gchar * text, guint64 * busy, guint64 * total)
+{
+  guint64 v[8] = { 0 };
+
+  if (sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %"
+          G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %"
+          G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+          &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+    return FALSE;
+  *total = 0;
+  for (guint i = 0; i < 8; i++)
+    *total += v[i];
+  *busy = *total - (v[3] + v[4]);
+  return TRUE;
+}
+
+/* percent busy since the previous sample, or < 0 on the first one */
+static gdouble
+busy_percent (guint64 busy, guint64 total, guint64 * prev_busy,
+    guint64 * prev_total)
+{
+  gdouble pct = -1;
+
+  if (*prev_total && total > *prev_total && busy >= *prev_busy)
+    pct = CLAMP (100.0 * (busy - *prev_busy) / (total - *prev_total), 0,
+        100);
+  *prev_busy = busy;
+  *prev_total = total;
+  return pct;
+}
+
+static void
+sample_core (ApmSysres * s, guint cpu, guint64 busy, guint64 total)
+{
+  CoreState *c;
+  gdouble pct;
+
+  if (cpu >= MAX_CORES)
+    return;
+  if (cpu >= s->n_cores) {
+    s->cores = g_renew (CoreState, s->cores, cpu + 1);
+    memset (s->cores + s->n_cores, 0, (cpu + 1 - s->n_cores) *
+        sizeof (CoreState));
+    s->n_cores = cpu + 1;
+  }
+  c = &s->cores[cpu];
+  pct = busy_percent (busy, total, &c->prev_busy, &c->prev_total);
+  if (pct < 0 || !s->f_core)
+    return;
+  if (!c->percent) {
+    gchar label[16];
+    const gchar *values[2] = { label, NULL };
+
+    g_snprintf (label, sizeof label, "%u", cpu);
+    c->percent = apm_family_series (s->f_core, values);
+  }
+  apm_gauge_set (c->percent, pct);
+}
+
+/* the "cpu" line (all cores) and one "cpuN" line per online core */
+static void
+sample_cpu (ApmSysres * s)
+{
+  gchar *text = NULL, *line, *next;
+  guint64 busy, total;
+  gint64 now = g_get_monotonic_time ();
+
+  if (s->cpu_sampled_us && now - s->cpu_sampled_us < MIN_CPU_INTERVAL_US)
+    return;
+  if (!g_file_get_contents ("/proc/stat", &text, NULL, NULL))
+    return;
+  s->cpu_sampled_us = now;
+  for (line = text; line && g_str_has_prefix (line, "cpu"); line = next) {
+    gchar *end;
+
+    next = strchr (line, '\n');
+    if (next)
+      *next++ = '\0';
+    if (line[3] == ' ') {
+      if (parse_cpu_ticks (line + 4, &busy, &total)) {
+        gdouble pct = busy_percent (busy, total, &s->prev_busy,
+            &s->prev_total);
+
+        if (pct >= 0) {
+          s->cpu_percent = pct;
+          set (s->sys_cpu, pct);
+        }
+      }
+    } else if (g_ascii_isdigit (line[3])) {
+      guint64 cpu = g_ascii_strtoull (line + 3, &end, 10);
+
+      if (*end == ' ' && parse_cpu_ticks (end + 1, &busy, &total))
+        sample_core (s, cpu, busy, total);
+    }
+  }
+  g_free (text);
+}
+
+/* A whole disk, not a partition, loop or RAM device (as node_exporter's
+ * default filter).  /sys/block lists whole disks only; without /sys, tell
+ * partitions by their names. */
+static gboolean
+is_whole_disk (const gchar * name)
+{
+  static const gchar *const virtual_prefixes[] = { "loop", "ram", "zram",
+    "fd"
+  };
+  gboolean whole;
+
+  for (guint i = 0; i < G_N_ELEMENTS (virtual_prefixes); i++)
+    if (g_str_has_prefix (name, virtual_prefixes[i])
+        && g_ascii_isdigit (name[strlen (virtual_prefixes[i])]))
+      return FALSE;
+  if (g_file_test ("/sys/block", G_FILE_TEST_IS_DIR)) {
+    /* "cciss/c0d0" is /sys/block/cciss!c0d0 */
+    gchar *sys_name = g_strdelimit (g_strdup (name), "/", '!');
+    gchar *path = g_build_filename ("/sys/block", sys_name, NULL);
+
+    whole = g_file_test (path, G_FILE_TEST_EXISTS);
+    g_free (path);
+    g_free (sys_name);
+    return whole;
+  }
+  return !g_regex_match_simple ("^((h|s|v|xv)d[a-z]+|(nvme\\d+n|mmcblk)"
+      "\\d+p)\\d+$", name, 0, 0);
+}
+
+static DiskState *
+find_disk (ApmSysres * s, const gchar * name)
+{
+  const gchar *values[2] = { name, NULL };
+  DiskState *d;
+
+  for (guint i = 0; i < s->disks->len; i++) {
+    d = g_ptr_array_index (s->disks, i);
+    if (strcmp (d->name, name) == 0)
+      return d;
+  }
+  if (s->disks->len >= MAX_DISKS || !is_whole_disk (name))
+    return NULL;
+  d = g_new0 (DiskState, 1);
+  d->name = g_strdup (name);
+  for (guint i = 0; i < N_DISK; i++)
+    if (s->f_disk[i])
+      d->series[i] = apm_family_series (s->f_disk[i], values);
+  g_ptr_array_add (s->disks, d);
+  return d;
+}
+
+/* Fields after the name: reads completed, reads merged, sectors read, ms
+ * reading, writes completed, writes merged, sectors written, ... */
+static void
+sample_disks (ApmSysres * s)
+{
+  gchar *text = NULL, **lines;
+
+  if (!g_file_get_contents ("/proc/diskstats", &text, NULL, NULL))
+    return;
+  for (guint i = 0; i < s->disks->len; i++)
+    ((DiskState *) g_ptr_array_index (s->disks, i))->seen = FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    gchar name[64];
+    guint64 v[N_DISK];
+    DiskState *d;
+
+    if (sscanf (lines[i], "%*u %*u %63s %" G_GUINT64_FORMAT " %*u %"
+            G_GUINT64_FORMAT " %*u %" G_GUINT64_FORMAT " %*u %"
+            G_GUINT64_FORMAT, name, &v[DISK_READS], &v[DISK_READ_BYTES],
+            &v[DISK_WRITES], &v[DISK_WRITTEN_BYTES]) != 5
+        || !(d = find_disk (s, name)))
+      continue;
+    d->seen = TRUE;
+    v[DISK_READ_BYTES] *= SECTOR_BYTES;
+    v[DISK_WRITTEN_BYTES] *= SECTOR_BYTES;
+    for (guint k = 0; k < N_DISK; k++)
+      set (d->series[k], v[k]);
+  }
+  /* unplugged: the series go after the registry's grace period */
+  for (guint i = s->disks->len; i-- > 0;) {
+    DiskState *d = g_ptr_array_index (s->disks, i);
+
+    if (d->seen)
+      continue;
+    for (guint k = 0; k < N_DISK; k++)
+      if (d->series[k])
+        apm_series_retire (g_steal_pointer (&d->series[k]));
+    disk_free (d);
+    g_ptr_array_remove_index (s->disks, i);
+  }
+  g_strfreev (lines);
+  g_free (text);
+}
+
 static void
 sample_system (ApmSysres * s)
 {
   gchar *text = NULL;
-  guint64 v[8] = { 0 };
   gdouble loads[3];
 
   if (g_file_get_contents ("/proc/meminfo", &text, NULL, NULL)) {
@@ -179,26 +446,7 @@ sample_system (ApmSysres * s)
     }
     g_free (text);
   }
-  if (g_file_get_contents ("/proc/stat", &text, NULL, NULL)) {
-    if (sscanf (text, "cpu %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %"
-            G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %"
-            G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-            &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-      guint64 idle = v[3] + v[4], total = 0, busy;
-
-      for (guint i = 0; i < 8; i++)
-        total += v[i];
-      busy = total - idle;
-      if (s->prev_total && total > s->prev_total) {
-        s->cpu_percent = 100.0 * (busy - s->prev_busy) /
-            (total - s->prev_total);
-        set (s->sys_cpu, s->cpu_percent);
-      }
-      s->prev_busy = busy;
-      s->prev_total = total;
-    }
-    g_free (text);
-  }
+  sample_cpu (s);
   if (getloadavg (loads, 3) == 3) {
     set (s->load1, loads[0]);
     set (s->load5, loads[1]);
@@ -211,6 +459,7 @@ apm_sysres_sample (ApmSysres * s)
 {
   sample_process (s);
   sample_system (s);
+  sample_disks (s);
 }
 
 gdouble

@@ -518,6 +518,7 @@
         h('span', { class: 'dot dot-' + cls }),
         h('span', { class: 'check-name', text: name }),
         h('span', { class: 'check-msg', text: c.message || c.status || '' }),
+        spaceMeter(c.details, cls),
         h('span', { class: 'check-age', text: fmtAge(c.last_run) })));
     });
     var parts = [];
@@ -525,6 +526,21 @@
       if (counts[k]) parts.push(counts[k] + ' ' + k);
     });
     setText(byId('d-health-summary'), parts.join(' \u00b7 '));
+  }
+
+  /* a filesystem check (disk:<mount>, path checks) reports free_bytes,
+   * total_bytes and free_ratio: a small bar of the space in use; the
+   * message already says "12.3 GiB free of 50 GiB (24 %)" */
+  function spaceMeter(details, cls) {
+    var d = details && typeof details === 'object' ? details : {};
+    var ratio = d.free_ratio;
+    if (!isNum(ratio) && isNum(d.free_bytes) && isNum(d.total_bytes) && d.total_bytes > 0)
+      ratio = d.free_bytes / d.total_bytes;
+    if (!isNum(ratio)) return h('span', { class: 'meter-none' });
+    var used = Math.min(1, Math.max(0, 1 - ratio));
+    return h('span', { class: 'meter meter-' + cls, 'data-free-ratio': ratio.toFixed(4),
+      title: fmtNum(ratio * 100, 1) + ' % free' + (isNum(d.free_bytes) ? ', ' + fmtBytes(d.free_bytes) : '') },
+      h('span', { class: 'meter-fill', style: 'width:' + (used * 100).toFixed(1) + '%' }));
   }
 
   function onHealthEvent(data) {
@@ -621,7 +637,7 @@
 
   function topoKey(p) {
     return JSON.stringify([
-      (p.elements || []).map(function (e) { return [e.name, e.kind, e.factory]; }),
+      (p.elements || []).map(function (e) { return [e.name, e.kind, e.factory, e.span ? e.span.from || '' : null]; }),
       (p.links || []).map(function (l) { return [l.from, l.from_pad, l.to, l.to_pad]; }),
     ]);
   }
@@ -767,6 +783,7 @@
       edges.appendChild(svg('path', { class: 'edge', d: d, 'marker-end': 'url(#' + markerId + ')' },
         svg('title', { text: title })));
     });
+    spanArcs(p, L).forEach(function (a) { edges.appendChild(a); });
     root.appendChild(edges);
     var g = svg('g', { class: 'nodes' });
     L.nodes.forEach(function (e) {
@@ -797,6 +814,41 @@
     view.graphWrap.appendChild(root);
   }
 
+  /* the upstream monitor of a span: "from" is an apmonitor's name, looked
+   * up by the service nearest first (same bin), so try the downstream
+   * monitor's bin, then the top level, then any bin */
+  function spanFromNode(L, toName, from) {
+    var bin = toName.lastIndexOf('/') >= 0 ? toName.slice(0, toName.lastIndexOf('/') + 1) : '';
+    if (L.pos[bin + from]) return bin + from;
+    if (L.pos[from]) return from;
+    var any = L.nodes.filter(function (e) { return e.name.slice(-from.length - 1) === '/' + from; })[0];
+    return any ? any.name : null;
+  }
+
+  /* a dashed arc over the stage a span measures, from the top of its
+   * upstream monitor to the top of its downstream one */
+  function spanArcs(p, L) {
+    var out = [];
+    L.nodes.forEach(function (e) {
+      if (!e.span || !e.span.from) return;
+      var fromName = spanFromNode(L, e.name, String(e.span.from));
+      if (!fromName || fromName === e.name) return;
+      var a = L.pos[fromName], b = L.pos[e.name];
+      var x1 = a.x + G.W / 2, y1 = a.y, x2 = b.x + G.W / 2, y2 = b.y;
+      /* rises ~12 px: inside the top padding or the gap between rows */
+      var d = 'M' + x1 + ',' + y1 + ' C' + x1 + ',' + (y1 - 16) + ' ' + x2 + ',' + (y2 - 16) + ' ' + x2 + ',' + y2;
+      out.push(svg('path', { class: 'span-arc', d: d, 'data-span': e.span.name || '' },
+        svg('title', { text: 'span ' + (e.span.name || fromName + '->' + e.name) + ': ' + fromName + ' \u2192 ' + e.name })));
+    });
+    return out;
+  }
+
+  function spanSummary(sp) {
+    var la = sp.latency || {};
+    if (!la.count) return sp.unmatched ? 'unmatched ' + fmtCount(sp.unmatched) : 'no media matched yet';
+    return 'p95 ' + fmtDuration(la.p95_seconds) + ', last ' + fmtDuration(la.last_seconds);
+  }
+
   function elementTitle(e) {
     var lines = [e.name + '  (' + (e.factory || '?') + ', ' + (e.kind || '?') + ')'];
     if (e.state) lines.push('state ' + e.state + (e.thread ? ', thread ' + e.thread : ''));
@@ -810,6 +862,15 @@
     var la = e.latency;
     if (la) lines.push('stage latency: mean ' + fmtDuration(la.mean_seconds) + ', p95 ' + fmtDuration(la.p95_seconds));
     if (isNum(e.realtime_factor)) lines.push('real-time factor ' + fmtRtf(e.realtime_factor));
+    var sp = e.span;
+    if (sp) {
+      lines.push('span ' + (sp.name || '?') + ': ' + spanSummary(sp));
+      var sl = sp.latency || {};
+      if (sl.count) lines.push('  mean ' + fmtDuration(sl.mean_seconds) + ', p50 ' + fmtDuration(sl.p50_seconds) +
+        ' over ' + fmtCount(sl.count) + ' buffers');
+      lines.push('  ' + fmtCount(sp.matched) + ' matched, ' + fmtCount(sp.unmatched) + ' unmatched, ' +
+        fmtBytes(sp.bytes) + ', media ' + fmtDuration(sp.media_seconds));
+    }
     if (e.bottleneck) lines.push('\u2192 the slowest element of the pipeline');
     return lines.join('\n');
   }
@@ -836,11 +897,26 @@
       var fac = e.factory || '';
       if (la && isNum(la.mean_seconds) && la.mean_seconds - (pr && isNum(pr.mean_seconds) ? pr.mean_seconds : 0) > 50e-6)
         fac += ' \u00b7 holds ' + fmtDuration(la.mean_seconds);
-      setText(node.factory, trunc(fac, 28));
-      if (pr && pr.count) {
+      var sp = e.span && typeof e.span === 'object' ? e.span : null;
+      node.g.classList.toggle('has-span', !!sp);
+      if (sp) {
+        /* "span pre->post:" then "p95 X   last Y"; the monitor's own
+         * time (a passthrough's) stays in the tooltip and the table */
+        var sl = sp.latency || {};
+        setText(node.factory, trunc('span ' + (sp.name || '?') + ':', 28));
+        if (sl.count) {
+          setText(node.proc, 'p95 ' + fmtDuration(sl.p95_seconds));
+          setText(node.p95, 'last ' + fmtDuration(sl.last_seconds));
+        } else {
+          setText(node.proc, spanSummary(sp));
+          setText(node.p95, '');
+        }
+      } else if (pr && pr.count) {
+        setText(node.factory, trunc(fac, 28));
         setText(node.proc, 'avg ' + fmtDuration(pr.mean_seconds));
         setText(node.p95, 'p95 ' + fmtDuration(pr.p95_seconds));
       } else {
+        setText(node.factory, trunc(fac, 28));
         setText(node.proc, e.kind === 'sink' ? 'syncs to clock' : e.kind === 'source' ? 'live source' : 'no own time');
         setText(node.p95, '');
       }
@@ -871,6 +947,9 @@
     }
     var lat = latestLatency(p.name);
     if (lat) fact('end-to-end latency', lat);
+    var spans = els.filter(function (e) { return e.span && typeof e.span === 'object'; });
+    spans.slice(0, 3).forEach(function (e) { fact('span ' + (e.span.name || e.name), spanSummary(e.span), 'span-fact'); });
+    if (spans.length > 3) fact('spans', '+' + (spans.length - 3) + ' more');
     var src = els.filter(function (e) { return e.kind === 'source'; });
     if (src.length) fact('buffers produced', fmtCount(src.reduce(function (s, e) { return s + (e.buffers_out || 0); }, 0)));
 
@@ -1181,6 +1260,7 @@
 
   var WANT = {
     apm_pipeline_latency_seconds: 'histogram',
+    apm_span_latency_seconds: 'histogram',
     apm_element_bytes_out_total: 'counter',
     apm_element_buffers_out_total: 'counter',
     apm_element_realtime_factor: 'gauge',
@@ -1453,6 +1533,16 @@
         }));
       },
       empty: 'no end-to-end latency yet (needs the apm tracer and a path from a source to a sink)',
+    },
+    spans: {
+      opts: { format: fmtDuration, zero: true },
+      series: function () {
+        return colorize(familySeries('apm_span_latency_seconds').map(function (s) {
+          var l = s.labels;
+          return { label: withPipe(l, l.span || ((l.from || '?') + '->' + (l.to || '?'))), points: histMean(s.points) };
+        }));
+      },
+      empty: 'no stage span (set span-from on an apmonitor)',
     },
     throughput: {
       opts: { zero: true },

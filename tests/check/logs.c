@@ -1,12 +1,13 @@
-/* gst-apm tests: structured JSON logs (file, ring, GET /monitoring/logs)
- * and the process resource metrics
+/* gst-apm tests: structured JSON logs (file, ring, GET /monitoring/logs,
+ * SIGHUP, the GStreamer debug log bridge) and the process resource metrics
  *
- * Runs in-process with GST_TRACERS="apm(port=0,quiet=true,log-file=PATH)"
- * (PATH in a fresh temporary directory) and CK_FORK=no: one service, one
- * log file for every test here.
+ * Runs in-process with GST_TRACERS="apm(port=0,quiet=true,log-file=PATH,
+ * gst-debug=...)" (PATH in a fresh temporary directory) and CK_FORK=no: one
+ * service, one log file for every test here.
  */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,13 @@
 #include "apm-log.h"
 
 #define SECONDS(s) ((gint64) ((s) * G_USEC_PER_SEC))
+
+/* bridged by the tracer's gst-debug param at INFO; the other is not; the
+ * monitor's own categories (apm*) never are, though asked for */
+#define BRIDGE_SPEC "bridgetest:info,apm*:4"
+GST_DEBUG_CATEGORY_STATIC (bridge_cat);
+GST_DEBUG_CATEGORY_STATIC (other_cat);
+GST_DEBUG_CATEGORY_STATIC (own_cat);
 
 static gchar *log_dir, *log_path;
 static gchar *url;
@@ -650,6 +658,237 @@ GST_START_TEST (test_log_file_rotated_by_size)
 
 GST_END_TEST;
 
+/* logrotate's way: move the file, then SIGHUP.  The line the handler logs
+ * proves the signal reopened the file (the once-a-second check of a moved
+ * file would reopen it too, but silently), and without the handler SIGHUP
+ * would end this process. */
+GST_START_TEST (test_log_file_reopened_on_sighup)
+{
+  gchar *moved = g_strconcat (log_path, ".hup", NULL);
+  gint64 deadline;
+  GPtrArray *lines = NULL;
+  gboolean reopened = FALSE;
+
+  g_remove (moved);
+  apm_log_write (the_log (), APM_LOG_INFO, "rotatetest", NULL, NULL,
+      "before sighup");
+  fail_unless (g_rename (log_path, moved) == 0);
+  fail_unless (raise (SIGHUP) == 0);
+
+  deadline = deadline_in (3);
+  while (!reopened && g_get_monotonic_time () < deadline) {
+    g_clear_pointer (&lines, g_ptr_array_unref);
+    if (g_file_test (log_path, G_FILE_TEST_EXISTS)) {
+      lines = read_log_file (log_path);
+      reopened = count_lines (lines, "log", "log file reopened on SIGHUP")
+          > 0;
+    }
+    if (!reopened)
+      g_usleep (20 * 1000);
+  }
+  fail_unless (reopened, "no 'log file reopened on SIGHUP' line in a new "
+      "%s within 3 s of SIGHUP", log_path);
+  for (guint i = 0; i < lines->len; i++) {
+    JsonObject *o = line_at (lines, i);
+
+    if (g_strcmp0 (str (o, "component"), "log") == 0) {
+      fail_unless_equals_string (context_str (o, "signal"), "SIGHUP");
+      fail_unless_equals_string (context_str (o, "path"), log_path);
+    }
+  }
+  fail_unless (count_lines (lines, "rotatetest", "before sighup") == 0,
+      "a line written before the move is in the new file");
+  g_ptr_array_unref (lines);
+
+  lines = read_log_file (moved);
+  fail_unless (count_lines (lines, "rotatetest", "before sighup") == 1,
+      "the line written before the move is not in the moved file");
+  g_ptr_array_unref (lines);
+  apm_log_write (the_log (), APM_LOG_INFO, "rotatetest", NULL, NULL,
+      "after sighup");
+  lines = read_log_file (log_path);
+  fail_unless (count_lines (lines, "rotatetest", "after sighup") == 1);
+  g_ptr_array_unref (lines);
+  g_remove (moved);
+  g_free (moved);
+}
+
+GST_END_TEST;
+
+/* --- the GStreamer debug log bridge (gst-debug=BRIDGE_SPEC) --- */
+
+typedef struct
+{
+  const gchar *pipeline;
+  gchar *cid;
+} ActiveJob;
+
+static gboolean
+job_active (JsonNode * doc, gpointer user_data)
+{
+  ActiveJob *w = user_data;
+  JsonArray *active = json_object_get_array_member (json_node_get_object
+      (doc), "active");
+
+  for (guint i = 0; active && i < json_array_get_length (active); i++) {
+    JsonObject *j = json_array_get_object_element (active, i);
+
+    if (g_strcmp0 (str (j, "pipeline"), w->pipeline) == 0) {
+      g_free (w->cid);
+      w->cid = g_strdup (str (j, "correlation_id"));
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* the gstreamer line whose message starts with @prefix, or NULL */
+static JsonObject *
+find_gst_line (JsonArray * logs, const gchar * prefix)
+{
+  for (guint i = 0; i < json_array_get_length (logs); i++) {
+    JsonObject *o = json_array_get_object_element (logs, i);
+
+    if (g_strcmp0 (str (o, "component"), "gstreamer") == 0
+        && g_str_has_prefix (str (o, "message"), prefix))
+      return o;
+  }
+  return NULL;
+}
+
+typedef struct
+{
+  const gchar *message;
+} LineWait;
+
+static gboolean
+bridged_line_there (JsonNode * doc, gpointer user_data)
+{
+  LineWait *w = user_data;
+
+  return find_gst_line (json_object_get_array_member (json_node_get_object
+          (doc), "logs"), w->message) != NULL;
+}
+
+/* A message of a bridged category about an element of a running pipeline
+ * becomes a JSON line with the job's correlation id; messages above the
+ * category's level, of other categories, and of the monitor's own
+ * categories do not. */
+GST_START_TEST (test_gst_debug_bridge)
+{
+  GstElement *p = pipeline_new ("audiotestsrc is-live=true "
+      "samplesperbuffer=441 ! fakesink name=bridgesink", "bridgepipe");
+  GstElement *sink, *loose = gst_element_factory_make ("identity",
+      "bridgeloose");
+  ActiveJob job = { "bridgepipe", NULL };
+  LineWait lw = { "bridge message" };
+  JsonNode *doc;
+  JsonArray *logs;
+  JsonObject *line, *ctx;
+  GPtrArray *file_lines;
+  gchar *live_url, *source, *path, *escaped;
+  gboolean in_file = FALSE;
+
+  live_url = apm_test_play_live (p);
+  g_free (live_url);
+  doc = apm_test_wait_json (session, url, "/monitoring/jobs", job_active,
+      &job, APM_TEST_SCALED (SECONDS (5)));
+  json_node_unref (doc);
+  fail_unless (job.cid != NULL, "no active job for bridgepipe");
+
+  sink = gst_bin_get_by_name (GST_BIN (p), "bridgesink");
+  gst_debug_category_set_threshold (other_cat, GST_LEVEL_INFO);
+  /* queued in this order; the last one's line shows the others were
+   * written or left out */
+  GST_CAT_DEBUG_OBJECT (bridge_cat, sink, "bridge finer than info");
+  GST_CAT_INFO_OBJECT (other_cat, sink, "bridge other category");
+  GST_CAT_INFO_OBJECT (own_cat, sink, "bridge own category");
+  GST_CAT_WARNING_OBJECT (bridge_cat, loose, "bridge loose element");
+  GST_CAT_INFO_OBJECT (bridge_cat, sink, "bridge message %d", 42);
+
+  doc = apm_test_wait_json (session, url,
+      "/monitoring/logs?component=gstreamer", bridged_line_there, &lw,
+      APM_TEST_SCALED (SECONDS (5)));
+  logs = json_object_get_array_member (json_node_get_object (doc), "logs");
+  line = find_gst_line (logs, "bridge message");
+  fail_unless (line != NULL, "the bridged message is not in "
+      "/monitoring/logs within 5 s");
+  apm_test_check_log_line (line);
+  fail_unless_equals_string (str (line, "message"), "bridge message 42");
+  fail_unless_equals_string (str (line, "level"), "info");
+  fail_unless_equals_string (str (line, "correlation_id"), job.cid);
+  ctx = json_object_get_object_member (line, "context");
+  fail_unless_equals_string (str (ctx, "category"), "bridgetest");
+  fail_unless_equals_string (str (ctx, "gst_level"), "INFO");
+  fail_unless_equals_string (str (ctx, "object"), "bridgesink");
+  fail_unless_equals_string (str (ctx, "pipeline"), "bridgepipe");
+  fail_unless_equals_string (str (ctx, "function"),
+      "test_gst_debug_bridge");
+  source = g_strdup (str (ctx, "source"));
+  fail_unless (source && g_str_has_prefix (source, "logs.c:"),
+      "source is %s", GST_STR_NULL (source));
+
+  /* an element in no pipeline: no job, no pipeline */
+  line = find_gst_line (logs, "bridge loose element");
+  fail_unless (line != NULL, "the message about a loose element is missing");
+  fail_unless_equals_string (str (line, "level"), "warning");
+  fail_unless (JSON_NODE_HOLDS_NULL (json_object_get_member (line,
+              "correlation_id")));
+  ctx = json_object_get_object_member (line, "context");
+  fail_unless_equals_string (str (ctx, "object"), "bridgeloose");
+  fail_if (json_object_has_member (ctx, "pipeline"));
+
+  fail_if (find_gst_line (logs, "bridge finer than info") != NULL,
+      "a DEBUG message of a category bridged at INFO was logged");
+  fail_if (find_gst_line (logs, "bridge other category") != NULL,
+      "a message of a category not in gst-debug was logged");
+  /* BRIDGE_SPEC asks for apm*: the monitor's own categories never feed
+   * back into its log */
+  fail_if (find_gst_line (logs, "bridge own category") != NULL,
+      "a message of an apm* category was logged");
+  for (guint i = 0; i < json_array_get_length (logs); i++) {
+    JsonObject *c = json_object_get_object_member
+        (json_array_get_object_element (logs, i), "context");
+
+    fail_if (g_str_has_prefix (str (c, "category"), "apm"),
+        "a message of the monitor's own category %s was bridged",
+        str (c, "category"));
+  }
+  json_node_unref (doc);
+
+  /* the same line in the file, and found by the job's correlation id */
+  file_lines = read_log_file (log_path);
+  for (guint i = 0; i < file_lines->len; i++) {
+    JsonObject *o = line_at (file_lines, i);
+
+    if (g_strcmp0 (str (o, "message"), "bridge message 42") == 0) {
+      in_file = TRUE;
+      fail_unless_equals_string (str (o, "correlation_id"), job.cid);
+      fail_unless_equals_string (context_str (o, "source"), source);
+    }
+  }
+  fail_unless (in_file, "the bridged message is not in %s", log_path);
+  g_ptr_array_unref (file_lines);
+  escaped = g_uri_escape_string (job.cid, NULL, TRUE);
+  path = g_strdup_printf ("/monitoring/logs?component=gstreamer&"
+      "correlation_id=%s", escaped);
+  doc = apm_test_get_json (session, url, path, 200);
+  fail_unless (find_gst_line (json_object_get_array_member
+          (json_node_get_object (doc), "logs"), "bridge message") != NULL,
+      "GET %s misses the bridged line", path);
+  json_node_unref (doc);
+
+  g_free (path);
+  g_free (escaped);
+  g_free (source);
+  g_free (job.cid);
+  gst_object_unref (sink);
+  gst_object_unref (loose);
+  pipeline_free (p);
+}
+
+GST_END_TEST;
+
 /* --- process resources --- */
 
 static gdouble
@@ -925,6 +1164,8 @@ logs_suite (void)
   tcase_add_test (tc, test_logs_endpoint_filters);
   tcase_add_test (tc, test_log_file_reopened);
   tcase_add_test (tc, test_log_file_rotated_by_size);
+  tcase_add_test (tc, test_log_file_reopened_on_sighup);
+  tcase_add_test (tc, test_gst_debug_bridge);
   /* last: a failure leaves bad bytes in the file */
   tcase_add_test (tc, test_log_lines_utf8_with_bad_names);
 
@@ -965,11 +1206,17 @@ main (int argc, char **argv)
   /* registered first, so it runs last: after gst_deinit stopped the
    * service */
   atexit (remove_log_dir);
-  tracers = g_strdup_printf ("apm(port=0,quiet=true,log-file=%s)", log_path);
+  tracers = g_strdup_printf ("apm(port=0,quiet=true,log-file=%s,"
+      "gst-debug=\"%s\")", log_path, BRIDGE_SPEC);
   apm_test_prepare_env (tracers);
   g_free (tracers);
   g_setenv ("CK_FORK", "no", TRUE);
   gst_check_init (&argc, &argv);
+  GST_DEBUG_CATEGORY_INIT (bridge_cat, "bridgetest", 0, "bridged by the "
+      "tracer's gst-debug param");
+  GST_DEBUG_CATEGORY_INIT (other_cat, "bridgeother", 0, "not bridged");
+  GST_DEBUG_CATEGORY_INIT (own_cat, "apmbridgetest", 0, "named like the "
+      "monitor's own categories");
   ret = gst_check_run_suite (logs_suite (), "apm_logs", __FILE__);
   return ret;
 }

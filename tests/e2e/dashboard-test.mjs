@@ -9,6 +9,13 @@
 //   --want-alert RULE     an alert of RULE must become active: it is
 //                         resolved with the dashboard's button (without this,
 //                         whatever alert is active is, if any)
+//   --want-span TO:NAME   the apmonitor TO ends the stage span NAME
+//                         (span-from): its graph box shows the span's p95 and
+//                         last latency (at least --span-min-ms), an arc joins
+//                         the two monitors, the Stage spans chart gets points
+//   --span-min-ms MS      the least latency the span can have (default 0)
+//   --want-disk           a disk:<mount> health check must be listed with
+//                         its free space (the pipeline writes a file)
 //   --restart-pid PID     phase 2: SIGTERM this process (the service), check
 //   --restart-cmd CMD     the dashboard goes offline, run CMD (bash -c; must
 //                         serve on the same port) and check it recovers
@@ -42,6 +49,8 @@ if (!BASE) {
 const ARTIFACTS = path.resolve(args.artifacts || 'artifacts');
 const CHROMIUM = args.chromium || process.env.CHROMIUM || '/usr/bin/chromium';
 const EXPECT = (args.expect || '').split(',').map((s) => s.trim()).filter(Boolean);
+const WANT_SPAN = args['want-span'] ? { to: args['want-span'].split(':')[0], name: args['want-span'].split(':').slice(1).join(':') } : null;
+const SPAN_MIN_S = Number(args['span-min-ms'] || 0) / 1000;
 const GLOBAL_TIMEOUT_MS = 100000;
 const PROXY_404 = args['proxy-404'] && args['local-assets'] ? new RegExp(args['proxy-404']) : null;
 const blocked = (p) => !!PROXY_404 && PROXY_404.test(p);
@@ -319,6 +328,33 @@ async function main() {
     log(`bottleneck box: ${proc}, ${p95}`);
   }
 
+  // a stage span: the downstream monitor's box says "span NAME: p95 X, last Y"
+  if (WANT_SPAN) {
+    const nodeSel = `[data-pipeline="${pipe.name}"] .node[data-element="${WANT_SPAN.to}"]`;
+    const seconds = (t) => {
+      const m = /([0-9.]+) (ns|\u00b5s|ms|s)/.exec(t);
+      return m ? Number(m[1]) * { ns: 1e-9, '\u00b5s': 1e-6, ms: 1e-3, s: 1 }[m[2]] : NaN;
+    };
+    let shown = null;
+    await until(() => `span ${WANT_SPAN.name} in the box of ${WANT_SPAN.to} (shows ${JSON.stringify(shown)})`, async () => {
+      const node = page.locator(nodeSel);
+      shown = [await node.locator('.n-factory').textContent(), await node.locator('.n-proc').textContent(),
+        await node.locator('.n-p95').textContent()];
+      return shown[0] === `span ${WANT_SPAN.name}:` && /^p95 [0-9.]+ (ns|\u00b5s|ms|s)$/.test(shown[1]) &&
+        /^last [0-9.]+ (ns|\u00b5s|ms|s)$/.test(shown[2]);
+    }, 15000, 250);
+    const p95 = seconds(shown[1]), last = seconds(shown[2]);
+    check(p95 >= SPAN_MIN_S && p95 < 1 && last >= SPAN_MIN_S && last < 1,
+      `the span's p95 ${p95} s / last ${last} s is not between ${SPAN_MIN_S} s and 1 s`);
+    const svc = (await getJson(`/monitoring/pipelines/${encodeURIComponent(pipe.name)}`)).body;
+    const el = (svc.elements || []).find((e) => e.name === WANT_SPAN.to);
+    check(el && el.span && el.span.name === WANT_SPAN.name && el.span.latency.count > 0,
+      `the service's ${WANT_SPAN.to} has no span ${WANT_SPAN.name} with a latency: ${JSON.stringify(el && el.span)}`);
+    check(await page.locator(`[data-pipeline="${pipe.name}"] path.span-arc[data-span="${WANT_SPAN.name}"]`).count() === 1,
+      `no arc drawn over the span ${WANT_SPAN.name}`);
+    log(`span ${WANT_SPAN.name} in ${WANT_SPAN.to}'s box: ${shown.join(' ')} (service: p95 ${el.span.latency.p95_seconds} s)`);
+  }
+
   // the statistics table opens with a row per element
   await page.locator(`[data-pipeline="${pipe.name}"] details.el-details summary`).click();
   await until('a row per element in the statistics table', async () =>
@@ -348,18 +384,37 @@ async function main() {
   }
   const overall = await text('#d-overall');
   check(overall === status.status || ['healthy', 'degraded', 'unhealthy'].includes(overall), `overall status shows "${overall}"`);
+  if (args['want-disk']) {
+    // the filesystem of the file the pipeline writes: its check, its free space
+    const disk = await until('a disk:<mount> health check with free space on the service', async () => {
+      const checks = (await getJson('/monitoring/status')).body.health_checks || {};
+      const name = Object.keys(checks).find((k) => k.startsWith('disk:') && checks[k].details &&
+        typeof checks[k].details.free_ratio === 'number');
+      return name ? { name, check: checks[name] } : null;
+    }, 10000, 250);
+    const li = page.locator(`#d-health-checks li[data-check="${disk.name}"]`);
+    let seen = null;
+    await until(() => `${disk.name} listed with its free space (shows ${JSON.stringify(seen)})`, async () => {
+      if (!(await li.count())) return false;
+      seen = [await li.locator('.check-msg').textContent(), await li.locator('.meter').getAttribute('data-free-ratio', { timeout: 500 })];
+      return /free of/.test(seen[0]) && Math.abs(Number(seen[1]) - disk.check.details.free_ratio) < 0.02;
+    }, 10000, 250);
+    log(`health check ${disk.name}: "${seen[0]}", meter at ${seen[1]} free`);
+  }
   const series = Number((await text('#d-series')).replace(/[^0-9.]/g, ''));
   check(series > 0, `the series figure is "${await text('#d-series')}"`);
 
   // 6. charts have data (filled back from the history, then live)
   const hasMonitor = pipe.elements.some((e) => e.factory === 'apmonitor');
   let lastPoints = null, lastTicks = null;
-  const points = await until(() => 'points in the latency, throughput, real-time factor' + (hasMonitor ? ' and level' : '') +
+  const points = await until(() => 'points in the latency, throughput, real-time factor' + (hasMonitor ? ', level' : '') +
+    (WANT_SPAN ? ', stage span' : '') +
     ' charts (last: ' + JSON.stringify(lastPoints) + ', chart ticks ' + JSON.stringify(lastTicks) + ')', async () => {
     const p = await dash('chartPoints');
     lastPoints = p;
     lastTicks = await dash('chartTicks');
-    return p && p.latency >= 2 && p.throughput >= 2 && p.rtf >= 2 && (!hasMonitor || p.levels >= 2) ? p : null;
+    return p && p.latency >= 2 && p.throughput >= 2 && p.rtf >= 2 && (!hasMonitor || p.levels >= 2) &&
+      (!WANT_SPAN || p.spans >= 2) ? p : null;
   }, 20000, 500);
   log(`chart points: ${JSON.stringify(points)} (charts from ${await dash('chartsMode')})`);
   if (historyProbe.status === 200) check((await dash('chartsMode')) === 'history', `the charts do not read the history endpoint (mode ${await dash('chartsMode')})`);
@@ -375,6 +430,13 @@ async function main() {
   await page.evaluate(() => window.scrollTo(0, 0));
   const legend = await page.locator('[data-chart="latency"] .legend').textContent();
   check(/\u2192/.test(legend), `the latency legend names no source \u2192 sink path ("${legend}")`);
+  const spanLegend = await page.locator('[data-chart="spans"] .legend').textContent();
+  if (WANT_SPAN) {
+    check(spanLegend.includes(WANT_SPAN.name) && /[0-9.]+ (ns|\u00b5s|ms|s)/.test(spanLegend),
+      `the Stage spans legend lacks ${WANT_SPAN.name} and its latency ("${spanLegend}")`);
+  } else if (!pipe.elements.some((e) => e.span)) {
+    check(/no stage span/.test(spanLegend), `the Stage spans chart of a pipeline without span says "${spanLegend}"`);
+  }
 
   // 7. jobs: the running job with its correlation id
   const jobs = (await getJson('/monitoring/jobs')).body;

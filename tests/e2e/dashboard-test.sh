@@ -1,9 +1,11 @@
 #!/bin/bash
 # The browser dashboard (/monitoring/dashboard) in headless chromium against a
 # live pipeline under the tracer: the page and its files load, the pipeline's
-# elements are drawn with the bottleneck marked, figures move, the WebSocket
-# is used, charts get points, the job is listed, an alert (from a rule given
-# in a configuration file) is resolved with its button, no console error; then the pipeline is killed and
+# elements are drawn with the bottleneck marked and a stage span's latency in
+# its downstream apmonitor, figures move, the WebSocket is used, the disk
+# check shows free space, charts (stage spans too) get points, the job is
+# listed, an alert (from a rule given in a configuration file) is resolved
+# with its button, no console error; then the pipeline is killed and
 # restarted on the same port and the page must notice and recover by itself.
 # Screenshots go to $APM_BUILD_ROOT/e2e-artifacts/ (dashboard.png ...).
 #
@@ -36,11 +38,13 @@ mkdir -p "$ARTIFACTS" || fail "cannot create $ARTIFACTS"
 rm -f "$ARTIFACTS"/dashboard*.png "$ARTIFACTS"/failure-* "$ARTIFACTS"/console.log "$ARTIFACTS"/restart.*
 
 # the README's kind of pipeline: a live source, an apmonitor checkpoint, a
-# slow element (the bottleneck), a tee to a syncing and a free-running sink
+# slow element (the bottleneck), a tee to a syncing sink behind a second
+# apmonitor that ends the stage span capture->out (identity's 1 ms sleep is
+# in it: no latency under 1 ms), and a free-running file sink (a disk check)
 PIPELINE=(audiotestsrc is-live=true ! apmonitor name=capture ! audioconvert
   ! identity sleep-time=1000 ! tee name=t
-  t. ! queue ! fakesink sync=true
-  t. ! queue ! fakesink)
+  t. ! queue ! apmonitor name=out span-from=capture ! fakesink sync=true
+  t. ! queue ! filesink location="$WORK/out.raw")
 
 # an alert rule that fires within seconds (identity0 sleeps 1 ms per buffer),
 # so the Resolve button is exercised on a real alert
@@ -86,7 +90,8 @@ log "service at $URL"
 # phase 2 of the test restarts the service on the same port
 RESTART_CMD="GST_TRACERS='apm(port=$PORT,quiet=false,config=$WORK/apm.json)' exec timeout -s KILL 120 gst-launch-1.0 $(printf '%q ' "${PIPELINE[@]}")"
 
-NODE_ARGS=(--url "$URL" --artifacts "$ARTIFACTS" --expect audiotestsrc0,capture,audioconvert0,identity0,t,queue0,queue1,fakesink0,fakesink1
+NODE_ARGS=(--url "$URL" --artifacts "$ARTIFACTS" --expect audiotestsrc0,capture,audioconvert0,identity0,t,queue0,queue1,out,fakesink0,filesink0
+  --want-span 'out:capture->out' --span-min-ms 1 --want-disk
   --want-alert "$ALERT_RULE" --chromium "$CHROMIUM" --restart-pid "$GST_PID" --restart-cmd "$RESTART_CMD")
 [ -z "${DASHBOARD_LOCAL_ASSETS:-}" ] || NODE_ARGS+=(--local-assets "$DASHBOARD_LOCAL_ASSETS")
 

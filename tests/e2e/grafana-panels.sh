@@ -9,14 +9,18 @@
 #     is valid (no status error) and returns, within a deadline, a non-empty
 #     result with a non-NaN value.
 # Prometheus scrapes three processes so that every panel has data:
-#   - the representative live pipeline (mixer, tee, queues, two apmonitor);
+#   - the representative live pipeline (mixer, tee, queues, two apmonitor),
+#     with a third apmonitor on the capture branch that ends the stage span
+#     capture->stage_end (the span panels);
 #   - a live pipeline that cannot keep up (QoS drops, lateness, underruns,
 #     real-time factor below 1);
 #   - gst-play-1.0 playing an unreadable file (ERROR messages), a 6 s file
 #     then six 1 s files (jobs that end while Prometheus is scraping, which
 #     starts ~5-6 s after the server: the job panels need two ends after the
 #     first scrape, as apm_jobs_completed_total{status} only appears at its
-#     first increment) and a long file to keep serving.
+#     first increment) and a long file to keep serving; the files it reads
+#     are the filesystem panels' (apm_filesystem_*).
+# The host panels (per-core CPU, disk I/O) read /proc of this machine.
 # No panel is allowed to stay empty.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +45,7 @@ start_player play "$WORK/unreadable.txt" "$WORK/first.wav" \
   "$WORK/short.wav" "$WORK/short.wav" "$WORK/short.wav" "$WORK/short.wav" \
   "$WORK/short.wav" "$WORK/short.wav" "$WORK/long.wav"
 PLAY=$APM_ADDR
-start_representative rep
+start_representative rep ! apmonitor name=stage_end span-from=capture
 REP=$APM_ADDR
 start_late late
 LATE=$APM_ADDR

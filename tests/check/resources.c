@@ -1,0 +1,323 @@
+/* gst-apm tests: system resources sampled from /proc (CPU per core, disk
+ * I/O per device)
+ *
+ * Runs in-process with GST_TRACERS="apm(port=0,quiet=true)" and
+ * CK_FORK=no: one service for every test here.
+ */
+#include <gst/check/gstcheck.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apmtestutil.h"
+
+#define SECONDS(s) ((gint64) ((s) * G_USEC_PER_SEC))
+
+/* non-live: runs as fast as the CPU allows */
+#define BUSY_PIPELINE "audiotestsrc wave=white-noise samplesperbuffer=4096 ! " \
+  "audioconvert ! audioresample ! audio/x-raw,rate=22050 ! fakesink"
+
+static gchar *url;
+static SoupSession *session;
+static GstElement *busy;
+
+/* The service starts with the first pipeline: run a short one to EOS and
+ * keep its URL. */
+static void
+setup (void)
+{
+  session = apm_test_session_new ();
+  if (!url) {
+    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
+        "resstart");
+
+    apm_test_run_to_eos (p, &url, NULL);
+    apm_test_stop (p);
+    fail_unless (url != NULL);
+  }
+}
+
+/* after a failure */
+static void
+teardown (void)
+{
+  if (busy)
+    apm_test_stop (g_steal_pointer (&busy));
+  g_clear_object (&session);
+}
+
+/* --- CPU per core --- */
+
+/* the cores /proc/stat lists now ("cpu0", "cpu1", ...) as "0", "1", ... */
+static GPtrArray *
+online_cores (void)
+{
+  gchar *text = NULL, **lines;
+  GPtrArray *cores = g_ptr_array_new_with_free_func (g_free);
+
+  fail_unless (g_file_get_contents ("/proc/stat", &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    if (g_str_has_prefix (lines[i], "cpu")
+        && g_ascii_isdigit (lines[i][3]))
+      g_ptr_array_add (cores, g_strndup (lines[i] + 3,
+              strcspn (lines[i] + 3, " ")));
+  }
+  g_strfreev (lines);
+  g_free (text);
+  fail_unless (cores->len > 0, "no cpuN line in /proc/stat");
+  return cores;
+}
+
+typedef struct
+{
+  GPtrArray *cores;
+  gdouble *first;               /* the first complete scrape */
+  gboolean have_first, moved;
+  gdouble sum, total;           /* of the last scrape */
+  gchar *problem;               /* why the last scrape did not do */
+} CoreWait;
+
+/* every core has a percentage in [0, 100], the cores add up to at least
+ * half a core busy, and some value changed since the first scrape */
+static gboolean
+cores_busy_and_moving (GHashTable * metrics, gpointer user_data)
+{
+  CoreWait *w = user_data;
+  gdouble values[256];
+
+  g_clear_pointer (&w->problem, g_free);
+  w->sum = 0;
+  for (guint i = 0; i < w->cores->len && i < G_N_ELEMENTS (values); i++) {
+    const gchar *cpu = g_ptr_array_index (w->cores, i);
+
+    if (!apm_test_metric_value (metrics, &values[i],
+            "apm_system_cpu_core_percent", "cpu", cpu, NULL)) {
+      w->problem = g_strdup_printf ("no apm_system_cpu_core_percent"
+          "{cpu=\"%s\"}", cpu);
+      return FALSE;
+    }
+    fail_unless (values[i] >= 0 && values[i] <= 100,
+        "apm_system_cpu_core_percent{cpu=\"%s\"} is %f", cpu, values[i]);
+    w->sum += values[i];
+  }
+  fail_unless (apm_test_metric_value (metrics, &w->total,
+          "apm_system_cpu_percent", NULL));
+  if (!w->have_first) {
+    memcpy (w->first, values, w->cores->len * sizeof (gdouble));
+    w->have_first = TRUE;
+  } else {
+    for (guint i = 0; i < w->cores->len; i++)
+      w->moved |= values[i] != w->first[i];
+  }
+  return w->moved && w->sum >= 50;
+}
+
+GST_START_TEST (test_cpu_per_core)
+{
+  CoreWait w = { online_cores (), NULL, FALSE, FALSE, 0, 0, NULL };
+  GHashTable *m;
+
+  fail_unless (w.cores->len <= 256);
+  w.first = g_new0 (gdouble, w.cores->len);
+  busy = apm_test_parse (BUSY_PIPELINE, "busycores");
+  gst_element_set_state (busy, GST_STATE_PLAYING);
+
+  /* sampled each second: a CPU-bound pipeline keeps at least half a core
+   * busy, and the figures change from one second to the next */
+  m = apm_test_wait_metrics (session, url, cores_busy_and_moving, &w,
+      APM_TEST_SCALED (SECONDS (8)));
+  fail_unless (w.problem == NULL, "%s", w.problem);
+  fail_unless (w.moved, "the per-core CPU percentages did not change in "
+      "8 s of a CPU-bound pipeline");
+  fail_unless (w.sum >= 50, "the cores add up to %.1f %% busy while a "
+      "CPU-bound pipeline runs", w.sum);
+  /* one sample of /proc/stat: the cores average to the total (ticks are
+   * counted per core, so allow a little rounding) */
+  fail_unless (ABS (w.sum / w.cores->len - w.total) < 5,
+      "the cores average %.2f %%, apm_system_cpu_percent is %.2f %%",
+      w.sum / w.cores->len, w.total);
+  g_hash_table_unref (m);
+  g_free (w.first);
+  g_ptr_array_unref (w.cores);
+  /* GST_END_TEST waits for every streaming thread: stop it here */
+  apm_test_stop (g_steal_pointer (&busy));
+}
+
+GST_END_TEST;
+
+/* --- disk I/O per device --- */
+
+enum
+{ READ_BYTES, WRITTEN_BYTES, READS, WRITES, N_FIELDS };
+
+static const gchar *const disk_metrics[N_FIELDS] = {
+  "apm_system_disk_read_bytes_total", "apm_system_disk_written_bytes_total",
+  "apm_system_disk_reads_total", "apm_system_disk_writes_total"
+};
+
+/* A whole disk: listed in /sys/block (partitions are not), and neither a
+ * loop nor a RAM device. */
+static gboolean
+whole_disk (const gchar * name)
+{
+  gchar *sys = g_strdelimit (g_strdup (name), "/", '!');
+  gchar *path = g_build_filename ("/sys/block", sys, NULL);
+  gboolean whole = g_file_test (path, G_FILE_TEST_EXISTS)
+      && !g_str_has_prefix (name, "loop") && !g_str_has_prefix (name, "ram")
+      && !g_str_has_prefix (name, "zram");
+
+  g_free (path);
+  g_free (sys);
+  return whole;
+}
+
+/* device -> guint64[N_FIELDS] from /proc/diskstats, whole disks only
+ * (@all: every device) */
+static GHashTable *
+read_diskstats (gboolean all)
+{
+  GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  gchar *text = NULL, **lines;
+
+  if (!g_file_get_contents ("/proc/diskstats", &text, NULL, NULL))
+    return t;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    gchar name[64];
+    guint64 *v = g_new0 (guint64, N_FIELDS);
+
+    /* reads, merged, sectors read, ms, writes, merged, sectors written */
+    if (sscanf (lines[i], "%*u %*u %63s %" G_GUINT64_FORMAT " %*u %"
+            G_GUINT64_FORMAT " %*u %" G_GUINT64_FORMAT " %*u %"
+            G_GUINT64_FORMAT, name, &v[READS], &v[READ_BYTES], &v[WRITES],
+            &v[WRITTEN_BYTES]) == 5 && (all || whole_disk (name))) {
+      v[READ_BYTES] *= 512;
+      v[WRITTEN_BYTES] *= 512;
+      g_hash_table_insert (t, g_strdup (name), v);
+    } else {
+      g_free (v);
+    }
+  }
+  g_strfreev (lines);
+  g_free (text);
+  return t;
+}
+
+typedef struct
+{
+  GHashTable *before;
+  gchar *missing;
+} DiskWait;
+
+/* every disk has its four series, sampled after @before was read */
+static gboolean
+disks_sampled (GHashTable * metrics, gpointer user_data)
+{
+  DiskWait *w = user_data;
+  GHashTableIter it;
+  const gchar *name;
+  guint64 *v;
+
+  g_clear_pointer (&w->missing, g_free);
+  g_hash_table_iter_init (&it, w->before);
+  while (g_hash_table_iter_next (&it, (gpointer *) & name,
+          (gpointer *) & v)) {
+    for (guint k = 0; k < N_FIELDS; k++) {
+      gdouble m;
+
+      if (!apm_test_metric_value (metrics, &m, disk_metrics[k], "device",
+              name, NULL)) {
+        w->missing = g_strdup_printf ("no %s{device=\"%s\"}",
+            disk_metrics[k], name);
+        return FALSE;
+      }
+      if (m < v[k]) {
+        w->missing = g_strdup_printf ("%s{device=\"%s\"} is %.0f, below "
+            "/proc/diskstats' %" G_GUINT64_FORMAT " read before",
+            disk_metrics[k], name, m, v[k]);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static void
+check_disks (GHashTable * before)
+{
+  DiskWait w = { before, NULL };
+  GHashTable *m, *after, *every;
+  GHashTableIter it;
+  const gchar *name;
+
+  /* counters are monotonic: a sample taken after the first read and
+   * before the second lies between them */
+  m = apm_test_wait_metrics (session, url, disks_sampled, &w,
+      APM_TEST_SCALED (SECONDS (5)));
+  fail_unless (w.missing == NULL, "%s", w.missing);
+  after = read_diskstats (FALSE);
+  g_hash_table_iter_init (&it, w.before);
+  while (g_hash_table_iter_next (&it, (gpointer *) & name, NULL)) {
+    guint64 *hi = g_hash_table_lookup (after, name);
+
+    fail_unless (hi != NULL, "disk %s went away during the test", name);
+    for (guint k = 0; k < N_FIELDS; k++) {
+      gdouble value;
+
+      fail_unless (apm_test_metric_value (m, &value, disk_metrics[k],
+              "device", name, NULL));
+      fail_unless (value <= hi[k], "%s{device=\"%s\"} is %.0f, above "
+          "/proc/diskstats' %" G_GUINT64_FORMAT " read after", disk_metrics[k],
+          name, value, hi[k]);
+    }
+  }
+
+  /* no partitions, loop or RAM devices */
+  every = read_diskstats (TRUE);
+  g_hash_table_iter_init (&it, every);
+  while (g_hash_table_iter_next (&it, (gpointer *) & name, NULL)) {
+    if (whole_disk (name))
+      continue;
+    fail_if (apm_test_metric_value (m, NULL, disk_metrics[READS], "device",
+            name, NULL), "%s has disk series but is not a whole disk", name);
+  }
+  g_hash_table_unref (every);
+  g_hash_table_unref (after);
+  g_hash_table_unref (m);
+}
+
+GST_START_TEST (test_disk_io_per_device)
+{
+  GHashTable *before = read_diskstats (FALSE);
+
+  if (g_hash_table_size (before) > 0)
+    check_disks (before);
+  else
+    GST_INFO ("no whole disk in /proc/diskstats: nothing to check");
+  g_hash_table_unref (before);
+}
+
+GST_END_TEST;
+
+static Suite *
+resources_suite (void)
+{
+  Suite *s = suite_create ("apm_resources");
+  TCase *tc = tcase_create ("system");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_cpu_per_core);
+  tcase_add_test (tc, test_disk_io_per_device);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  apm_test_prepare_env ("apm(port=0,quiet=true)");
+  g_setenv ("CK_FORK", "no", TRUE);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (resources_suite (), "apm_resources", __FILE__);
+}
