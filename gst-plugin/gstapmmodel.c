@@ -105,6 +105,24 @@ add_links (JsonArray * links, GstElement * e, const gchar * from)
   gst_iterator_free (it);
 }
 
+/* Buffers from pools: how many the pool had to allocate, how many it
+ * handed out again. */
+static void
+describe_pool (JsonObject * o, GstApmElementStats * es)
+{
+  JsonObject *pool = json_object_new ();
+  gdouble acquired = apm_series_value (es->pooled);
+  gdouble fresh = MIN (apm_series_value (es->pool_fresh), acquired);
+
+  json_object_set_int_member (pool, "acquired", (gint64) acquired);
+  json_object_set_int_member (pool, "fresh", (gint64) fresh);
+  json_object_set_int_member (pool, "reused", (gint64) (acquired - fresh));
+  if (acquired > 0)
+    json_object_set_double_member (pool, "reuse_ratio",
+        (acquired - fresh) / acquired);
+  json_object_set_object_member (o, "pool", pool);
+}
+
 static JsonObject *
 describe_element (GstElement * e, const gchar * path, JsonArray * links)
 {
@@ -137,6 +155,8 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links)
     if (es->rtf)
       json_object_set_double_member (o, "realtime_factor",
           apm_series_value (es->rtf));
+    if (es->pool_fresh)
+      describe_pool (o, es);
   }
   if (GST_IS_APMONITOR (e)) {
     JsonObject *span = gst_apmonitor_describe_span (e);

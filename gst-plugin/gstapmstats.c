@@ -29,7 +29,7 @@ static GList *elements;         /* GstApmElementStats, under elements_lock */
 static ApmFamily *f_pad_buffers, *f_pad_bytes, *f_gaps, *f_overlaps,
     *f_discont, *f_jitter, *f_flows, *f_proc, *f_el_buf_in, *f_el_buf_out,
     *f_el_bytes_in, *f_el_bytes_out, *f_media, *f_residence,
-    *f_latency, *f_pooled, *f_allocated, *f_allocated_bytes;
+    *f_latency, *f_pooled, *f_allocated, *f_allocated_bytes, *f_pool_fresh;
 
 static const gchar *const pad_labels[] = { "pipeline", "element", "pad", NULL };
 static const gchar *const flow_labels[] = { "pipeline", "element", "pad",
@@ -80,6 +80,10 @@ ensure_families (void)
       element_labels);
   FAM (f_pooled, "apm_element_pool_buffers_total", APM_METRIC_COUNTER,
       "Buffers the element sent that came from a buffer pool (reused)",
+      element_labels);
+  FAM (f_pool_fresh, "apm_element_pool_fresh_buffers_total",
+      APM_METRIC_COUNTER, "Pooled buffers the element sent for the first "
+      "time (the pool had to allocate them; the rest were reused)",
       element_labels);
   FAM (f_allocated, "apm_element_allocated_buffers_total",
       APM_METRIC_COUNTER, "Buffers the element sent that were allocated "
@@ -212,6 +216,9 @@ element_stats_unref (GstApmElementStats * es)
   apm_series_retire (es->residence);
   apm_series_retire (es->rtf);
   apm_series_retire (es->pooled);
+  if (es->pool_fresh)
+    apm_series_retire (es->pool_fresh);
+  g_free (es->pool_seen);
   apm_series_retire (es->allocated);
   apm_series_retire (es->allocated_bytes);
   apm_series_retire (es->transfer_rate);
@@ -334,6 +341,18 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
     if (es->pool)
       gst_object_unref (es->pool);
     es->pool = pool ? gst_object_ref (pool) : NULL;
+    if (!es->pool_seen) {
+      const gchar *values[4] = { es->pipeline, es->path, es->factory, NULL };
+
+      es->pool_fresh = apm_family_series (f_pool_fresh, values);
+      g_atomic_pointer_set (&es->pool_seen,
+          g_new0 (gpointer, GST_APM_POOL_SEEN_SLOTS));
+    } else {
+      /* another pool: its buffers are new to us (a racing sender may
+       * miscount one buffer, never crash: the table stays) */
+      for (guint i = 0; i < GST_APM_POOL_SEEN_SLOTS; i++)
+        g_atomic_pointer_set (&es->pool_seen[i], NULL);
+    }
   }
   g_mutex_unlock (&create_lock);
 }

@@ -43,6 +43,11 @@ struct _GstApmElementStats
   /* buffers sent: from a pool, or allocated one by one */
   ApmSeries *pooled, *allocated, *allocated_bytes;
   GstBufferPool *pool;          /* ref, last pool seen; under create lock */
+  /* pooled buffers seen so far, by address: a new one is a buffer the pool
+   * had to allocate, a known one a reuse.  Made with the first pool
+   * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
+  gpointer *pool_seen;
+  ApmSeries *pool_fresh;
   GstClockTime first_ts;        /* first buffer of the run (hook time) */
   /* aggregator's state (service thread only) */
   gint64 prev_media_ns, prev_proc_ns;
@@ -118,6 +123,30 @@ void gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad);
 ApmSeries *gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
     GstFlowReturn ret);
 void gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps);
+#define GST_APM_POOL_SEEN_SLOTS 256
+
+/* Streaming thread, pooled buffers only: TRUE the first time @buffer is
+ * seen (the pool allocated it), FALSE for a reuse.  Lock-free; a full
+ * table counts as fresh, so reuse is never overstated. */
+static inline gboolean
+gst_apm_pool_seen_first (gpointer * slots, GstBuffer * buffer)
+{
+  guint h = (guint) (((guintptr) buffer >> 6) * 2654435761u);
+
+  for (guint i = 0; i < 8; i++) {
+    gpointer *slot = &slots[(h + i) % GST_APM_POOL_SEEN_SLOTS];
+    gpointer cur = g_atomic_pointer_get (slot);
+
+    if (cur == buffer)
+      return FALSE;
+    if (!cur && g_atomic_pointer_compare_and_exchange (slot, NULL, buffer))
+      return TRUE;
+    if (g_atomic_pointer_get (slot) == buffer)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Slow path: the element started sending buffers from another pool. */
 void gst_apm_element_stats_set_pool (GstApmElementStats * es,
     GstBufferPool * pool);

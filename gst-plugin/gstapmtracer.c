@@ -148,10 +148,15 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   if (G_UNLIKELY (!es->first_ts))
     es->first_ts = ts;
   if (buffer->pool) {
+    gpointer *seen;
+
     apm_counter_add_int (es->pooled, 1);
     /* a plain read: a stale value only costs one more slow-path check */
     if (G_UNLIKELY (buffer->pool != es->pool))
       gst_apm_element_stats_set_pool (es, buffer->pool);
+    seen = g_atomic_pointer_get (&es->pool_seen);
+    if (seen && gst_apm_pool_seen_first (seen, buffer))
+      apm_counter_add_int (es->pool_fresh, 1);
   } else {
     apm_counter_add_int (es->allocated, 1);
     apm_counter_add_int (es->allocated_bytes, size);

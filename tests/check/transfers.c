@@ -274,6 +274,7 @@ typedef struct
 {
   GMutex lock;
   GHashTable *memories;         /* distinct GstMemory seen */
+  GHashTable *buffers_seen;     /* distinct GstBuffer seen */
   guint buffers;
 } PoolSeen;
 
@@ -287,6 +288,7 @@ count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   seen->buffers++;
   if (gst_buffer_n_memory (buffer) > 0)
     g_hash_table_add (seen->memories, gst_buffer_peek_memory (buffer, 0));
+  g_hash_table_add (seen->buffers_seen, buffer);
   g_mutex_unlock (&seen->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -319,11 +321,15 @@ GST_START_TEST (test_pool_reuse)
       "fakesink name=sink", "poolreuse");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
-  PoolSeen seen = { {0}, g_hash_table_new (NULL, NULL), 0 };
+  PoolSeen seen = { {0}, g_hash_table_new (NULL, NULL),
+    g_hash_table_new (NULL, NULL), 0
+  };
   PoolWait pw = { "poolreuse", "vsrc" };
   GHashTable *m;
-  gdouble acquired, allocated, size;
-  guint distinct;
+  gdouble acquired, allocated, size, fresh;
+  guint distinct, distinct_buffers;
+  JsonNode *doc;
+  JsonObject *pool = NULL;
   gulong probe;
 
   g_mutex_init (&seen.lock);
@@ -342,10 +348,13 @@ GST_START_TEST (test_pool_reuse)
       "poolreuse", "vsrc", "videotestsrc");
   allocated = element_metric (m, "apm_element_allocated_buffers_total",
       "poolreuse", "vsrc", "videotestsrc");
+  fresh = element_metric (m, "apm_element_pool_fresh_buffers_total",
+      "poolreuse", "vsrc", "videotestsrc");
   g_hash_table_unref (m);
 
   g_mutex_lock (&seen.lock);
   distinct = g_hash_table_size (seen.memories);
+  distinct_buffers = g_hash_table_size (seen.buffers_seen);
   fail_unless_equals_int (seen.buffers, POOL_BUFFERS);
   g_mutex_unlock (&seen.lock);
   fail_unless_equals_int ((gint) acquired, POOL_BUFFERS);
@@ -355,12 +364,39 @@ GST_START_TEST (test_pool_reuse)
   fail_unless (distinct > 0 && distinct < acquired / 4, "%u distinct "
       "memories for %.0f buffers acquired from the pool", distinct,
       acquired);
+  /* the tracer's fresh allocations are the distinct buffers the sink got */
+  fail_unless_equals_int ((gint) fresh, distinct_buffers);
+
+  /* and the model says the same, with the reuse ratio */
+  doc = apm_test_get_json (session, url, "/monitoring/pipelines/poolreuse",
+      200);
+  {
+    JsonArray *els = json_object_get_array_member (json_node_get_object (doc),
+        "elements");
+
+    for (guint i = 0; i < json_array_get_length (els); i++) {
+      JsonObject *e = json_array_get_object_element (els, i);
+
+      if (g_str_equal (json_object_get_string_member (e, "name"), "vsrc"))
+        pool = json_object_get_object_member (e, "pool");
+    }
+  }
+  fail_unless (pool != NULL, "no pool figures for vsrc in the model");
+  fail_unless_equals_int (json_object_get_int_member (pool, "acquired"),
+      POOL_BUFFERS);
+  fail_unless_equals_int (json_object_get_int_member (pool, "fresh"),
+      distinct_buffers);
+  fail_unless_equals_int (json_object_get_int_member (pool, "reused"),
+      POOL_BUFFERS - distinct_buffers);
+  fail_unless (json_object_get_double_member (pool, "reuse_ratio") > 0.75);
+  json_node_unref (doc);
 
   gst_pad_remove_probe (pad, probe);
   gst_object_unref (pad);
   gst_object_unref (sink);
   pipeline_free (p);
   g_hash_table_unref (seen.memories);
+  g_hash_table_unref (seen.buffers_seen);
   g_mutex_clear (&seen.lock);
 }
 
