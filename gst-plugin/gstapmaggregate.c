@@ -63,8 +63,8 @@ ensure_families (ApmRegistry * reg)
         "apm_transfer_bytes_per_second", APM_METRIC_GAUGE, "Bytes read by a "
         "source or written by a sink over the last second", tl, NULL, 0);
     f_first_byte = apm_registry_family (reg, "apm_transfer_first_byte_seconds",
-        APM_METRIC_GAUGE, "Time from the run going PLAYING to the first "
-        "buffer of a source or sink", tl, NULL, 0);
+        APM_METRIC_GAUGE, "Time from the run's start (READY to PAUSED) to the "
+        "first buffer of a source or sink", tl, NULL, 0);
   }
   f_pool[0] = apm_registry_family (reg, "apm_pool_buffer_size_bytes",
       APM_METRIC_GAUGE, "Size of the buffers of the pool the element last "

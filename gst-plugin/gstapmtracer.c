@@ -421,6 +421,9 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_pipeline (element);
     gst_apm_aggregate_ensure (apm_service_get_default ());
+  } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
+    gst_apm_watch_state_changing (element, transition, ts);
   }
 }
 

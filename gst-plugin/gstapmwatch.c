@@ -616,6 +616,21 @@ reset_first_buffer (gpointer data, gpointer user_data)
     es->first_ts = 0;
 }
 
+void
+gst_apm_watch_state_changing (GstElement * pipeline,
+    GstStateChange transition, GstClockTime ts)
+{
+  PipelineWatch *w = watch_of (pipeline);
+
+  if (!w || transition != GST_STATE_CHANGE_READY_TO_PAUSED)
+    return;
+  /* before the sources start: time to first byte counts from here */
+  g_mutex_lock (&w->lock);
+  if (!w->job_id)
+    w->run_start_ts = ts;
+  g_mutex_unlock (&w->lock);
+}
+
 GstClockTime
 gst_apm_watch_run_start (GstElement * pipeline)
 {
@@ -665,10 +680,8 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     g_mutex_lock (&w->lock);
     /* a new attempt: its errors are its own */
-    if (!w->job_id) {
+    if (!w->job_id)
       g_clear_pointer (&w->last_error, g_free);
-      w->run_start_ts = ts;
-    }
     g_mutex_unlock (&w->lock);
   } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     start_run (w, pipeline, TRUE);

@@ -36,6 +36,11 @@ gchar *gst_apm_watch_peek_label (GstElement * pipeline);
 void gst_apm_watch_state_changed (GstElement * pipeline,
     GstStateChange transition, GstClockTime ts);
 
+/* Tracer change-state-pre hook of a top-level pipeline: READY_TO_PAUSED
+ * starts a run's clock, before any source streams. */
+void gst_apm_watch_state_changing (GstElement * pipeline,
+    GstStateChange transition, GstClockTime ts);
+
 /* When the current run of @pipeline started (tracer hook time), or
  * GST_CLOCK_TIME_NONE. */
 GstClockTime gst_apm_watch_run_start (GstElement * pipeline);

@@ -175,6 +175,11 @@ rates_present (GHashTable * m, gpointer user_data)
       "pipeline", w->pipeline, "element", "src", "direction", "read", NULL)
       && apm_test_metric_value (m, NULL, "apm_transfer_bytes_per_second",
       "pipeline", w->pipeline, "element", "sink", "direction", "write",
+      NULL)
+      && apm_test_metric_value (m, NULL, "apm_transfer_first_byte_seconds",
+      "pipeline", w->pipeline, "element", "src", "direction", "read", NULL)
+      && apm_test_metric_value (m, NULL, "apm_transfer_first_byte_seconds",
+      "pipeline", w->pipeline, "element", "sink", "direction", "write",
       NULL);
 }
 
@@ -199,7 +204,21 @@ GST_START_TEST (test_file_copy_bytes_equal_sizes)
   m = apm_test_wait_metrics (session, url, rates_present, &rw,
       APM_TEST_SCALED (SECONDS (5)));
   fail_unless (rates_present (m, &rw), "no apm_transfer_bytes_per_second "
-      "for src (read) and sink (write)");
+      "and apm_transfer_first_byte_seconds for src (read) and sink (write)");
+  {
+    gdouble src_first = -1, sink_first = -1;
+
+    /* counted from READY_TO_PAUSED: the source reads first, the sink
+     * writes after it, both well within the run */
+    apm_test_metric_value (m, &src_first, "apm_transfer_first_byte_seconds",
+        "pipeline", "filecopy", "element", "src", "direction", "read", NULL);
+    apm_test_metric_value (m, &sink_first,
+        "apm_transfer_first_byte_seconds", "pipeline", "filecopy", "element",
+        "sink", "direction", "write", NULL);
+    fail_unless (src_first >= 0 && src_first <= sink_first
+        && sink_first < APM_TEST_SCALED (5), "time to first byte: src %f s, "
+        "sink %f s", src_first, sink_first);
+  }
   g_hash_table_unref (m);
   gst_element_set_state (p, GST_STATE_NULL);
 
