@@ -29,7 +29,8 @@
 #   ws-chatty   the same, but it sends a ping every 5 s (its reads never
 #             idle): the backlog cap alone must close it, within 60 s
 #   slowloris 100 connections sending a header byte every 3 s + 20 idle ones,
-#             40 s, while a normal client and curl must get answers < 1 s
+#             40 s, while a normal client and curl must get answers < 1 s;
+#             all of them closed by the 10 s request deadline
 #   close     20,000 requests to /health with 'Connection: close' (curl,
 #             4 in parallel, a new connection each: bench/close-requests.sh)
 #   cooldown  10 s, then the end RSS
@@ -98,7 +99,7 @@ if [ $SMOKE = 1 ]; then
   step ws-chatty 60 node bench/ws-clients.mjs stalled "$URL" -s 32 --chatty &
   S2=$!
   step ws-many 60 node bench/ws-clients.mjs many "$URL" -n 20 -s 8
-  step slowloris 40 $PY bench/slowloris.py "$URL" -c 20 -i 5 -e 2 -d 15
+  step slowloris 40 $PY bench/slowloris.py "$URL" -c 20 -i 5 -e 2 -d 20
 else
   if [ $HAVE_WRK = 1 ]; then
     phase metrics

@@ -11,8 +11,21 @@ typedef struct _ApmHttp ApmHttp;
 
 /* Request bodies larger than this are refused before they are read. */
 #define APM_HTTP_MAX_BODY (64 * 1024)
-/* Idle connections (including slow senders) are closed after this. */
+/* A connection on which nothing arrives (or nothing can be sent) for this
+ * long is closed. */
 #define APM_HTTP_IDLE_TIMEOUT_S 30
+/* The whole request (line, headers, body) must arrive within this many
+ * seconds of the accept, or the connection is closed: a client trickling
+ * header bytes (slowloris) never trips the idle timeout above. */
+#define APM_HTTP_REQUEST_DEADLINE_S 10
+/* Connections open at once, besides room for the WebSocket clients
+ * (APM_WS_MAX_CLIENTS): those beyond are answered 503 and closed at once. */
+#define APM_HTTP_MAX_CONNECTIONS 512
+/* Pending connections the kernel queues before we accept them. */
+#define APM_HTTP_LISTEN_BACKLOG 128
+/* After a failed accept (out of file descriptors), accepting pauses this
+ * long instead of retrying at once. */
+#define APM_HTTP_ACCEPT_PAUSE_MS 200
 
 /* Must be called on the service thread, with its context thread-default. */
 ApmHttp *apm_http_new (ApmService * service, guint ws_interval_ms);
