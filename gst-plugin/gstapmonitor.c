@@ -281,6 +281,10 @@ struct _GstApMonitor
   GstApmSpan *span;
   GMutex span_lock;
   gboolean span_warned;
+  /* as a span's end (streaming thread): totals since the span started,
+   * to tell a span-from that names no upstream monitor */
+  guint64 span_buffers, span_matched;
+  gboolean span_unmatched_warned;
 
   /* streaming state: touched by the streaming thread, and by start/stop
    * while it does not run */
@@ -591,6 +595,8 @@ release_span (GstApMonitor * self)
   g_mutex_unlock (&self->span_lock);
   gst_apm_span_free (span);
   self->span_warned = FALSE;
+  self->span_buffers = self->span_matched = 0;
+  self->span_unmatched_warned = FALSE;
 }
 
 /* Per buffer: as an origin, records where its running time passed; as a
@@ -717,6 +723,29 @@ build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter,
 
 /* Publishes the interval that ends now: metrics, read-only properties and
  * the bus message.  Streaming thread, at interval rate; no lock held. */
+/* A span whose end hardly ever matches (span-from names a monitor
+ * downstream, or one on a stream with other running times) measures
+ * nothing: say so once, at interval rate, from the streaming thread like
+ * the interval message. */
+static void
+warn_if_never_matched (GstApMonitor * self, const GstApmSpanInterval * iv)
+{
+  self->span_buffers += iv->buffers;
+  self->span_matched += iv->matched;
+  /* a working span matches nearly every buffer; fewer than one in ten
+   * after 64 is no span */
+  if (self->span_unmatched_warned || self->span_buffers < 64
+      || self->span_matched * 10 >= self->span_buffers)
+    return;
+  self->span_unmatched_warned = TRUE;
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+      ("span %s: only %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT
+          " buffers that reached this monitor carried media that had passed "
+          "the span-from monitor; is it upstream of this one, in the same "
+          "stream?", gst_apm_span_get_name (self->span), self->span_matched,
+          self->span_buffers), (NULL));
+}
+
 static void
 publish (GstApMonitor * self, GstClockTime now)
 {
@@ -770,8 +799,10 @@ publish (GstApMonitor * self, GstClockTime now)
     duration = GST_CLOCK_DIFF (self->iv.wall_start, now);
   }
 
-  if (self->span)
+  if (self->span) {
     gst_apm_span_take_interval (self->span, &span_iv);
+    warn_if_never_matched (self, &span_iv);
+  }
   if (self->cur.post_messages)
     gst_element_post_message (GST_ELEMENT (self),
         build_message (self, duration, jitter, self->span ? &span_iv :

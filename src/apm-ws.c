@@ -311,6 +311,12 @@ apm_ws_new (ApmService * service, SoupServer * server, guint interval_ms)
   ApmWs *ws = g_new0 (ApmWs, 1);
 
   ws->service = service;
+  /* every client gets the same update: with permessage-deflate the service
+   * thread would compress it once per client (200 browser clients on 50
+   * pipelines: 1.3 updates/s each and handshake timeouts instead of ~9/s
+   * without it; bench/README.md) */
+  soup_server_remove_websocket_extension (server,
+      SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_websocket_handler (server, "/ws/monitoring", NULL, NULL,
       on_websocket, ws, NULL);
   ws->tick = g_timeout_source_new (CLAMP (interval_ms, 50, 60000));

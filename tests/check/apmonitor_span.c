@@ -619,6 +619,35 @@ GST_START_TEST (test_underrun_tolerance)
 
 GST_END_TEST;
 
+/* span-from naming a monitor downstream, past a queue that lets the
+ * upstream end run ahead: hardly anything matches, and the monitor says so
+ * once instead of measuring nothing in silence */
+GST_START_TEST (test_span_origin_downstream)
+{
+  GstElement *p = pipeline ("audiotestsrc num-buffers=80 "
+      "samplesperbuffer=441 ! apmonitor name=early span-from=late "
+      "port=0 quiet=true ! queue max-size-buffers=200 max-size-time=0 "
+      "max-size-bytes=0 ! apmonitor name=late ! fakesink sync=true",
+      "span_backwards");
+  Run run = { 0 };
+  guint found = 0;
+
+  run_to_eos (p, &run);
+  for (guint j = 0; j < run.warnings->len; j++) {
+    const gchar *w = g_ptr_array_index (run.warnings, j);
+
+    if (g_str_has_prefix (w, "early:") && strstr (w, "late->early")
+        && strstr (w, "upstream"))
+      found++;
+  }
+  fail_unless_equals_int (found, 1);
+  fail_unless_equals_int (run.warnings->len, 1);
+  run_clear (&run);
+  stop_pipelines ();
+}
+
+GST_END_TEST;
+
 static Suite *
 apmonitor_span_suite (void)
 {
@@ -629,6 +658,7 @@ apmonitor_span_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_underrun_tolerance);
   tcase_add_test (tc, test_span_missing_origin);
+  tcase_add_test (tc, test_span_origin_downstream);
   tcase_add_test (tc, test_span_queue_sleep);
   tcase_add_test (tc, test_span_flac);
   tcase_add_test (tc, test_span_resample);
