@@ -684,7 +684,17 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
       g_clear_pointer (&w->last_error, g_free);
     g_mutex_unlock (&w->lock);
   } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
-    start_run (w, pipeline, TRUE);
+    gboolean failed;
+
+    /* an attempt that failed while prerolling (its run already counted as
+     * failed) may still reach PLAYING before the application stops it: no
+     * new run, or the source's follow-up "stream stopped" error would fail
+     * that one too */
+    g_mutex_lock (&w->lock);
+    failed = w->last_error != NULL && w->job_id == NULL;
+    g_mutex_unlock (&w->lock);
+    if (!failed)
+      start_run (w, pipeline, TRUE);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
       || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     end_run (w, "stopped", NULL);

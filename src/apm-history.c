@@ -2,6 +2,8 @@
 #include "apm-history.h"
 #include "apm-metrics-private.h"
 
+#include <string.h>
+
 static void
 sample_series (ApmRegistry * r, ApmFamily * f, ApmSeries * s, gint64 now,
     guint * n_with_history)
@@ -11,7 +13,11 @@ sample_series (ApmRegistry * r, ApmFamily * f, ApmSeries * s, gint64 now,
   if (!s->history) {
     if (*n_with_history >= APM_HISTORY_MAX_SERIES)
       return;
-    s->history = g_new0 (ApmPoint, APM_HISTORY_POINTS);
+    /* written whole now, so the ring is resident from the start and RSS
+     * stays flat while it fills (a soak then shows leaks, not the ring);
+     * not zeros, which the compiler could turn into a lazy calloc */
+    s->history = g_new (ApmPoint, APM_HISTORY_POINTS);
+    memset (s->history, 0xff, sizeof (ApmPoint) * APM_HISTORY_POINTS);
   }
   (*n_with_history)++;
   p = &s->history[s->history_next];
