@@ -624,10 +624,14 @@ gst_apm_watch_state_changing (GstElement * pipeline,
 
   if (!w || transition != GST_STATE_CHANGE_READY_TO_PAUSED)
     return;
-  /* before the sources start: time to first byte counts from here */
+  /* before the sources start: time to first byte counts from here, and a
+   * new attempt's errors are its own (cleared after the change, a source
+   * that already failed would count as a second failed run) */
   g_mutex_lock (&w->lock);
-  if (!w->job_id)
+  if (!w->job_id) {
     w->run_start_ts = ts;
+    g_clear_pointer (&w->last_error, g_free);
+  }
   g_mutex_unlock (&w->lock);
 }
 
@@ -677,13 +681,7 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     apm_service_invoke (apm_service_get_default (), sync_files_now, w,
         (GDestroyNotify) watch_unref);
   }
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    g_mutex_lock (&w->lock);
-    /* a new attempt: its errors are its own */
-    if (!w->job_id)
-      g_clear_pointer (&w->last_error, g_free);
-    g_mutex_unlock (&w->lock);
-  } else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     gboolean failed;
 
     /* an attempt that failed while prerolling (its run already counted as
