@@ -18,7 +18,9 @@ typedef struct
   ApmLogLevel level;
   gchar *component;
   gchar *correlation_id;
-  JsonNode *line;               /* the whole object */
+  /* the whole line as JSON text: a parsed tree costs ~2 KB a line, the
+   * text a few hundred bytes (parsed again when the ring is queried) */
+  gchar *text;
 } Entry;
 
 struct _ApmLog
@@ -67,8 +69,7 @@ entry_clear (Entry * e)
 {
   g_free (e->component);
   g_free (e->correlation_id);
-  if (e->line)
-    json_node_unref (e->line);
+  g_free (e->text);
   memset (e, 0, sizeof *e);
 }
 
@@ -327,7 +328,7 @@ apm_log_write (ApmLog * log, ApmLogLevel level, const gchar * component,
   e->level = level;
   e->component = g_strdup (component);
   e->correlation_id = g_strdup (correlation_id);
-  e->line = json_node_ref (node);
+  e->text = g_strdup (text);
   log->next = (log->next + 1) % log->size;
   if (log->len < log->size)
     log->len++;
@@ -380,7 +381,7 @@ apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
   JsonArray *arr = json_array_new ();
   JsonObject *o = json_object_new ();
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-  GPtrArray *picked = g_ptr_array_new ();
+  GPtrArray *picked = g_ptr_array_new_with_free_func (g_free);
   guint first;
 
   g_mutex_lock (&log->lock);
@@ -393,12 +394,16 @@ apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
                 e->correlation_id) != 0)
         || (component && g_strcmp0 (component, e->component) != 0))
       continue;
-    g_ptr_array_add (picked, e->line);
+    g_ptr_array_add (picked, g_strdup (e->text));
   }
-  for (guint i = limit && picked->len > limit ? picked->len - limit : 0;
-      i < picked->len; i++)
-    json_array_add_element (arr, json_node_copy (picked->pdata[i]));
   g_mutex_unlock (&log->lock);
+  for (guint i = limit && picked->len > limit ? picked->len - limit : 0;
+      i < picked->len; i++) {
+    JsonNode *line = json_from_string (picked->pdata[i], NULL);
+
+    if (line)
+      json_array_add_element (arr, line);
+  }
   g_ptr_array_unref (picked);
   json_object_set_array_member (o, "logs", arr);
   json_node_take_object (node, o);
