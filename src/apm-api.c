@@ -319,6 +319,8 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
   ApmLogLevel level = APM_LOG_DEBUG;
   gint64 since_us;
   guint limit;
+  gchar *body;
+  gsize len;
 
   if (level_text && !apm_log_level_from_string (level_text, &level))
     problem = "level must be debug, info, warning, error or critical";
@@ -327,10 +329,13 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
     apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
     return;
   }
-  respond_node (msg, apm_log_query (apm_service_get_log (service), level,
-          query ? g_hash_table_lookup (query, "correlation_id") : NULL,
-          query ? g_hash_table_lookup (query, "component") : NULL, since_us,
-          limit));
+  body = apm_log_query_text (apm_service_get_log (service), level,
+      query ? g_hash_table_lookup (query, "correlation_id") : NULL,
+      query ? g_hash_table_lookup (query, "component") : NULL, since_us,
+      limit, &len);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, len);
 }
 
 /* Only the embedded resources, by a name of [a-z0-9._-]: never a file. */

@@ -374,15 +374,13 @@ apm_log_check_file (ApmLog * log)
         "handles SIGHUP: the log file is reopened only when moved away");
 }
 
-JsonNode *
-apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
+/* Copies the text of the lines that pass the filters, oldest first. */
+static GPtrArray *
+pick_lines (ApmLog * log, gint min_level, const gchar * correlation_id,
     const gchar * component, gint64 since_us, guint limit)
 {
-  JsonArray *arr = json_array_new ();
-  JsonObject *o = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   GPtrArray *picked = g_ptr_array_new_with_free_func (g_free);
-  guint first;
+  guint first, skip;
 
   g_mutex_lock (&log->lock);
   first = (log->next + log->size - log->len) % log->size;
@@ -397,8 +395,22 @@ apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
     g_ptr_array_add (picked, g_strdup (e->text));
   }
   g_mutex_unlock (&log->lock);
-  for (guint i = limit && picked->len > limit ? picked->len - limit : 0;
-      i < picked->len; i++) {
+  skip = limit && picked->len > limit ? picked->len - limit : 0;
+  g_ptr_array_remove_range (picked, 0, skip);
+  return picked;
+}
+
+JsonNode *
+apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
+    const gchar * component, gint64 since_us, guint limit)
+{
+  GPtrArray *picked = pick_lines (log, min_level, correlation_id, component,
+      since_us, limit);
+  JsonArray *arr = json_array_new ();
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  for (guint i = 0; i < picked->len; i++) {
     JsonNode *line = json_from_string (picked->pdata[i], NULL);
 
     if (line)
@@ -408,4 +420,29 @@ apm_log_query (ApmLog * log, gint min_level, const gchar * correlation_id,
   json_object_set_array_member (o, "logs", arr);
   json_node_take_object (node, o);
   return node;
+}
+
+gchar *
+apm_log_query_text (ApmLog * log, gint min_level,
+    const gchar * correlation_id, const gchar * component, gint64 since_us,
+    guint limit, gsize * length)
+{
+  GPtrArray *picked = pick_lines (log, min_level, correlation_id, component,
+      since_us, limit);
+  GString *out = g_string_sized_new (64);
+
+  /* the stored lines are JSON objects already (valid UTF-8, made by
+   * json-glib): joined as they are, no tree of the whole ring is built */
+  g_string_append (out, "{\"logs\": [");
+  for (guint i = 0; i < picked->len; i++) {
+    if (i)
+      g_string_append (out, ",\n");
+    else
+      g_string_append_c (out, '\n');
+    g_string_append (out, picked->pdata[i]);
+  }
+  g_string_append (out, "\n]}\n");
+  g_ptr_array_unref (picked);
+  *length = out->len;
+  return g_string_free (out, FALSE);
 }

@@ -57,6 +57,13 @@ JsonNode *apm_log_query (ApmLog * log, gint min_level,
     const gchar * correlation_id, const gchar * component, gint64 since_us,
     guint limit);
 
+/* The same document as compact JSON text, built from the stored lines
+ * without parsing them (for the HTTP endpoint: no tree of up to the whole
+ * ring per request).  Returns it with its @length (g_free() it). */
+gchar *apm_log_query_text (ApmLog * log, gint min_level,
+    const gchar * correlation_id, const gchar * component, gint64 since_us,
+    guint limit, gsize * length);
+
 const gchar *apm_log_level_to_string (ApmLogLevel level);
 gboolean apm_log_level_from_string (const gchar * text, ApmLogLevel * out);
 
