@@ -4,11 +4,9 @@
 # Usage: bench/soak.sh [SECONDS] [--smoke] [-w WARMUP] [-n PIPELINES] [-k] [-o DIR]
 #   SECONDS      length of the churn (default 600)
 #   -w WARMUP    seconds of churn before the measured part (default 20, 5
-#                with --smoke).  The service's bounded rings fill during
-#                its first ~17 minutes (metric history: 1000 points per
-#                series, one a second; logs: 2000 lines), which shows as
-#                RSS growth of ~0.5-0.7 MB/min with one pipeline: to tell a
-#                leak from that, use -w 1100 (see bench/README.md)
+#                with --smoke).  The log ring (2000 lines, ~0.7 MB) fills
+#                in the first ~8 minutes of churn (bench/README.md); a
+#                longer warm-up leaves it out of the measurement
 #   -n           live pipelines of 10 elements besides the canary (default 1)
 #   --smoke      the CI version: SECONDS defaults to 30
 #   -k, -o DIR   keep the work dir / use DIR (as in load.sh)
