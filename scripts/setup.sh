@@ -19,8 +19,9 @@ TESTS=0
 if [ "${1:-}" = --tests ]; then
   TESTS=1
   # valgrind and sanitizers, a real Prometheus and promtool, headless
-  # Chromium with Node for the browser and WebSocket tests, PyGObject
-  PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium
+  # Chromium with Node for the browser and WebSocket tests, PyGObject, gdb
+  # (the browser test dumps the service's threads when it fails)
+  PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium gdb
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
     gobject-introspection libgirepository1.0-dev wrk)
   # Node may come from another packaging that bundles npm (and conflicts
