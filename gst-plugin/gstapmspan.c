@@ -149,8 +149,10 @@ gst_apm_span_origin_lookup (GstApmSpanOrigin * o, GstClockTime rt,
   if (!have)
     return FALSE;
 
-  if (rt < e.start || !GST_CLOCK_TIME_IS_VALID (e.end)
-      || rt < e.end + MATCH_SLACK) {
+  /* no slack past the end: media there that has not passed yet has not
+   * reached the origin (a span-from naming a monitor downstream would
+   * otherwise match every buffer to the one before it) */
+  if (rt < e.start || !GST_CLOCK_TIME_IS_VALID (e.end) || rt < e.end) {
     /* inside the buffer (or just before it, by rounding) */
     *when = e.when;
     return TRUE;
