@@ -77,14 +77,9 @@ alerts (void)
 static void
 setup (void)
 {
-  GError *error = NULL;
-
   if (base_url)
     return;
-  fail_unless (apm_service_ensure_started (service (), &error),
-      "service not started: %s", error ? error->message : "?");
-  base_url = apm_service_get_url (service ());
-  fail_unless (base_url != NULL);
+  base_url = apm_test_start_service ();
   fail_unless_equals_int (apm_service_get_alert_interval (service ()), 1);
   session = apm_test_session_new ();
   apm_alerts_add_rule (alerts (), apm_alert_rule_new_func ("apm_test_heartbeat",

@@ -1,5 +1,6 @@
 /* gst-apm tests: shared helpers (pipelines, HTTP client, metrics parser) */
 #include "apmtestutil.h"
+#include "apm-service.h"
 
 #include <stdlib.h>
 
@@ -1061,4 +1062,18 @@ apm_test_time_scale (void)
   gint v = m ? atoi (m) : 1;
 
   return CLAMP (v, 1, 100);
+}
+
+gchar *
+apm_test_start_service (void)
+{
+  ApmService *service = apm_service_get_default ();
+  GError *error = NULL;
+  gchar *url;
+
+  fail_unless (apm_service_ensure_started (service, &error),
+      "service not started: %s", error ? error->message : "?");
+  url = apm_service_get_url (service);
+  fail_unless (url != NULL, "the service has no URL");
+  return url;
 }

@@ -107,6 +107,10 @@ GHashTable *apm_test_wait_metrics (SoupSession * session,
     const gchar * base_url, ApmTestMetricsPredicate done, gpointer user_data,
     gint64 timeout_us);
 
+/* Starts the process-wide service (its settings from GST_TRACERS) and
+ * returns its base URL (g_free() it); fails the test if it cannot start. */
+gchar *apm_test_start_service (void);
+
 /* --- JSON endpoints (alerts, health) --- */
 
 /* @method @path, fails unless the answer is @expect_status with a JSON

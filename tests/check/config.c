@@ -291,13 +291,9 @@ alerts (void)
 static void
 setup (void)
 {
-  GError *error = NULL;
-
   if (base_url)
     return;
-  fail_unless (apm_service_ensure_started (service (), &error),
-      "service not started: %s", error ? error->message : "?");
-  base_url = apm_service_get_url (service ());
+  base_url = apm_test_start_service ();
   session = apm_test_session_new ();
 }
 

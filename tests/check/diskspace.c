@@ -79,9 +79,7 @@ setup (void)
   pipelines = g_ptr_array_new ();
   if (base_url)
     return;
-  fail_unless (apm_service_ensure_started (apm_service_get_default (), NULL));
-  base_url = apm_service_get_url (apm_service_get_default ());
-  fail_unless (base_url != NULL);
+  base_url = apm_test_start_service ();
   session = apm_test_session_new ();
 }
 
