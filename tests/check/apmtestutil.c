@@ -140,6 +140,12 @@ apm_test_track (GstElement * pipeline)
   return pipeline;
 }
 
+GstElement *
+apm_test_parse_tracked (const gchar * description, const gchar * name)
+{
+  return apm_test_track (apm_test_parse (description, name));
+}
+
 void
 apm_test_stop_untrack (GstElement * pipeline)
 {

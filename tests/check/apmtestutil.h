@@ -47,6 +47,9 @@ void apm_test_stop (GstElement * pipeline);
  * sets every pipeline still recorded to NULL and drops its reference; it
  * never fails the test (a failure in a teardown has nowhere to jump to). */
 GstElement *apm_test_track (GstElement * pipeline);
+/* apm_test_track (apm_test_parse (@description, @name)) */
+GstElement *apm_test_parse_tracked (const gchar * description,
+    const gchar * name);
 void apm_test_stop_untrack (GstElement * pipeline);
 void apm_test_stop_tracked (void);
 

@@ -27,23 +27,6 @@ GST_DEBUG_CATEGORY_STATIC (own_cat);
 static gchar *log_dir, *log_path;
 static gchar *url;
 static SoupSession *session;
-static GList *open_pipelines;
-
-static GstElement *
-pipeline_new (const gchar * description, const gchar * name)
-{
-  GstElement *p = apm_test_parse (description, name);
-
-  open_pipelines = g_list_prepend (open_pipelines, p);
-  return p;
-}
-
-static void
-pipeline_free (GstElement * p)
-{
-  open_pipelines = g_list_remove (open_pipelines, p);
-  apm_test_stop (p);
-}
 
 /* The service starts with the first pipeline: run a short one to EOS and
  * keep its URL. */
@@ -66,8 +49,7 @@ setup (void)
 static void
 teardown (void)
 {
-  while (open_pipelines)
-    pipeline_free (open_pipelines->data);
+  apm_test_stop_tracked ();
   g_clear_object (&session);
 }
 
@@ -183,9 +165,9 @@ GST_START_TEST (test_log_file_lines)
   guint job_lines = 0;
   gboolean seen_newline = FALSE, seen_invalid = FALSE, seen_nested = FALSE;
 
-  p = pipeline_new ("audiotestsrc num-buffers=5 ! fakesink", "logfile");
+  p = apm_test_parse_tracked ("audiotestsrc num-buffers=5 ! fakesink", "logfile");
   apm_test_run_to_eos (p, NULL, NULL);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
 
   ctx = json_object_new ();
   inner = json_object_new ();
@@ -250,14 +232,14 @@ GST_END_TEST;
  * the file or the API invalid (JSON is UTF-8). */
 GST_START_TEST (test_log_lines_utf8_with_bad_names)
 {
-  GstElement *p = pipeline_new ("audiotestsrc num-buffers=2 ! fakesink",
+  GstElement *p = apm_test_parse_tracked ("audiotestsrc num-buffers=2 ! fakesink",
       "logutf8\xff\xfe");
   GPtrArray *lines;
   ApmTestResponse *r;
   guint ours = 0;
 
   apm_test_run_to_eos (p, NULL, NULL);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   /* read_log_file() checks the file is UTF-8 and each line JSON */
   lines = read_log_file (log_path);
   for (guint i = 0; i < lines->len; i++)
@@ -314,7 +296,7 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   gboolean started = FALSE, completed = FALSE;
   gchar *path, *escaped;
 
-  p = pipeline_new ("audiotestsrc num-buffers=5 ! fakesink", "logcorr");
+  p = apm_test_parse_tracked ("audiotestsrc num-buffers=5 ! fakesink", "logcorr");
   apm_test_run_to_eos (p, NULL, NULL);
   job = wait_finished_job ("logcorr", &jobs_root);
   cid = str (job, "correlation_id");
@@ -368,7 +350,7 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   json_node_unref (jobs_root);
   g_free (path);
   g_free (escaped);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
 }
 
 GST_END_TEST;
@@ -438,9 +420,9 @@ GST_START_TEST (test_logs_endpoint_filters)
   for (guint i = 0; i < 8; i++)
     apm_log_write (the_log (), levels[i / 2], "filtertest",
         i % 2 ? "filter-odd" : "filter-even", NULL, "filter line %u", i);
-  p = pipeline_new ("audiotestsrc num-buffers=3 ! fakesink", "logfilter");
+  p = apm_test_parse_tracked ("audiotestsrc num-buffers=3 ! fakesink", "logfilter");
   apm_test_run_to_eos (p, NULL, NULL);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
 
   /* all */
   logs = get_logs ("", &root);
@@ -776,7 +758,7 @@ bridged_line_there (JsonNode * doc, gpointer user_data)
  * categories do not. */
 GST_START_TEST (test_gst_debug_bridge)
 {
-  GstElement *p = pipeline_new ("audiotestsrc is-live=true "
+  GstElement *p = apm_test_parse_tracked ("audiotestsrc is-live=true "
       "samplesperbuffer=441 ! fakesink name=bridgesink", "bridgepipe");
   GstElement *sink, *loose = gst_element_factory_make ("identity",
       "bridgeloose");
@@ -884,7 +866,7 @@ GST_START_TEST (test_gst_debug_bridge)
   g_free (job.cid);
   gst_object_unref (sink);
   gst_object_unref (loose);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
 }
 
 GST_END_TEST;
@@ -956,7 +938,7 @@ count_fds (void)
 
 GST_START_TEST (test_process_metrics)
 {
-  GstElement *busy = pipeline_new (BUSY_PIPELINE, "busy");
+  GstElement *busy = apm_test_parse_tracked (BUSY_PIPELINE, "busy");
   GHashTable *m;
   CpuWait w;
   gdouble cpu1, rss, fds, max_fds, start, now, threads;
@@ -1001,7 +983,7 @@ GST_START_TEST (test_process_metrics)
   threads = metric (m, "process_threads");
   fail_unless (threads >= 3, "process_threads %.0f", threads);
   g_hash_table_unref (m);
-  pipeline_free (busy);
+  apm_test_stop_untrack (busy);
 }
 
 GST_END_TEST;
@@ -1086,7 +1068,7 @@ find_thread_series (GHashTable * metrics, gpointer user_data)
  * same thread (tid) runs one pipeline's task, then another's. */
 GST_START_TEST (test_thread_cpu_series)
 {
-  GstElement *warm = pipeline_new ("audiotestsrc name=warmsrc is-live=true "
+  GstElement *warm = apm_test_parse_tracked ("audiotestsrc name=warmsrc is-live=true "
       "samplesperbuffer=441 ! fakesink", "warmthreads");
   GstElement *busy;
   ThreadSeries first = { NULL, NULL, NULL, 0 };
@@ -1104,11 +1086,11 @@ GST_START_TEST (test_thread_cpu_series)
   g_hash_table_unref (m);
   GST_INFO ("warmsrc:src is tid %s, series thread=\"%s\"", first.tid,
       GST_STR_NULL (first.thread));
-  pipeline_free (warm);
+  apm_test_stop_untrack (warm);
   g_clear_pointer (&first.tid, g_free);
   g_clear_pointer (&first.thread, g_free);
 
-  busy = pipeline_new ("audiotestsrc name=busytsrc wave=white-noise "
+  busy = apm_test_parse_tracked ("audiotestsrc name=busytsrc wave=white-noise "
       "samplesperbuffer=4096 ! audioconvert ! audioresample ! "
       "audio/x-raw,rate=22050 ! fakesink", "busythreads");
   gst_element_set_state (busy, GST_STATE_PLAYING);
@@ -1145,7 +1127,7 @@ GST_START_TEST (test_thread_cpu_series)
   g_free (first.thread);
   g_free (later.tid);
   g_free (later.thread);
-  pipeline_free (busy);
+  apm_test_stop_untrack (busy);
 }
 
 GST_END_TEST;

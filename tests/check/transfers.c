@@ -14,23 +14,6 @@
 static gchar *url;
 static SoupSession *session;
 static gchar *tmp_dir;
-static GList *open_pipelines;
-
-static GstElement *
-pipeline_new (const gchar * description, const gchar * name)
-{
-  GstElement *p = apm_test_parse (description, name);
-
-  open_pipelines = g_list_prepend (open_pipelines, p);
-  return p;
-}
-
-static void
-pipeline_free (GstElement * p)
-{
-  open_pipelines = g_list_remove (open_pipelines, p);
-  apm_test_stop (p);
-}
 
 static void
 setup (void)
@@ -54,8 +37,7 @@ teardown (void)
   GDir *dir;
   const gchar *name;
 
-  while (open_pipelines)
-    pipeline_free (open_pipelines->data);
+  apm_test_stop_tracked ();
   g_clear_object (&session);
   if ((dir = g_dir_open (tmp_dir, 0, NULL))) {
     while ((name = g_dir_read_name (dir))) {
@@ -192,7 +174,7 @@ GST_START_TEST (test_file_copy_bytes_equal_sizes)
   gchar *out = g_build_filename (tmp_dir, "out.bin", NULL);
   gchar *desc = g_strdup_printf ("filesrc name=src location=\"%s\" ! queue ! "
       "filesink name=sink location=\"%s\"", in, out);
-  GstElement *p = pipeline_new (desc, "filecopy");
+  GstElement *p = apm_test_parse_tracked (desc, "filecopy");
   RateWait rw = { "filecopy" };
   GHashTable *m;
   gchar *a = NULL, *b = NULL;
@@ -249,7 +231,7 @@ GST_START_TEST (test_file_copy_bytes_equal_sizes)
       2 * size);
   g_hash_table_unref (m);
 
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   g_free (a);
   g_free (b);
   g_free (desc);
@@ -268,7 +250,7 @@ GST_START_TEST (test_job_bytes_equal_file_size)
   gchar *out = g_build_filename (tmp_dir, "job-out.bin", NULL);
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! queue ! "
       "filesink location=\"%s\"", in, out);
-  GstElement *p = pipeline_new (desc, "jobcopy");
+  GstElement *p = apm_test_parse_tracked (desc, "jobcopy");
 
   for (guint run = 1; run <= 3; run++) {
     gchar *job_id = g_strdup_printf ("jobcopy#%u", run);
@@ -279,7 +261,7 @@ GST_START_TEST (test_job_bytes_equal_file_size)
     check_job_bytes (job_id, size);
     g_free (job_id);
   }
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   g_free (desc);
   g_free (out);
   g_free (in);
@@ -335,7 +317,7 @@ pool_gauges_present (GHashTable * m, gpointer user_data)
  * its few buffers (fewer distinct memories reach the sink than buffers) */
 GST_START_TEST (test_pool_reuse)
 {
-  GstElement *p = pipeline_new ("videotestsrc name=vsrc num-buffers=200 ! "
+  GstElement *p = apm_test_parse_tracked ("videotestsrc name=vsrc num-buffers=200 ! "
       "video/x-raw,format=RGB,width=64,height=48,framerate=50/1 ! "
       "fakesink name=sink", "poolreuse");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
@@ -413,7 +395,7 @@ GST_START_TEST (test_pool_reuse)
   gst_pad_remove_probe (pad, probe);
   gst_object_unref (pad);
   gst_object_unref (sink);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   g_hash_table_unref (seen.memories);
   g_hash_table_unref (seen.buffers_seen);
   g_mutex_clear (&seen.lock);
@@ -424,7 +406,7 @@ GST_END_TEST;
 /* audiotestsrc allocates each buffer itself: the opposite figures */
 GST_START_TEST (test_no_pool_allocations)
 {
-  GstElement *p = pipeline_new ("audiotestsrc name=asrc num-buffers=50 "
+  GstElement *p = apm_test_parse_tracked ("audiotestsrc name=asrc num-buffers=50 "
       "samplesperbuffer=256 ! audio/x-raw,format=S16LE,channels=1 ! "
       "fakesink", "nopool");
   GHashTable *m;
@@ -444,7 +426,7 @@ GST_START_TEST (test_no_pool_allocations)
           "pipeline", "nopool", "element", "asrc", NULL),
       "pool gauges for an element that uses no pool");
   g_hash_table_unref (m);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
 }
 
 GST_END_TEST;

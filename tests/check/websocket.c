@@ -27,7 +27,6 @@ static gchar *url;
 static SoupSession *session;
 /* what a test opened, closed by the teardown when the test failed early */
 static GList *open_clients;     /* ApmTestWs */
-static GList *open_pipelines;   /* GstElement */
 
 static ApmTestWs *
 ws_open (void)
@@ -52,22 +51,6 @@ ws_abort (ApmTestWs * ws)
   apm_test_ws_abort (ws);
 }
 
-static GstElement *
-pipeline_new (const gchar * description, const gchar * name)
-{
-  GstElement *p = apm_test_parse (description, name);
-
-  open_pipelines = g_list_prepend (open_pipelines, p);
-  return p;
-}
-
-static void
-pipeline_free (GstElement * p)
-{
-  open_pipelines = g_list_remove (open_pipelines, p);
-  apm_test_stop (p);
-}
-
 /* a live pipeline that keeps the service busy; fakesink syncs to the clock,
  * so its element has no own-time summary (a case the status must handle) */
 static void
@@ -89,8 +72,7 @@ live_teardown (void)
 {
   while (open_clients)
     ws_close (open_clients->data);
-  while (open_pipelines)
-    pipeline_free (open_pipelines->data);
+  apm_test_stop_tracked ();
   trap_criticals_reset ();
   apm_alerts_remove_rule (apm_service_get_alerts (apm_service_get_default
           ()), "ws_test_alert");
@@ -726,7 +708,7 @@ GST_START_TEST (test_log_lines_pushed)
   apm_test_ws_message_free (m);
 
   /* a pipeline run logs its job's start and end: both pushed */
-  p = pipeline_new ("audiotestsrc num-buffers=3 ! fakesink", "wslogjob");
+  p = apm_test_parse_tracked ("audiotestsrc num-buffers=3 ! fakesink", "wslogjob");
   apm_test_run_to_eos (p, NULL, NULL);
   deadline = deadline_in (3);
   while ((!started || !completed)
@@ -746,7 +728,7 @@ GST_START_TEST (test_log_lines_pushed)
   }
   fail_unless (started, "no job start line pushed");
   fail_unless (completed, "no job end line pushed");
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   ws_close (ws);
   live_teardown ();
 }
@@ -762,7 +744,7 @@ GST_START_TEST (test_job_topic_events)
   GstElement *p;
 
   subscribe (ws, "[\"job\"]");
-  p = pipeline_new ("audiotestsrc num-buffers=3 ! fakesink", "wsjobtopic");
+  p = apm_test_parse_tracked ("audiotestsrc num-buffers=3 ! fakesink", "wsjobtopic");
   apm_test_run_to_eos (p, NULL, NULL);
   m = apm_test_ws_wait_type (ws, "job", deadline_in (3));
   fail_unless (m != NULL, "subscribed to \"job\", ran a pipeline to EOS: "
@@ -771,7 +753,7 @@ GST_START_TEST (test_job_topic_events)
   fail_unless (strstr (m->text, "wsjobtopic") != NULL,
       "job event does not name the run: %.300s", m->text);
   apm_test_ws_message_free (m);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   ws_close (ws);
   live_teardown ();
 }
@@ -787,7 +769,7 @@ GST_START_TEST (test_health_topic_events)
   GstElement *p;
 
   subscribe (ws, "[\"health\"]");
-  p = pipeline_new ("filesrc location=/nonexistent/apm-test/missing.wav ! "
+  p = apm_test_parse_tracked ("filesrc location=/nonexistent/apm-test/missing.wav ! "
       "fakesink", "wshealth");
   gst_element_set_state (p, GST_STATE_PLAYING);
   apm_test_wait (p, TRUE, NULL, NULL, NULL);
@@ -800,7 +782,7 @@ GST_START_TEST (test_health_topic_events)
   fail_unless (strstr (m->text, "wshealth") != NULL,
       "health event does not name the failed pipeline: %.300s", m->text);
   apm_test_ws_message_free (m);
-  pipeline_free (p);
+  apm_test_stop_untrack (p);
   ws_close (ws);
   live_teardown ();
 }
