@@ -92,7 +92,6 @@ collect_transfer (GstApmElementStats * es)
   };
   gdouble bytes = apm_series_value (es->is_source ? es->bytes_out :
       es->bytes_in);
-  GstElement *element;
 
   if (!es->transfer_rate) {
     es->transfer_rate = apm_family_series (f_transfer_rate, values);
@@ -101,11 +100,8 @@ collect_transfer (GstApmElementStats * es)
   apm_gauge_set (es->transfer_rate, MAX (bytes - es->prev_transfer, 0));
   es->prev_transfer = bytes;
 
-  element = g_weak_ref_get (&es->element);
-  if (element) {
-    GstElement *top = gst_apm_watch_find_top (element);
-    GstClockTime start = top ? gst_apm_watch_run_start (top) :
-        GST_CLOCK_TIME_NONE;
+  {
+    GstClockTime start = gst_apm_watch_run_start (es->pipeline);
     GstClockTime first = es->first_ts;
 
     if (GST_CLOCK_TIME_IS_VALID (start) && first && first >= start) {
@@ -113,9 +109,6 @@ collect_transfer (GstApmElementStats * es)
         es->first_byte = apm_family_series (f_first_byte, values);
       apm_gauge_set (es->first_byte, (first - start) / 1e9);
     }
-    if (top)
-      gst_object_unref (top);
-    gst_object_unref (element);
   }
 }
 
@@ -270,15 +263,14 @@ add_sink (gpointer data, gpointer user_data)
 }
 
 static void
-collect_flow (GstElement * pipeline, const gchar ** values)
+collect_flow (const GstApmWatchInfo * info, const gchar ** values)
 {
   SinkSums sums = { values[0], 0, 0 };
   gdouble rtf, stalled;
   ApmSeries *s;
 
   gst_apm_element_stats_foreach (add_sink, &sums);
-  stalled = gst_apm_watch_update_flow (pipeline, sums.buffers, sums.media,
-      &rtf);
+  stalled = gst_apm_watch_update_flow (info, sums.buffers, sums.media, &rtf);
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);
@@ -289,46 +281,33 @@ collect_flow (GstElement * pipeline, const gchar ** values)
   }
 }
 
+/* From what the hooks kept (state, the pipeline's own latency queries):
+ * no reference on the pipeline, no query sent into it */
 static void
-collect_pipeline (gpointer data, gpointer user_data)
+collect_pipeline (const GstApmWatchInfo * info, gpointer user_data)
 {
-  GstElement *pipeline = data;
-  gchar *label = gst_apm_watch_pipeline_label (pipeline);
-  const gchar *values[3] = { label, NULL, NULL };
-  GstState state;
+  const gchar *values[3] = { info->label, NULL, NULL };
   ApmSeries *s;
 
-  GST_OBJECT_LOCK (pipeline);
-  state = GST_STATE (pipeline);
-  GST_OBJECT_UNLOCK (pipeline);
   s = apm_family_series (f_state, values);
-  apm_gauge_set_int (s, state);
+  apm_gauge_set_int (s, info->state);
   apm_series_unref (s);
-  collect_flow (pipeline, values);
+  collect_flow (info, values);
 
-  if (state == GST_STATE_PLAYING) {
-    GstQuery *q = gst_query_new_latency ();
-
-    if (gst_element_query (pipeline, q)) {
-      gboolean live;
-      GstClockTime min, max;
-
-      gst_query_parse_latency (q, &live, &min, &max);
-      s = apm_family_series (f_live, values);
-      apm_gauge_set_int (s, live);
-      apm_series_unref (s);
-      values[1] = "min";
-      s = apm_family_series (f_reported, values);
-      apm_gauge_set (s, min / 1e9);
-      apm_series_unref (s);
-      values[1] = "max";
-      s = apm_family_series (f_reported, values);
-      apm_gauge_set (s, GST_CLOCK_TIME_IS_VALID (max) ? max / 1e9 : INFINITY);
-      apm_series_unref (s);
-    }
-    gst_query_unref (q);
+  if (info->latency_known) {
+    s = apm_family_series (f_live, values);
+    apm_gauge_set_int (s, info->live);
+    apm_series_unref (s);
+    values[1] = "min";
+    s = apm_family_series (f_reported, values);
+    apm_gauge_set (s, info->latency_min / 1e9);
+    apm_series_unref (s);
+    values[1] = "max";
+    s = apm_family_series (f_reported, values);
+    apm_gauge_set (s, GST_CLOCK_TIME_IS_VALID (info->latency_max) ?
+        info->latency_max / 1e9 : INFINITY);
+    apm_series_unref (s);
   }
-  g_free (label);
 }
 
 static void
@@ -340,7 +319,7 @@ collect (ApmService * service, gpointer user_data)
   gst_apm_threads_foreach (collect_thread, seen);
   g_hash_table_foreach_remove (thread_series, thread_gone, seen);
   g_hash_table_destroy (seen);
-  gst_apm_watch_foreach_pipeline (collect_pipeline, NULL);
+  gst_apm_watch_foreach_info (collect_pipeline, NULL);
 }
 
 void

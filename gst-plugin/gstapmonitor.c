@@ -1314,7 +1314,7 @@ gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
 static void
 gst_apmonitor_configure_service (GstApMonitor * self, GPtrArray * problems)
 {
-  ApmServiceConfig config = { -1, NULL, -1 };
+  ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
 
   GST_OBJECT_LOCK (self);
   config.port = self->port_set ? self->port : -1;
@@ -1371,8 +1371,10 @@ gst_apmonitor_watch (GstApMonitor * self)
 
   /* only a real pipeline: a bin that is set to READY before it is added
    * (playsink's sink bin) is not one; READY->PAUSED checks again */
-  if (top && GST_IS_PIPELINE (top))
-    gst_apm_watch_pipeline (top);
+  if (top && GST_IS_PIPELINE (top)) {
+    gst_apm_watch_pipeline (top, TRUE);
+    gst_apm_watch_scan_files (top);
+  }
   if (top)
     gst_object_unref (top);
 }

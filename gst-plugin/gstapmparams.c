@@ -25,6 +25,7 @@ static const Param params_table[] = {
   {"port", PARAM_INT, 0, 65535, "a TCP port (0 picks a free one)"},
   {"address", PARAM_STRING, 0, 0, "an IP address"},
   {"quiet", PARAM_BOOL, 0, 0, "true or false"},
+  {"bus-messages", PARAM_BOOL, 0, 0, "true or false"},
   {"ws-rate", PARAM_INT, 1, APM_MAX_WS_RATE, "WebSocket updates per second"},
   {"alert-interval", PARAM_INT, 1, 86400, "seconds between alert "
         "evaluations"},
@@ -159,6 +160,8 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     c->alert_interval = i;
   } else if (strcmp (key, "quiet") == 0) {
     c->quiet = b;
+  } else if (strcmp (key, "bus-messages") == 0) {
+    c->bus_messages = b;
   } else if (strcmp (key, "log-stderr") == 0) {
     c->log_stderr = b;
   } else if (strcmp (key, "address") == 0) {
@@ -290,6 +293,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->log_file = g_steal_pointer (&file.log_file);
   if (config->log_stderr < 0)
     config->log_stderr = file.log_stderr;
+  if (config->bus_messages < 0)
+    config->bus_messages = file.bus_messages;
   if (config->log_level < 0)
     config->log_level = file.log_level;
   if (!config->token) {

@@ -17,6 +17,11 @@ __thread GstApmThreadState *gst_apm_thread
     __attribute__ ((tls_model ("initial-exec")));
 
 static GQuark pad_quark, element_quark;
+/* a pad's audio format seen before its stats exist (caps come before the
+ * first buffer): rate << 12 | bpf, in the pad's qdata, no allocation */
+static GQuark format_quark;
+#define FORMAT_PACK(rate, bpf) \
+    GSIZE_TO_POINTER (((gsize) (rate) << 12) | ((gsize) (bpf) & 0xfff))
 static GMutex create_lock;
 static void thread_state_free (gpointer data);
 static GPrivate thread_private = G_PRIVATE_INIT (thread_state_free);
@@ -117,6 +122,7 @@ void
 gst_apm_stats_init (void)
 {
   pad_quark = g_quark_from_static_string ("apm-pad-stats");
+  format_quark = g_quark_from_static_string ("apm-pad-format");
   element_quark = g_quark_from_static_string ("apm-element-stats");
 }
 
@@ -263,6 +269,18 @@ element_is_live_source (GstElement * element)
       && gst_base_src_is_live (GST_BASE_SRC (element));
 }
 
+/* By name, not GST_TYPE_AGGREGATOR: naming the type would register
+ * libgstbase's GstAggregator in every traced process, and an application
+ * may define its own type of that name (GStreamer's collectpads test
+ * does).  No such type registered yet: no aggregator exists. */
+static gboolean
+is_aggregator (GstElement * element)
+{
+  GType type = g_type_from_name ("GstAggregator");
+
+  return type && g_type_is_a (G_OBJECT_TYPE (element), type);
+}
+
 /* called with create_lock */
 static GstApmElementStats *
 element_stats_get_locked (GstElement * element)
@@ -294,7 +312,7 @@ element_stats_get_locked (GstElement * element)
       || element->numsrcpads == 0);
   /* an aggregator's chain only hands the buffer over; a sink that syncs
    * spends its chain waiting for the clock: neither is processing */
-  es->skip_own_time = GST_IS_AGGREGATOR (element)
+  es->skip_own_time = is_aggregator (element)
       || (GST_IS_BASE_SINK (element)
       && gst_base_sink_get_sync (GST_BASE_SINK (element)));
   es->own_loop = es->is_source && !element_is_live_source (element);
@@ -460,6 +478,13 @@ pad_stats_get_locked (GstPad * pad)
   st->element = element_stats_ref (es);
   st->is_sink = GST_PAD_IS_SINK (pad);
   st->next_pts = st->last_pts = st->last_arrival = GST_CLOCK_TIME_NONE;
+  {
+    gsize format = GPOINTER_TO_SIZE (g_object_get_qdata (G_OBJECT (pad),
+            format_quark));
+
+    st->rate = format >> 12;
+    st->bpf = format & 0xfff;
+  }
   pad_name = gst_object_get_name (GST_OBJECT (pad));
   values[0] = es->pipeline;
   values[1] = es->path;
@@ -502,7 +527,10 @@ gst_apm_pad_stats_lookup_slow (GstApmThreadState * t, GstPad * pad)
   if (!st) {
     g_mutex_lock (&create_lock);
     st = pad_stats_get_locked (pad);
+    /* pull mode only: the puller counts for the pad it pulls from.  The
+     * pulling thread holds no object lock here (pad-pull-range-pre/post) */
     if (!pad_stats_ignored (st) && st->is_sink && !st->peer_buffers
+        && GST_PAD_MODE (pad) == GST_PAD_MODE_PULL
         && (peer = gst_pad_get_peer (pad))) {
       GstApmPadStats *peer_st = pad_stats_get_locked (peer);
 
@@ -669,13 +697,20 @@ gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps)
 {
   GstApmPadStats *st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
   GstAudioInfo info;
+  gint rate = 0, bpf = 0;
 
-  if (!st || pad_stats_ignored (st))
-    return;
-  if (gst_audio_info_from_caps (&info, caps) && info.rate > 0 && info.bpf > 0) {
-    st->rate = info.rate;
-    st->bpf = info.bpf;
-  } else {
-    st->rate = st->bpf = 0;
+  if (gst_audio_info_from_caps (&info, caps) && info.rate > 0 && info.bpf > 0
+      && info.bpf < 0x1000) {
+    rate = info.rate;
+    bpf = info.bpf;
   }
+  if (!st) {
+    g_object_set_qdata (G_OBJECT (pad), format_quark,
+        FORMAT_PACK (rate, bpf));
+    return;
+  }
+  if (pad_stats_ignored (st))
+    return;
+  st->rate = rate;
+  st->bpf = bpf;
 }

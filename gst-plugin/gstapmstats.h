@@ -106,6 +106,7 @@ struct _GstApmThreadState
   gint depth;
   GstApmFrame frames[GST_APM_MAX_DEPTH];
   GstApmElementStats *loop_owner;       /* whose depth-0 gaps are work */
+  GstApmPadStats *pushing;      /* the pad pushing now, for its peer's chain */
   GstClockTime last_end;
   gint tid;
 };

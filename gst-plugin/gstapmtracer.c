@@ -106,6 +106,19 @@ observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
   }
 }
 
+/* A sink pad's format is its peer's: the pad that pushes on this thread
+ * right now, whose caps event the tracer saw (no pad lock, no peer call). */
+static inline void
+sink_take_format (GstApmThreadState * t, GstApmPadStats * st)
+{
+  GstApmPadStats *src = t->pushing;
+
+  if (src && G_UNLIKELY (src->rate != st->rate || src->bpf != st->bpf)) {
+    st->rate = src->rate;
+    st->bpf = src->bpf;
+  }
+}
+
 static inline void
 sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
     GstClockTime ts, GstBuffer * buffer)
@@ -234,6 +247,7 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
 
   if (!st)
     return;
+  t->pushing = st;
   src_send (t, st, ts, buffer);
   if (st->element->own_loop || t->loop_owner == st->element)
     loop_gap (t, st->element, ts);
@@ -258,6 +272,7 @@ do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
 
   if (!st)
     return;
+  t->pushing = st;
   gst_buffer_list_foreach (list, count_src_one, args);
   if (st->element->own_loop || t->loop_owner == st->element)
     loop_gap (t, st->element, ts);
@@ -284,6 +299,7 @@ do_push_post (GObject * self, GstClockTime ts, GstPad * pad,
 {
   GstApmThreadState *t = gst_apm_thread_get ();
 
+  t->pushing = NULL;
   if (t->depth == 0)
     t->last_end = ts;
   if (G_UNLIKELY (res != GST_FLOW_OK))
@@ -301,6 +317,7 @@ do_chain_pre (GObject * self, GstClockTime ts, GstPad * pad,
     frame_push (t, pad, NULL, ts);
     return;
   }
+  sink_take_format (t, st);
   sink_receive (t, st, pad, ts, buffer);
   frame_push (t, pad, st->element, ts);
 }
@@ -330,8 +347,10 @@ do_chain_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
   GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
   gpointer args[4] = { t, st, &ts, pad };
 
-  if (st)
+  if (st) {
+    sink_take_format (t, st);
     gst_buffer_list_foreach (list, count_sink_one, args);
+  }
   frame_push (t, pad, st ? st->element : NULL, ts);
 }
 
@@ -376,20 +395,20 @@ do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
 
 /* --- not per buffer --- */
 
+/* Called with the pad's object lock held on 1.26 (sticky events pushed from
+ * check_sticky): take no lock and make no GStreamer call that locks the pad
+ * or its peer.  The caps go to the pad's own state; the peer sink pad
+ * copies them from the pushing pad's state in its chain (see
+ * sink_take_format). */
 static void
 do_push_event_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstEvent * event)
 {
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     GstCaps *caps;
-    GstPad *peer;
 
     gst_event_parse_caps (event, &caps);
     gst_apm_pad_stats_set_caps (pad, caps);
-    if ((peer = gst_pad_get_peer (pad))) {
-      gst_apm_pad_stats_set_caps (peer, caps);
-      gst_object_unref (peer);
-    }
   }
 }
 
@@ -419,7 +438,7 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
 {
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
-    gst_apm_watch_pipeline (element);
+    gst_apm_watch_pipeline (element, FALSE);
     gst_apm_aggregate_ensure (apm_service_get_default ());
   } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
@@ -447,34 +466,78 @@ do_post_message_pre (GObject * self, GstClockTime ts, GstElement * element,
     case GST_MESSAGE_QOS:
       gst_apm_watch_message (element, message);
       break;
+    case GST_MESSAGE_STATE_CHANGED:
+      /* a top-level pipeline's own: what the service thread reports */
+      if (GST_MESSAGE_SRC (message) == GST_OBJECT (element)
+          && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
+        GstState state, pending;
+
+        gst_message_parse_state_changed (message, NULL, &state, &pending);
+        gst_apm_watch_pipeline_state (element, state, pending);
+      }
+      break;
     default:
       break;
   }
 }
 
+/* the latency a top-level pipeline computes for itself (at PLAYING and on
+ * LATENCY messages), kept for the service thread, which sends no query */
 static void
-gst_apm_tracer_constructed (GObject * object)
+do_element_query_post (GObject * self, GstClockTime ts, GstElement * element,
+    GstQuery * query, gboolean res)
 {
-  GstTracer *tracer = GST_TRACER (object);
+  if (res && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY
+      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element))
+    gst_apm_watch_pipeline_latency (element, query);
+}
+
+/* the tracer's params, kept to configure a forked child's service */
+static gchar *tracer_params;
+
+/* Configures the service from @params and the configuration file; reports
+ * problems when @report (a forked child's parent already did). */
+static void
+configure_from_params (const gchar * params, gboolean report)
+{
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  gchar *params = NULL, *config_path = NULL, *gst_debug = NULL;
+  gchar *config_path = NULL, *gst_debug = NULL;
 
-  G_OBJECT_CLASS (gst_apm_tracer_parent_class)->constructed (object);
-
-  g_object_get (object, "params", &params, NULL);
   gst_apm_params_parse_full (params, &config, &config_path, &gst_debug,
       problems);
   gst_apm_params_load_config (config_path, &config, problems);
   gst_apm_params_check_gst_debug (gst_debug, &config, problems);
+  if (!report)
+    g_ptr_array_set_size (problems, 0);
   gst_apm_watch_configure (&config, problems);
   if (gst_debug)
     gst_apm_debug_log_start (gst_debug);
   apm_service_config_clear (&config);
   g_free (gst_debug);
   g_free (config_path);
-  g_free (params);
   g_ptr_array_unref (problems);
+}
+
+static void
+configure_forked_child (ApmService * service)
+{
+  configure_from_params (tracer_params, FALSE);
+}
+
+static void
+gst_apm_tracer_constructed (GObject * object)
+{
+  GstTracer *tracer = GST_TRACER (object);
+  gchar *params = NULL;
+
+  G_OBJECT_CLASS (gst_apm_tracer_parent_class)->constructed (object);
+
+  g_object_get (object, "params", &params, NULL);
+  configure_from_params (params, TRUE);
+  g_free (tracer_params);
+  tracer_params = params;
+  apm_service_set_fork_func (configure_forked_child);
 
   gst_tracing_register_hook (tracer, "pad-push-pre",
       G_CALLBACK (do_push_buffer_pre));
@@ -508,6 +571,9 @@ gst_apm_tracer_constructed (GObject * object)
       G_CALLBACK (do_change_state_pre));
   gst_tracing_register_hook (tracer, "element-post-message-pre",
       G_CALLBACK (do_post_message_pre));
+  gst_tracing_register_hook (tracer, "element-query-post",
+      G_CALLBACK (do_element_query_post));
+  gst_apm_watch_set_traced ();
 }
 
 static void
@@ -515,7 +581,9 @@ gst_apm_tracer_finalize (GObject * object)
 {
   /* tracers live until gst_deinit(): the service goes with them */
   gst_apm_debug_log_stop ();
+  apm_service_set_fork_func (NULL);
   apm_service_shutdown ();
+  g_clear_pointer (&tracer_params, g_free);
   G_OBJECT_CLASS (gst_apm_tracer_parent_class)->finalize (object);
 }
 

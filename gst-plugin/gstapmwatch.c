@@ -30,7 +30,13 @@ typedef struct
   gdouble stalled_s;            /* read by the check: atomic enough */
   /* local files, under lock */
   GstState files_state;         /* when last scanned; NULL: none known */
-  gint files_dirty;             /* atomic: a state change asks a rescan */
+  gboolean service_posted;      /* "apm-service" is on its bus, watch_lock */
+  /* what the service thread reads instead of the pipeline, so that it never
+   * holds a reference on it: kept by the tracer's hooks */
+  gint state, pending;          /* GstState, atomic: its STATE_CHANGED */
+  gint gone;                    /* atomic: the pipeline was freed */
+  gboolean latency_known, live; /* its last latency query, under lock */
+  GstClockTime latency_min, latency_max;
 } PipelineWatch;
 
 static GMutex watch_lock;
@@ -39,12 +45,21 @@ static GList *watches;          /* PipelineWatch refs, under watch_lock */
 static GHashTable *labels_in_use;
 static GPtrArray *pending_problems;
 static gboolean announced;
+/* the tracer's messages on the pipelines' buses (apm-service, warnings,
+ * alerts): off unless the bus-messages param or configuration asks, so an
+ * application sees no message it did not ask for.  -1: not configured */
+static gint bus_messages = -1;
+/* the tracer's hooks keep each watch's state: the service thread needs no
+ * reference on the pipeline (apmonitor alone: it reads it, briefly) */
+static gint traced;
 /* the filesystems of the pipelines' files, for the service that has them */
 static ApmFsSpace *fsspace;     /* under watch_lock */
 static ApmService *fsspace_service;
 
 static void alert_to_bus (const gchar * event, JsonNode * alert,
     gpointer user_data);
+static void watch_state (PipelineWatch * w, GstState * state,
+    GstState * pending);
 
 static GQuark
 watch_quark (void)
@@ -66,6 +81,9 @@ gst_apm_watch_configure (const ApmServiceConfig * config,
   gchar *ignored = NULL;
 
   (void) WATCH_QUARK;
+  if (config->bus_messages >= 0)
+    g_atomic_int_compare_and_exchange (&bus_messages, -1,
+        config->bus_messages);
   if (!apm_service_configure (apm_service_get_default (), config, &ignored)) {
     GST_INFO ("%s", ignored);
     g_free (ignored);
@@ -187,27 +205,19 @@ local_files (GstElement * pipeline)
   return (gchar **) g_ptr_array_free (files, FALSE);
 }
 
-/* Scans @w's pipeline for its files once it is READY or PAUSED (again
- * after a state change asked for it) and forgets them at NULL. */
+/* Scans @pipeline for its files once it is READY or PAUSED and forgets
+ * them at NULL.  In the thread that changes the state, which holds a
+ * reference and no object lock: the service thread never takes one. */
 static void
-sync_files (PipelineWatch * w)
+sync_files (PipelineWatch * w, GstElement * pipeline, GstState state)
 {
-  GstElement *p = g_weak_ref_get (&w->pipeline);
-  GstState state;
-  gboolean dirty, clear = FALSE, scan = FALSE;
+  gboolean clear = FALSE, scan = FALSE;
 
-  if (!p)
-    return;
-  GST_OBJECT_LOCK (p);
-  state = GST_STATE (p);
-  GST_OBJECT_UNLOCK (p);
-  dirty = g_atomic_int_exchange (&w->files_dirty, 0);
   g_mutex_lock (&w->lock);
   if (state == GST_STATE_NULL) {
     clear = w->files_state != GST_STATE_NULL;
     w->files_state = GST_STATE_NULL;
-  } else if (dirty || w->files_state == GST_STATE_NULL
-      || (state >= GST_STATE_PAUSED && w->files_state < GST_STATE_PAUSED)) {
+  } else {
     /* locations are final at PAUSED: filesink opens its file then */
     scan = TRUE;
     w->files_state = state;
@@ -217,41 +227,26 @@ sync_files (PipelineWatch * w)
   if (clear)
     set_files (w, NULL);
   if (scan) {
-    gchar **files = local_files (p);
+    gchar **files = local_files (pipeline);
 
-    GST_DEBUG_OBJECT (p, "%u local files", g_strv_length (files));
+    GST_DEBUG_OBJECT (pipeline, "%u local files", g_strv_length (files));
     set_files (w, (const gchar * const *) files);
     g_strfreev (files);
   }
-  gst_object_unref (p);
 }
 
-static gboolean
-sync_files_now (gpointer data)
+void
+gst_apm_watch_scan_files (GstElement * pipeline)
 {
-  sync_files (data);
-  return G_SOURCE_REMOVE;
-}
+  PipelineWatch *w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+  GstState state;
 
-/* once a second on the service thread: catches pipelines whose state
- * changes the tracer does not see (apmonitor alone) */
-static void
-collect_files (ApmService * service, gpointer user_data)
-{
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      watch_unref);
-
-  g_mutex_lock (&watch_lock);
-  for (GList * l = watches; l; l = l->next) {
-    PipelineWatch *w = l->data;
-
-    g_atomic_int_inc (&w->ref_count);
-    g_ptr_array_add (list, w);
-  }
-  g_mutex_unlock (&watch_lock);
-  for (guint i = 0; i < list->len; i++)
-    sync_files (g_ptr_array_index (list, i));
-  g_ptr_array_unref (list);
+  if (!w)
+    return;
+  GST_OBJECT_LOCK (pipeline);
+  state = GST_STATE (pipeline);
+  GST_OBJECT_UNLOCK (pipeline);
+  sync_files (w, pipeline, MAX (state, GST_STATE_READY));
 }
 
 /* Called with watch_lock: the filesystem checks of @service's pipelines. */
@@ -265,26 +260,21 @@ ensure_fsspace_locked (ApmService * service)
   fsspace_service = service;
   fsspace = apm_fsspace_new (apm_service_get_health (service),
       apm_service_get_registry (service));
-  apm_service_add_collector (service, collect_files, NULL);
 }
 
 static ApmHealthStatus
 pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
 {
   PipelineWatch *w = user_data;
-  GstElement *p = g_weak_ref_get (&w->pipeline);
   GstState state, pending;
   ApmHealthStatus status;
   gchar *error;
 
-  if (!p) {
+  if (g_atomic_int_get (&w->gone)) {
     *message = g_strdup ("pipeline is gone");
     return APM_HEALTH_DEGRADED;
   }
-  GST_OBJECT_LOCK (p);
-  state = GST_STATE (p);
-  pending = GST_STATE_PENDING (p);
-  GST_OBJECT_UNLOCK (p);
+  watch_state (w, &state, &pending);
   g_mutex_lock (&w->lock);
   error = g_strdup (w->last_error);
   g_mutex_unlock (&w->lock);
@@ -314,7 +304,6 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
         gst_element_state_get_name (state));
   }
   g_free (error);
-  gst_object_unref (p);
   return status;
 }
 
@@ -325,6 +314,7 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
   ApmService *service = apm_service_get_default ();
   gchar *job_id;
 
+  g_atomic_int_set (&w->gone, 1);
   g_mutex_lock (&w->lock);
   job_id = w->job_id;
   w->job_id = NULL;
@@ -439,19 +429,76 @@ announce (GstElement * pipeline, GPtrArray ** problems_out)
 }
 
 void
-gst_apm_watch_pipeline (GstElement * pipeline)
+gst_apm_watch_set_traced (void)
+{
+  g_atomic_int_set (&traced, 1);
+}
+
+/* The state of @w's pipeline, from the tracer's hooks, else read from it */
+static void
+watch_state (PipelineWatch * w, GstState * state, GstState * pending)
+{
+  GstElement *p;
+
+  if (!g_atomic_int_get (&traced) && (p = g_weak_ref_get (&w->pipeline))) {
+    GST_OBJECT_LOCK (p);
+    g_atomic_int_set (&w->state, GST_STATE (p));
+    g_atomic_int_set (&w->pending, GST_STATE_PENDING (p));
+    GST_OBJECT_UNLOCK (p);
+    gst_object_unref (p);
+  }
+  *state = g_atomic_int_get (&w->state);
+  if (pending)
+    *pending = g_atomic_int_get (&w->pending);
+}
+
+gboolean
+gst_apm_watch_bus_messages (void)
+{
+  return g_atomic_int_get (&bus_messages) > 0;
+}
+
+/* "apm-service" with the URL, once per pipeline */
+static void
+post_service (GstElement * pipeline, PipelineWatch * w, const gchar * url)
+{
+  GstStructure *s;
+  gboolean post;
+
+  g_mutex_lock (&watch_lock);
+  post = !w->service_posted;
+  w->service_posted = TRUE;
+  g_mutex_unlock (&watch_lock);
+  if (!post)
+    return;
+  s = gst_structure_new ("apm-service", "url", G_TYPE_STRING, url,
+      "port", G_TYPE_UINT, apm_service_get_port (apm_service_get_default ()),
+      NULL);
+  gst_element_post_message (pipeline,
+      gst_message_new_element (GST_OBJECT (pipeline), s));
+}
+
+void
+gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
 {
   ApmService *service;
   PipelineWatch *w;
   GPtrArray *problems = NULL;
   gchar *url, *name;
-  GstStructure *s;
 
+  post = post || gst_apm_watch_bus_messages ();
   name = gst_object_get_name (GST_OBJECT (pipeline));
   g_mutex_lock (&watch_lock);
-  if (g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK)) {
+  w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+  if (w) {
     g_mutex_unlock (&watch_lock);
     g_free (name);
+    /* watched by the tracer, now asked by an apmonitor that posts */
+    if (post) {
+      url = apm_service_get_url (apm_service_get_default ());
+      post_service (pipeline, w, url);
+      g_free (url);
+    }
     return;
   }
   w = g_new0 (PipelineWatch, 1);
@@ -463,6 +510,8 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   w->check_name = g_strdup_printf ("pipeline:%s", w->label);
   w->run_start_ts = GST_CLOCK_TIME_NONE;
   w->files_state = GST_STATE_NULL;
+  w->state = GST_STATE (pipeline);      /* hooks keep it from here on */
+  w->pending = GST_STATE_VOID_PENDING;
   g_object_set_qdata_full (G_OBJECT (pipeline), WATCH_QUARK, w,
       (GDestroyNotify) watch_unref);
   g_mutex_unlock (&watch_lock);
@@ -491,7 +540,8 @@ gst_apm_watch_pipeline (GstElement * pipeline)
   g_mutex_unlock (&watch_lock);
   g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, w);
 
-  for (guint i = 0; i < problems->len; i++) {
+  /* the problems are on stderr and in the log already */
+  for (guint i = 0; post && i < problems->len; i++) {
     GError *err = g_error_new_literal (GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_SETTINGS, g_ptr_array_index (problems, i));
 
@@ -500,11 +550,8 @@ gst_apm_watch_pipeline (GstElement * pipeline)
     g_error_free (err);
   }
   g_ptr_array_unref (problems);
-
-  s = gst_structure_new ("apm-service", "url", G_TYPE_STRING, url,
-      "port", G_TYPE_UINT, apm_service_get_port (service), NULL);
-  gst_element_post_message (pipeline,
-      gst_message_new_element (GST_OBJECT (pipeline), s));
+  if (post)
+    post_service (pipeline, w, url);
   GST_DEBUG_OBJECT (pipeline, "watching as %s, service at %s", w->label,
       url);
   g_free (url);
@@ -555,7 +602,7 @@ static void
 end_run (PipelineWatch * w, const gchar * status, const gchar * error)
 {
   ApmJobs *jobs = apm_service_get_jobs (apm_service_get_default ());
-  GstElement *pipeline = g_weak_ref_get (&w->pipeline);
+  gboolean alive = !g_atomic_int_get (&w->gone);
   gchar *job_id;
   gdouble now[3];
 
@@ -563,7 +610,7 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
   job_id = w->job_id;
   w->job_id = NULL;
   g_mutex_unlock (&w->lock);
-  if (job_id && pipeline) {
+  if (job_id && alive) {
     transfer_totals (w->label, now);
     apm_jobs_set_transfer (jobs, job_id, now[0] - w->run_start[0],
         (gint64) (now[1] - w->run_start[1]),
@@ -572,8 +619,6 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
   if (job_id)
     apm_jobs_complete (jobs, job_id, status, error);
   g_free (job_id);
-  if (pipeline)
-    gst_object_unref (pipeline);
 }
 
 /* Starts a run (a job) of @pipeline unless one is active; @fresh forgets
@@ -636,11 +681,84 @@ gst_apm_watch_state_changing (GstElement * pipeline,
 }
 
 GstClockTime
-gst_apm_watch_run_start (GstElement * pipeline)
+gst_apm_watch_run_start (const gchar * label)
 {
-  PipelineWatch *w = watch_of (pipeline);
+  GstClockTime start = GST_CLOCK_TIME_NONE;
 
-  return w ? w->run_start_ts : GST_CLOCK_TIME_NONE;
+  g_mutex_lock (&watch_lock);
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *w = l->data;
+
+    if (strcmp (w->label, label) == 0) {
+      start = w->run_start_ts;
+      break;
+    }
+  }
+  g_mutex_unlock (&watch_lock);
+  return start;
+}
+
+void
+gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
+    GstState pending)
+{
+  PipelineWatch *w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+
+  if (!w)
+    return;
+  g_atomic_int_set (&w->state, state);
+  g_atomic_int_set (&w->pending, pending);
+}
+
+void
+gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query)
+{
+  PipelineWatch *w = g_object_get_qdata (G_OBJECT (pipeline), WATCH_QUARK);
+  gboolean live;
+  GstClockTime min, max;
+
+  if (!w)
+    return;
+  gst_query_parse_latency (query, &live, &min, &max);
+  g_mutex_lock (&w->lock);
+  w->latency_known = TRUE;
+  w->live = live;
+  w->latency_min = min;
+  w->latency_max = max;
+  g_mutex_unlock (&w->lock);
+}
+
+void
+gst_apm_watch_foreach_info (GstApmWatchInfoFunc func, gpointer user_data)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      watch_unref);
+
+  g_mutex_lock (&watch_lock);
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *w = l->data;
+
+    if (g_atomic_int_get (&w->gone))
+      continue;
+    g_atomic_int_inc (&w->ref_count);
+    g_ptr_array_add (list, w);
+  }
+  g_mutex_unlock (&watch_lock);
+  for (guint i = 0; i < list->len; i++) {
+    PipelineWatch *w = g_ptr_array_index (list, i);
+    GstApmWatchInfo info = { w->label, GST_STATE_NULL };
+
+    watch_state (w, &info.state, NULL);
+    g_mutex_lock (&w->lock);
+    info.latency_known = w->latency_known;
+    info.live = w->live;
+    info.latency_min = w->latency_min;
+    info.latency_max = w->latency_max;
+    g_mutex_unlock (&w->lock);
+    info.watch = w;
+    func (&info, user_data);
+  }
+  g_ptr_array_unref (list);
 }
 
 void
@@ -674,13 +792,8 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
   }
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED
-      || transition == GST_STATE_CHANGE_READY_TO_NULL) {
-    /* not here (maybe a streaming thread): on the service thread */
-    g_atomic_int_set (&w->files_dirty, 1);
-    g_atomic_int_inc (&w->ref_count);
-    apm_service_invoke (apm_service_get_default (), sync_files_now, w,
-        (GDestroyNotify) watch_unref);
-  }
+      || transition == GST_STATE_CHANGE_READY_TO_NULL)
+    sync_files (w, pipeline, GST_STATE_TRANSITION_NEXT (transition));
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     gboolean failed;
 
@@ -843,19 +956,14 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
 }
 
 gdouble
-gst_apm_watch_update_flow (GstElement * pipeline, gdouble buffers,
+gst_apm_watch_update_flow (const GstApmWatchInfo * info, gdouble buffers,
     gdouble media_seconds, gdouble * rtf)
 {
-  PipelineWatch *w = watch_of (pipeline);
+  PipelineWatch *w = info->watch;
   gint64 now = g_get_monotonic_time ();
-  GstState state;
+  GstState state = info->state;
 
   *rtf = NAN;
-  if (!w)
-    return 0;
-  GST_OBJECT_LOCK (pipeline);
-  state = GST_STATE (pipeline);
-  GST_OBJECT_UNLOCK (pipeline);
 
   if (state != GST_STATE_PLAYING || buffers != w->last_buffers
       || !w->last_change_us) {
@@ -912,7 +1020,11 @@ static void
 alert_to_bus (const gchar * event, JsonNode * alert, gpointer user_data)
 {
   AlertPost a = { event, json_node_get_object (alert), NULL };
-  JsonObject *labels = json_object_get_object_member (a.alert, "labels");
+  JsonObject *labels;
+
+  if (!gst_apm_watch_bus_messages ())
+    return;
+  labels = json_object_get_object_member (a.alert, "labels");
 
   if (labels && json_object_has_member (labels, "pipeline"))
     a.pipeline = json_object_get_string_member (labels, "pipeline");

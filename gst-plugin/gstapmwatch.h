@@ -14,10 +14,19 @@ void gst_apm_watch_configure (const ApmServiceConfig * config,
 /* The top-level bin @element belongs to (a new reference), or NULL. */
 GstElement *gst_apm_watch_find_top (GstElement * element);
 
-/* Starts watching @pipeline (a top-level bin) once: starts the service,
- * registers its health check, and posts the "apm-service" element message
- * with the URL on its bus. */
-void gst_apm_watch_pipeline (GstElement * pipeline);
+/* Starts watching @pipeline (a top-level bin) once: starts the service
+ * and registers its health check.  With @post (an apmonitor, inserted on
+ * purpose) or the bus-messages configuration, also posts the "apm-service"
+ * element message with the URL on its bus, once per pipeline, and the
+ * configuration's problems as WARNING messages. */
+void gst_apm_watch_pipeline (GstElement * pipeline, gboolean post);
+
+/* The tracer is loaded: its hooks keep the watches' state. */
+void gst_apm_watch_set_traced (void);
+
+/* TRUE if the tracer's param or the configuration file asked for bus
+ * messages (apm-service, configuration warnings, apm-alert). */
+gboolean gst_apm_watch_bus_messages (void);
 
 /* What labels @pipeline's series, health check, jobs and model entry (a
  * new string): its name, or "name#2", "name#3"... when a watched pipeline
@@ -41,9 +50,37 @@ void gst_apm_watch_state_changed (GstElement * pipeline,
 void gst_apm_watch_state_changing (GstElement * pipeline,
     GstStateChange transition, GstClockTime ts);
 
-/* When the current run of @pipeline started (tracer hook time), or
- * GST_CLOCK_TIME_NONE. */
-GstClockTime gst_apm_watch_run_start (GstElement * pipeline);
+/* When the current run of the pipeline labelled @label started (tracer
+ * hook time), or GST_CLOCK_TIME_NONE. */
+GstClockTime gst_apm_watch_run_start (const gchar * label);
+
+/* Hooks: what the service thread needs of a watched pipeline, kept so that
+ * it never takes a reference on the pipeline: the state from its own
+ * STATE_CHANGED messages, the latency from its latency queries. */
+void gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
+    GstState pending);
+void gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query);
+
+/* Rescans the local files of a watched @pipeline (apmonitor without the
+ * tracer, at its state changes; the tracer does it in its hooks). */
+void gst_apm_watch_scan_files (GstElement * pipeline);
+
+typedef struct
+{
+  const gchar *label;
+  GstState state;
+  gboolean latency_known, live;
+  GstClockTime latency_min, latency_max;
+  gpointer watch;               /* private */
+} GstApmWatchInfo;
+
+typedef void (*GstApmWatchInfoFunc) (const GstApmWatchInfo * info,
+    gpointer user_data);
+
+/* Service thread: @func on a snapshot of every watched pipeline that
+ * exists, without a reference on any. */
+void gst_apm_watch_foreach_info (GstApmWatchInfoFunc func,
+    gpointer user_data);
 
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
 void gst_apm_watch_message (GstElement * element, GstMessage * message);
@@ -54,7 +91,8 @@ void gst_apm_watch_message (GstElement * element, GstMessage * message);
  * pipeline's sinks so far.  Tracks stalls (PLAYING with no buffer for the
  * stall timeout) and returns the stalled seconds (0 when flowing) and the
  * real-time factor over the last interval (NaN when not PLAYING). */
-gdouble gst_apm_watch_update_flow (GstElement * pipeline, gdouble buffers,
+gdouble gst_apm_watch_update_flow (const GstApmWatchInfo * info,
+    gdouble buffers,
     gdouble media_seconds, gdouble * realtime_factor);
 
 /* Calls @func on every watched pipeline that still exists (a ref). */

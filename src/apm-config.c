@@ -356,7 +356,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", NULL
+    "security", "disk_space", "bus_messages", NULL
   };
   GPtrArray *origins = g_ptr_array_new_with_free_func (g_free);
   JsonParser *parser;
@@ -425,6 +425,8 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
   }
   if (get_number (&ctx, root, "alert_interval", NULL, 1, 86400, &v))
     parsed.alert_interval = v;
+  if (get_bool (&ctx, root, "bus_messages", NULL, &b))
+    parsed.bus_messages = b;
   if (get_number (&ctx, root, "websocket_rate", NULL, 1, APM_MAX_WS_RATE, &v))
     parsed.ws_rate = v;
   if ((o = get_object (&ctx, root, "log"))) {
@@ -576,6 +578,8 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     }
     if (parsed.log_stderr >= 0)
       config->log_stderr = parsed.log_stderr;
+    if (parsed.bus_messages >= 0)
+      config->bus_messages = parsed.bus_messages;
     if (parsed.log_level >= 0)
       config->log_level = parsed.log_level;
   }

@@ -5,9 +5,11 @@
 #include "apm-defaults.h"
 #include "apm-webhook.h"
 #include "apm-access.h"
+#include "apm-discovery.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <string.h>
 
 /* Retired series stay scrapeable this long after their pad or element went
  * (env APM_SERIES_GRACE_SECONDS overrides it, for tests). */
@@ -54,6 +56,7 @@ struct _ApmService
   ApmHttp *http;
   guint bound_port;
   gchar *url;
+  gchar *discovery_path;        /* service thread */
 };
 
 typedef struct
@@ -73,6 +76,7 @@ publish_health (JsonNode * event, gpointer user_data)
 
 static GMutex default_lock;
 static ApmService *default_service;
+static ApmServiceForkFunc fork_func;
 static gboolean atexit_registered;
 
 static void stop_thread (ApmService * s);
@@ -93,16 +97,27 @@ at_exit (void)
     stop_thread (s);
 }
 
+void
+apm_service_set_fork_func (ApmServiceForkFunc func)
+{
+  g_mutex_lock (&default_lock);
+  fork_func = func;
+  g_mutex_unlock (&default_lock);
+}
+
 ApmService *
 apm_service_get_default (void)
 {
   ApmService *s;
+  ApmServiceForkFunc forked = NULL;
 
   g_mutex_lock (&default_lock);
   if (default_service && default_service->pid != getpid ()) {
     /* forked child: the parent's thread does not exist here, so its state
-     * cannot be stopped or freed safely; start afresh */
+     * cannot be stopped or freed safely; start afresh, configured again
+     * as the parent was */
     default_service = NULL;
+    forked = fork_func;
   }
   if (!default_service) {
     s = g_new0 (ApmService, 1);
@@ -147,6 +162,8 @@ apm_service_get_default (void)
   }
   s = default_service;
   g_mutex_unlock (&default_lock);
+  if (forked)
+    forked (s);
   return s;
 }
 
@@ -371,6 +388,8 @@ publish_log (JsonNode * line, gpointer user_data)
   apm_service_publish (user_data, "log", line);
 }
 
+static void publish_discovery (ApmService * s, const gchar * address);
+
 static gpointer
 service_thread (gpointer user_data)
 {
@@ -429,6 +448,7 @@ service_thread (gpointer user_data)
     g_mutex_unlock (&s->lock);
     apm_log_write (s->log, APM_LOG_INFO, "service", NULL, ctx,
         "service started");
+    publish_discovery (s, address);
   } else {
     g_mutex_unlock (&s->lock);
   }
@@ -438,6 +458,8 @@ service_thread (gpointer user_data)
   apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
       "service stopping");
 
+  apm_discovery_withdraw (s->discovery_path);
+  g_clear_pointer (&s->discovery_path, g_free);
   if (s->http)
     apm_http_free (s->http);
   s->http = NULL;
@@ -450,6 +472,26 @@ service_thread (gpointer user_data)
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
   return NULL;
+}
+
+/* the URL where tools and tests find it, without a bus message */
+static void
+publish_discovery (ApmService * s, const gchar * address)
+{
+  GError *error = NULL;
+  gchar *url;
+
+  g_mutex_lock (&s->lock);
+  url = g_strdup (s->url);
+  g_mutex_unlock (&s->lock);
+  s->discovery_path = apm_discovery_publish (url, s->bound_port, address,
+      &error);
+  if (error) {
+    apm_log_write (s->log, APM_LOG_WARNING, "service", NULL, NULL,
+        "discovery file not written: %s", error->message);
+    g_error_free (error);
+  }
+  g_free (url);
 }
 
 gboolean

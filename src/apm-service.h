@@ -34,13 +34,20 @@ typedef struct
   gint log_level;               /* ApmLogLevel, -1: unset */
   gchar *token;                 /* bearer token, NULL: unset */
   gint token_for_all;           /* -1: unset */
+  gint bus_messages;            /* tracer messages on buses, -1: unset */
 } ApmServiceConfig;
 
-#define APM_SERVICE_CONFIG_INIT { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1 }
+#define APM_SERVICE_CONFIG_INIT \
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1 }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
 #define APM_MAX_WS_RATE 20
+
+/* Called once in a forked child, with the child's fresh service, to
+ * configure it as the parent's was (the configuration survives fork). */
+typedef void (*ApmServiceForkFunc) (ApmService * service);
+void apm_service_set_fork_func (ApmServiceForkFunc func);
 
 /* The process-wide service, created on first use (not started). */
 ApmService *apm_service_get_default (void);

@@ -1,6 +1,7 @@
 /* gst-apm tests: alert rules, end to end (issue 5)
  *
- * Runs with GST_TRACERS="apm(port=0,quiet=true,alert-interval=1)" and
+ * Runs with GST_TRACERS="apm(port=0,quiet=true,alert-interval=1,
+ * bus-messages=true)" (the apm-alert messages are asked for) and
  * CK_FORK=no: the service is one per process and shared by every test.
  * Each default rule is made to fire on a deterministic pipeline or with
  * injected values, and to resolve; the `for` delay, manual resolution over
@@ -1452,7 +1453,8 @@ int
 main (int argc, char **argv)
 {
   /* params are read at gst_init(); one service per process: no forking */
-  apm_test_prepare_env ("apm(port=0,quiet=true,alert-interval=1)");
+  apm_test_prepare_env ("apm(port=0,quiet=true,alert-interval=1,"
+      "bus-messages=true)");
   g_setenv ("CK_FORK", "no", TRUE);
   gst_check_init (&argc, &argv);
   return gst_check_run_suite (apm_alerts_suite (), "apm_alerts", __FILE__);

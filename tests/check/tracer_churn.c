@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "apmtestutil.h"
+#include "apm-service.h"
 
 #define GRACE_SECONDS 1
 /* the sweep runs once a second: grace + a second + margin for a slow box */
@@ -147,23 +148,8 @@ GST_START_TEST (test_disposed_playing_pipeline_swept)
 
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  /* the apm-service message comes first: no EOS in a live pipeline */
-  {
-    GstBus *bus = gst_element_get_bus (pipeline);
-    GstMessage *msg;
-
-    u = NULL;
-    while (!u && (msg = gst_bus_timed_pop_filtered (bus,
-                APM_TEST_BUS_TIMEOUT, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR))) {
-      const GstStructure *s = gst_message_get_structure (msg);
-
-      fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR);
-      if (s && gst_structure_has_name (s, "apm-service"))
-        u = g_strdup (gst_structure_get_string (s, "url"));
-      gst_message_unref (msg);
-    }
-    gst_object_unref (bus);
-  }
+  /* the service listens once the pipeline is READY (no bus message) */
+  u = apm_service_get_url (apm_service_get_default ());
   url_of_run (u);
   m = apm_test_wait_metrics (session, service_url, has_series,
       (gpointer) "apm_pipeline_live{pipeline=\"churn_live\"}",

@@ -1,0 +1,24 @@
+/* gst-apm: where a running service can be found without asking the
+ * application (no bus message): one JSON file per process,
+ * $APM_RUNTIME_DIR/<pid>.json, by default $XDG_RUNTIME_DIR/gst-apm
+ * (GLib's user runtime directory), written once the service listens and
+ * removed when it stops. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The directory of the files (a new string). */
+gchar *apm_discovery_dir (void);
+
+/* Writes this process's file: {"pid", "url", "port", "address",
+ * "program", "started"}.  Returns its path (free it after withdrawing),
+ * or NULL if it could not be written (logged by the caller from @error). */
+gchar *apm_discovery_publish (const gchar * url, guint port,
+    const gchar * address, GError ** error);
+
+/* Removes the file written by apm_discovery_publish(). */
+void apm_discovery_withdraw (const gchar * path);
+
+G_END_DECLS
