@@ -1,7 +1,7 @@
 #!/bin/bash
 # A port in use is a warning, not a failure: the pipeline runs to EOS, the
-# warning (stderr and bus) names the port, and the apm-service message says
-# it is not listening (url NULL).
+# warning (stderr, and the bus with bus-messages=true) names the port, and
+# the apm-service message says it is not listening (url NULL).
 #  1. the port is held by a plain socket listener (python3);
 #  2. the port is held by another gst-launch-1.0 serving apm (port=0), which
 #     keeps serving and stops cleanly on SIGINT.
@@ -45,7 +45,7 @@ done
 PORT=$(head -n1 "$WORK/py.port")
 log "port $PORT held by a socket listener"
 
-launch listener "apm(port=$PORT)" "${PIPELINE[@]}"
+launch listener "apm(port=$PORT,bus-messages=true)" "${PIPELINE[@]}"
 assert_busy listener "$PORT"
 
 exec 9>&-
@@ -68,7 +68,7 @@ done
 PORT=${URL##*:}
 log "port $PORT held by a gst-launch-1.0 serving $URL"
 
-launch second "apm(port=$PORT)" "${PIPELINE[@]}"
+launch second "apm(port=$PORT,bus-messages=true)" "${PIPELINE[@]}"
 assert_busy second "$PORT"
 
 # the first one is still serving, unharmed: poll until its counters show
