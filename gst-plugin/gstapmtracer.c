@@ -317,6 +317,13 @@ do_chain_pre (GObject * self, GstClockTime ts, GstPad * pad,
     frame_push (t, pad, NULL, ts);
     return;
   }
+  /* a pad without a chain-list function gets each buffer of a list
+   * through its chain: counted once, by the chain-list hook already */
+  if (G_UNLIKELY (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH
+          && t->frames[t->depth - 1].pad == pad)) {
+    frame_push (t, pad, st->element, ts);
+    return;
+  }
   sink_take_format (t, st);
   sink_receive (t, st, pad, ts, buffer);
   frame_push (t, pad, st->element, ts);
@@ -404,7 +411,8 @@ static void
 do_push_event_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstEvent * event)
 {
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+  /* 1.26.0-1.26.3 may pass NULL (check_sticky's EOS fallback) */
+  if (event && GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     GstCaps *caps;
 
     gst_event_parse_caps (event, &caps);
