@@ -115,27 +115,16 @@ collect_transfer (GstApmElementStats * es)
 static void
 collect_pool (GstApmElementStats * es)
 {
-  GstBufferPool *pool = gst_apm_element_stats_get_pool (es);
   const gchar *values[3] = { es->pipeline, es->path, NULL };
-  GstStructure *config;
-  guint size = 0, min = 0, max = 0;
+  guint v[3];
 
-  if (!pool)
+  if (!gst_apm_element_stats_get_pool_params (es, v))
     return;
-  config = gst_buffer_pool_get_config (pool);
-  if (config && gst_buffer_pool_config_get_params (config, NULL, &size, &min,
-          &max)) {
-    guint v[3] = { size, min, max };
-
-    for (guint i = 0; i < 3; i++) {
-      if (!es->pool_gauges[i])
-        es->pool_gauges[i] = apm_family_series (f_pool[i], values);
-      apm_gauge_set_int (es->pool_gauges[i], v[i]);
-    }
+  for (guint i = 0; i < 3; i++) {
+    if (!es->pool_gauges[i])
+      es->pool_gauges[i] = apm_family_series (f_pool[i], values);
+    apm_gauge_set_int (es->pool_gauges[i], v[i]);
   }
-  if (config)
-    gst_structure_free (config);
-  gst_object_unref (pool);
 }
 
 static void
@@ -144,7 +133,6 @@ collect_element (gpointer data, gpointer user_data)
   GstApmElementStats *es = data;
   gint64 media = __atomic_load_n (&es->media_in->ival, __ATOMIC_RELAXED);
   gint64 proc = __atomic_load_n (&es->processing->sum_ns, __ATOMIC_RELAXED);
-  GstElement *element;
 
   if (proc > es->prev_proc_ns && media > es->prev_media_ns) {
     if (!es->rtf) {
@@ -161,19 +149,14 @@ collect_element (gpointer data, gpointer user_data)
     collect_transfer (es);
   collect_pool (es);
 
-  if (g_strcmp0 (es->factory, "queue") != 0
-      && g_strcmp0 (es->factory, "queue2") != 0)
-    return;
-  element = g_weak_ref_get (&es->element);
-  if (!element)
-    return;
   {
-    guint buffers = 0, bytes = 0;
-    guint64 time = 0;
+    guint buffers, bytes;
+    guint64 time;
     const gchar *values[3] = { es->pipeline, es->path, NULL };
 
-    g_object_get (element, "current-level-buffers", &buffers,
-        "current-level-bytes", &bytes, "current-level-time", &time, NULL);
+    /* sampled by the queue's streaming threads: no reference taken here */
+    if (!gst_apm_element_stats_get_queue_level (es, &buffers, &bytes, &time))
+      return;
     for (guint i = 0; i < 3; i++)
       if (!es->queue_level[i])
         es->queue_level[i] = apm_family_series (f_queue[i], values);
@@ -181,7 +164,6 @@ collect_element (gpointer data, gpointer user_data)
     apm_gauge_set_int (es->queue_level[1], bytes);
     apm_gauge_set (es->queue_level[2], time / 1e9);
   }
-  gst_object_unref (element);
 }
 
 /* utime + stime of a thread in seconds, or < 0 if it is gone */

@@ -231,8 +231,6 @@ element_stats_unref (GstApmElementStats * es)
   apm_series_retire (es->first_byte);
   for (guint i = 0; i < G_N_ELEMENTS (es->pool_gauges); i++)
     apm_series_retire (es->pool_gauges[i]);
-  if (es->pool)
-    gst_object_unref (es->pool);
   for (guint i = 0; i < G_N_ELEMENTS (es->queue_level); i++)
     apm_series_retire (es->queue_level[i]);
   g_weak_ref_clear (&es->element);
@@ -316,6 +314,9 @@ element_stats_get_locked (GstElement * element)
       || (GST_IS_BASE_SINK (element)
       && gst_base_sink_get_sync (GST_BASE_SINK (element)));
   es->own_loop = es->is_source && !element_is_live_source (element);
+  es->is_queue = g_strcmp0 (es->factory, "queue") == 0
+      || g_strcmp0 (es->factory, "queue2") == 0;
+  es->level_ts = GST_CLOCK_TIME_NONE;
   values[0] = es->pipeline;
   values[1] = es->path;
   values[2] = es->factory;
@@ -354,11 +355,20 @@ gst_apm_element_stats_peek (GstElement * element)
 void
 gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
 {
+  GstStructure *config = pool ? gst_buffer_pool_get_config (pool) : NULL;
+  guint size = 0, min = 0, max = 0;
+  gboolean known = config && gst_buffer_pool_config_get_params (config, NULL,
+      &size, &min, &max);
+
+  if (config)
+    gst_structure_free (config);
   g_mutex_lock (&create_lock);
   if (es->pool != pool) {
-    if (es->pool)
-      gst_object_unref (es->pool);
-    es->pool = pool ? gst_object_ref (pool) : NULL;
+    es->pool = pool;
+    g_atomic_int_set (&es->pool_params[0], size);
+    g_atomic_int_set (&es->pool_params[1], min);
+    g_atomic_int_set (&es->pool_params[2], max);
+    g_atomic_int_set (&es->pool_known, known);
     if (!es->pool_seen) {
       const gchar *values[4] = { es->pipeline, es->path, es->factory, NULL };
 
@@ -375,15 +385,47 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
   g_mutex_unlock (&create_lock);
 }
 
-GstBufferPool *
-gst_apm_element_stats_get_pool (GstApmElementStats * es)
+gboolean
+gst_apm_element_stats_get_pool_params (GstApmElementStats * es,
+    guint params[3])
 {
-  GstBufferPool *pool;
+  if (!g_atomic_int_get (&es->pool_known))
+    return FALSE;
+  for (guint i = 0; i < 3; i++)
+    params[i] = g_atomic_int_get (&es->pool_params[i]);
+  return TRUE;
+}
 
-  g_mutex_lock (&create_lock);
-  pool = es->pool ? gst_object_ref (es->pool) : NULL;
-  g_mutex_unlock (&create_lock);
-  return pool;
+void
+gst_apm_element_stats_sample_queue (GstApmElementStats * es, GstPad * pad,
+    GstClockTime ts)
+{
+  /* the pad's parent is alive while it streams; no object lock taken */
+  GstObject *queue = GST_OBJECT_PARENT (pad);
+  guint buffers = 0, bytes = 0;
+  guint64 time = 0;
+
+  es->level_ts = ts;
+  if (!queue || !GST_IS_ELEMENT (queue))
+    return;
+  g_object_get (queue, "current-level-buffers", &buffers,
+      "current-level-bytes", &bytes, "current-level-time", &time, NULL);
+  g_atomic_int_set (&es->level_buffers, buffers);
+  g_atomic_int_set (&es->level_bytes, bytes);
+  __atomic_store_n (&es->level_time, time, __ATOMIC_RELAXED);
+  g_atomic_int_set (&es->level_known, 1);
+}
+
+gboolean
+gst_apm_element_stats_get_queue_level (GstApmElementStats * es,
+    guint * buffers, guint * bytes, guint64 * time)
+{
+  if (!g_atomic_int_get (&es->level_known))
+    return FALSE;
+  *buffers = g_atomic_int_get (&es->level_buffers);
+  *bytes = g_atomic_int_get (&es->level_bytes);
+  *time = __atomic_load_n (&es->level_time, __ATOMIC_RELAXED);
+  return TRUE;
 }
 
 void

@@ -42,7 +42,20 @@ struct _GstApmElementStats
   gint last_tid;
   /* buffers sent: from a pool, or allocated one by one */
   ApmSeries *pooled, *allocated, *allocated_bytes;
-  GstBufferPool *pool;          /* ref, last pool seen; under create lock */
+  /* the last pool seen, by address only: a reference would keep the pool
+   * and its memory (a device's, maybe) after the pipeline is gone; its
+   * size, min and max buffers read from its config when it is first seen */
+  gpointer pool;
+  guint pool_params[3];         /* atomic */
+  gint pool_known;              /* atomic */
+  /* queue and queue2: their fill level, sampled at most once a second by
+   * the threads that push in and out (the service thread keeps no
+   * reference to read it) */
+  gboolean is_queue;
+  GstClockTime level_ts;
+  guint level_buffers, level_bytes;     /* atomic */
+  guint64 level_time;           /* atomic */
+  gint level_known;             /* atomic */
   /* pooled buffers seen so far, by address: a new one is a buffer the pool
    * had to allocate, a known one a reuse.  Made with the first pool
    * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
@@ -151,8 +164,28 @@ gst_apm_pool_seen_first (gpointer * slots, GstBuffer * buffer)
 /* Slow path: the element started sending buffers from another pool. */
 void gst_apm_element_stats_set_pool (GstApmElementStats * es,
     GstBufferPool * pool);
-/* The last pool @es used (a new reference), or NULL. */
-GstBufferPool *gst_apm_element_stats_get_pool (GstApmElementStats * es);
+/* The size, min and max buffers of the last pool @es used; FALSE if none. */
+gboolean gst_apm_element_stats_get_pool_params (GstApmElementStats * es,
+    guint params[3]);
+
+/* Streaming thread of a queue's pad, at most once a second: reads the
+ * queue's current level (the queue's own lock, which it never holds while
+ * it pushes or before its chain runs). */
+void gst_apm_element_stats_sample_queue (GstApmElementStats * es,
+    GstPad * pad, GstClockTime ts);
+
+static inline void
+gst_apm_element_stats_maybe_sample_queue (GstApmElementStats * es,
+    GstPad * pad, GstClockTime ts)
+{
+  if (G_UNLIKELY (es->is_queue) && (ts >= es->level_ts + GST_SECOND
+          || ts < es->level_ts))
+    gst_apm_element_stats_sample_queue (es, pad, ts);
+}
+
+/* The last level sampled: FALSE if none yet. */
+gboolean gst_apm_element_stats_get_queue_level (GstApmElementStats * es,
+    guint * buffers, guint * bytes, guint64 * time);
 
 /* Every element with stats, for the aggregator (service thread). */
 void gst_apm_element_stats_foreach (GFunc func, gpointer user_data);

@@ -249,6 +249,7 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
     return;
   t->pushing = st;
   src_send (t, st, ts, buffer);
+  gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
   if (st->element->own_loop || t->loop_owner == st->element)
     loop_gap (t, st->element, ts);
 }
@@ -326,6 +327,7 @@ do_chain_pre (GObject * self, GstClockTime ts, GstPad * pad,
   }
   sink_take_format (t, st);
   sink_receive (t, st, pad, ts, buffer);
+  gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
   frame_push (t, pad, st->element, ts);
 }
 
