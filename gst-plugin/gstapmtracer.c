@@ -41,6 +41,38 @@ struct _GstApmTracer
 G_DEFINE_TYPE_WITH_CODE (GstApmTracer, gst_apm_tracer, GST_TYPE_TRACER,
     _do_init);
 
+/* What each hook may call.  Read at the call sites of GStreamer 1.22.0,
+ * 1.24.0, 1.26.0-1.26.4, 1.26.11, 1.28.0 and 1.28.6 (gstpad.c,
+ * gstelement.c, gstbin.c); a hook registered in 1.22 is called the same way
+ * in every later version, except pad-push-event-pre:
+ *
+ *  - pad-push-pre/-list-pre/-post/-list-post, pad-chain-pre/-post/-list-*,
+ *    pad-pull-range-pre/-post: streaming thread, no object lock held (the
+ *    pad's stream lock, recursive, may be).  Per buffer: no lock, no
+ *    allocation.  The first buffer of a pad (slow path) may take object
+ *    locks briefly (gst_object_get_parent, names, gst_pad_get_peer in pull
+ *    mode): GStreamer takes object locks last, so holding none, taking one
+ *    cannot deadlock.  A queue's level is read with its property getter at
+ *    most once a second (the queue's own lock, never held around a push
+ *    or before its chain).
+ *  - pad-push-event-pre: 1.26.0-1.26.3 call it with the pad's object lock
+ *    held (push_sticky, check_sticky), sometimes with a NULL event: no
+ *    lock, no GStreamer call that locks the pad, its element or its peer.
+ *    Only the pad's qdata is touched.
+ *  - pad-link-post, pad-unlink-post: locks released; an atomic add only.
+ *  - element-change-state-pre/-post: the element's state lock (and its
+ *    parents'), no object lock: object locks, bin iteration and property
+ *    reads are safe; never set or wait for a state, send an event or a
+ *    query.  Runs the first start of the service.
+ *  - element-post-message-pre: any thread, no object lock of GStreamer's,
+ *    maybe the poster's stream or private locks: parse the message, walk
+ *    parents; never post a message, read a property or query.
+ *  - element-query-post: no lock; reads the answered query only.
+ *
+ * The hooks of later versions (memory and pool hooks of 1.26 and 1.28) are
+ * not used: registering a name the running GStreamer does not know would
+ * attach the callback to every hook. */
+
 /* --- hot path: per buffer.  A per-thread cache lookup, atomic adds and a
  * frame on the thread's own stack: no lock, allocation or formatting. --- */
 
