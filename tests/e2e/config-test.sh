@@ -1,7 +1,7 @@
 #!/bin/bash
 # The configuration file (GST_TRACERS="apm(config=FILE)" or APM_CONFIG):
-# a bad file is never fatal.  Each bad file gives, on stderr and as a
-# WARNING on the pipeline's bus, "apm: warning: configuration file not
+# a bad file is never fatal.  Each bad file gives, on stderr and (with
+# bus-messages=true) as a WARNING on the pipeline's bus, "apm: warning: configuration file not
 # used: FILE:LINE[:COL]: problem; running with the defaults", the pipeline
 # still reaches EOS, and (checked on a live run) the defaults run and
 # nothing of the file is applied.  A good file (data/apm.example.json) is
@@ -24,7 +24,7 @@ bad() {
   local want
   want="configuration file not used: $(q "$file"):$where: $what"
   log "$name"
-  launch "$name" "apm(port=0,quiet=true,config=$file)" "${PIPELINE[@]}"
+  launch "$name" "apm(port=0,quiet=true,bus-messages=true,config=$file)" "${PIPELINE[@]}"
   assert_eos "$name"
   assert_grep "$name" err "^apm: warning: $want" \
     "no stderr warning 'FILE:$where: $what'"
@@ -111,7 +111,7 @@ bad url 3 'webhook.url must be a valid URL'
 # --- a file that cannot be read: the warning names it ---
 log "missing file"
 missing="$WORK/does-not-exist.json"
-launch missing "apm(port=0,quiet=true,config=$missing)" "${PIPELINE[@]}"
+launch missing "apm(port=0,quiet=true,bus-messages=true,config=$missing)" "${PIPELINE[@]}"
 assert_eos missing
 assert_grep missing err "^apm: warning: configuration file not used: .*$(q "$missing").*; running with the defaults" \
   "no stderr warning naming the missing file"
