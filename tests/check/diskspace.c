@@ -20,9 +20,6 @@
 #include "apm-config.h"
 
 #define T (APM_TEST_SCALED (G_USEC_PER_SEC))
-/* free space moves while other programs write: the figures the service
- * measured and ours may differ by this much */
-#define SLACK_BYTES (64.0 * 1024 * 1024)
 
 static gchar *tmp_dir;
 static gchar *config_path;
@@ -49,6 +46,113 @@ space_of (const gchar * path)
   s.size = (gdouble) st.f_blocks * st.f_frsize;
   return s;
 }
+
+/* Free space moves while other programs write to the filesystem, so a
+ * figure the service measured is not compared with one statvfs reading of
+ * ours: a thread samples statvfs continuously (every millisecond) over a
+ * window that surely holds the service's measurement (it starts before the
+ * check's run began and ends after we fetched the result), and the figure
+ * must lie within the range the samples spanned.  Only a write undone
+ * between two samples escapes them: the largest change seen between two
+ * samples plus SAMPLE_SLACK_BYTES covers it. */
+#define SAMPLE_SLACK_BYTES (4.0 * 1024 * 1024)
+
+typedef struct
+{
+  const gchar *path;
+  GThread *thread;
+  gint stop;
+  gint64 start_wall_us;         /* g_get_real_time () after the first sample */
+  Space lo, hi;                 /* each figure's minimum and maximum */
+  gdouble step;                 /* largest change between two samples */
+  guint samples;
+} Sampler;
+
+static void
+sampler_add (Sampler * smp, const Space * s, const Space * prev)
+{
+  smp->lo.avail = MIN (smp->lo.avail, s->avail);
+  smp->lo.free = MIN (smp->lo.free, s->free);
+  smp->lo.size = MIN (smp->lo.size, s->size);
+  smp->hi.avail = MAX (smp->hi.avail, s->avail);
+  smp->hi.free = MAX (smp->hi.free, s->free);
+  smp->hi.size = MAX (smp->hi.size, s->size);
+  smp->step = MAX (smp->step, MAX (fabs (s->avail - prev->avail),
+          fabs (s->free - prev->free)));
+  smp->samples++;
+}
+
+/* no fail_unless here: not the test's thread */
+static gpointer
+sampler_thread (gpointer data)
+{
+  Sampler *smp = data;
+  Space prev = smp->lo, s;
+  struct statvfs st;
+  gboolean last;
+
+  do {
+    /* one more sample after stop was asked */
+    last = g_atomic_int_get (&smp->stop);
+    if (statvfs (smp->path, &st) == 0) {
+      s.avail = (gdouble) st.f_bavail * st.f_frsize;
+      s.free = (gdouble) st.f_bfree * st.f_frsize;
+      s.size = (gdouble) st.f_blocks * st.f_frsize;
+      sampler_add (smp, &s, &prev);
+      prev = s;
+    }
+    if (!last)
+      g_usleep (1000);
+  } while (!last);
+  return NULL;
+}
+
+/* the one running (a failed test leaves it to the teardown) */
+static Sampler sampler;
+
+static Sampler *
+sampler_start (const gchar * path)
+{
+  Sampler *smp = &sampler;
+
+  g_assert (smp->thread == NULL);
+  memset (smp, 0, sizeof *smp);
+  smp->path = path;
+  smp->lo = smp->hi = space_of (path);
+  smp->samples = 1;
+  smp->start_wall_us = g_get_real_time ();
+  smp->thread = g_thread_new ("statvfs-sampler", sampler_thread, smp);
+  return smp;
+}
+
+static void
+sampler_stop (Sampler * smp)
+{
+  if (!smp->thread)
+    return;
+  g_atomic_int_set (&smp->stop, 1);
+  g_thread_join (smp->thread);
+  smp->thread = NULL;
+}
+
+/* @value (a figure the service measured inside the sampler's window) lies
+ * within [@lo, @hi], the range of the samples */
+#define assert_sampled(smp, value, lo, hi, what) G_STMT_START {           \
+  gdouble _slack = (smp)->step + SAMPLE_SLACK_BYTES;                    \
+  gdouble _v = (value);                                                 \
+  fail_unless (_v >= (lo) - _slack && _v <= (hi) + _slack,              \
+      "%s %.0f, statvfs gave %.0f to %.0f over the window (%u samples, " \
+      "largest step %.0f)", what, _v, (gdouble) (lo), (gdouble) (hi),   \
+      (smp)->samples, (smp)->step);                                     \
+} G_STMT_END
+
+/* a filesystem's size does not move: one of the sampled values, exactly */
+#define assert_size(smp, value, what) G_STMT_START {                      \
+  gdouble _v = (value);                                                 \
+  fail_unless (_v >= (smp)->lo.size && _v <= (smp)->hi.size,            \
+      "%s %.0f, statvfs gave %.0f to %.0f", what, _v, (smp)->lo.size,   \
+      (smp)->hi.size);                                                  \
+} G_STMT_END
 
 /* The mount point of @path as df(1) says: an oracle independent of ours */
 static gchar *
@@ -86,6 +190,7 @@ setup (void)
 static void
 teardown (void)
 {
+  sampler_stop (&sampler);
   for (guint i = 0; i < pipelines->len; i++) {
     GstElement *p = g_ptr_array_index (pipelines, i);
 
@@ -137,6 +242,7 @@ typedef struct
   const gchar *name;
   gboolean present;
   const gchar *pipelines[3];    /* the check's details.pipelines, if set */
+  gint64 run_since_us;          /* if not 0: a run that began after it */
 } CheckQuery;
 
 static gboolean
@@ -163,6 +269,14 @@ check_matches (JsonNode * doc, gpointer user_data)
   if (!c || g_strcmp0 (json_object_get_string_member (c, "status"),
           "unknown") == 0)
     return FALSE;
+  if (q->run_since_us) {
+    /* last_run is when the run ended */
+    if (!json_object_has_member (c, "last_run")
+        || apm_test_parse_time (json_object_get_string_member (c,
+                "last_run")) - json_object_get_double_member (c,
+            "duration_seconds") * G_USEC_PER_SEC < q->run_since_us)
+      return FALSE;
+  }
   if (!q->pipelines[0])
     return TRUE;
   details = json_object_get_object_member (c, "details");
@@ -177,7 +291,7 @@ static JsonNode *
 wait_check (const gchar * name, gboolean present, const gchar * p0,
     const gchar * p1)
 {
-  CheckQuery q = { name, present, {p0, p0 ? p1 : NULL, NULL} };
+  CheckQuery q = { name, present, {p0, p0 ? p1 : NULL, NULL}, 0 };
   JsonNode *doc = apm_test_wait_json (session, base_url, "/health/monitoring",
       check_matches, &q, 10 * G_USEC_PER_SEC);
   gchar *text = json_to_string (doc, TRUE);
@@ -189,12 +303,30 @@ wait_check (const gchar * name, gboolean present, const gchar * p0,
   return doc;
 }
 
-/* the configuration file sets "degraded_free_bytes": 1e18 (no disk has
- * that much) and keeps the default unhealthy limit, 5 % */
-static const gchar *
-expected_status (const Space * s)
+/* Waits until check @name (for pipeline @p0, if given) has completed a run
+ * that began after @smp started sampling: its figures were measured inside
+ * the sampler's window. */
+static JsonNode *
+wait_check_in (const Sampler * smp, const gchar * name, const gchar * p0)
 {
-  return s->avail / s->size < 0.05 ? "unhealthy" : "degraded";
+  CheckQuery q = { name, TRUE, {p0, NULL, NULL}, smp->start_wall_us };
+  JsonNode *doc = apm_test_wait_json (session, base_url, "/health/monitoring",
+      check_matches, &q, APM_TEST_SCALED (10 * G_USEC_PER_SEC));
+  gchar *text = json_to_string (doc, TRUE);
+
+  fail_unless (check_matches (doc, &q), "check %s ran no more since "
+      "sampling began: %s", name, text);
+  g_free (text);
+  return doc;
+}
+
+/* the configuration file sets "degraded_free_bytes": 1e18 (no disk has
+ * that much) and keeps the default unhealthy limit, 5 %: the status the
+ * service's own figures give */
+static const gchar *
+expected_status (gdouble avail, gdouble size)
+{
+  return avail / size < 0.05 ? "unhealthy" : "degraded";
 }
 
 /* --- metrics --- */
@@ -235,8 +367,8 @@ GST_START_TEST (test_pipeline_file_gets_disk_check)
   JsonArray *paths;
   GHashTable *metrics;
   GaugeQuery gq;
-  Space s;
-  gdouble v;
+  Sampler *smp;
+  gdouble v, free_bytes, total_bytes;
 
   mount = df_mount (tmp_dir);
   name = g_strconcat ("disk:", mount, NULL);
@@ -247,26 +379,32 @@ GST_START_TEST (test_pipeline_file_gets_disk_check)
   g_free (url);
   fail_unless (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 
-  doc = wait_check (name, TRUE, "apm_disk_writer", NULL);
-  s = space_of (tmp_dir);
+  /* the check's figures and the gauges, measured while we sample */
+  smp = sampler_start (tmp_dir);
+  doc = wait_check_in (smp, name, "apm_disk_writer");
+  gq.mount = mount;
+  gq.present = TRUE;
+  metrics = apm_test_wait_metrics (session, base_url, gauges_match, &gq,
+      APM_TEST_SCALED (10 * G_USEC_PER_SEC));
+  sampler_stop (smp);
+
   c = check_of (doc, name);
   details = json_object_get_object_member (c, "details");
   fail_unless (details != NULL);
-  fail_unless_equals_string (json_object_get_string_member (c, "status"),
-      expected_status (&s));
   fail_unless_equals_string (json_object_get_string_member (details,
           "mount"), mount);
   paths = json_object_get_array_member (details, "paths");
   fail_unless_equals_int (json_array_get_length (paths), 1);
   fail_unless_equals_string (json_array_get_string_element (paths, 0), file);
-  fail_unless (fabs (json_object_get_int_member (details, "free_bytes") -
-          s.avail) < SLACK_BYTES, "free_bytes %" G_GINT64_FORMAT
-      ", statvfs says %.0f", json_object_get_int_member (details,
-          "free_bytes"), s.avail);
-  fail_unless_equals_float (json_object_get_int_member (details,
-          "total_bytes"), s.size);
+  free_bytes = json_object_get_int_member (details, "free_bytes");
+  total_bytes = json_object_get_int_member (details, "total_bytes");
+  assert_sampled (smp, free_bytes, smp->lo.avail, smp->hi.avail,
+      "free_bytes");
+  assert_size (smp, total_bytes, "total_bytes");
+  fail_unless_equals_string (json_object_get_string_member (c, "status"),
+      expected_status (free_bytes, total_bytes));
   fail_unless (fabs (json_object_get_double_member (details, "free_ratio") -
-          s.avail / s.size) < 0.01);
+          free_bytes / total_bytes) < 1e-6);
   fail_unless (strstr (json_object_get_string_member (c, "message"),
           " free of ") != NULL, "'%s'", json_object_get_string_member (c,
           "message"));
@@ -275,24 +413,20 @@ GST_START_TEST (test_pipeline_file_gets_disk_check)
           "message"));
   json_node_unref (doc);
 
-  gq.mount = mount;
-  gq.present = TRUE;
-  metrics = apm_test_wait_metrics (session, base_url, gauges_match, &gq,
-      APM_TEST_SCALED (10 * G_USEC_PER_SEC));
+  /* set by that run of the check or a later one, inside the window */
   fail_unless (gauges_match (metrics, &gq), "no apm_filesystem_* for %s",
       mount);
-  s = space_of (tmp_dir);
   fail_unless (apm_test_metric_value (metrics, &v,
           "apm_filesystem_avail_bytes", "mount", mount, NULL));
-  fail_unless (fabs (v - s.avail) < SLACK_BYTES, "avail %.0f, statvfs %.0f",
-      v, s.avail);
+  assert_sampled (smp, v, smp->lo.avail, smp->hi.avail,
+      "apm_filesystem_avail_bytes");
   fail_unless (apm_test_metric_value (metrics, &v,
           "apm_filesystem_free_bytes", "mount", mount, NULL));
-  fail_unless (fabs (v - s.free) < SLACK_BYTES, "free %.0f, statvfs %.0f",
-      v, s.free);
+  assert_sampled (smp, v, smp->lo.free, smp->hi.free,
+      "apm_filesystem_free_bytes");
   fail_unless (apm_test_metric_value (metrics, &v,
           "apm_filesystem_size_bytes", "mount", mount, NULL));
-  fail_unless_equals_float (v, s.size);
+  assert_size (smp, v, "apm_filesystem_size_bytes");
   g_hash_table_unref (metrics);
 
   /* no pipeline uses the filesystem: the check goes, the series retire */
@@ -375,24 +509,32 @@ GST_START_TEST (test_config_path_checks)
 {
   const gchar *names[] = { "cfg_tmp_ok", "cfg_tmp_low", "cfg_tmp_full" };
   const gchar *want[] = { "healthy", "degraded", "unhealthy" };
-  JsonNode *doc;
-  Space s;
+  JsonNode *docs[G_N_ELEMENTS (names)];
+  Sampler *smp;
+
+  /* a run of each that began while we sample */
+  smp = sampler_start (tmp_dir);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    docs[i] = wait_check_in (smp, names[i], NULL);
+  sampler_stop (smp);
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    JsonNode *doc = docs[i];
     JsonObject *c, *details;
+    gchar what[64];
 
-    doc = wait_check (names[i], TRUE, NULL, NULL);
-    s = space_of (tmp_dir);
     c = check_of (doc, names[i]);
     fail_unless_equals_string (json_object_get_string_member (c, "status"),
         want[i]);
     details = json_object_get_object_member (c, "details");
     fail_unless_equals_string (json_object_get_string_member (details,
             "path"), tmp_dir);
-    fail_unless (fabs (json_object_get_int_member (details, "free_bytes") -
-            s.avail) < SLACK_BYTES);
-    fail_unless_equals_float (json_object_get_int_member (details,
-            "total_bytes"), s.size);
+    g_snprintf (what, sizeof what, "%s: free_bytes", names[i]);
+    assert_sampled (smp, json_object_get_int_member (details, "free_bytes"),
+        smp->lo.avail, smp->hi.avail, what);
+    g_snprintf (what, sizeof what, "%s: total_bytes", names[i]);
+    assert_size (smp, json_object_get_int_member (details, "total_bytes"),
+        what);
     if (i > 0)
       fail_unless (strstr (json_object_get_string_member (c, "message"),
               ", below ") != NULL, "%s: '%s'", names[i],
