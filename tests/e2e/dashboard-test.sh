@@ -104,9 +104,9 @@ if [ -f "$ARTIFACTS/restart.pid" ]; then
   [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null && kill -KILL -- "-$RPID" 2>/dev/null
 fi
 if [ "$status" -ne 0 ]; then
-  # where the service stood, for a hang
-  if alive "$GST_PID" && command -v gdb >/dev/null; then
-    timeout 60 gdb -p "$GST_PID" -batch -ex 'thread apply all bt' >"$ARTIFACTS/gst-threads.txt" 2>&1
+  # where the service stood, for a hang (lib.sh: gdb, else /proc)
+  if alive "$GST_PID"; then
+    dump_threads "$GST_PID" >"$ARTIFACTS/gst-threads.txt" 2>&1
   fi
   dump_files "$WORK/gst.err" "$ARTIFACTS/restart.err"
   fail "the browser test failed (status $status); screenshot, console and page in $ARTIFACTS"

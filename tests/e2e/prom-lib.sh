@@ -101,7 +101,7 @@ start_late() {
 # make_wav FILE SECONDS: a mono 44.1 kHz S16 WAV file of SECONDS (integer)
 make_wav() {
   local buffers=$(( $2 * 44100 / 1024 + 1 ))
-  timeout -s KILL 30 gst-launch-1.0 -q audiotestsrc num-buffers="$buffers" \
+  run_with_deadline 30 gst-launch-1.0 -q audiotestsrc num-buffers="$buffers" \
     ! audio/x-raw,format=S16LE,rate=44100,channels=1 ! wavenc \
     ! filesink location="$1" >/dev/null 2>&1 || fail "could not write $1"
 }
