@@ -18,9 +18,10 @@ PKGS=(
 TESTS=0
 if [ "${1:-}" = --tests ]; then
   TESTS=1
-  # valgrind and sanitizers, a real Prometheus and promtool, headless
-  # Chromium with Node for the browser and WebSocket tests, PyGObject, gdb
-  # (the browser test dumps the service's threads when it fails)
+  # valgrind (with vgdb) and sanitizers, a real Prometheus and promtool,
+  # headless Chromium with Node for the browser and WebSocket tests,
+  # PyGObject, gdb (a test past its deadline prints the backtraces of the
+  # stuck process's threads: tests/check/apmtestdeadline.c, tests/e2e/lib.sh)
   PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium gdb
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
     gobject-introspection libgirepository1.0-dev wrk)
