@@ -297,6 +297,11 @@ element_stats_get_locked (GstElement * element)
   }
   ensure_families ();
   es->ref_count = 2;            /* qdata and the elements list */
+  {
+    static guint64 serials;
+
+    es->serial = __atomic_add_fetch (&serials, 1, __ATOMIC_RELAXED);
+  }
   g_weak_ref_init (&es->element, element);
   factory = gst_element_get_factory (element);
   es->factory = g_strdup (factory ?

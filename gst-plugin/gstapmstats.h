@@ -23,6 +23,7 @@ typedef struct _GstApmThreadState GstApmThreadState;
 struct _GstApmElementStats
 {
   gint ref_count;
+  guint64 serial;               /* unique in the process, never 0 */
   gchar *pipeline;              /* the top-level pipeline's label */
   gchar *path;
   gchar *factory;
@@ -118,7 +119,9 @@ struct _GstApmThreadState
   } cache[GST_APM_CACHE_SIZE];
   gint depth;
   GstApmFrame frames[GST_APM_MAX_DEPTH];
-  GstApmElementStats *loop_owner;       /* whose depth-0 gaps are work */
+  /* whose depth-0 gaps are work: by serial, not address, as pool threads
+   * outlive pipelines and a new element's stats may reuse the address */
+  guint64 loop_owner;
   GstApmPadStats *pushing;      /* the pad pushing now, for its peer's chain */
   GstClockTime last_end;
   gint tid;

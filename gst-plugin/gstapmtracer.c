@@ -264,10 +264,10 @@ loop_gap (GstApmThreadState * t, GstApmElementStats * es, GstClockTime ts)
 {
   if (t->depth != 0)
     return;
-  if (t->loop_owner == es && GST_CLOCK_TIME_IS_VALID (t->last_end)
+  if (t->loop_owner == es->serial && GST_CLOCK_TIME_IS_VALID (t->last_end)
       && ts >= t->last_end)
     apm_histogram_observe_ns (es->processing, ts - t->last_end);
-  t->loop_owner = es;
+  t->loop_owner = es->serial;
 }
 
 static void
@@ -282,7 +282,7 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
   t->pushing = st;
   src_send (t, st, ts, buffer);
   gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
-  if (st->element->own_loop || t->loop_owner == st->element)
+  if (st->element->own_loop || t->loop_owner == st->element->serial)
     loop_gap (t, st->element, ts);
 }
 
@@ -307,7 +307,7 @@ do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
     return;
   t->pushing = st;
   gst_buffer_list_foreach (list, count_src_one, args);
-  if (st->element->own_loop || t->loop_owner == st->element)
+  if (st->element->own_loop || t->loop_owner == st->element->serial)
     loop_gap (t, st->element, ts);
 }
 

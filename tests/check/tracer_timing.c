@@ -215,7 +215,7 @@ GST_START_TEST (test_exact_counts)
     {"cf2", "capsfilter", n, n, out_bytes, out_bytes, media},
     {"sink", "fakesink", n, 0, out_bytes, 0, media},
   };
-  GstElement *pipeline = apm_test_parse (desc, "timing_counts");
+  GstElement *pipeline = apm_test_parse_tracked (desc, "timing_counts");
   SoupSession *session = apm_test_session_new ();
   GHashTable *m;
   const gchar *url;
@@ -252,7 +252,7 @@ GST_START_TEST (test_exact_counts)
   g_hash_table_unref (m);
   g_object_unref (session);
   g_free (desc);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -262,7 +262,7 @@ GST_END_TEST;
 GST_START_TEST (test_processing_time)
 {
   const guint n = 20;
-  GstElement *pipeline = apm_test_parse ("audiotestsrc name=src "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc name=src "
       "num-buffers=20 ! identity name=slow sleep-time=20000 "
       "! audioconvert name=conv ! fakesink name=sink sync=false",
       "timing_proc");
@@ -301,7 +301,7 @@ GST_START_TEST (test_processing_time)
 
   g_hash_table_unref (m);
   g_object_unref (session);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -349,7 +349,7 @@ GST_START_TEST (test_latency_through_queue)
    * consumer sleeps D = 10 ms per buffer after the queue */
   const guint n = 20;
   const gdouble d = 0.010;
-  GstElement *pipeline = apm_test_parse ("audiotestsrc name=src "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc name=src "
       "num-buffers=20 samplesperbuffer=441 ! audio/x-raw,rate=44100 "
       "! queue name=q ! identity name=slow sleep-time=10000 "
       "! fakesink name=sink sync=false", "timing_queue");
@@ -403,7 +403,7 @@ GST_START_TEST (test_latency_through_queue)
   g_object_unref (session);
   gst_object_unref (slow);
   gst_object_unref (hold.queue);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -413,7 +413,7 @@ GST_END_TEST;
 GST_START_TEST (test_latency_tee_paths)
 {
   const guint n = 30;
-  GstElement *pipeline = apm_test_parse ("audiotestsrc name=src "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc name=src "
       "num-buffers=30 ! tee name=t "
       "t. ! queue name=qa ! fakesink name=a sync=false "
       "t. ! queue name=qb ! fakesink name=b sync=false", "timing_tee");
@@ -439,14 +439,14 @@ GST_START_TEST (test_latency_tee_paths)
 
   g_hash_table_unref (m);
   g_object_unref (session);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_latency_mixer_paths)
 {
-  GstElement *pipeline = apm_test_parse ("audiomixer name=mix "
+  GstElement *pipeline = apm_test_parse_tracked ("audiomixer name=mix "
       "! fakesink name=sink sync=false "
       "audiotestsrc name=s1 num-buffers=20 ! mix. "
       "audiotestsrc name=s2 num-buffers=20 freq=880 ! mix.", "timing_mix");
@@ -474,7 +474,7 @@ GST_START_TEST (test_latency_mixer_paths)
 
   g_hash_table_unref (m);
   g_object_unref (session);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -485,7 +485,7 @@ GST_START_TEST (test_flow_error_counted)
 {
   /* identity fails its 5th buffer: its chain returns ERROR to the source's
    * push; identity posts an ERROR, then basesrc posts its own */
-  GstElement *pipeline = apm_test_parse ("audiotestsrc name=src "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc name=src "
       "num-buffers=20 ! identity name=id error-after=5 "
       "! fakesink name=sink sync=false", "timing_flow_err");
   SoupSession *session = apm_test_session_new ();
@@ -529,7 +529,7 @@ GST_START_TEST (test_flow_error_counted)
 
   g_hash_table_unref (m);
   g_object_unref (session);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -538,7 +538,7 @@ GST_START_TEST (test_flow_not_linked_counted)
 {
   /* identity's source pad is linked to nothing: its push returns
    * NOT_LINKED, which it returns to the source's push */
-  GstElement *pipeline = apm_test_parse ("audiotestsrc name=src "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc name=src "
       "num-buffers=20 ! identity name=id", "timing_not_linked");
   SoupSession *session = apm_test_session_new ();
   Want want[] = {
@@ -569,7 +569,7 @@ GST_START_TEST (test_flow_not_linked_counted)
 
   g_hash_table_unref (m);
   g_object_unref (session);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_END_TEST;
@@ -604,10 +604,10 @@ write_file (const gchar * encoder, const gchar * file, guint n, guint spb)
       "samplesperbuffer=%u ! audio/x-raw,format=S16LE,channels=2,rate=44100 "
       "! %s ! filesink location=\"%s\"", n, spb, encoder, file);
   gchar *name = g_strdup_printf ("timing_write_%s", encoder);
-  GstElement *writer = apm_test_parse (desc, name);
+  GstElement *writer = apm_test_parse_tracked (desc, name);
 
   apm_test_run_to_eos (writer, NULL, NULL);
-  apm_test_stop (writer);
+  apm_test_stop_untrack (writer);
   g_free (name);
   g_free (desc);
 }
@@ -620,7 +620,7 @@ check_decodebin (const gchar * pipeline_name, const gchar * file,
 {
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin "
       "! audioconvert name=conv ! fakesink name=sink sync=false", file);
-  GstElement *pipeline = apm_test_parse (desc, pipeline_name);
+  GstElement *pipeline = apm_test_parse_tracked (desc, pipeline_name);
   SoupSession *session = apm_test_session_new ();
   GstElement *decodebin = find_by_factory (pipeline, "decodebin");
   GstElement *conv = gst_bin_get_by_name (GST_BIN (pipeline), "conv");
@@ -673,7 +673,7 @@ check_decodebin (const gchar * pipeline_name, const gchar * file,
   gst_object_unref (decodebin);
   g_free (db_path);
   g_free (desc);
-  apm_test_stop (pipeline);
+  apm_test_stop_untrack (pipeline);
 }
 
 GST_START_TEST (test_decodebin_dynamic_pads)
@@ -711,6 +711,9 @@ apm_tracer_timing_suite (void)
   TCase *tc = tcase_create ("timing");
 
   suite_add_tcase (s, tc);
+  /* a failing test's pipelines are stopped here: one left PLAYING would
+   * hang the next test's task cleanup */
+  tcase_add_checked_fixture (tc, NULL, apm_test_stop_tracked);
   tcase_add_test (tc, test_exact_counts);
   tcase_add_test (tc, test_processing_time);
   tcase_add_test (tc, test_latency_through_queue);
