@@ -229,11 +229,25 @@ apm_health_new (void)
   h->running = g_ptr_array_new ();
   h->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) check_unref);
-  /* a few threads, more while some are stuck (see run_due_workers) */
+  /* a few threads, more while some are stuck (see run_due_workers); made
+   * with the first check run, not here (see ensure_pool) */
   h->max_workers = APM_HEALTH_WORKERS;
-  h->pool = g_thread_pool_new_full (run_in_worker, NULL, job_free,
-      APM_HEALTH_WORKERS, FALSE, NULL);
   return h;
+}
+
+/* Called with the lock.  Exclusive threads, made when the first check
+ * runs (on the service thread): GLib (2.7x on) starts a shared
+ * "pool-spawner" thread for the first non-exclusive pool, and a process
+ * forked after that hangs at its first non-exclusive pool use, which is
+ * GStreamer's task pool; the service is created at gst_init(), before
+ * gst-check or a pre-forking server forks. */
+static GThreadPool *
+ensure_pool (ApmHealth * h)
+{
+  if (!h->pool)
+    h->pool = g_thread_pool_new_full (run_in_worker, NULL, job_free,
+        g_atomic_int_get (&h->max_workers), TRUE, NULL);
+  return h->pool;
 }
 
 void
@@ -258,7 +272,8 @@ apm_health_free (ApmHealth * h)
   /* a hanging check must not hang exit: queued checks are dropped (and
    * their jobs freed) and a running one finishes on its own, holding its
    * own reference */
-  g_thread_pool_free (h->pool, TRUE, FALSE);
+  if (h->pool)
+    g_thread_pool_free (h->pool, TRUE, FALSE);
   g_mutex_lock (&h->lock);
   h->log = NULL;
   g_mutex_unlock (&h->lock);
@@ -417,7 +432,7 @@ run_due_workers (ApmHealth * h, GPtrArray * list, gint64 now)
       g_atomic_int_inc (&h->ref_count);
       job->health = h;
       job->check = check_ref (c);
-      g_thread_pool_push (h->pool, job, NULL);
+      g_thread_pool_push (ensure_pool (h), job, NULL);
     }
   }
   g_mutex_unlock (&h->lock);
@@ -427,7 +442,10 @@ run_due_workers (ApmHealth * h, GPtrArray * list, gint64 now)
   want = MIN (APM_HEALTH_WORKERS + n_stuck, APM_HEALTH_MAX_WORKERS);
   if (g_atomic_int_get (&h->max_workers) != want) {
     g_atomic_int_set (&h->max_workers, want);
-    g_thread_pool_set_max_threads (h->pool, want, NULL);
+    g_mutex_lock (&h->lock);
+    if (h->pool)
+      g_thread_pool_set_max_threads (h->pool, want, NULL);
+    g_mutex_unlock (&h->lock);
   }
 }
 
