@@ -108,11 +108,17 @@ make_wav() {
 
 # start_player NAME FILE...: gst-play-1.0 plays FILEs one after the other in
 # one process, so runs (jobs) complete while the service keeps serving;
-# the audio sink is "apmonitor ! queue ! fakesink sync=true".
+# the audio sink is "apmonitor ! queue ! fakesink sync=true".  Always
+# playbin (2): its decodebin answers the unreadable file with the EOS flow
+# returns that the flow-error panels chart; gst-play uses playbin3 by
+# default from GStreamer 1.24 on (--use-playbin2 exists there).
 start_player() {
-  local name=$1
+  local name=$1 pb2=()
   shift
-  apm_start "$name" gst-play-1.0 --no-interactive -q \
+  if gst-play-1.0 --help 2>/dev/null | grep -q -- --use-playbin2; then
+    pb2=(--use-playbin2)
+  fi
+  apm_start "$name" gst-play-1.0 --no-interactive -q "${pb2[@]}" \
     --audiosink="apmonitor name=play_mon ! queue name=play_q ! fakesink name=play_sink sync=true" \
     "$@"
 }
