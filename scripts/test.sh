@@ -38,5 +38,9 @@ if [ "$TIERS" -ge 4 ]; then
   scripts/gst-core-checks.sh "$PWD/build/gst-plugin"
   logs+=(build-gstcore/testlog.json)
 fi
+if [ "$TIERS" -ge 5 ]; then
+  scripts/test-roots.sh trixie sid
+  logs+=(build-roots/trixie/testlog.json build-roots/sid/testlog.json)
+fi
 
 python3 scripts/test-summary.py "${logs[@]}"
