@@ -3,6 +3,12 @@
  * Built on the service thread when asked for, by walking the watched
  * pipelines (so elements added while running are there) and reading the
  * counters the tracer keeps.  Nothing here runs per buffer.
+ *
+ * The one place where the service thread holds a reference on a pipeline:
+ * for the length of one request (the model or its DOT graph).  While it
+ * does it only takes object locks, which GStreamer takes last and holds
+ * briefly (iterators, peers, names, current caps): no stream or state lock,
+ * no query, no property read, nothing that waits on a streaming thread.
  */
 #include "gstapmmodel.h"
 #include "gstapmonitor.h"
