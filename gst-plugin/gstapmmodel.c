@@ -49,35 +49,6 @@ element_kind (GstElement * e)
   return "filter";
 }
 
-/* The real pad downstream of @srcpad, through ghost and proxy pads. */
-static GstPad *
-downstream_sink_pad (GstPad * srcpad)
-{
-  GstPad *peer = gst_pad_get_peer (srcpad);
-  guint guard = 0;
-
-  while (peer && guard++ < 16) {
-    if (GST_IS_GHOST_PAD (peer)) {
-      GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (peer));
-
-      gst_object_unref (peer);
-      peer = target;
-    } else if (GST_IS_PROXY_PAD (peer)
-        && GST_IS_GHOST_PAD (GST_OBJECT_PARENT (peer))) {
-      GstPad *ghost = GST_PAD (gst_object_ref (GST_OBJECT_PARENT (peer)));
-
-      gst_object_unref (peer);
-      peer = gst_pad_get_peer (ghost);
-      gst_object_unref (ghost);
-    } else {
-      return peer;
-    }
-  }
-  if (peer)
-    gst_object_unref (peer);
-  return NULL;
-}
-
 static void
 add_links (JsonArray * links, GstElement * e, const gchar * from)
 {
@@ -86,7 +57,7 @@ add_links (JsonArray * links, GstElement * e, const gchar * from)
 
   while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
     GstPad *pad = g_value_get_object (&v);
-    GstPad *sink = GST_IS_GHOST_PAD (pad) ? NULL : downstream_sink_pad (pad);
+    GstPad *sink = GST_IS_GHOST_PAD (pad) ? NULL : gst_apm_pad_real_peer (pad);
     GstObject *to = sink ? gst_object_get_parent (GST_OBJECT (sink)) : NULL;
     gchar *path;
 

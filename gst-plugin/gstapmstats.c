@@ -622,28 +622,31 @@ gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
 
 /* --- latency paths: the sources upstream of a sink pad --- */
 
-/* The pad upstream elements push into @sinkpad from, resolving ghost and
- * proxy pads: returns the real source pad (ref) or NULL. */
-static GstPad *
-upstream_src_pad (GstPad * sinkpad)
+GstPad *
+gst_apm_pad_real_peer (GstPad * pad)
 {
-  GstPad *peer = gst_pad_get_peer (sinkpad);
+  GstPad *peer = gst_pad_get_peer (pad);
   guint guard = 0;
 
   while (peer && guard++ < 16) {
     if (GST_IS_GHOST_PAD (peer)) {
-      /* a bin's src ghost pad: go inside */
+      /* a bin's ghost pad: go inside */
       GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (peer));
 
       gst_object_unref (peer);
       peer = target;
-    } else if (GST_IS_PROXY_PAD (peer)
-        && GST_IS_GHOST_PAD (GST_OBJECT_PARENT (peer))) {
-      /* the inside of a bin's sink ghost pad: go outside */
-      GstPad *ghost = GST_PAD (gst_object_ref (GST_OBJECT_PARENT (peer)));
+    } else if (GST_IS_PROXY_PAD (peer)) {
+      /* the inside of a bin's ghost pad: go outside (a proxy pad's parent
+       * is its ghost pad, taken with a reference) */
+      GstObject *ghost = gst_object_get_parent (GST_OBJECT (peer));
 
+      if (!ghost || !GST_IS_GHOST_PAD (ghost)) {
+        if (ghost)
+          gst_object_unref (ghost);
+        return peer;
+      }
       gst_object_unref (peer);
-      peer = gst_pad_get_peer (ghost);
+      peer = gst_pad_get_peer (GST_PAD (ghost));
       gst_object_unref (ghost);
     } else {
       return peer;
@@ -658,7 +661,7 @@ static void
 collect_sources (GstPad * sinkpad, GPtrArray * sources, GHashTable * seen,
     guint depth)
 {
-  GstPad *src = upstream_src_pad (sinkpad);
+  GstPad *src = gst_apm_pad_real_peer (sinkpad);
   GstElement *element;
   GstIterator *it;
   GValue v = G_VALUE_INIT;

@@ -190,6 +190,11 @@ gst_apm_element_stats_maybe_sample_queue (GstApmElementStats * es,
 gboolean gst_apm_element_stats_get_queue_level (GstApmElementStats * es,
     guint * buffers, guint * bytes, guint64 * time);
 
+/* The real pad linked to @pad through ghost and proxy pads (a new
+ * reference), or NULL.  Takes object locks: not in a hook that may run
+ * with one held. */
+GstPad *gst_apm_pad_real_peer (GstPad * pad);
+
 /* Every element with stats, for the aggregator (service thread). */
 void gst_apm_element_stats_foreach (GFunc func, gpointer user_data);
 
