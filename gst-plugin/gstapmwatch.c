@@ -621,10 +621,43 @@ end_run (PipelineWatch * w, const gchar * status, const gchar * error)
   g_free (job_id);
 }
 
-/* Starts a run (a job) of @pipeline unless one is active; @fresh forgets
+/* Starts a run (a job) of @w's pipeline unless one is active; @fresh forgets
  * the previous run's error. */
+/* The watch of the pipeline @element belongs to (a new reference), or
+ * NULL.  By the label its stats carry when it has carried buffers, so that
+ * messages at stream rate (QoS) reference no pipeline. */
+static PipelineWatch *
+watch_of_element (GstElement * element, gboolean is_top)
+{
+  GstApmElementStats *es = gst_apm_element_stats_peek (element);
+  PipelineWatch *w = NULL;
+  GstElement *top;
+
+  if (is_top || !es) {
+    top = is_top ? gst_object_ref (element) : gst_apm_watch_find_top
+        (element);
+    if (top && (w = watch_of (top)))
+      g_atomic_int_inc (&w->ref_count);
+    if (top)
+      gst_object_unref (top);
+    return w;
+  }
+  g_mutex_lock (&watch_lock);
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *c = l->data;
+
+    if (strcmp (c->label, es->pipeline) == 0) {
+      w = c;
+      g_atomic_int_inc (&w->ref_count);
+      break;
+    }
+  }
+  g_mutex_unlock (&watch_lock);
+  return w;
+}
+
 static void
-start_run (PipelineWatch * w, GstElement * pipeline, gboolean fresh)
+start_run (PipelineWatch * w, gboolean fresh)
 {
   gchar *job_id = NULL, *cid;
 
@@ -640,7 +673,7 @@ start_run (PipelineWatch * w, GstElement * pipeline, gboolean fresh)
     return;
   cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
       job_id, w->label);
-  GST_DEBUG_OBJECT (pipeline, "run %s started, correlation id %s", job_id,
+  GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
       cid);
   g_free (cid);
   g_free (job_id);
@@ -805,7 +838,7 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     failed = w->last_error != NULL && w->job_id == NULL;
     g_mutex_unlock (&w->lock);
     if (!failed)
-      start_run (w, pipeline, TRUE);
+      start_run (w, TRUE);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
       || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     end_run (w, "stopped", NULL);
@@ -840,12 +873,18 @@ record_message (GstElement * element, const gchar * family_name,
   ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
   static const gchar *const typed[] = { "pipeline", "element", "type", NULL };
   static const gchar *const plain[] = { "pipeline", "element", NULL };
+  GstApmElementStats *es = gst_apm_element_stats_peek (element);
   gchar *pipeline, *path;
   ApmFamily *f;
   ApmSeries *s;
   const gchar *values[4];
 
-  if (!gst_apm_element_path (element, &pipeline, &path)) {
+  /* an element that carried buffers has its labels already: no walk up
+   * its parents (which would reference the pipeline, if briefly) */
+  if (es) {
+    pipeline = g_strdup (es->pipeline);
+    path = g_strdup (es->path);
+  } else if (!gst_apm_element_path (element, &pipeline, &path)) {
     if (!GST_IS_BIN (element) || GST_OBJECT_PARENT (element))
       return;
     pipeline = gst_apm_watch_pipeline_label (element);
@@ -873,18 +912,13 @@ record_message (GstElement * element, const gchar * family_name,
 void
 gst_apm_watch_message (GstElement * element, GstMessage * message)
 {
-  GstElement *top;
+  gboolean is_top = GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element);
   PipelineWatch *w;
 
   /* bins re-post their children's messages: count the original only */
   if (GST_MESSAGE_SRC (message) != GST_OBJECT (element))
     return;
-  top = gst_apm_watch_find_top (element);
-  if (!top && GST_IS_PIPELINE (element))
-    top = gst_object_ref (element);
-  if (!top)
-    return;
-  w = watch_of (top);
+  w = watch_of_element (element, is_top);
 
   switch (GST_MESSAGE_TYPE (message)) {
     case GST_MESSAGE_ERROR:{
@@ -914,7 +948,7 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
         running = w->job_id != NULL;
         g_mutex_unlock (&w->lock);
         if (!running && first)
-          start_run (w, top, FALSE);    /* failed before PLAYING: a run */
+          start_run (w, FALSE);         /* failed before PLAYING: a run */
         end_run (w, "failed", text);
       }
       g_free (text);
@@ -927,7 +961,7 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
           "warning", 0);
       break;
     case GST_MESSAGE_EOS:
-      if (w && element == top)
+      if (w && is_top)
         end_run (w, "success", NULL);
       break;
     case GST_MESSAGE_QOS:{
@@ -952,7 +986,8 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
     default:
       break;
   }
-  gst_object_unref (top);
+  if (w)
+    watch_unref (w);
 }
 
 gdouble

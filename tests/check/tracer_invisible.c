@@ -119,6 +119,12 @@ GST_START_TEST (test_no_reference_kept)
     gst_bus_set_flushing (bus, TRUE);
     gst_object_unref (bus);
   }
+  /* GStreamer's own thread that completed the change to PLAYING holds the
+   * pipeline until it returns: let it, within a deadline */
+  end = g_get_monotonic_time () + APM_TEST_SCALED (5 * G_USEC_PER_SEC);
+  while (GST_OBJECT_REFCOUNT_VALUE (pipeline) != 1
+      && g_get_monotonic_time () < end)
+    g_usleep (1000);
   end = g_get_monotonic_time () + WATCH_US;
   while (g_get_monotonic_time () < end) {
     /* (not the elements': GStreamer refs an element during each chain) */
