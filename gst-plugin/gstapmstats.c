@@ -340,7 +340,10 @@ element_stats_get_locked (GstElement * element)
   if (es->is_source)
     es->ring = gst_apm_ring_new (2048);
   else if (!es->is_sink && element->numsinkpads == 1) {
-    es->stage_ring = gst_apm_ring_new (1024);
+    /* the buffers inside the element at once: many in a queue, a few
+     * elsewhere (128 is over a second of 441-sample buffers); 16 bytes
+     * each, resident once written */
+    es->stage_ring = gst_apm_ring_new (es->is_queue ? 1024 : 128);
     es->residence = apm_family_series (f_residence, values);
   }
   g_object_set_qdata_full (G_OBJECT (element), element_quark, es,
