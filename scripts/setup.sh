@@ -24,7 +24,11 @@ if [ "${1:-}" = --tests ]; then
   # stuck process's threads: tests/check/apmtestdeadline.c, tests/e2e/lib.sh)
   PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium gdb
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-    gobject-introspection libgirepository1.0-dev wrk)
+    gobject-introspection libgirepository1.0-dev wrk
+    # tier 4: apt-get source needs dpkg-source, each program runs in its own
+    # network namespace (ip); tier 5: the Debian 13 and unstable roots;
+    # pgrep in the end-to-end tests
+    dpkg-dev iproute2 mmdebstrap debian-archive-keyring procps)
   # Node may come from another packaging that bundles npm (and conflicts
   # with Debian's npm): ask for them only when the commands are missing
   command -v node >/dev/null || PKGS+=(nodejs)
