@@ -752,8 +752,13 @@ gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps)
   GstAudioInfo info;
   gint rate = 0, bpf = 0;
 
-  if (gst_audio_info_from_caps (&info, caps) && info.rate > 0 && info.bpf > 0
-      && info.bpf < 0x1000) {
+  /* raw audio only: gst_audio_info_from_caps() logs an ERROR for others
+   * (video pipelines would show one per caps event) */
+  if (gst_caps_get_size (caps) == 1
+      && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "audio/x-raw")
+      && gst_audio_info_from_caps (&info, caps) && info.rate > 0
+      && info.bpf > 0 && info.bpf < 0x1000) {
     rate = info.rate;
     bpf = info.bpf;
   }

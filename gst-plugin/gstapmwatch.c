@@ -61,6 +61,19 @@ static void alert_to_bus (const gchar * event, JsonNode * alert,
 static void watch_state (PipelineWatch * w, GstState * state,
     GstState * pending);
 
+/* Called with watch_lock: the watch of the live pipeline labelled @label */
+static PipelineWatch *
+watch_by_label_locked (const gchar * label)
+{
+  for (GList * l = watches; l; l = l->next) {
+    PipelineWatch *w = l->data;
+
+    if (strcmp (w->label, label) == 0)
+      return w;
+  }
+  return NULL;
+}
+
 static GQuark
 watch_quark (void)
 {
@@ -643,15 +656,8 @@ watch_of_element (GstElement * element, gboolean is_top)
     return w;
   }
   g_mutex_lock (&watch_lock);
-  for (GList * l = watches; l; l = l->next) {
-    PipelineWatch *c = l->data;
-
-    if (strcmp (c->label, es->pipeline) == 0) {
-      w = c;
-      g_atomic_int_inc (&w->ref_count);
-      break;
-    }
-  }
+  if ((w = watch_by_label_locked (es->pipeline)))
+    g_atomic_int_inc (&w->ref_count);
   g_mutex_unlock (&watch_lock);
   return w;
 }
@@ -717,16 +723,11 @@ GstClockTime
 gst_apm_watch_run_start (const gchar * label)
 {
   GstClockTime start = GST_CLOCK_TIME_NONE;
+  PipelineWatch *w;
 
   g_mutex_lock (&watch_lock);
-  for (GList * l = watches; l; l = l->next) {
-    PipelineWatch *w = l->data;
-
-    if (strcmp (w->label, label) == 0) {
-      start = w->run_start_ts;
-      break;
-    }
-  }
+  if ((w = watch_by_label_locked (label)))
+    start = w->run_start_ts;
   g_mutex_unlock (&watch_lock);
   return start;
 }
