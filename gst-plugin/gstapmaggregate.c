@@ -293,6 +293,12 @@ collect_pipeline (const GstApmWatchInfo * info, gpointer user_data)
 }
 
 static void
+fold (ApmService * service, gpointer user_data)
+{
+  gst_apm_stats_fold ();
+}
+
+static void
 collect (ApmService * service, gpointer user_data)
 {
   GHashTable *seen = g_hash_table_new (NULL, NULL);
@@ -317,6 +323,7 @@ gst_apm_aggregate_ensure (ApmService * service)
       g_hash_table_destroy (thread_series);
     thread_series = g_hash_table_new_full (NULL, NULL, NULL,
         (GDestroyNotify) apm_series_retire);
+    apm_service_add_flush_func (service, fold, NULL);
     apm_service_add_collector (service, collect, NULL);
   }
   g_mutex_unlock (&lock);

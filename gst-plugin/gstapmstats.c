@@ -380,7 +380,8 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
     if (!es->pool_seen) {
       const gchar *values[4] = { es->pipeline, es->path, es->factory, NULL };
 
-      es->pool_fresh = apm_family_series (f_pool_fresh, values);
+      g_atomic_pointer_set (&es->pool_fresh,
+          apm_family_series (f_pool_fresh, values));
       g_atomic_pointer_set (&es->pool_seen,
           g_new0 (gpointer, GST_APM_POOL_SEEN_SLOTS));
     } else {
@@ -455,32 +456,73 @@ gst_apm_element_stats_foreach (GFunc func, gpointer user_data)
 
 /* --- pads --- */
 
-static void
-pad_stats_free (GstApmPadStats * st)
+/* Every counted pad's stats, for the fold; under fold_lock, which also
+ * serialises folds.  Lock order: create_lock, then fold_lock. */
+static GMutex fold_lock;
+static GHashTable *pads;
+
+static GstApmPadStats *
+pad_stats_new (void)
 {
-  /* make every thread drop its cached pointers before we free */
-  __atomic_fetch_add (&gst_apm_stats_generation, 1, __ATOMIC_ACQ_REL);
-  if (!st)
+  /* cache-aligned: no other data shares the lines the streaming thread
+   * writes */
+  GstApmPadStats *st = g_aligned_alloc0 (1, sizeof (GstApmPadStats), 64);
+
+  st->ref_count = 1;
+  st->hot.next_pts = st->hot.last_pts = st->hot.last_arrival =
+      GST_CLOCK_TIME_NONE;
+  return st;
+}
+
+static GstApmPadStats *
+pad_stats_ref (GstApmPadStats * st)
+{
+  g_atomic_int_inc (&st->ref_count);
+  return st;
+}
+
+static void
+pad_stats_unref (GstApmPadStats * st)
+{
+  if (!st || !g_atomic_int_dec_and_test (&st->ref_count))
     return;
-  apm_series_retire (st->buffers);
-  apm_series_retire (st->bytes);
-  if (st->is_sink) {
-    apm_series_retire (st->gaps);
-    apm_series_retire (st->overlaps);
-    apm_series_retire (st->discont);
-    apm_series_retire (st->jitter);
-  }
-  apm_series_unref (st->peer_buffers);
-  apm_series_unref (st->peer_bytes);
-  for (guint i = 0; i < GST_APM_N_FLOWS; i++)
-    apm_series_retire (st->flows[i]);
-  for (guint i = 0; i < st->n_paths; i++) {
-    gst_apm_ring_unref (st->paths[i].ring);
-    apm_series_retire (st->paths[i].latency);
-  }
+  pad_stats_unref (st->peer);
   element_stats_unref (st->element);
-  element_stats_unref (st->peer_element);
-  g_free (st);
+  g_aligned_free (st);
+}
+
+static void fold_pad (GstApmPadStats * st);
+
+/* qdata destroy: the pad is being finalized.  What it counted is folded
+ * and its series retired; a source pad linked to it may still hold the
+ * struct (its writes then go nowhere) */
+static void
+pad_stats_detach (GstApmPadStats * st)
+{
+  /* make every thread drop its cached pointers */
+  __atomic_fetch_add (&gst_apm_stats_generation, 1, __ATOMIC_ACQ_REL);
+  if (st->element) {
+    g_mutex_lock (&fold_lock);
+    fold_pad (st);
+    g_hash_table_remove (pads, st);
+    g_mutex_unlock (&fold_lock);
+    apm_series_retire (st->buffers);
+    apm_series_retire (st->bytes);
+    if (st->is_sink) {
+      apm_series_retire (st->gaps);
+      apm_series_retire (st->overlaps);
+      apm_series_retire (st->discont);
+      apm_series_retire (st->jitter);
+    }
+    for (guint i = 0; i < GST_APM_N_FLOWS; i++)
+      apm_series_retire (st->flows[i]);
+    for (guint i = 0; i < st->n_paths; i++) {
+      gst_apm_ring_unref (st->paths[i].ring);
+      apm_series_retire (st->paths[i].latency);
+    }
+    st->n_paths = 0;
+  }
+  pad_stats_unref (st);
 }
 
 /* the pad's parent element, resolving nothing: ghost pads count for their
@@ -497,7 +539,7 @@ pad_element (GstPad * pad)
   return GST_ELEMENT (parent);
 }
 
-/* called with create_lock; returns NULL for ignored pads */
+/* called with create_lock */
 static GstApmPadStats *
 pad_stats_get_locked (GstPad * pad)
 {
@@ -511,30 +553,28 @@ pad_stats_get_locked (GstPad * pad)
   if (st)
     return st;
 
+  st = pad_stats_new ();
+  st->is_sink = GST_PAD_IS_SINK (pad);
+  {
+    gsize format = GPOINTER_TO_SIZE (g_object_get_qdata (G_OBJECT (pad),
+            format_quark));
+
+    st->hot.rate = format >> 12;
+    st->hot.bpf = format & 0xfff;
+  }
   element = pad_element (pad);
   es = element ? element_stats_get_locked (element) : NULL;
   if (element)
     gst_object_unref (element);
   if (!es) {
     /* proxy pad or element outside any pipeline (buffers only flow once it
-     * is in one): ignored for good, remembered as a NULL entry */
-    g_object_set_qdata_full (G_OBJECT (pad), pad_quark,
-        g_new0 (GstApmPadStats, 1), (GDestroyNotify) pad_stats_free);
-    st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
+     * is in one): not counted, but its link is followed */
+    g_object_set_qdata_full (G_OBJECT (pad), pad_quark, st,
+        (GDestroyNotify) pad_stats_detach);
     return st;
   }
 
-  st = g_new0 (GstApmPadStats, 1);
   st->element = element_stats_ref (es);
-  st->is_sink = GST_PAD_IS_SINK (pad);
-  st->next_pts = st->last_pts = st->last_arrival = GST_CLOCK_TIME_NONE;
-  {
-    gsize format = GPOINTER_TO_SIZE (g_object_get_qdata (G_OBJECT (pad),
-            format_quark));
-
-    st->rate = format >> 12;
-    st->bpf = format & 0xfff;
-  }
   pad_name = gst_object_get_name (GST_OBJECT (pad));
   values[0] = es->pipeline;
   values[1] = es->path;
@@ -549,15 +589,14 @@ pad_stats_get_locked (GstPad * pad)
     st->jitter = apm_family_series (f_jitter, values);
   }
   g_free (pad_name);
+  g_mutex_lock (&fold_lock);
+  if (!pads)
+    pads = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (pads, st);
+  g_mutex_unlock (&fold_lock);
   g_object_set_qdata_full (G_OBJECT (pad), pad_quark, st,
-      (GDestroyNotify) pad_stats_free);
+      (GDestroyNotify) pad_stats_detach);
   return st;
-}
-
-static inline gboolean
-pad_stats_ignored (GstApmPadStats * st)
-{
-  return st->buffers == NULL;
 }
 
 GstApmPadStats *
@@ -579,25 +618,120 @@ gst_apm_pad_stats_lookup_slow (GstApmThreadState * t, GstPad * pad)
     st = pad_stats_get_locked (pad);
     /* pull mode only: the puller counts for the pad it pulls from.  The
      * pulling thread holds no object lock here (pad-pull-range-pre/post) */
-    if (!pad_stats_ignored (st) && st->is_sink && !st->peer_buffers
+    if (st->element && st->is_sink && !st->peer
         && GST_PAD_MODE (pad) == GST_PAD_MODE_PULL
         && (peer = gst_pad_get_peer (pad))) {
       GstApmPadStats *peer_st = pad_stats_get_locked (peer);
 
-      if (!pad_stats_ignored (peer_st)) {
-        st->peer_buffers = apm_series_ref (peer_st->buffers);
-        st->peer_bytes = apm_series_ref (peer_st->bytes);
-        st->peer_element = element_stats_ref (peer_st->element);
-      }
+      if (peer_st->element)
+        st->peer = pad_stats_ref (peer_st);
       gst_object_unref (peer);
     }
     g_mutex_unlock (&create_lock);
   }
-  if (pad_stats_ignored (st))
-    st = NULL;
   t->cache[slot].pad = pad;
   t->cache[slot].stats = st;
   return st;
+}
+
+GstApmPadStats *
+gst_apm_pad_stats_peer_slow (GstApmThreadState * t, GstApmPadStats * st,
+    GstPad * pad)
+{
+  /* pad-push-pre holds no object lock: the peer is taken properly */
+  GstPad *peer = gst_pad_get_peer (pad);
+  GstApmPadStats *old = st->peer, *peer_st = NULL;
+
+  if (peer) {
+    peer_st = g_object_get_qdata (G_OBJECT (peer), pad_quark);
+    if (!peer_st) {
+      g_mutex_lock (&create_lock);
+      peer_st = pad_stats_get_locked (peer);
+      g_mutex_unlock (&create_lock);
+    }
+    /* only this pad's pushing thread reads and writes its link */
+    st->peer = pad_stats_ref (peer_st);
+    gst_object_unref (peer);
+  } else {
+    st->peer = NULL;
+  }
+  st->peer_pad = peer;
+  st->peer_gen = t->cache_gen;
+  pad_stats_unref (old);
+  return st->peer;
+}
+
+/* --- the fold: pads' own counts into the series (under fold_lock) --- */
+
+static void
+fold_pad (GstApmPadStats * st)
+{
+  GstApmPadHot *h = &st->hot, *f = &st->folded;
+  GstApmElementStats *es = st->element;
+  guint64 buffers = apm_local_take (&h->buffers, &f->buffers);
+  guint64 bytes = apm_local_take (&h->bytes, &f->bytes);
+  gint tid = __atomic_load_n (&h->tid, __ATOMIC_RELAXED);
+
+  if (buffers) {
+    apm_counter_add_int (st->buffers, buffers);
+    apm_counter_add_int (st->is_sink ? es->buffers_in : es->buffers_out,
+        buffers);
+  }
+  if (bytes) {
+    apm_counter_add_int (st->bytes, bytes);
+    apm_counter_add_int (st->is_sink ? es->bytes_in : es->bytes_out, bytes);
+  }
+  if (tid && (buffers || !es->last_tid))
+    es->last_tid = tid;
+  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
+  if (st->is_sink) {
+    guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
+    guint32 n;
+    gint64 jitter = __atomic_load_n (&h->jitter_ns, __ATOMIC_RELAXED);
+
+    if (media)
+      apm_counter_add_int (es->media_in, media);
+    if ((n = apm_local_take32 (&h->discont, &f->discont)))
+      apm_counter_add_int (st->discont, n);
+    if ((n = apm_local_take32 (&h->gaps, &f->gaps)))
+      apm_counter_add_int (st->gaps, n);
+    if ((n = apm_local_take32 (&h->overlaps, &f->overlaps)))
+      apm_counter_add_int (st->overlaps, n);
+    if (jitter != st->folded_jitter) {
+      apm_gauge_set_int (st->jitter, jitter);
+      st->folded_jitter = jitter;
+    }
+  } else {
+    guint32 n;
+    guint64 b;
+
+    if ((n = apm_local_take32 (&h->pooled, &f->pooled)))
+      apm_counter_add_int (es->pooled, n);
+    /* counted only once pool_seen is published, after pool_fresh */
+    if ((n = apm_local_take32 (&h->fresh, &f->fresh)))
+      apm_counter_add_int (g_atomic_pointer_get (&es->pool_fresh), n);
+    if ((n = apm_local_take32 (&h->allocated, &f->allocated)))
+      apm_counter_add_int (es->allocated, n);
+    if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
+      apm_counter_add_int (es->allocated_bytes, b);
+    if (es->residence)
+      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
+  }
+}
+
+void
+gst_apm_stats_fold (void)
+{
+  GHashTableIter it;
+  gpointer st;
+
+  g_mutex_lock (&fold_lock);
+  if (pads) {
+    g_hash_table_iter_init (&it, pads);
+    while (g_hash_table_iter_next (&it, &st, NULL))
+      fold_pad (st);
+  }
+  g_mutex_unlock (&fold_lock);
 }
 
 ApmSeries *
@@ -705,7 +839,18 @@ gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad)
   GstApmPath paths[GST_APM_MAX_PATHS];
   guint n = 0, old_n;
 
-  collect_sources (pad, sources, seen, 0);
+  /* push mode gives the pushing pad: the walk starts at its peer (no
+   * object lock is held in pad-push-pre) */
+  if (GST_PAD_IS_SRC (pad)) {
+    GstPad *sink = gst_pad_get_peer (pad);
+
+    if (sink) {
+      collect_sources (sink, sources, seen, 0);
+      gst_object_unref (sink);
+    }
+  } else {
+    collect_sources (pad, sources, seen, 0);
+  }
   g_hash_table_destroy (seen);
 
   g_mutex_lock (&create_lock);
@@ -767,8 +912,6 @@ gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps)
         FORMAT_PACK (rate, bpf));
     return;
   }
-  if (pad_stats_ignored (st))
-    return;
-  st->rate = rate;
-  st->bpf = bpf;
+  __atomic_store_n (&st->hot.rate, rate, __ATOMIC_RELAXED);
+  __atomic_store_n (&st->hot.bpf, bpf, __ATOMIC_RELAXED);
 }

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include "apm-metrics.h"
 #include "gstapmring.h"
+#include "apm-local.h"
 
 G_BEGIN_DECLS
 
@@ -20,10 +21,30 @@ typedef struct _GstApmThreadState GstApmThreadState;
 #define GST_APM_MAX_DEPTH 32    /* nested pushes followed per thread */
 #define GST_APM_N_FLOWS 8       /* GST_FLOW_CUSTOM_ERROR .. OK, by -ret */
 
+/* Shared by the pads of an element.  The streaming threads only read it per
+ * buffer (its first cache line: flags, rings, serial), and write it when
+ * something changes (first buffer of a run, another pool, a queue level
+ * once a second).  The counts are the pads' (GstApmPadHot), folded into
+ * these series by the service thread. */
 struct _GstApmElementStats
 {
-  gint ref_count;
+  /* read per buffer */
   guint64 serial;               /* unique in the process, never 0 */
+  GstApmRing *ring;             /* sources: pts -> entry time */
+  GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
+  GstClockTime first_ts;        /* first buffer of the run (hook time) */
+  gpointer pool;                /* the last pool seen, by address only */
+  gboolean is_source;           /* never a bin: the elements inside it */
+  gboolean is_sink;
+  gboolean skip_own_time;       /* aggregators: chain is a hand-off */
+  gboolean own_loop;            /* depth-0 gaps on its thread are work */
+  gboolean is_queue;
+  /* pooled buffers seen so far, by address: a new one is a buffer the pool
+   * had to allocate, a known one a reuse.  Made with the first pool
+   * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
+  gpointer *pool_seen;
+
+  gint ref_count;
   gchar *pipeline;              /* the top-level pipeline's label */
   gchar *path;
   gchar *factory;
@@ -33,36 +54,22 @@ struct _GstApmElementStats
   ApmSeries *media_in;          /* media ns processed (counter) */
   ApmSeries *residence;         /* entry to exit histogram (ns) */
   ApmSeries *rtf;               /* gauge, set by the aggregator */
-  ApmSeries *thread_id;         /* not exported: last tid, for the model */
-  GstApmRing *ring;             /* sources: pts -> entry time */
-  GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
-  gboolean is_source;           /* never a bin: the elements inside it */
-  gboolean is_sink;
-  gboolean skip_own_time;       /* aggregators: chain is a hand-off */
-  gboolean own_loop;            /* depth-0 gaps on its thread are work */
-  gint last_tid;
+  gint last_tid;                /* set by the fold */
   /* buffers sent: from a pool, or allocated one by one */
   ApmSeries *pooled, *allocated, *allocated_bytes;
-  /* the last pool seen, by address only: a reference would keep the pool
-   * and its memory (a device's, maybe) after the pipeline is gone; its
-   * size, min and max buffers read from its config when it is first seen */
-  gpointer pool;
+  ApmSeries *pool_fresh;
+  /* the pool's size, min and max buffers, read from its config when it is
+   * first seen (a reference would keep the pool and its memory, a
+   * device's maybe, after the pipeline is gone) */
   guint pool_params[3];         /* atomic */
   gint pool_known;              /* atomic */
   /* queue and queue2: their fill level, sampled at most once a second by
    * the threads that push in and out (the service thread keeps no
    * reference to read it) */
-  gboolean is_queue;
   GstClockTime level_ts;
   guint level_buffers, level_bytes;     /* atomic */
   guint64 level_time;           /* atomic */
   gint level_known;             /* atomic */
-  /* pooled buffers seen so far, by address: a new one is a buffer the pool
-   * had to allocate, a known one a reuse.  Made with the first pool
-   * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
-  gpointer *pool_seen;
-  ApmSeries *pool_fresh;
-  GstClockTime first_ts;        /* first buffer of the run (hook time) */
   /* aggregator's state (service thread only) */
   gint64 prev_media_ns, prev_proc_ns;
   gdouble prev_transfer;
@@ -77,32 +84,57 @@ typedef struct
   ApmSeries *latency;           /* histogram (ns) */
 } GstApmPath;
 
+/* What the thread streaming through a pad writes per buffer, in cache lines
+ * of the pad's own: plain stores, no lock prefix, nothing shared with
+ * another pad.  In push mode the pushing thread writes both the source pad
+ * and its peer; in pull mode the pulling thread does. */
+typedef struct
+{
+  guint64 buffers, bytes;
+  guint64 media_ns;             /* sink */
+  guint64 allocated_bytes;      /* source */
+  guint32 discont, gaps, overlaps;      /* sink */
+  guint32 pooled, fresh, allocated;     /* source */
+  gint tid;                     /* the last thread */
+  gint rate, bpf;               /* from caps, for buffers without duration */
+  /* arrival state (sink) */
+  GstClockTime next_pts, last_pts, last_arrival;
+  gint64 jitter_ns;
+  /* own time of the work attributed to this pad's element: sink pads get
+   * their chain (push mode), source pads their loop or getrange */
+  ApmLocalHistogram processing;
+  ApmLocalHistogram residence;  /* source pads of 1-in elements */
+} GstApmPadHot;
+
 struct _GstApmPadStats
 {
-  GstApmElementStats *element;  /* ref */
-  ApmSeries *buffers, *bytes;
-  /* sink pads */
-  ApmSeries *gaps, *overlaps, *discont, *jitter;
-  ApmSeries *peer_buffers, *peer_bytes;       /* pull mode: the src pad */
-  GstApmElementStats *peer_element;           /* pull mode: upstream */
-  ApmSeries *flows[GST_APM_N_FLOWS];          /* created lazily */
+  GstApmPadHot hot;             /* first: the allocation is cache-aligned */
+  GstApmElementStats *element;  /* ref; NULL: a pad not counted (a proxy
+                                 * pad, a pad outside any pipeline) */
   gboolean is_sink;
-  /* arrival state, touched only by the thread streaming on this pad */
-  GstClockTime next_pts;
-  GstClockTime last_pts;
-  GstClockTime last_arrival;
-  gint64 jitter_ns;
-  gint rate, bpf;               /* from caps, for buffers without duration */
+  /* push mode (source pads): the peer's stats, checked per buffer against
+   * the pad's peer and the stats generation; pull mode (sink pads): the
+   * source pad pulled from */
+  GstPad *peer_pad;             /* not a reference: compared only */
+  struct _GstApmPadStats *peer; /* ref */
+  guint peer_gen;
   /* end-to-end latency paths, refreshed when the topology changes */
   guint topology_gen;
   guint n_paths;
   GstApmPath paths[GST_APM_MAX_PATHS];
+  ApmSeries *flows[GST_APM_N_FLOWS];          /* created lazily */
+  /* the fold's side (service thread, under the fold lock) */
+  gint ref_count;
+  ApmSeries *buffers, *bytes;
+  ApmSeries *gaps, *overlaps, *discont, *jitter;      /* sink pads */
+  GstApmPadHot folded;
+  gint64 folded_jitter;
 };
 
 typedef struct
 {
-  GstPad *pad;
-  GstApmElementStats *element;
+  GstPad *pad;                  /* the pad that pushed or pulled */
+  GstApmPadStats *target;       /* gets the own time, or NULL */
   GstClockTime start;
   GstClockTime nested;
 } GstApmFrame;
@@ -122,7 +154,6 @@ struct _GstApmThreadState
   /* whose depth-0 gaps are work: by serial, not address, as pool threads
    * outlive pipelines and a new element's stats may reuse the address */
   guint64 loop_owner;
-  GstApmPadStats *pushing;      /* the pad pushing now, for its peer's chain */
   GstClockTime last_end;
   gint tid;
 };
@@ -136,10 +167,19 @@ void gst_apm_stats_init (void);
 GstApmThreadState *gst_apm_thread_state_create (void);
 GstApmPadStats *gst_apm_pad_stats_lookup_slow (GstApmThreadState * t,
     GstPad * pad);
+GstApmPadStats *gst_apm_pad_stats_peer_slow (GstApmThreadState * t,
+    GstApmPadStats * st, GstPad * pad);
+/* @pad: the sink pad @st is for, or the source pad pushing into it */
 void gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad);
 ApmSeries *gst_apm_pad_stats_flow_slow (GstApmPadStats * st, GstPad * pad,
     GstFlowReturn ret);
 void gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps);
+
+/* Adds what the streaming threads counted since the last fold to the
+ * series (any thread; folds are serialised).  The service runs it before
+ * every read (apm_service_add_flush_func). */
+void gst_apm_stats_fold (void);
+
 #define GST_APM_POOL_SEEN_SLOTS 256
 
 /* Streaming thread, pooled buffers only: TRUE the first time @buffer is
@@ -222,7 +262,8 @@ gst_apm_thread_get (void)
   return t;
 }
 
-/* The pad's stats or NULL if ignored (pad outside any pipeline). */
+/* The pad's stats: ->element is NULL for a pad not counted (a proxy pad, a
+ * pad outside any pipeline), whose link is still followed. */
 static inline GstApmPadStats *
 gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
 {
@@ -234,6 +275,19 @@ gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
               __ATOMIC_ACQUIRE)))
     return t->cache[slot].stats;
   return gst_apm_pad_stats_lookup_slow (t, pad);
+}
+
+/* Push mode: the stats of the pad @pad pushes into (a new peer or a new
+ * generation is looked up again; the peer pointer read without the pad's
+ * lock is only compared), or NULL when it has no peer. */
+static inline GstApmPadStats *
+gst_apm_pad_stats_peer (GstApmThreadState * t, GstApmPadStats * st,
+    GstPad * pad)
+{
+  if (G_LIKELY (GST_PAD_PEER (pad) == st->peer_pad
+          && st->peer_gen == t->cache_gen))
+    return st->peer;
+  return gst_apm_pad_stats_peer_slow (t, st, pad);
 }
 
 G_END_DECLS

@@ -73,56 +73,62 @@ G_DEFINE_TYPE_WITH_CODE (GstApmTracer, gst_apm_tracer, GST_TYPE_TRACER,
  * not used: registering a name the running GStreamer does not know would
  * attach the callback to every hook. */
 
-/* --- hot path: per buffer.  A per-thread cache lookup, atomic adds and a
- * frame on the thread's own stack: no lock, allocation or formatting. --- */
+/* --- hot path: per buffer.  Two hooks per link, pad-push-pre and
+ * pad-push-post (GStreamer reads the clock for every hook it dispatches):
+ * the push counts for the pushing pad and its peer, and the frame it opens
+ * times the peer's element.  A per-thread cache lookup, plain stores into
+ * the cache lines of the two pads (folded into the series by the service
+ * thread), and a frame on the thread's own stack: no lock, allocation,
+ * formatting or shared write. --- */
 
 static inline GstClockTime
-buffer_duration (GstApmPadStats * st, GstBuffer * buffer)
+buffer_duration (GstApmPadHot * h, GstBuffer * buffer)
 {
   if (GST_BUFFER_DURATION_IS_VALID (buffer))
     return GST_BUFFER_DURATION (buffer);
-  if (st->bpf > 0)
-    return gst_util_uint64_scale_int (gst_buffer_get_size (buffer) / st->bpf,
-        GST_SECOND, st->rate);
+  if (h->bpf > 0)
+    return gst_util_uint64_scale_int (gst_buffer_get_size (buffer) / h->bpf,
+        GST_SECOND, h->rate);
   return GST_CLOCK_TIME_NONE;
 }
 
 /* arrival checks on a sink pad: gaps, overlaps, discont, jitter */
 static inline void
-check_arrival (GstApmPadStats * st, GstClockTime ts, GstBuffer * buffer,
+check_arrival (GstApmPadHot * h, GstClockTime ts, GstBuffer * buffer,
     GstClockTime dur)
 {
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
   if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT)
-      && GST_CLOCK_TIME_IS_VALID (st->next_pts)) {
-    apm_counter_add_int (st->discont, 1);
+      && GST_CLOCK_TIME_IS_VALID (h->next_pts)) {
+    apm_local_add32 (&h->discont, 1);
   } else if (GST_CLOCK_TIME_IS_VALID (pts)
-      && GST_CLOCK_TIME_IS_VALID (st->next_pts)) {
-    GstClockTimeDiff tol = st->rate > 0 ? GST_SECOND / st->rate : 10000;
-    GstClockTimeDiff d = GST_CLOCK_DIFF (st->next_pts, pts);
+      && GST_CLOCK_TIME_IS_VALID (h->next_pts)) {
+    GstClockTimeDiff tol = h->rate > 0 ? GST_SECOND / h->rate : 10000;
+    GstClockTimeDiff d = GST_CLOCK_DIFF (h->next_pts, pts);
 
     if (d > tol)
-      apm_counter_add_int (st->gaps, 1);
+      apm_local_add32 (&h->gaps, 1);
     else if (d < -tol)
-      apm_counter_add_int (st->overlaps, 1);
+      apm_local_add32 (&h->overlaps, 1);
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (GST_CLOCK_TIME_IS_VALID (st->last_pts)) {
-      gint64 dev = (gint64) (ts - st->last_arrival) -
-          (gint64) (pts - st->last_pts);
+    if (GST_CLOCK_TIME_IS_VALID (h->last_pts)) {
+      gint64 dev = (gint64) (ts - h->last_arrival) -
+          (gint64) (pts - h->last_pts);
 
-      st->jitter_ns += ((dev < 0 ? -dev : dev) - st->jitter_ns) / 16;
-      apm_gauge_set_int (st->jitter, st->jitter_ns);
+      __atomic_store_n (&h->jitter_ns, h->jitter_ns +
+          ((dev < 0 ? -dev : dev) - h->jitter_ns) / 16, __ATOMIC_RELAXED);
     }
-    st->last_pts = pts;
-    st->last_arrival = ts;
-    st->next_pts = GST_CLOCK_TIME_IS_VALID (dur) ? pts + dur :
+    h->last_pts = pts;
+    h->last_arrival = ts;
+    h->next_pts = GST_CLOCK_TIME_IS_VALID (dur) ? pts + dur :
         GST_CLOCK_TIME_NONE;
   }
 }
 
-/* end-to-end latency of a sink: look each upstream source's ring up */
+/* end-to-end latency of a sink: look each upstream source's ring up.
+ * @pad: the sink pad (pull mode) or the pad pushing into it */
 static inline void
 observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
     GstClockTime pts)
@@ -138,38 +144,37 @@ observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
   }
 }
 
-/* A sink pad's format is its peer's: the pad that pushes on this thread
- * right now, whose caps event the tracer saw (no pad lock, no peer call). */
+/* A sink pad's format is its peer's, whose caps event the tracer saw (no
+ * pad lock, no peer call). */
 static inline void
-sink_take_format (GstApmThreadState * t, GstApmPadStats * st)
+sink_take_format (GstApmPadStats * src, GstApmPadStats * st)
 {
-  GstApmPadStats *src = t->pushing;
-
-  if (src && G_UNLIKELY (src->rate != st->rate || src->bpf != st->bpf)) {
-    st->rate = src->rate;
-    st->bpf = src->bpf;
+  if (G_UNLIKELY (src->hot.rate != st->hot.rate
+          || src->hot.bpf != st->hot.bpf)) {
+    st->hot.rate = src->hot.rate;
+    st->hot.bpf = src->hot.bpf;
   }
 }
 
+/* @pad: the sink pad itself (pull mode), or the pad pushing into it */
 static inline void
 sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
     GstClockTime ts, GstBuffer * buffer)
 {
   GstApmElementStats *es = st->element;
-  gsize size = gst_buffer_get_size (buffer);
-  GstClockTime dur = buffer_duration (st, buffer);
+  GstApmPadHot *h = &st->hot;
+  GstClockTime dur = buffer_duration (h, buffer);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
-  apm_counter_add_int (st->buffers, 1);
-  apm_counter_add_int (st->bytes, size);
-  apm_counter_add_int (es->buffers_in, 1);
-  apm_counter_add_int (es->bytes_in, size);
+  apm_local_add (&h->buffers, 1);
+  apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
   if (G_UNLIKELY (!es->first_ts))
     es->first_ts = ts;
   if (GST_CLOCK_TIME_IS_VALID (dur))
-    apm_counter_add_int (es->media_in, dur);
-  es->last_tid = t->tid;
-  check_arrival (st, ts, buffer, dur);
+    apm_local_add (&h->media_ns, dur);
+  if (G_UNLIKELY (h->tid != t->tid))
+    h->tid = t->tid;
+  check_arrival (h, ts, buffer, dur);
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->stage_ring)
       gst_apm_ring_push (es->stage_ring, pts, ts);
@@ -183,28 +188,29 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
     GstBuffer * buffer)
 {
   GstApmElementStats *es = st->element;
+  GstApmPadHot *h = &st->hot;
   gsize size = gst_buffer_get_size (buffer);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
-  apm_counter_add_int (st->buffers, 1);
-  apm_counter_add_int (st->bytes, size);
-  apm_counter_add_int (es->buffers_out, 1);
-  apm_counter_add_int (es->bytes_out, size);
+  apm_local_add (&h->buffers, 1);
+  apm_local_add (&h->bytes, size);
   if (G_UNLIKELY (!es->first_ts))
     es->first_ts = ts;
+  if (G_UNLIKELY (h->tid != t->tid))
+    h->tid = t->tid;
   if (buffer->pool) {
     gpointer *seen;
 
-    apm_counter_add_int (es->pooled, 1);
+    apm_local_add32 (&h->pooled, 1);
     /* a plain read: a stale value only costs one more slow-path check */
     if (G_UNLIKELY (buffer->pool != es->pool))
       gst_apm_element_stats_set_pool (es, buffer->pool);
     seen = g_atomic_pointer_get (&es->pool_seen);
     if (seen && gst_apm_pool_seen_first (seen, buffer))
-      apm_counter_add_int (es->pool_fresh, 1);
+      apm_local_add32 (&h->fresh, 1);
   } else {
-    apm_counter_add_int (es->allocated, 1);
-    apm_counter_add_int (es->allocated_bytes, size);
+    apm_local_add32 (&h->allocated, 1);
+    apm_local_add (&h->allocated_bytes, size);
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->ring)
@@ -213,20 +219,21 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
       GstClockTime entered = gst_apm_ring_find (es->stage_ring, pts);
 
       if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
-        apm_histogram_observe_ns (es->residence, ts - entered);
+        apm_local_histogram_observe_ns (&h->residence, ts - entered);
     }
   }
 }
 
+/* @target: the pad whose element the frame times, or NULL */
 static inline void
-frame_push (GstApmThreadState * t, GstPad * pad, GstApmElementStats * es,
+frame_push (GstApmThreadState * t, GstPad * pad, GstApmPadStats * target,
     GstClockTime ts)
 {
   if (G_LIKELY (t->depth < GST_APM_MAX_DEPTH)) {
     GstApmFrame *f = &t->frames[t->depth];
 
     f->pad = pad;
-    f->element = es;
+    f->target = target && !target->element->skip_own_time ? target : NULL;
     f->start = ts;
     f->nested = 0;
   }
@@ -248,8 +255,8 @@ frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
   if (G_UNLIKELY (f->pad != pad))
     return;
   total = ts - f->start;
-  if (f->element && !f->element->skip_own_time)
-    apm_histogram_observe_ns (f->element->processing,
+  if (f->target)
+    apm_local_histogram_observe_ns (&f->target->hot.processing,
         total > f->nested ? total - f->nested : 0);
   if (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH)
     t->frames[t->depth - 1].nested += total;
@@ -258,16 +265,49 @@ frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
 }
 
 /* depth-0 work of a thread's loop owner (non-live source, pull-mode
- * element): the time since its last push or pull returned */
+ * element): the time since its last push or pull returned, counted for
+ * @st's element */
 static inline void
-loop_gap (GstApmThreadState * t, GstApmElementStats * es, GstClockTime ts)
+loop_gap (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts)
 {
+  GstApmElementStats *es = st->element;
+
   if (t->depth != 0)
     return;
   if (t->loop_owner == es->serial && GST_CLOCK_TIME_IS_VALID (t->last_end)
       && ts >= t->last_end)
-    apm_histogram_observe_ns (es->processing, ts - t->last_end);
+    apm_local_histogram_observe_ns (&st->hot.processing, ts - t->last_end);
   t->loop_owner = es->serial;
+}
+
+/* the counting side of a push, for each buffer of it */
+static inline void
+push_one (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
+    GstPad * pad, GstClockTime ts, GstBuffer * buffer)
+{
+  if (st->element)
+    src_send (t, st, ts, buffer);
+  if (peer && peer->element) {
+    sink_take_format (st, peer);
+    sink_receive (t, peer, pad, ts, buffer);
+  }
+}
+
+/* before a push's frame opens: the sampling and loop time of the pushing
+ * and receiving elements */
+static inline void
+push_enter (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
+    GstPad * pad, GstClockTime ts)
+{
+  if (st->element) {
+    gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
+    if (st->element->own_loop || t->loop_owner == st->element->serial)
+      loop_gap (t, st, ts);
+  }
+  /* the pad pushed into is alive while linked (peer_pad checked) */
+  if (peer && peer->element && G_UNLIKELY (peer->element->is_queue))
+    gst_apm_element_stats_maybe_sample_queue (peer->element, st->peer_pad,
+        ts);
 }
 
 static void
@@ -276,22 +316,27 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
 {
   GstApmThreadState *t = gst_apm_thread_get ();
   GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  GstApmPadStats *peer = gst_apm_pad_stats_peer (t, st, pad);
 
-  if (!st)
-    return;
-  t->pushing = st;
-  src_send (t, st, ts, buffer);
-  gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
-  if (st->element->own_loop || t->loop_owner == st->element->serial)
-    loop_gap (t, st->element, ts);
+  push_one (t, st, peer, pad, ts, buffer);
+  push_enter (t, st, peer, pad, ts);
+  frame_push (t, pad, peer && peer->element ? peer : NULL, ts);
 }
 
-static gboolean
-count_src_one (GstBuffer ** buffer, guint idx, gpointer user_data)
+typedef struct
 {
-  gpointer *args = user_data;
+  GstApmThreadState *t;
+  GstApmPadStats *st, *peer;
+  GstPad *pad;
+  GstClockTime ts;
+} PushListArgs;
 
-  src_send (args[0], args[1], *(GstClockTime *) args[2], *buffer);
+static gboolean
+push_list_one (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  PushListArgs *a = user_data;
+
+  push_one (a->t, a->st, a->peer, a->pad, a->ts, *buffer);
   return TRUE;
 }
 
@@ -301,14 +346,11 @@ do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
 {
   GstApmThreadState *t = gst_apm_thread_get ();
   GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
-  gpointer args[3] = { t, st, &ts };
+  PushListArgs a = { t, st, gst_apm_pad_stats_peer (t, st, pad), pad, ts };
 
-  if (!st)
-    return;
-  t->pushing = st;
-  gst_buffer_list_foreach (list, count_src_one, args);
-  if (st->element->own_loop || t->loop_owner == st->element->serial)
-    loop_gap (t, st->element, ts);
+  gst_buffer_list_foreach (list, push_list_one, &a);
+  push_enter (t, st, a.peer, pad, ts);
+  frame_push (t, pad, a.peer && a.peer->element ? a.peer : NULL, ts);
 }
 
 static void
@@ -318,7 +360,7 @@ count_flow (GstApmThreadState * t, GstPad * pad, GstFlowReturn res)
   guint idx = CLAMP (-(gint) res, 0, GST_APM_N_FLOWS - 1);
   ApmSeries *s;
 
-  if (!st)
+  if (!st->element)
     return;
   s = __atomic_load_n (&st->flows[idx], __ATOMIC_ACQUIRE);
   if (!s)
@@ -332,67 +374,9 @@ do_push_post (GObject * self, GstClockTime ts, GstPad * pad,
 {
   GstApmThreadState *t = gst_apm_thread_get ();
 
-  t->pushing = NULL;
-  if (t->depth == 0)
-    t->last_end = ts;
+  frame_pop (t, pad, ts);
   if (G_UNLIKELY (res != GST_FLOW_OK))
     count_flow (t, pad, res);
-}
-
-static void
-do_chain_pre (GObject * self, GstClockTime ts, GstPad * pad,
-    GstBuffer * buffer)
-{
-  GstApmThreadState *t = gst_apm_thread_get ();
-  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
-
-  if (!st) {
-    frame_push (t, pad, NULL, ts);
-    return;
-  }
-  /* a pad without a chain-list function gets each buffer of a list
-   * through its chain: counted once, by the chain-list hook already */
-  if (G_UNLIKELY (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH
-          && t->frames[t->depth - 1].pad == pad)) {
-    frame_push (t, pad, st->element, ts);
-    return;
-  }
-  sink_take_format (t, st);
-  sink_receive (t, st, pad, ts, buffer);
-  gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
-  frame_push (t, pad, st->element, ts);
-}
-
-static void
-do_chain_post (GObject * self, GstClockTime ts, GstPad * pad,
-    GstFlowReturn res)
-{
-  frame_pop (gst_apm_thread_get (), pad, ts);
-}
-
-static gboolean
-count_sink_one (GstBuffer ** buffer, guint idx, gpointer user_data)
-{
-  gpointer *args = user_data;
-
-  sink_receive (args[0], args[1], args[3], *(GstClockTime *) args[2],
-      *buffer);
-  return TRUE;
-}
-
-static void
-do_chain_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
-    GstBufferList * list)
-{
-  GstApmThreadState *t = gst_apm_thread_get ();
-  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
-  gpointer args[4] = { t, st, &ts, pad };
-
-  if (st) {
-    sink_take_format (t, st);
-    gst_buffer_list_foreach (list, count_sink_one, args);
-  }
-  frame_push (t, pad, st ? st->element : NULL, ts);
 }
 
 /* pull mode: @pad is the sink pad that pulls; the upstream element works
@@ -404,9 +388,9 @@ do_pull_range_pre (GObject * self, GstClockTime ts, GstPad * pad,
   GstApmThreadState *t = gst_apm_thread_get ();
   GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
 
-  if (st)
-    loop_gap (t, st->element, ts);
-  frame_push (t, pad, st ? st->peer_element : NULL, ts);
+  if (st->element)
+    loop_gap (t, st, ts);
+  frame_push (t, pad, st->element ? st->peer : NULL, ts);
 }
 
 static void
@@ -422,14 +406,13 @@ do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
     return;
   }
   st = gst_apm_pad_stats_get (t, pad);
-  if (st && buffer) {
+  if (st->element && buffer) {
     sink_receive (t, st, pad, ts, buffer);
-    if (st->peer_buffers) {
-      apm_counter_add_int (st->peer_buffers, 1);
-      apm_counter_add_int (st->peer_bytes, gst_buffer_get_size (buffer));
-      apm_counter_add_int (st->peer_element->buffers_out, 1);
-      apm_counter_add_int (st->peer_element->bytes_out,
-          gst_buffer_get_size (buffer));
+    if (st->peer) {
+      GstApmPadHot *h = &st->peer->hot;
+
+      apm_local_add (&h->buffers, 1);
+      apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
     }
   }
 }
@@ -589,10 +572,6 @@ gst_apm_tracer_constructed (GObject * object)
       G_CALLBACK (do_push_post));
   gst_tracing_register_hook (tracer, "pad-push-list-post",
       G_CALLBACK (do_push_post));
-  gst_tracing_register_hook (tracer, "pad-chain-post",
-      G_CALLBACK (do_chain_post));
-  gst_tracing_register_hook (tracer, "pad-chain-list-post",
-      G_CALLBACK (do_chain_post));
   gst_tracing_register_hook (tracer, "pad-pull-range-pre",
       G_CALLBACK (do_pull_range_pre));
   gst_tracing_register_hook (tracer, "pad-push-event-pre",
@@ -603,10 +582,6 @@ gst_apm_tracer_constructed (GObject * object)
       G_CALLBACK (do_pad_unlink_post));
   gst_tracing_register_hook (tracer, "element-change-state-post",
       G_CALLBACK (do_change_state_post));
-  gst_tracing_register_hook (tracer, "pad-chain-pre",
-      G_CALLBACK (do_chain_pre));
-  gst_tracing_register_hook (tracer, "pad-chain-list-pre",
-      G_CALLBACK (do_chain_list_pre));
   gst_tracing_register_hook (tracer, "pad-pull-range-post",
       G_CALLBACK (do_pull_range_post));
   gst_tracing_register_hook (tracer, "element-change-state-pre",

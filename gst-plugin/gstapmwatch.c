@@ -606,6 +606,7 @@ transfer_totals (const gchar * pipeline, gdouble totals[3])
 {
   TransferSums t = { pipeline, {0, 0, 0} };
 
+  gst_apm_stats_fold ();
   gst_apm_element_stats_foreach (add_transfer, &t);
   memcpy (totals, t.totals, sizeof t.totals);
 }

@@ -156,6 +156,8 @@ request_handler (SoupServer * server, SoupServerMessage * msg,
 {
   ApmHttp *http = user_data;
 
+  /* every answer shows what the streaming threads counted until now */
+  apm_service_flush (http->service);
   apm_api_dispatch (http->service, msg, path, query);
 }
 

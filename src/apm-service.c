@@ -33,6 +33,7 @@ struct _ApmService
   gint n_websockets;
   gint64 series_grace_us;
   GArray *collectors;           /* Collector, under lock */
+  GArray *flushers;             /* Collector, under lock */
   ApmDescribeFunc describe;     /* under lock */
   ApmDotFunc dot;
   gpointer provider_data;
@@ -126,6 +127,7 @@ apm_service_get_default (void)
     s->health = apm_health_new ();
     s->jobs = apm_jobs_new (APM_JOBS_DEFAULT_KEEP, s->registry);
     s->collectors = g_array_new (FALSE, FALSE, sizeof (Collector));
+    s->flushers = g_array_new (FALSE, FALSE, sizeof (Collector));
     s->log = apm_log_new (APM_LOG_RING_SIZE);
     s->access = apm_access_new ();
     apm_access_set_token (s->access, g_getenv ("APM_TOKEN"), FALSE);
@@ -236,22 +238,35 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
   return TRUE;
 }
 
+static void
+run_collectors (ApmService * s, GArray * list)
+{
+  GArray *copy;
+
+  g_mutex_lock (&s->lock);
+  copy = g_array_copy (list);
+  g_mutex_unlock (&s->lock);
+  for (guint i = 0; i < copy->len; i++) {
+    Collector *c = &g_array_index (copy, Collector, i);
+
+    c->func (s, c->user_data);
+  }
+  g_array_unref (copy);
+}
+
+void
+apm_service_flush (ApmService * s)
+{
+  run_collectors (s, s->flushers);
+}
+
 static gboolean
 sweep_tick (gpointer user_data)
 {
   ApmService *s = user_data;
 
-  GArray *collectors;
-
-  g_mutex_lock (&s->lock);
-  collectors = g_array_copy (s->collectors);
-  g_mutex_unlock (&s->lock);
-  for (guint i = 0; i < collectors->len; i++) {
-    Collector *c = &g_array_index (collectors, Collector, i);
-
-    c->func (s, c->user_data);
-  }
-  g_array_unref (collectors);
+  apm_service_flush (s);
+  run_collectors (s, s->collectors);
   apm_sysres_sample (s->sysres);
   apm_health_tick (s->health);
   apm_log_check_file (s->log);
@@ -265,6 +280,7 @@ alert_tick (gpointer user_data)
 {
   ApmService *s = user_data;
 
+  apm_service_flush (s);
   apm_alerts_evaluate (s->alerts, g_get_real_time ());
   return G_SOURCE_CONTINUE;
 }
@@ -685,6 +701,17 @@ apm_service_add_collector (ApmService * s, ApmCollectFunc func,
 }
 
 void
+apm_service_add_flush_func (ApmService * s, ApmCollectFunc func,
+    gpointer user_data)
+{
+  Collector c = { func, user_data };
+
+  g_mutex_lock (&s->lock);
+  g_array_append_val (s->flushers, c);
+  g_mutex_unlock (&s->lock);
+}
+
+void
 apm_service_set_pipelines_provider (ApmService * s, ApmDescribeFunc describe,
     ApmDotFunc dot, gpointer user_data)
 {
@@ -858,6 +885,7 @@ apm_service_shutdown (void)
   apm_access_free (s->access);
   g_free (s->webhook_url);
   g_array_unref (s->collectors);
+  g_array_unref (s->flushers);
   apm_registry_free (s->registry);
   g_free (s->address);
   g_free (s->url);

@@ -94,6 +94,15 @@ typedef void (*ApmCollectFunc) (ApmService * service, gpointer user_data);
 void apm_service_add_collector (ApmService * service, ApmCollectFunc func,
     gpointer user_data);
 
+/* @func brings the series up to date with what writers keep on their own
+ * (see apm-local.h).  The service runs the flush functions before it
+ * reads series: each request, alert evaluation and sample.  They may run
+ * on any thread that calls apm_service_flush(), and must serialise
+ * themselves. */
+void apm_service_add_flush_func (ApmService * service, ApmCollectFunc func,
+    gpointer user_data);
+void apm_service_flush (ApmService * service);
+
 /* Pipelines are described by the GStreamer glue; the core only serves the
  * descriptions.  @describe gets a pipeline name, or NULL for a JSON array of
  * all pipelines; it returns NULL for an unknown name.  @dot returns Graphviz
