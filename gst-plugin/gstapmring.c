@@ -2,7 +2,7 @@
 #include "gstapmring.h"
 
 GstApmRing *
-gst_apm_ring_new (guint size_pow2)
+gst_apm_ring_new (guint size_pow2, guint max_pow2)
 {
   GstApmRing *r;
 
@@ -11,6 +11,7 @@ gst_apm_ring_new (guint size_pow2)
   r = g_malloc0 (sizeof (GstApmRing) + size_pow2 * sizeof (GstApmRingEntry));
   r->ref_count = 1;
   r->mask = size_pow2 - 1;
+  r->max = MAX (max_pow2, size_pow2);
   for (guint i = 0; i < size_pow2; i++)
     r->entries[i].pts = GST_CLOCK_TIME_NONE;
   return r;
@@ -26,8 +27,31 @@ gst_apm_ring_ref (GstApmRing * r)
 void
 gst_apm_ring_unref (GstApmRing * r)
 {
-  if (r && g_atomic_int_dec_and_test (&r->ref_count))
+  if (r && g_atomic_int_dec_and_test (&r->ref_count)) {
+    gst_apm_ring_unref (r->retired);
     g_free (r);
+  }
+}
+
+GstApmRing *
+gst_apm_ring_grow (GstApmRing * r)
+{
+  guint64 size = (guint64) r->mask + 1, w = r->written;
+  GstApmRing *bigger;
+
+  if (size * 2 > r->max) {
+    r->too_small = 0;
+    return r;
+  }
+  bigger = gst_apm_ring_new (size * 2, r->max);
+  /* the entries still in @r, oldest first */
+  for (guint64 i = w > size ? w - size : 0; i < w; i++) {
+    GstApmRingEntry *e = &r->entries[i & r->mask];
+
+    gst_apm_ring_push (bigger, e->pts, e->ts);
+  }
+  bigger->retired = r;
+  return bigger;
 }
 
 static inline gboolean
@@ -71,7 +95,19 @@ gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
     else
       hi = mid;
   }
-  if (read_entry (r, lo, &e) && e.pts <= pts)
-    return e.ts;
+  if (read_entry (r, lo, &e)) {
+    GstApmRingEntry newest;
+
+    if (e.pts <= pts)
+      return e.ts;
+    /* @pts was overwritten: more buffers are in flight than the ring
+     * holds.  Grow if at its maximum it would span back to @pts (a seek
+     * or a PTS reset would need more: no growth for those) */
+    if (w > size && read_entry (r, w - 1, &newest) && newest.pts > e.pts
+        && (gdouble) (newest.pts - pts) * size <=
+        (gdouble) (newest.pts - e.pts) * r->max
+        && !__atomic_load_n (&r->too_small, __ATOMIC_RELAXED))
+      __atomic_store_n (&r->too_small, 1, __ATOMIC_RELAXED);
+  }
   return GST_CLOCK_TIME_NONE;
 }

@@ -17,15 +17,28 @@ typedef struct
   GstClockTime ts;
 } GstApmRingEntry;
 
-typedef struct
+typedef struct _GstApmRing GstApmRing;
+
+struct _GstApmRing
 {
   gint ref_count;
   guint mask;
+  guint max;                    /* the size it may grow to */
   guint64 written;              /* entries ever written (release/acquire) */
+  /* set by a reader whose PTS had just been overwritten, where a ring
+   * twice as large would have kept it: the writer grows the ring */
+  gint too_small;
+  GstApmRing *retired;          /* the smaller rings it replaced */
   GstApmRingEntry entries[];
-} GstApmRing;
+};
 
-GstApmRing *gst_apm_ring_new (guint size_pow2);
+/* @size_pow2 entries, growing up to @max_pow2 (gst_apm_ring_grow). */
+GstApmRing *gst_apm_ring_new (guint size_pow2, guint max_pow2);
+
+/* Writer only: a ring twice as large holding @r's entries, or @r if it is
+ * at its maximum.  @r is kept alive by the new ring (readers may still
+ * hold it) and freed with it. */
+GstApmRing *gst_apm_ring_grow (GstApmRing * r);
 GstApmRing *gst_apm_ring_ref (GstApmRing * ring);
 void gst_apm_ring_unref (GstApmRing * ring);
 
@@ -42,7 +55,9 @@ gst_apm_ring_push (GstApmRing * r, GstClockTime pts, GstClockTime ts)
 }
 
 /* Any thread: the time recorded for the newest entry whose PTS is at most
- * @pts, or GST_CLOCK_TIME_NONE if none is still in the ring. */
+ * @pts, or GST_CLOCK_TIME_NONE if none is still in the ring.  A PTS that
+ * was overwritten, and that the ring would hold at its maximum size (at
+ * the rate PTS went by), flags it too small. */
 GstClockTime gst_apm_ring_find (GstApmRing * r, GstClockTime pts);
 
 /* Empties the ring (writer only: after a flush or a new segment). */

@@ -337,13 +337,14 @@ element_stats_get_locked (GstElement * element)
   es->pooled = apm_family_series (f_pooled, values);
   es->allocated = apm_family_series (f_allocated, values);
   es->allocated_bytes = apm_family_series (f_allocated_bytes, values);
+  /* rings start small and grow (gst_apm_ring_grow) when a reader finds
+   * them too short: the buffers in flight between a source and its sinks,
+   * or inside one element (many in a queue, a few elsewhere) */
   if (es->is_source)
-    es->ring = gst_apm_ring_new (2048);
+    es->ring = gst_apm_ring_new (256, GST_APM_SOURCE_RING_MAX);
   else if (!es->is_sink && element->numsinkpads == 1) {
-    /* the buffers inside the element at once: many in a queue, a few
-     * elsewhere (128 is over a second of 441-sample buffers); 16 bytes
-     * each, resident once written */
-    es->stage_ring = gst_apm_ring_new (es->is_queue ? 1024 : 128);
+    es->stage_ring = gst_apm_ring_new (es->is_queue ? 256 : 32,
+        GST_APM_STAGE_RING_MAX);
     es->residence = apm_family_series (f_residence, values);
   }
   g_object_set_qdata_full (G_OBJECT (element), element_quark, es,
@@ -865,7 +866,8 @@ gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad)
     values[1] = src->path;
     values[2] = st->element->path;
     values[3] = NULL;
-    paths[n].ring = gst_apm_ring_ref (src->ring);
+    paths[n].ring = gst_apm_ring_ref (__atomic_load_n (&src->ring,
+            __ATOMIC_ACQUIRE));
     paths[n].latency = apm_family_series (f_latency, values);
     n++;
   }

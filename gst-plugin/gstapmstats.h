@@ -277,6 +277,31 @@ gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
   return gst_apm_pad_stats_lookup_slow (t, pad);
 }
 
+#define GST_APM_SOURCE_RING_MAX 16384
+#define GST_APM_STAGE_RING_MAX 8192
+
+/* Writer (the thread streaming into @slot's ring): the ring to write,
+ * grown first if a reader asked.  A source's new ring reaches the sinks
+ * through a topology change. */
+static inline GstApmRing *
+gst_apm_ring_for_write (GstApmRing ** slot, gboolean is_source)
+{
+  GstApmRing *r = *slot;
+
+  if (G_UNLIKELY (__atomic_load_n (&r->too_small, __ATOMIC_RELAXED))) {
+    GstApmRing *bigger = gst_apm_ring_grow (r);
+
+    if (bigger != r) {
+      __atomic_store_n (slot, bigger, __ATOMIC_RELEASE);
+      if (is_source)
+        __atomic_fetch_add (&gst_apm_topology_generation, 1,
+            __ATOMIC_RELEASE);
+    }
+    r = bigger;
+  }
+  return r;
+}
+
 /* Push mode: the stats of the pad @pad pushes into (a new peer or a new
  * generation is looked up again; the peer pointer read without the pad's
  * lock is only compared), or NULL when it has no peer. */

@@ -177,7 +177,8 @@ sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
   check_arrival (h, ts, buffer, dur);
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->stage_ring)
-      gst_apm_ring_push (es->stage_ring, pts, ts);
+      gst_apm_ring_push (gst_apm_ring_for_write (&es->stage_ring,
+              FALSE), pts, ts);
     if (es->is_sink)
       observe_paths (st, pad, ts, pts);
   }
@@ -214,9 +215,11 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->ring)
-      gst_apm_ring_push (es->ring, pts, ts);
+      gst_apm_ring_push (gst_apm_ring_for_write (&es->ring, TRUE), pts, ts);
     else if (es->stage_ring) {
-      GstClockTime entered = gst_apm_ring_find (es->stage_ring, pts);
+      /* written by the thread pushing into the element */
+      GstClockTime entered = gst_apm_ring_find (__atomic_load_n
+          (&es->stage_ring, __ATOMIC_ACQUIRE), pts);
 
       if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
         apm_local_histogram_observe_ns (&h->residence, ts - entered);

@@ -408,6 +408,45 @@ GST_START_TEST (test_latency_through_queue)
 
 GST_END_TEST;
 
+/* A queue that stays 1000 buffers deep: the latency rings start at 256
+ * entries and must grow to follow, missing only a few buffers meanwhile */
+GST_START_TEST (test_latency_deep_queue)
+{
+  const guint n = 3000, depth = 1000;
+  gchar *desc = g_strdup_printf ("audiotestsrc name=src num-buffers=%u "
+      "samplesperbuffer=64 ! queue name=q max-size-buffers=%u "
+      "max-size-time=0 max-size-bytes=0 ! identity name=slow "
+      "sleep-time=200 ! fakesink name=sink sync=false", n, depth);
+  GstElement *pipeline = apm_test_parse_tracked (desc, "timing_deep");
+  SoupSession *session = apm_test_session_new ();
+  GHashTable *m;
+  Hist h;
+  gchar *u;
+
+  apm_test_run_to_eos (pipeline, &u, NULL);
+  m = apm_test_fetch_metrics (session, url_of_run (u));
+
+  /* a fixed 256-entry ring would lose every buffer more than 256 behind
+   * the source, n - depth + 256 of them; a growing one loses those that
+   * were overwritten before it grew (the queue fills at once) */
+  hist_path (&h, m, "timing_deep", "src", "sink");
+  fail_unless (h.count >= n - depth / 4, "end-to-end latency of %.0f "
+      "buffers out of %u", h.count, n);
+  /* the deep ones waited behind ~1000 buffers of >= 200 us each */
+  fail_unless (h.count - hist_le (&h, "0.1") > 0, "no buffer took over "
+      "0.1 s through a queue %u deep", depth);
+  hist_element (&h, m, STAGE, "timing_deep", "q", "queue");
+  fail_unless (h.count >= n - depth / 4, "queue latency of %.0f buffers "
+      "out of %u", h.count, n);
+
+  g_hash_table_unref (m);
+  g_object_unref (session);
+  g_free (desc);
+  apm_test_stop_untrack (pipeline);
+}
+
+GST_END_TEST;
+
 /* --- 4. fan-out and fan-in: one latency series per path --- */
 
 GST_START_TEST (test_latency_tee_paths)
@@ -717,6 +756,7 @@ apm_tracer_timing_suite (void)
   tcase_add_test (tc, test_exact_counts);
   tcase_add_test (tc, test_processing_time);
   tcase_add_test (tc, test_latency_through_queue);
+  tcase_add_test (tc, test_latency_deep_queue);
   tcase_add_test (tc, test_latency_tee_paths);
   tcase_add_test (tc, test_latency_mixer_paths);
   tcase_add_test (tc, test_flow_error_counted);
