@@ -37,13 +37,17 @@ GstApmRing *
 gst_apm_ring_grow (GstApmRing * r)
 {
   guint64 size = (guint64) r->mask + 1, w = r->written;
+  guint64 wanted = __atomic_load_n (&r->wanted, __ATOMIC_RELAXED);
+  guint64 new_size = size * 2;
   GstApmRing *bigger;
 
-  if (size * 2 > r->max) {
-    r->too_small = 0;
+  if (size >= r->max) {
+    __atomic_store_n (&r->wanted, 0, __ATOMIC_RELAXED);
     return r;
   }
-  bigger = gst_apm_ring_new (size * 2, r->max);
+  while (new_size < wanted && new_size < r->max)
+    new_size *= 2;
+  bigger = gst_apm_ring_new (MIN (new_size, r->max), r->max);
   /* the entries still in @r, oldest first */
   for (guint64 i = w > size ? w - size : 0; i < w; i++) {
     GstApmRingEntry *e = &r->entries[i & r->mask];
@@ -101,13 +105,17 @@ gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
     if (e.pts <= pts)
       return e.ts;
     /* @pts was overwritten: more buffers are in flight than the ring
-     * holds.  Grow if at its maximum it would span back to @pts (a seek
-     * or a PTS reset would need more: no growth for those) */
-    if (w > size && read_entry (r, w - 1, &newest) && newest.pts > e.pts
-        && (gdouble) (newest.pts - pts) * size <=
-        (gdouble) (newest.pts - e.pts) * r->max
-        && !__atomic_load_n (&r->too_small, __ATOMIC_RELAXED))
-      __atomic_store_n (&r->too_small, 1, __ATOMIC_RELAXED);
+     * holds.  Ask for the size that spans back to @pts at the rate PTS
+     * went by, twice over, if the maximum allows (a seek or a PTS reset
+     * would need more: no growth for those) */
+    if (w > size && read_entry (r, w - 1, &newest) && newest.pts > e.pts) {
+      gdouble need = 2.0 * size * (gdouble) (newest.pts - pts) /
+          (gdouble) (newest.pts - e.pts);
+
+      if (need <= r->max
+          && need > __atomic_load_n (&r->wanted, __ATOMIC_RELAXED))
+        __atomic_store_n (&r->wanted, (guint) need, __ATOMIC_RELAXED);
+    }
   }
   return GST_CLOCK_TIME_NONE;
 }

@@ -25,9 +25,9 @@ struct _GstApmRing
   guint mask;
   guint max;                    /* the size it may grow to */
   guint64 written;              /* entries ever written (release/acquire) */
-  /* set by a reader whose PTS had just been overwritten, where a ring
-   * twice as large would have kept it: the writer grows the ring */
-  gint too_small;
+  /* set by a reader whose PTS had just been overwritten: the size that
+   * would have kept it, to which the writer grows the ring */
+  guint wanted;
   GstApmRing *retired;          /* the smaller rings it replaced */
   GstApmRingEntry entries[];
 };
@@ -35,8 +35,8 @@ struct _GstApmRing
 /* @size_pow2 entries, growing up to @max_pow2 (gst_apm_ring_grow). */
 GstApmRing *gst_apm_ring_new (guint size_pow2, guint max_pow2);
 
-/* Writer only: a ring twice as large holding @r's entries, or @r if it is
- * at its maximum.  @r is kept alive by the new ring (readers may still
+/* Writer only: a ring of the size a reader wanted holding @r's entries, or
+ * @r if it is at its maximum.  @r is kept alive by the new ring (readers may still
  * hold it) and freed with it. */
 GstApmRing *gst_apm_ring_grow (GstApmRing * r);
 GstApmRing *gst_apm_ring_ref (GstApmRing * ring);

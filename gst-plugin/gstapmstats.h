@@ -288,7 +288,7 @@ gst_apm_ring_for_write (GstApmRing ** slot, gboolean is_source)
 {
   GstApmRing *r = *slot;
 
-  if (G_UNLIKELY (__atomic_load_n (&r->too_small, __ATOMIC_RELAXED))) {
+  if (G_UNLIKELY (__atomic_load_n (&r->wanted, __ATOMIC_RELAXED))) {
     GstApmRing *bigger = gst_apm_ring_grow (r);
 
     if (bigger != r) {
