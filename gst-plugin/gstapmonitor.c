@@ -35,8 +35,8 @@
  *   streams ("audio/mpeg"); #gint `rate`, `channels` (0 when unknown)
  * * #guint64 `buffers`, `gaps`, `overlaps`, `discont`, `underruns`:
  *   counts in the interval
- * * #gdouble `jitter`: standard deviation, in seconds, of inter-arrival
- *   time minus buffer duration
+ * * #gdouble `jitter`: arrival jitter in seconds, RFC 3550's estimator
+ *   over buffer timestamps (gstapmjitter.h), at the interval's end
  *
  * and on raw audio also:
  *
@@ -78,6 +78,7 @@
 #define GLIB_DISABLE_DEPRECATION_WARNINGS       /* GValueArray, as level */
 
 #include "gstapmonitor.h"
+#include "gstapmjitter.h"
 #include "gstapmaudiostats.h"
 #include "gstapmspan.h"
 #include "gstapmwatch.h"
@@ -169,8 +170,8 @@ static const MetricDef stream_metrics[N_STREAM_SERIES] = {
       "Buffers of a live stream arriving after their deadline on the "
         "pipeline clock (running time + pipeline latency + tolerance)"},
   {"apm_monitor_jitter_seconds", APM_METRIC_GAUGE,
-      "Standard deviation of buffer inter-arrival time minus buffer "
-        "duration over the last interval"},
+      "Arrival jitter: smoothed deviation of inter-arrival time from the "
+        "inter-PTS time (RFC 3550 estimator)"},
   {"apm_monitor_buffer_rate_hertz", APM_METRIC_GAUGE,
       "Buffers per second of wall time over the last interval"},
   {"apm_monitor_caps_changes_total", APM_METRIC_COUNTER,
@@ -248,8 +249,6 @@ typedef struct
   GstClockTime end_ts;          /* end of the last buffer (non-raw) */
   GstClockTime wall_start;      /* monotonic */
   guint64 buffers, discont, gaps, overlaps, underruns;
-  guint64 jitter_n;
-  gdouble jitter_sum, jitter_sum_sq;
 } Interval;
 
 struct _GstApMonitor
@@ -302,7 +301,8 @@ struct _GstApMonitor
   gboolean warned_map;
   Interval iv;
   gboolean anchor;              /* take the next interval's start from PTS */
-  GstClockTime next_pts, last_arrival, last_duration;
+  GstClockTime next_pts;
+  GstApmJitter jitter;
 
   /* series, created at set_caps, retired at stop */
   gchar *label_pipeline, *label_monitor, *info_key;
@@ -482,8 +482,7 @@ reset_timing (GstApMonitor * self)
 {
   self->anchor = TRUE;
   self->next_pts = GST_CLOCK_TIME_NONE;
-  self->last_arrival = GST_CLOCK_TIME_NONE;
-  self->last_duration = GST_CLOCK_TIME_NONE;
+  gst_apm_jitter_restart (&self->jitter);
 }
 
 static void
@@ -754,12 +753,7 @@ publish (GstApMonitor * self, GstClockTime now)
   gboolean silence_changed = FALSE;
   GstApmSpanInterval span_iv;
 
-  if (self->iv.jitter_n > 0) {
-    gdouble mean = self->iv.jitter_sum / self->iv.jitter_n;
-    gdouble var = self->iv.jitter_sum_sq / self->iv.jitter_n - mean * mean;
-
-    jitter = var > 0.0 ? sqrt (var) : 0.0;
-  }
+  jitter = gst_apm_jitter_get_ns (&self->jitter) / 1e9;
   set_gauge (self->series[S_JITTER], jitter);
   wall = (gdouble) GST_CLOCK_DIFF (self->iv.wall_start, now) / GST_SECOND;
   if (wall > 0.0)
@@ -882,17 +876,7 @@ check_timing (GstApMonitor * self, GstBuffer * buf, GstClockTime now,
     add_int (self->series[S_DISCONT], 1);
   }
 
-  if (GST_CLOCK_TIME_IS_VALID (self->last_arrival)
-      && GST_CLOCK_TIME_IS_VALID (self->last_duration)) {
-    gdouble dev = ((gdouble) GST_CLOCK_DIFF (self->last_arrival, now) -
-        (gdouble) self->last_duration) / GST_SECOND;
-
-    self->iv.jitter_n++;
-    self->iv.jitter_sum += dev;
-    self->iv.jitter_sum_sq += dev * dev;
-  }
-  self->last_arrival = now;
-  self->last_duration = duration;
+  gst_apm_jitter_update (&self->jitter, now, pts);
 
   if (!GST_CLOCK_TIME_IS_VALID (pts)) {
     self->next_pts = GST_CLOCK_TIME_NONE;
@@ -1120,7 +1104,7 @@ gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->next_pts = GST_CLOCK_TIME_IS_VALID (ts)
           && GST_CLOCK_TIME_IS_VALID (duration) ? ts + duration :
           GST_CLOCK_TIME_NONE;
-      self->last_arrival = GST_CLOCK_TIME_NONE;
+      gst_apm_jitter_restart (&self->jitter);
       break;
     }
     default:
@@ -1166,6 +1150,7 @@ gst_apmonitor_start (GstBaseTransform * trans)
   self->iv.ts = GST_CLOCK_TIME_NONE;
   reset_interval (self, gst_util_get_timestamp ());
   reset_timing (self);
+  gst_apm_jitter_init (&self->jitter);
   load_settings (self);
   return TRUE;
 }

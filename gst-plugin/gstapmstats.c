@@ -470,8 +470,8 @@ pad_stats_new (void)
   GstApmPadStats *st = g_aligned_alloc0 (1, sizeof (GstApmPadStats), 64);
 
   st->ref_count = 1;
-  st->hot.next_pts = st->hot.last_pts = st->hot.last_arrival =
-      GST_CLOCK_TIME_NONE;
+  st->hot.next_pts = GST_CLOCK_TIME_NONE;
+  gst_apm_jitter_init (&st->hot.jitter);
   return st;
 }
 
@@ -688,7 +688,7 @@ fold_pad (GstApmPadStats * st)
   if (st->is_sink) {
     guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
     guint32 n;
-    gint64 jitter = __atomic_load_n (&h->jitter_ns, __ATOMIC_RELAXED);
+    gint64 jitter = gst_apm_jitter_get_ns (&h->jitter);
 
     if (media)
       apm_counter_add_int (es->media_in, media);

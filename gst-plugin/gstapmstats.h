@@ -10,6 +10,7 @@
 #include "apm-metrics.h"
 #include "gstapmring.h"
 #include "apm-local.h"
+#include "gstapmjitter.h"
 
 G_BEGIN_DECLS
 
@@ -98,8 +99,8 @@ typedef struct
   gint tid;                     /* the last thread */
   gint rate, bpf;               /* from caps, for buffers without duration */
   /* arrival state (sink) */
-  GstClockTime next_pts, last_pts, last_arrival;
-  gint64 jitter_ns;
+  GstClockTime next_pts;
+  GstApmJitter jitter;
   /* own time of the work attributed to this pad's element: sink pads get
    * their chain (push mode), source pads their loop or getrange */
   ApmLocalHistogram processing;

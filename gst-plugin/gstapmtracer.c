@@ -92,7 +92,8 @@ buffer_duration (GstApmPadHot * h, GstBuffer * buffer)
   return GST_CLOCK_TIME_NONE;
 }
 
-/* arrival checks on a sink pad: gaps, overlaps, discont, jitter */
+/* arrival checks on a sink pad: gaps, overlaps, discont, jitter
+ * (gstapmjitter.h) */
 static inline void
 check_arrival (GstApmPadHot * h, GstClockTime ts, GstBuffer * buffer,
     GstClockTime dur)
@@ -112,19 +113,10 @@ check_arrival (GstApmPadHot * h, GstClockTime ts, GstBuffer * buffer,
     else if (d < -tol)
       apm_local_add32 (&h->overlaps, 1);
   }
-  if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (GST_CLOCK_TIME_IS_VALID (h->last_pts)) {
-      gint64 dev = (gint64) (ts - h->last_arrival) -
-          (gint64) (pts - h->last_pts);
-
-      __atomic_store_n (&h->jitter_ns, h->jitter_ns +
-          ((dev < 0 ? -dev : dev) - h->jitter_ns) / 16, __ATOMIC_RELAXED);
-    }
-    h->last_pts = pts;
-    h->last_arrival = ts;
+  gst_apm_jitter_update (&h->jitter, ts, pts);
+  if (GST_CLOCK_TIME_IS_VALID (pts))
     h->next_pts = GST_CLOCK_TIME_IS_VALID (dur) ? pts + dur :
         GST_CLOCK_TIME_NONE;
-  }
 }
 
 /* end-to-end latency of a sink: look each upstream source's ring up.
