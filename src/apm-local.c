@@ -1,12 +1,6 @@
 /* gst-apm: metrics a single thread writes, folded into shared series later */
 #include "apm-local.h"
 
-const gint64 apm_seconds_bounds_ns[APM_LOCAL_N_BUCKETS - 1] = {
-  10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
-  5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000,
-  1000000000
-};
-
 guint64
 apm_local_histogram_fold (const ApmLocalHistogram * h,
     ApmLocalHistogram * folded, ApmSeries * series)

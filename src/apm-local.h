@@ -13,9 +13,9 @@
 
 G_BEGIN_DECLS
 
-/* Bucket bounds of apm_seconds_buckets, in nanoseconds. */
-#define APM_LOCAL_N_BUCKETS 17  /* apm_n_seconds_buckets + the +Inf bucket */
-extern const gint64 apm_seconds_bounds_ns[APM_LOCAL_N_BUCKETS - 1];
+/* the buckets of apm_seconds_buckets (apm_seconds_bounds_ns) and +Inf */
+#define APM_COUNT_ONE(ns) + 1
+#define APM_LOCAL_N_BUCKETS (APM_SECONDS_BOUNDS_NS (APM_COUNT_ONE) + 1)
 
 /* A histogram on apm_seconds_buckets: counts wrap at 2^32, which is fine
  * as long as a fold sees fewer than 2^32 new observations. */

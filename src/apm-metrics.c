@@ -5,10 +5,12 @@
 #include <math.h>
 #include <string.h>
 
-const gdouble apm_seconds_buckets[] = {
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
-};
+#define AS_SECONDS(ns) (ns) / 1e9,
+#define AS_NS(ns) (ns),
+const gdouble apm_seconds_buckets[] = { APM_SECONDS_BOUNDS_NS (AS_SECONDS) };
+const gint64 apm_seconds_bounds_ns[] = { APM_SECONDS_BOUNDS_NS (AS_NS) };
+#undef AS_SECONDS
+#undef AS_NS
 const guint apm_n_seconds_buckets = G_N_ELEMENTS (apm_seconds_buckets);
 
 ApmRegistry *

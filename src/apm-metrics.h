@@ -158,5 +158,12 @@ const gchar *const *apm_series_label_values (const ApmSeries * s);
 /* Default audio-friendly latency buckets in seconds: 10 us ... 1 s. */
 extern const gdouble apm_seconds_buckets[];
 extern const guint apm_n_seconds_buckets;
+/* The same bounds in nanoseconds (for single-writer histograms,
+ * apm-local.h): one list, APM_SECONDS_BOUNDS_NS, makes both. */
+#define APM_SECONDS_BOUNDS_NS(X) \
+  X (10000) X (25000) X (50000) X (100000) X (250000) X (500000) \
+  X (1000000) X (2500000) X (5000000) X (10000000) X (25000000) \
+  X (50000000) X (100000000) X (250000000) X (500000000) X (1000000000)
+extern const gint64 apm_seconds_bounds_ns[];
 
 G_END_DECLS
