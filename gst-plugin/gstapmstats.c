@@ -341,9 +341,9 @@ element_stats_get_locked (GstElement * element)
    * them too short: the buffers in flight between a source and its sinks,
    * or inside one element (many in a queue, a few elsewhere) */
   if (es->is_source)
-    es->ring = gst_apm_ring_new (256, GST_APM_SOURCE_RING_MAX);
+    es->ring = gst_apm_ring_new (64, GST_APM_SOURCE_RING_MAX);
   else if (!es->is_sink && element->numsinkpads == 1) {
-    es->stage_ring = gst_apm_ring_new (es->is_queue ? 256 : 32,
+    es->stage_ring = gst_apm_ring_new (es->is_queue ? 64 : 32,
         GST_APM_STAGE_RING_MAX);
     es->residence = apm_family_series (f_residence, values);
   }
@@ -522,6 +522,7 @@ pad_stats_detach (GstApmPadStats * st)
       apm_series_retire (st->paths[i].latency);
     }
     st->n_paths = 0;
+    g_clear_pointer (&st->paths, g_free);
   }
   pad_stats_unref (st);
 }
@@ -874,7 +875,7 @@ gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad)
   g_mutex_unlock (&create_lock);
   g_ptr_array_unref (sources);
 
-  /* only this pad's streaming thread reads paths: swap in place */
+  /* only this pad's streaming thread reads paths: swap them */
   old_n = st->n_paths;
   for (guint i = 0; i < old_n; i++) {
     gboolean kept = FALSE;
@@ -887,7 +888,8 @@ gst_apm_pad_stats_refresh_paths (GstApmPadStats * st, GstPad * pad)
     else
       apm_series_retire (st->paths[i].latency);
   }
-  memcpy (st->paths, paths, n * sizeof (GstApmPath));
+  g_free (st->paths);
+  st->paths = n ? g_memdup2 (paths, n * sizeof (GstApmPath)) : NULL;
   st->n_paths = n;
   st->topology_gen = gen;
 }

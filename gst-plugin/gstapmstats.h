@@ -119,10 +119,11 @@ struct _GstApmPadStats
   GstPad *peer_pad;             /* not a reference: compared only */
   struct _GstApmPadStats *peer; /* ref */
   guint peer_gen;
-  /* end-to-end latency paths, refreshed when the topology changes */
+  /* end-to-end latency paths (sinks only, so out of line), refreshed when
+   * the topology changes */
   guint topology_gen;
   guint n_paths;
-  GstApmPath paths[GST_APM_MAX_PATHS];
+  GstApmPath *paths;
   ApmSeries *flows[GST_APM_N_FLOWS];          /* created lazily */
   /* the fold's side (service thread, under the fold lock) */
   gint ref_count;

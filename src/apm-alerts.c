@@ -522,11 +522,13 @@ series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
     case APM_AGG_P95:{
       guint nb = s->n_bounds + 1;
       guint64 *now_counts = g_new (guint64, nb);
-      guint64 *prev = g_hash_table_lookup (r->snapshots, s->key);
+      gchar *key = apm_series_dup_key (s);
+      guint64 *prev = g_hash_table_lookup (r->snapshots, key);
       ApmSeries tmp;
 
       if (!s->buckets) {
         g_free (now_counts);
+        g_free (key);
         return NAN;
       }
       apm_series_histogram (s, now_counts);
@@ -547,7 +549,7 @@ series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
         v = apm_series_quantile (&tmp, 0.95);
         g_free (diff);
       }
-      g_hash_table_replace (r->snapshots, g_strdup (s->key), now_counts);
+      g_hash_table_replace (r->snapshots, key, now_counts);
       return v;
     }
   }
@@ -570,7 +572,7 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
   g_mutex_lock (&reg->lock);
   f = g_hash_table_lookup (reg->families, r->metric);
   if (r->agg == APM_AGG_P95)
-    seen = g_hash_table_new (g_str_hash, g_str_equal);
+    seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint j = 0; f && j < f->series->len; j++) {
     ApmSeries *s = g_ptr_array_index (f->series, j);
     gdouble v;
@@ -578,7 +580,7 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     if (!series_matches (r, f, s))
       continue;
     if (seen)
-      g_hash_table_add (seen, s->key);
+      g_hash_table_add (seen, apm_series_dup_key (s));
     v = series_value (r, reg, f, s, now);
     if (isnan (v) || !compare (r->op, v, r->threshold))
       continue;
@@ -590,8 +592,10 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     }
     {
       Hit *h = g_new0 (Hit, 1);
+      gchar *series_key = apm_series_dup_key (s);
 
-      h->key = g_strconcat (r->name, "\x1e", s->key, NULL);
+      h->key = g_strconcat (r->name, "\x1e", series_key, NULL);
+      g_free (series_key);
       h->labels = json_object_new ();
       for (guint i = 0; i < f->n_labels; i++)
         json_object_set_string_member (h->labels, f->label_names[i],

@@ -16,7 +16,7 @@ struct _ApmFamily
   gdouble *bounds;
   gint64 *bounds_ns;
   guint n_bounds;
-  GHashTable *by_key;           /* key -> ApmSeries (table's ref) */
+  GHashTable *by_key;           /* set of ApmSeries by label values */
   GPtrArray *series;            /* creation order, same refs */
   gdouble scale;
   ApmSeries *overflow;

@@ -13,6 +13,9 @@ const gint64 apm_seconds_bounds_ns[] = { APM_SECONDS_BOUNDS_NS (AS_NS) };
 #undef AS_NS
 const guint apm_n_seconds_buckets = G_N_ELEMENTS (apm_seconds_buckets);
 
+static guint series_hash (gconstpointer p);
+static gboolean series_equal (gconstpointer a, gconstpointer b);
+
 ApmRegistry *
 apm_registry_new (guint max_series)
 {
@@ -105,7 +108,7 @@ apm_registry_family (ApmRegistry * r, const gchar * name, ApmMetricType type,
       f->bounds_ns[i] = (gint64) llround (bounds[i] * 1e9);
   }
   f->scale = 1.0;
-  f->by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  f->by_key = g_hash_table_new (series_hash, series_equal);
   f->series = g_ptr_array_new_with_free_func ((GDestroyNotify)
       apm_series_unref);
   g_hash_table_insert (r->families, f->name, f);
@@ -133,19 +136,22 @@ apm_registry_lookup (ApmRegistry * r, const gchar * name)
   return f;
 }
 
+/* Label values are interned (GRefString): the same pipeline, element and pad
+ * names recur in every family, and a series is then a few pointers. */
 static ApmSeries *
-series_new (ApmFamily * f, const gchar * const *label_values, gchar * key)
+series_new (ApmFamily * f, const gchar * const *label_values)
 {
-  ApmSeries *s = g_new0 (ApmSeries, 1);
+  /* one allocation: the label value pointers follow the struct */
+  ApmSeries *s = g_malloc0 (sizeof (ApmSeries) +
+      sizeof (gchar *) * (f->n_labels + 1));
 
   s->family = f;
   s->scale = f->scale;
   s->ref_count = 1;
-  s->key = key;
-  s->label_values = g_new0 (gchar *, f->n_labels + 1);
+  s->label_values = (gchar **) (s + 1);
   for (guint i = 0; i < f->n_labels; i++)
-    s->label_values[i] = g_utf8_make_valid (label_values && label_values[i] ?
-        label_values[i] : "", -1);
+    s->label_values[i] = g_ref_string_new_intern (label_values &&
+        label_values[i] ? label_values[i] : "");
   if (f->type == APM_METRIC_HISTOGRAM) {
     s->n_bounds = f->n_bounds;
     s->bounds = f->bounds;
@@ -155,17 +161,40 @@ series_new (ApmFamily * f, const gchar * const *label_values, gchar * key)
   return s;
 }
 
-static gchar *
-series_key (ApmFamily * f, const gchar * const *label_values)
+/* The family's set of series is hashed on the label values themselves, so
+ * a lookup builds nothing and a series stores no key. */
+static guint
+series_hash (gconstpointer p)
+{
+  const ApmSeries *s = p;
+  guint h = 5381;
+
+  for (guint i = 0; i < s->family->n_labels; i++)
+    h = h * 33 + g_str_hash (s->label_values[i]);
+  return h;
+}
+
+static gboolean
+series_equal (gconstpointer a, gconstpointer b)
+{
+  const ApmSeries *x = a, *y = b;
+
+  for (guint i = 0; i < x->family->n_labels; i++)
+    if (strcmp (x->label_values[i], y->label_values[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+gchar *
+apm_series_dup_key (const ApmSeries * s)
 {
   GString *k = g_string_new (NULL);
 
   /* \x1f cannot be confused with printable label text */
-  for (guint i = 0; i < f->n_labels; i++) {
+  for (guint i = 0; i < s->family->n_labels; i++) {
     if (i)
       g_string_append_c (k, '\x1f');
-    g_string_append (k, label_values && label_values[i] ?
-        label_values[i] : "");
+    g_string_append (k, s->label_values[i]);
   }
   return g_string_free (k, FALSE);
 }
@@ -174,33 +203,45 @@ ApmSeries *
 apm_family_series (ApmFamily * f, const gchar * const *label_values)
 {
   ApmRegistry *r = f->registry;
-  gchar *key = series_key (f, label_values);
+  const gchar *values[f->n_labels + 1];
+  gchar *valid[f->n_labels + 1];
+  ApmSeries probe = {.family = f,.label_values = (gchar **) values };
   ApmSeries *s;
 
+  /* stored values are valid UTF-8 (they are rendered): look up by the same */
+  for (guint i = 0; i < f->n_labels; i++) {
+    const gchar *v = label_values && label_values[i] ? label_values[i] : "";
+
+    valid[i] = g_utf8_validate (v, -1, NULL) ? NULL : g_utf8_make_valid (v, -1);
+    values[i] = valid[i] ? valid[i] : v;
+  }
+  values[f->n_labels] = NULL;
+
   g_mutex_lock (&r->lock);
-  s = g_hash_table_lookup (f->by_key, key);
-  if (s && s->retired_at == 0) {
-    g_free (key);
-  } else if (r->n_series >= r->max_series) {
-    g_free (key);
+  s = g_hash_table_lookup (f->by_key, &probe);
+  if (s && s->retired_at == 0)
+    ;                           /* live: share it */
+  else if (r->n_series >= r->max_series) {
     r->n_dropped++;
     if (!f->overflow)
-      f->overflow = series_new (f, NULL, g_strdup (""));
+      f->overflow = series_new (f, NULL);
     s = f->overflow;
   } else {
     if (s) {
       /* a retired series with the same labels: replace it */
-      g_hash_table_remove (f->by_key, s->key);
+      g_hash_table_remove (f->by_key, s);
       g_ptr_array_remove (f->series, s);
       r->n_series--;
     }
-    s = series_new (f, label_values, key);
-    g_hash_table_insert (f->by_key, s->key, s);
+    s = series_new (f, values);
+    g_hash_table_add (f->by_key, s);
     g_ptr_array_add (f->series, s);
     r->n_series++;
   }
   apm_series_ref (s);
   g_mutex_unlock (&r->lock);
+  for (guint i = 0; i < f->n_labels; i++)
+    g_free (valid[i]);
   return s;
 }
 
@@ -216,8 +257,8 @@ apm_series_unref (ApmSeries * s)
 {
   if (!s || !g_atomic_int_dec_and_test (&s->ref_count))
     return;
-  g_strfreev (s->label_values);
-  g_free (s->key);
+  for (guint i = 0; s->label_values[i]; i++)
+    g_ref_string_release (s->label_values[i]);
   g_free (s->buckets);
   g_free (s->history);
   g_free (s);
@@ -277,7 +318,7 @@ apm_registry_sweep (ApmRegistry * r, gint64 grace_us)
       gint64 t = __atomic_load_n (&s->retired_at, __ATOMIC_RELAXED);
 
       if (t && now - t >= grace_us) {
-        g_hash_table_remove (f->by_key, s->key);
+        g_hash_table_remove (f->by_key, s);
         g_ptr_array_remove_index (f->series, j - 1);
         r->n_series--;
       }

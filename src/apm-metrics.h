@@ -34,8 +34,7 @@ struct _ApmSeries
   gdouble scale;                /* unit of ival (1, or 1e-9 for ns) */
   /* private */
   ApmFamily *family;
-  gchar **label_values;
-  gchar *key;
+  gchar **label_values;         /* interned (GRefString) */
   gint ref_count;
   gint64 retired_at;            /* monotonic us, 0 while live */
   /* sampled history, service thread only (see apm-history.h) */
@@ -154,6 +153,10 @@ gdouble apm_series_sum (const ApmSeries * s);
 gdouble apm_series_quantile (const ApmSeries * s, gdouble q);
 
 const gchar *const *apm_series_label_values (const ApmSeries * s);
+
+/* The label values joined by \x1f: identifies the series within its family
+ * across retirements (caller frees). */
+gchar *apm_series_dup_key (const ApmSeries * s);
 
 /* Default audio-friendly latency buckets in seconds: 10 us ... 1 s. */
 extern const gdouble apm_seconds_buckets[];
