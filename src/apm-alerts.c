@@ -1,7 +1,6 @@
 /* gst-apm: alert rules and alerts with a pending/firing/resolved lifecycle */
 #include "apm-alerts.h"
 #include "apm-history.h"
-#include "apm-metrics-private.h"
 #include "apm-time.h"
 
 #include <math.h>
@@ -413,45 +412,14 @@ compare (ApmComparison op, gdouble v, gdouble t)
   }
 }
 
-static const gchar *
-label_of (ApmFamily * f, ApmSeries * s, const gchar * name)
-{
-  for (guint i = 0; i < f->n_labels; i++)
-    if (strcmp (f->label_names[i], name) == 0)
-      return s->label_values[i];
-  return NULL;
-}
-
 static gboolean
-series_matches (ApmAlertRule * r, ApmFamily * f, ApmSeries * s)
+series_matches (ApmAlertRule * r, ApmSeries * s)
 {
   for (guint i = 0; i + 1 < r->match->len; i += 2)
-    if (g_strcmp0 (label_of (f, s, r->match->pdata[i]),
+    if (g_strcmp0 (apm_series_label (s, r->match->pdata[i]),
             r->match->pdata[i + 1]) != 0)
       return FALSE;
-  return s->retired_at == 0;
-}
-
-/* the series of @other whose labels are those of @s (by name) */
-static ApmSeries *
-same_labels (ApmRegistry * reg, const gchar * other, ApmFamily * f,
-    ApmSeries * s)
-{
-  ApmFamily *o = g_hash_table_lookup (reg->families, other);
-
-  if (!o)
-    return NULL;
-  for (guint j = 0; j < o->series->len; j++) {
-    ApmSeries *c = g_ptr_array_index (o->series, j);
-    gboolean ok = TRUE;
-
-    for (guint i = 0; i < o->n_labels && ok; i++)
-      ok = g_strcmp0 (label_of (f, s, o->label_names[i]),
-          c->label_values[i]) == 0;
-    if (ok)
-      return c;
-  }
-  return NULL;
+  return TRUE;
 }
 
 /* increase over the window from history; FALSE without two samples */
@@ -472,8 +440,7 @@ window_increase (ApmSeries * s, gint64 since, gdouble * inc, gdouble * secs)
 
 /* NaN when there is not enough data */
 static gdouble
-series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
-    ApmSeries * s, gint64 now)
+series_value (ApmAlertRule * r, ApmRegistry * reg, ApmSeries * s, gint64 now)
 {
   gint64 since = now - (gint64) (MAX (r->window_s, 1) * 1e6);
   gdouble v = NAN, inc, secs;
@@ -482,7 +449,7 @@ series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
 
   switch (r->agg) {
     case APM_AGG_LAST:
-      return f->type == APM_METRIC_HISTOGRAM ?
+      return apm_series_metric_type (s) == APM_METRIC_HISTOGRAM ?
           (apm_series_count (s) ? apm_series_sum (s) / apm_series_count (s) :
           NAN) : apm_series_value (s);
     case APM_AGG_AVG:
@@ -510,14 +477,15 @@ series_value (ApmAlertRule * r, ApmRegistry * reg, ApmFamily * f,
     case APM_AGG_INCREASE:
       return window_increase (s, since, &inc, &secs) ? inc : NAN;
     case APM_AGG_RATIO:{
-      ApmSeries *d = r->denominator ? same_labels (reg, r->denominator, f, s) :
-          NULL;
+      ApmSeries *d = r->denominator ?
+          apm_registry_find_series_like (reg, r->denominator, s) : NULL;
       gdouble dinc, dsecs;
 
       if (d && window_increase (s, since, &inc, &secs)
           && window_increase (d, since, &dinc, &dsecs) && dinc > 0)
-        return inc / dinc;
-      return NAN;
+        v = inc / dinc;
+      g_clear_pointer (&d, apm_series_unref);
+      return v;
     }
     case APM_AGG_P95:{
       guint nb = s->n_bounds + 1;
@@ -561,7 +529,7 @@ static void
 evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     GPtrArray * hits)
 {
-  ApmFamily *f;
+  GPtrArray *series;
   GHashTable *seen = NULL;
 
   if (r->agg != APM_AGG_LAST && r->agg != APM_AGG_P95) {
@@ -569,37 +537,39 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     if (r->denominator)
       apm_history_keep (reg, r->denominator);
   }
-  g_mutex_lock (&reg->lock);
-  f = g_hash_table_lookup (reg->families, r->metric);
+  series = apm_registry_list_series (reg, r->metric);
   if (r->agg == APM_AGG_P95)
     seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (guint j = 0; f && j < f->series->len; j++) {
-    ApmSeries *s = g_ptr_array_index (f->series, j);
+  for (guint j = 0; series && j < series->len; j++) {
+    ApmSeries *s = g_ptr_array_index (series, j);
     gdouble v;
 
-    if (!series_matches (r, f, s))
+    if (!series_matches (r, s))
       continue;
     if (seen)
       g_hash_table_add (seen, apm_series_dup_key (s));
-    v = series_value (r, reg, f, s, now);
+    v = series_value (r, reg, s, now);
     if (isnan (v) || !compare (r->op, v, r->threshold))
       continue;
     if (r->require) {
-      ApmSeries *req = same_labels (reg, r->require, f, s);
+      ApmSeries *req = apm_registry_find_series_like (reg, r->require, s);
+      gboolean on = req && apm_series_value (req) > 0;
 
-      if (!req || apm_series_value (req) <= 0)
+      g_clear_pointer (&req, apm_series_unref);
+      if (!on)
         continue;
     }
     {
       Hit *h = g_new0 (Hit, 1);
       gchar *series_key = apm_series_dup_key (s);
+      const gchar *const *names = apm_series_label_names (s);
+      const gchar *const *values = apm_series_label_values (s);
 
       h->key = g_strconcat (r->name, "\x1e", series_key, NULL);
       g_free (series_key);
       h->labels = json_object_new ();
-      for (guint i = 0; i < f->n_labels; i++)
-        json_object_set_string_member (h->labels, f->label_names[i],
-            s->label_values[i]);
+      for (guint i = 0; names && names[i]; i++)
+        json_object_set_string_member (h->labels, names[i], values[i]);
       h->value = v;
       g_ptr_array_add (hits, h);
     }
@@ -615,7 +585,7 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
         g_hash_table_iter_remove (&it);
     g_hash_table_destroy (seen);
   }
-  g_mutex_unlock (&reg->lock);
+  g_clear_pointer (&series, g_ptr_array_unref);
 }
 
 static gchar *
@@ -917,4 +887,74 @@ apm_alerts_n_firing (ApmAlerts * al, gint * worst)
   if (worst)
     *worst = w;
   return n;
+}
+
+guint
+apm_alerts_n_pending (ApmAlerts * al)
+{
+  GHashTableIter it;
+  ApmAlert *a;
+  guint n = 0;
+
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a))
+    n += strcmp (a->state, "pending") == 0;
+  g_mutex_unlock (&al->lock);
+  return n;
+}
+
+typedef struct
+{
+  gchar *name;
+  ApmSeverity severity;
+} RuleName;
+
+static void
+rule_name_clear (RuleName * r)
+{
+  g_free (r->name);
+}
+
+void
+apm_alerts_foreach_rule (ApmAlerts * al, ApmAlertRuleFunc func,
+    gpointer user_data)
+{
+  GArray *rules = g_array_new (FALSE, FALSE, sizeof (RuleName));
+  GHashTable *firing = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter it;
+  ApmAlert *a;
+
+  g_array_set_clear_func (rules, (GDestroyNotify) rule_name_clear);
+  g_mutex_lock (&al->rules_lock);
+  for (guint i = 0; i < al->rules->len; i++) {
+    ApmAlertRule *r = al->rules->pdata[i];
+    RuleName rn = { g_strdup (r->name), r->severity };
+
+    g_array_append_val (rules, rn);
+  }
+  g_mutex_unlock (&al->rules_lock);
+
+  g_mutex_lock (&al->lock);
+  g_hash_table_iter_init (&it, al->active);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a))
+    if (strcmp (a->state, "firing") == 0) {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (firing, a->rule));
+
+      /* the rule names are those of the copy, alive past the lock */
+      for (guint i = 0; i < rules->len; i++)
+        if (strcmp (g_array_index (rules, RuleName, i).name, a->rule) == 0)
+          g_hash_table_insert (firing, g_array_index (rules, RuleName,
+                  i).name, GUINT_TO_POINTER (n + 1));
+    }
+  g_mutex_unlock (&al->lock);
+
+  for (guint i = 0; i < rules->len; i++) {
+    RuleName *rn = &g_array_index (rules, RuleName, i);
+
+    func (rn->name, rn->severity, GPOINTER_TO_UINT (g_hash_table_lookup
+            (firing, rn->name)), user_data);
+  }
+  g_hash_table_destroy (firing);
+  g_array_unref (rules);
 }

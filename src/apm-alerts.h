@@ -99,6 +99,15 @@ JsonNode *apm_alerts_history_json (ApmAlerts * alerts);
 JsonNode *apm_alerts_rules_json (ApmAlerts * alerts);
 /* Firing alerts: count and the highest severity (-1 if none). */
 guint apm_alerts_n_firing (ApmAlerts * alerts, gint * worst_severity);
+/* Alerts whose condition holds but not yet for the rule's "for". */
+guint apm_alerts_n_pending (ApmAlerts * alerts);
+
+typedef void (*ApmAlertRuleFunc) (const gchar * name, ApmSeverity severity,
+    guint n_firing, gpointer user_data);
+/* Calls @func for each rule, in evaluation order, with the number of its
+ * alerts firing now (no lock of @alerts is held during the calls). */
+void apm_alerts_foreach_rule (ApmAlerts * alerts, ApmAlertRuleFunc func,
+    gpointer user_data);
 
 /* Called (service thread, no lock held) when an alert goes pending,
  * firing or resolved: @event is "pending", "firing" or "resolved". */

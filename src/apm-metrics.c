@@ -393,6 +393,77 @@ apm_series_label_values (const ApmSeries * s)
   return (const gchar * const *) s->label_values;
 }
 
+const gchar *const *
+apm_series_label_names (const ApmSeries * s)
+{
+  /* a family's names never change once it exists */
+  return (const gchar * const *) s->family->label_names;
+}
+
+const gchar *
+apm_series_label (const ApmSeries * s, const gchar * label_name)
+{
+  for (guint i = 0; i < s->family->n_labels; i++)
+    if (strcmp (s->family->label_names[i], label_name) == 0)
+      return s->label_values[i];
+  return NULL;
+}
+
+ApmMetricType
+apm_series_metric_type (const ApmSeries * s)
+{
+  return s->family->type;
+}
+
+GPtrArray *
+apm_registry_list_series (ApmRegistry * r, const gchar * name)
+{
+  GPtrArray *out = NULL;
+  ApmFamily *f;
+
+  g_mutex_lock (&r->lock);
+  f = g_hash_table_lookup (r->families, name);
+  if (f) {
+    out = g_ptr_array_new_full (f->series->len, (GDestroyNotify)
+        apm_series_unref);
+    for (guint i = 0; i < f->series->len; i++) {
+      ApmSeries *s = g_ptr_array_index (f->series, i);
+
+      if (__atomic_load_n (&s->retired_at, __ATOMIC_RELAXED) == 0)
+        g_ptr_array_add (out, apm_series_ref (s));
+    }
+  }
+  g_mutex_unlock (&r->lock);
+  return out;
+}
+
+ApmSeries *
+apm_registry_find_series_like (ApmRegistry * r, const gchar * name,
+    const ApmSeries * like)
+{
+  ApmSeries *s = NULL;
+  ApmFamily *f;
+
+  g_mutex_lock (&r->lock);
+  f = g_hash_table_lookup (r->families, name);
+  if (f) {
+    const gchar *values[f->n_labels + 1];
+    ApmSeries probe = {.family = f,.label_values = (gchar **) values };
+    gboolean complete = TRUE;
+
+    for (guint i = 0; i < f->n_labels; i++) {
+      values[i] = apm_series_label (like, f->label_names[i]);
+      complete &= values[i] != NULL;
+    }
+    values[f->n_labels] = NULL;
+    s = complete ? g_hash_table_lookup (f->by_key, &probe) : NULL;
+    if (s)
+      apm_series_ref (s);
+  }
+  g_mutex_unlock (&r->lock);
+  return s;
+}
+
 void
 apm_registry_foreach (ApmRegistry * r, ApmFamilyFunc func, gpointer user_data)
 {

@@ -153,6 +153,22 @@ gdouble apm_series_sum (const ApmSeries * s);
 gdouble apm_series_quantile (const ApmSeries * s, gdouble q);
 
 const gchar *const *apm_series_label_values (const ApmSeries * s);
+const gchar *const *apm_series_label_names (const ApmSeries * s);
+/* The value of label @label_name, or NULL if the series has no such label. */
+const gchar *apm_series_label (const ApmSeries * s, const gchar * label_name);
+ApmMetricType apm_series_metric_type (const ApmSeries * s);
+
+/* The live series of family @name in creation order, each with a reference
+ * that the array drops; NULL if there is no such family.  A copy: the
+ * caller reads it without holding the registry. */
+GPtrArray *apm_registry_list_series (ApmRegistry * registry,
+    const gchar * name);
+
+/* The series of family @name whose labels have the values that @like has
+ * for the same label names (a new reference), or NULL: e.g. the
+ * denominator of a ratio for the numerator's pipeline and monitor. */
+ApmSeries *apm_registry_find_series_like (ApmRegistry * registry,
+    const gchar * name, const ApmSeries * like);
 
 /* The label values joined by \x1f: identifies the series within its family
  * across retirements (caller frees). */

@@ -114,18 +114,12 @@ apm_status_detailed (ApmService * service)
       apm_registry_n_series (apm_service_get_registry (service)));
   json_object_set_object_member (root, "system_metrics", system);
   {
-    JsonNode *active_alerts = apm_alerts_active_json (apm_service_get_alerts
-        (service), FALSE);
-    JsonArray *arr = json_object_get_array_member (json_node_get_object
-        (active_alerts), "alerts");
-    guint pending = 0;
+    ApmAlerts *al = apm_service_get_alerts (service);
+    JsonNode *active_alerts = apm_alerts_active_json (al, FALSE);
 
-    for (guint i = 0; i < json_array_get_length (arr); i++)
-      pending += g_strcmp0 (json_object_get_string_member
-          (json_array_get_object_element (arr, i), "state"), "pending") == 0;
     json_object_set_int_member (alerts, "firing",
-        apm_alerts_n_firing (apm_service_get_alerts (service), &worst));
-    json_object_set_int_member (alerts, "pending", pending);
+        apm_alerts_n_firing (al, &worst));
+    json_object_set_int_member (alerts, "pending", apm_alerts_n_pending (al));
     json_object_set_member (alerts, "active", json_node_copy
         (json_object_get_member (json_node_get_object (active_alerts),
                 "alerts")));
@@ -139,6 +133,19 @@ apm_status_detailed (ApmService * service)
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, root);
   return node;
+}
+
+static const gchar *const firing_labels[] = { "rule", "severity", NULL };
+
+static void
+set_firing_gauge (const gchar * rule, ApmSeverity severity, guint n_firing,
+    gpointer family)
+{
+  const gchar *values[] = { rule, apm_severity_to_string (severity), NULL };
+  ApmSeries *s = apm_family_series (family, values);
+
+  apm_gauge_set_int (s, n_firing);
+  apm_series_unref (s);
 }
 
 void
@@ -171,35 +178,11 @@ apm_status_refresh_metrics (ApmService * service)
 
   /* firing alerts by rule, so Grafana can show the monitor's own alerts;
    * rules with nothing firing read 0 */
-  {
-    static const gchar *const labels[] = { "rule", "severity", NULL };
-    JsonNode *rules = apm_alerts_rules_json (apm_service_get_alerts (service));
-    JsonNode *act = apm_alerts_active_json (apm_service_get_alerts (service),
-        TRUE);
-    JsonArray *ra = json_object_get_array_member (json_node_get_object
-        (rules), "rules");
-    JsonArray *aa = json_object_get_array_member (json_node_get_object (act),
-        "alerts");
-
-    f = apm_registry_family (reg, "apm_alerts_firing", APM_METRIC_GAUGE,
-        "Alerts firing now, by rule", labels, NULL, 0);
-    for (guint i = 0; f && i < json_array_get_length (ra); i++) {
-      JsonObject *r = json_array_get_object_element (ra, i);
-      const gchar *values[3] = { json_object_get_string_member (r, "name"),
-        json_object_get_string_member (r, "severity"), NULL
-      };
-      guint n = 0;
-
-      for (guint j = 0; j < json_array_get_length (aa); j++)
-        n += g_strcmp0 (json_object_get_string_member
-            (json_array_get_object_element (aa, j), "rule"), values[0]) == 0;
-      s = apm_family_series (f, values);
-      apm_gauge_set_int (s, n);
-      apm_series_unref (s);
-    }
-    json_node_unref (rules);
-    json_node_unref (act);
-  }
+  f = apm_registry_family (reg, "apm_alerts_firing", APM_METRIC_GAUGE,
+      "Alerts firing now, by rule", firing_labels, NULL, 0);
+  if (f)
+    apm_alerts_foreach_rule (apm_service_get_alerts (service),
+        set_firing_gauge, f);
 
   apm_jobs_counts (apm_service_get_jobs (service), &active, &tracked);
   f = apm_registry_family (reg, "apm_jobs_active", APM_METRIC_GAUGE,
