@@ -100,13 +100,16 @@ describe_pool (JsonObject * o, GstApmElementStats * es)
   json_object_set_object_member (o, "pool", pool);
 }
 
+/* @mean_own: the mean own time per buffer, or NaN without one */
 static JsonObject *
-describe_element (GstElement * e, const gchar * path, JsonArray * links)
+describe_element (GstElement * e, const gchar * path, JsonArray * links,
+    gdouble * mean_own)
 {
   JsonObject *o = json_object_new ();
   GstApmElementStats *es = gst_apm_element_stats_peek (e);
   GstElementFactory *factory = gst_element_get_factory (e);
 
+  *mean_own = NAN;
   json_object_set_string_member (o, "name", path);
   json_object_set_string_member (o, "factory", factory ?
       GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (e));
@@ -125,8 +128,13 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links)
         (gint64) apm_series_value (es->bytes_out));
     json_object_set_double_member (o, "media_seconds",
         apm_series_value (es->media_in));
-    if (!es->skip_own_time)
+    if (!es->skip_own_time) {
+      guint64 n = es->processing ? apm_series_count (es->processing) : 0;
+
       set_seconds_summary (o, "processing", es->processing);
+      if (n)
+        *mean_own = apm_series_sum (es->processing) / n;
+    }
     if (es->residence)
       set_seconds_summary (o, "latency", es->residence);
     if (es->rtf)
@@ -197,18 +205,12 @@ describe_pipeline (GstElement * pipeline, const gchar * label)
       gchar *path;
 
       if (gst_apm_element_path (e, NULL, &path)) {
-        JsonObject *o = describe_element (e, path, links);
-        JsonObject *proc = json_object_has_member (o, "processing") ?
-            json_object_get_object_member (o, "processing") : NULL;
+        gdouble mean;
+        JsonObject *o = describe_element (e, path, links, &mean);
 
-        if (proc && json_object_has_member (proc, "mean_seconds")) {
-          gdouble mean = json_object_get_double_member (proc,
-              "mean_seconds");
-
-          if (mean > slowest_mean) {
-            slowest_mean = mean;
-            slowest = o;
-          }
+        if (!isnan (mean) && mean > slowest_mean) {
+          slowest_mean = mean;
+          slowest = o;
         }
         json_array_add_object_element (elements, o);
         g_free (path);
