@@ -88,37 +88,41 @@ typedef struct
 /* What the thread streaming through a pad writes per buffer, in cache lines
  * of the pad's own: plain stores, no lock prefix, nothing shared with
  * another pad.  In push mode the pushing thread writes both the source pad
- * and its peer; in pull mode the pulling thread does. */
+ * and its peer; in pull mode the pulling thread does.  Ordered by when a
+ * buffer touches it: a push reaches about three lines per pad (the link and
+ * counters, the arrival state, one end of a histogram). */
 typedef struct
 {
   guint64 buffers, bytes;
   guint64 media_ns;             /* sink */
   guint64 allocated_bytes;      /* source */
-  guint32 discont, gaps, overlaps;      /* sink */
-  guint32 pooled, fresh, allocated;     /* source */
-  gint tid;                     /* the last thread */
+  /* second line: arrival (sink) and allocation (source) */
   gint rate, bpf;               /* from caps, for buffers without duration */
-  /* arrival state (sink) */
   GstClockTime next_pts;
   GstApmJitter jitter;
+  gint tid;                     /* the last thread */
+  guint32 pooled, fresh, allocated;     /* source */
   /* own time of the work attributed to this pad's element: sink pads get
    * their chain (push mode), source pads their loop or getrange */
   ApmLocalHistogram processing;
   ApmLocalHistogram residence;  /* source pads of 1-in elements */
+  guint32 discont, gaps, overlaps;      /* sink, rare */
 } GstApmPadHot;
 
 struct _GstApmPadStats
 {
-  GstApmPadHot hot;             /* first: the allocation is cache-aligned */
+  /* first line (the allocation is cache-aligned): what every push reads,
+   * then the hot counters (GstApmPadHot starts with them) */
   GstApmElementStats *element;  /* ref; NULL: a pad not counted (a proxy
                                  * pad, a pad outside any pipeline) */
-  gboolean is_sink;
   /* push mode (source pads): the peer's stats, checked per buffer against
    * the pad's peer and the stats generation; pull mode (sink pads): the
    * source pad pulled from */
   GstPad *peer_pad;             /* not a reference: compared only */
   struct _GstApmPadStats *peer; /* ref */
   guint peer_gen;
+  gboolean is_sink;
+  GstApmPadHot hot;
   /* end-to-end latency paths (sinks only, so out of line), refreshed when
    * the topology changes */
   guint topology_gen;

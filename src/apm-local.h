@@ -21,9 +21,9 @@ G_BEGIN_DECLS
  * as long as a fold sees fewer than 2^32 new observations. */
 typedef struct
 {
+  guint64 sum_ns;               /* first: in the line of the low buckets */
   guint32 counts[APM_LOCAL_N_BUCKETS];
-  guint64 sum_ns;
-} ApmLocalHistogram;
+} __attribute__ ((aligned (16))) ApmLocalHistogram;     /* starts lines */
 
 /* --- writer (the owning thread): plain stores, no lock prefix --- */
 
