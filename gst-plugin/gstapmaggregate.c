@@ -7,11 +7,9 @@
 #include "gstapmaggregate.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
+#include "apm-sysres.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 static ApmService *registered_on;
 static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
@@ -166,37 +164,13 @@ collect_element (gpointer data, gpointer user_data)
   }
 }
 
-/* utime + stime of a thread in seconds, or < 0 if it is gone */
-static gdouble
-thread_cpu_seconds (gint tid, gchar ** name)
-{
-  gchar *path = g_strdup_printf ("/proc/self/task/%d/stat", tid);
-  gchar *text = NULL, *p;
-  gdouble seconds = -1;
-  unsigned long utime, stime;
-
-  if (g_file_get_contents (path, &text, NULL, NULL)
-      && (p = strrchr (text, ')'))
-      && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-          &utime, &stime) == 2) {
-    gchar *open = strchr (text, '(');
-
-    seconds = (gdouble) (utime + stime) / sysconf (_SC_CLK_TCK);
-    if (open && name)
-      *name = g_strndup (open + 1, p - open - 1);
-  }
-  g_free (text);
-  g_free (path);
-  return seconds;
-}
-
 static void
 collect_thread (gpointer data, gpointer user_data)
 {
   gint tid = GPOINTER_TO_INT (data);
   GHashTable *seen = user_data;
   gchar *name = NULL;
-  gdouble cpu = thread_cpu_seconds (tid, &name);
+  gdouble cpu = apm_thread_cpu_seconds (tid, &name);
   ApmSeries *s;
 
   if (cpu < 0)
