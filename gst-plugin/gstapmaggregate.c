@@ -129,8 +129,9 @@ static void
 collect_element (gpointer data, gpointer user_data)
 {
   GstApmElementStats *es = data;
-  gint64 media = __atomic_load_n (&es->media_in->ival, __ATOMIC_RELAXED);
-  gint64 proc = __atomic_load_n (&es->processing->sum_ns, __ATOMIC_RELAXED);
+  /* in nanoseconds, exact: both only ever grow by integers */
+  gint64 media = apm_series_int_value (es->media_in);
+  gint64 proc = apm_series_sum_ns (es->processing);
 
   if (proc > es->prev_proc_ns && media > es->prev_media_ns) {
     if (!es->rtf) {
