@@ -12,9 +12,10 @@ GST_DEBUG_CATEGORY_STATIC (apm_watch_debug);
 
 #define WATCH_QUARK watch_quark ()
 
+/* in a g_atomic_rc_box: held by the pipeline's qdata, its health check,
+ * the list and the weak-ref notify, and briefly by readers */
 typedef struct
 {
-  gint ref_count;
   GWeakRef pipeline;
   gchar *label;                 /* gst_apm_watch_pipeline_label(), fixed */
   gchar *check_name;
@@ -131,17 +132,20 @@ gst_apm_watch_find_top (GstElement * element)
 }
 
 static void
-watch_unref (PipelineWatch * w)
+watch_clear (PipelineWatch * w)
 {
-  if (!g_atomic_int_dec_and_test (&w->ref_count))
-    return;
   g_weak_ref_clear (&w->pipeline);
   g_free (w->check_name);
   g_free (w->label);
   g_free (w->last_error);
   g_free (w->job_id);
   g_mutex_clear (&w->lock);
-  g_free (w);
+}
+
+static void
+watch_unref (PipelineWatch * w)
+{
+  g_atomic_rc_box_release_full (w, (GDestroyNotify) watch_clear);
 }
 
 /* --- the local files a pipeline reads and writes (free-space checks) --- */
@@ -514,8 +518,7 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
     }
     return;
   }
-  w = g_new0 (PipelineWatch, 1);
-  w->ref_count = 4;             /* qdata, the check, the list, the notify */
+  w = g_atomic_rc_box_new0 (PipelineWatch);    /* the qdata's */
   g_weak_ref_init (&w->pipeline, pipeline);
   g_mutex_init (&w->lock);
   w->label = choose_label_locked (name);
@@ -547,11 +550,13 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
 
   /* the check holds only a weak ref; it goes with the pipeline */
   apm_health_add_check (apm_service_get_health (service), w->check_name,
-      pipeline_check, w, (GDestroyNotify) watch_unref, 1);
+      pipeline_check, g_atomic_rc_box_acquire (w),
+      (GDestroyNotify) watch_unref, 1);
   g_mutex_lock (&watch_lock);
-  watches = g_list_prepend (watches, w);
+  watches = g_list_prepend (watches, g_atomic_rc_box_acquire (w));
   g_mutex_unlock (&watch_lock);
-  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, w);
+  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone,
+      g_atomic_rc_box_acquire (w));
 
   /* the problems are on stderr and in the log already */
   for (guint i = 0; post && i < problems->len; i++) {
@@ -651,14 +656,14 @@ watch_of_element (GstElement * element, gboolean is_top)
     top = is_top ? gst_object_ref (element) : gst_apm_watch_find_top
         (element);
     if (top && (w = watch_of (top)))
-      g_atomic_int_inc (&w->ref_count);
+      g_atomic_rc_box_acquire (w);
     if (top)
       gst_object_unref (top);
     return w;
   }
   g_mutex_lock (&watch_lock);
   if ((w = watch_by_label_locked (es->pipeline)))
-    g_atomic_int_inc (&w->ref_count);
+    g_atomic_rc_box_acquire (w);
   g_mutex_unlock (&watch_lock);
   return w;
 }
@@ -775,7 +780,7 @@ gst_apm_watch_foreach_info (GstApmWatchInfoFunc func, gpointer user_data)
 
     if (g_atomic_int_get (&w->gone))
       continue;
-    g_atomic_int_inc (&w->ref_count);
+    g_atomic_rc_box_acquire (w);
     g_ptr_array_add (list, w);
   }
   g_mutex_unlock (&watch_lock);
