@@ -219,6 +219,37 @@ add_sink (gpointer data, gpointer user_data)
   }
 }
 
+/* Tracks stalls (PLAYING with no buffer for the stall timeout) from the
+ * buffers and media time the pipeline's sinks received so far.  Returns the
+ * stalled seconds (0 when flowing) and the real-time factor over the last
+ * interval (NaN when not PLAYING). */
+static gdouble
+update_flow (GstApmFlow * w, GstState state, gdouble buffers,
+    gdouble media_seconds, gdouble * rtf)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  *rtf = NAN;
+
+  if (state != GST_STATE_PLAYING || buffers != w->last_buffers
+      || !w->last_change_us) {
+    w->last_change_us = now;
+    w->stalled_s = 0;
+  } else {
+    gdouble idle = (now - w->last_change_us) / 1e6;
+
+    w->stalled_s = idle >= GST_APM_DEFAULT_STALL_TIMEOUT ? idle : 0;
+  }
+  if (state == GST_STATE_PLAYING && w->last_sample_us
+      && now > w->last_sample_us)
+    *rtf = (media_seconds - w->last_media) / ((now - w->last_sample_us) /
+        1e6);
+  w->last_buffers = buffers;
+  w->last_media = media_seconds;
+  w->last_sample_us = now;
+  return w->stalled_s;
+}
+
 static void
 collect_flow (const GstApmWatchInfo * info, const gchar ** values)
 {
@@ -227,7 +258,8 @@ collect_flow (const GstApmWatchInfo * info, const gchar ** values)
   ApmSeries *s;
 
   gst_apm_element_stats_foreach (add_sink, &sums);
-  stalled = gst_apm_watch_update_flow (info, sums.buffers, sums.media, &rtf);
+  stalled = update_flow (info->flow, info->state, sums.buffers, sums.media,
+      &rtf);
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);

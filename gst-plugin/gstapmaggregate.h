@@ -5,6 +5,19 @@
 
 G_BEGIN_DECLS
 
+#define GST_APM_DEFAULT_STALL_TIMEOUT 5.0
+
+/* Stall detection: what the aggregator keeps of a watched pipeline's flow
+ * from one second to the next (service thread only; zeroed when the
+ * pipeline is first watched, kept with its watch).  The pipeline's health
+ * check reads stalled_s: atomic enough. */
+typedef struct
+{
+  gdouble last_buffers, last_media;
+  gint64 last_change_us, last_sample_us;
+  gdouble stalled_s;            /* 0 while flowing */
+} GstApmFlow;
+
 /* Registers the tracer's once-a-second collector with @service (once). */
 void gst_apm_aggregate_ensure (ApmService * service);
 

@@ -25,10 +25,7 @@ typedef struct
   guint n_runs;
   gdouble run_start[3];         /* media, bytes read, bytes written */
   GstClockTime run_start_ts;    /* tracer hook time */
-  /* flow, service thread only */
-  gdouble last_buffers, last_media;
-  gint64 last_change_us, last_sample_us;
-  gdouble stalled_s;            /* read by the check: atomic enough */
+  GstApmFlow flow;              /* stall detection (gstapmaggregate.c) */
   /* local files, under lock */
   GstState files_state;         /* when last scanned; NULL: none known */
   gboolean service_posted;      /* "apm-service" is on its bus, watch_lock */
@@ -302,16 +299,16 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
       gst_element_state_get_name (state));
   json_object_set_string_member (*details, "pending_state",
       gst_element_state_get_name (pending));
-  json_object_set_double_member (*details, "stalled_seconds", w->stalled_s);
+  json_object_set_double_member (*details, "stalled_seconds", w->flow.stalled_s);
   if (error) {
     status = APM_HEALTH_UNHEALTHY;
     *message = g_strdup_printf ("%s: error: %s", w->label, error);
     json_object_set_string_member (*details, "error", error);
   } else if (state == GST_STATE_PLAYING
-      && w->stalled_s >= GST_APM_DEFAULT_STALL_TIMEOUT) {
+      && w->flow.stalled_s >= GST_APM_DEFAULT_STALL_TIMEOUT) {
     status = APM_HEALTH_UNHEALTHY;
     *message = g_strdup_printf ("%s is PLAYING but stalled: no buffer "
-        "reached a sink for %.0f s", w->label, w->stalled_s);
+        "reached a sink for %.0f s", w->label, w->flow.stalled_s);
   } else if (state == GST_STATE_NULL) {
     status = APM_HEALTH_DEGRADED;
     *message = g_strdup_printf ("%s is stopped (NULL)", w->label);
@@ -795,7 +792,7 @@ gst_apm_watch_foreach_info (GstApmWatchInfoFunc func, gpointer user_data)
     info.latency_min = w->latency_min;
     info.latency_max = w->latency_max;
     g_mutex_unlock (&w->lock);
-    info.watch = w;
+    info.flow = &w->flow;
     func (&info, user_data);
   }
   g_ptr_array_unref (list);
@@ -995,35 +992,6 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
   }
   if (w)
     watch_unref (w);
-}
-
-gdouble
-gst_apm_watch_update_flow (const GstApmWatchInfo * info, gdouble buffers,
-    gdouble media_seconds, gdouble * rtf)
-{
-  PipelineWatch *w = info->watch;
-  gint64 now = g_get_monotonic_time ();
-  GstState state = info->state;
-
-  *rtf = NAN;
-
-  if (state != GST_STATE_PLAYING || buffers != w->last_buffers
-      || !w->last_change_us) {
-    w->last_change_us = now;
-    w->stalled_s = 0;
-  } else {
-    gdouble idle = (now - w->last_change_us) / 1e6;
-
-    w->stalled_s = idle >= GST_APM_DEFAULT_STALL_TIMEOUT ? idle : 0;
-  }
-  if (state == GST_STATE_PLAYING && w->last_sample_us
-      && now > w->last_sample_us)
-    *rtf = (media_seconds - w->last_media) / ((now - w->last_sample_us) /
-        1e6);
-  w->last_buffers = buffers;
-  w->last_media = media_seconds;
-  w->last_sample_us = now;
-  return w->stalled_s;
 }
 
 typedef struct

@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 #include "apm-service.h"
+#include "gstapmaggregate.h"
 
 G_BEGIN_DECLS
 
@@ -71,7 +72,7 @@ typedef struct
   GstState state;
   gboolean latency_known, live;
   GstClockTime latency_min, latency_max;
-  gpointer watch;               /* private */
+  GstApmFlow *flow;             /* the pipeline's, for the aggregator */
 } GstApmWatchInfo;
 
 typedef void (*GstApmWatchInfoFunc) (const GstApmWatchInfo * info,
@@ -84,16 +85,6 @@ void gst_apm_watch_foreach_info (GstApmWatchInfoFunc func,
 
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
 void gst_apm_watch_message (GstElement * element, GstMessage * message);
-
-#define GST_APM_DEFAULT_STALL_TIMEOUT 5.0
-
-/* Once a second (service thread): buffers and media time received by the
- * pipeline's sinks so far.  Tracks stalls (PLAYING with no buffer for the
- * stall timeout) and returns the stalled seconds (0 when flowing) and the
- * real-time factor over the last interval (NaN when not PLAYING). */
-gdouble gst_apm_watch_update_flow (const GstApmWatchInfo * info,
-    gdouble buffers,
-    gdouble media_seconds, gdouble * realtime_factor);
 
 /* Calls @func on every watched pipeline that still exists (a ref). */
 void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
