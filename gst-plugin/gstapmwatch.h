@@ -1,4 +1,11 @@
-/* gst-apm: which pipelines the service watches, and telling the user */
+/* gst-apm: which pipelines the service watches: the interface the tracer
+ * and apmonitor use
+ *
+ * The watch list and labels are in gstapmwatch.c, the rest in a file per
+ * concern (see gstapmwatch-private.h): telling the user
+ * (gstapmannounce.c), runs (gstapmruns.c), posted messages
+ * (gstapmmessages.c) and local files (gstapmfiles.c).
+ */
 #pragma once
 
 #include <gst/gst.h>
@@ -7,10 +14,18 @@
 
 G_BEGIN_DECLS
 
+/* --- telling the user (gstapmannounce.c) --- */
+
 /* Configures the process-wide service (first configuration wins) and keeps
  * @problems (strings) to report when the first pipeline is watched. */
 void gst_apm_watch_configure (const ApmServiceConfig * config,
     GPtrArray * problems);
+
+/* TRUE if the tracer's param or the configuration file asked for bus
+ * messages (apm-service, configuration warnings, apm-alert). */
+gboolean gst_apm_watch_bus_messages (void);
+
+/* --- the watch list and labels (gstapmwatch.c) --- */
 
 /* The top-level bin @element belongs to (a new reference), or NULL. */
 GstElement *gst_apm_watch_find_top (GstElement * element);
@@ -25,10 +40,6 @@ void gst_apm_watch_pipeline (GstElement * pipeline, gboolean post);
 /* The tracer is loaded: its hooks keep the watches' state. */
 void gst_apm_watch_set_traced (void);
 
-/* TRUE if the tracer's param or the configuration file asked for bus
- * messages (apm-service, configuration warnings, apm-alert). */
-gboolean gst_apm_watch_bus_messages (void);
-
 /* What labels @pipeline's series, health check, jobs and model entry (a
  * new string): its name, or "name#2", "name#3"... when a watched pipeline
  * that still exists already has the name as its label.  Chosen when the
@@ -41,30 +52,12 @@ gchar *gst_apm_watch_pipeline_label (GstElement * pipeline);
  * object lock (for the debug-log bridge, which may run with it held). */
 gchar *gst_apm_watch_peek_label (GstElement * pipeline);
 
-/* The tracer's view of a top-level pipeline's state changes: runs (jobs)
- * start at PLAYING and end at EOS, ERROR or stop. */
-void gst_apm_watch_state_changed (GstElement * pipeline,
-    GstStateChange transition, GstClockTime ts);
-
-/* Tracer change-state-pre hook of a top-level pipeline: READY_TO_PAUSED
- * starts a run's clock, before any source streams. */
-void gst_apm_watch_state_changing (GstElement * pipeline,
-    GstStateChange transition, GstClockTime ts);
-
-/* When the current run of the pipeline labelled @label started (tracer
- * hook time), or GST_CLOCK_TIME_NONE. */
-GstClockTime gst_apm_watch_run_start (const gchar * label);
-
 /* Hooks: what the service thread needs of a watched pipeline, kept so that
  * it never takes a reference on the pipeline: the state from its own
  * STATE_CHANGED messages, the latency from its latency queries. */
 void gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
     GstState pending);
 void gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query);
-
-/* Rescans the local files of a watched @pipeline (apmonitor without the
- * tracer, at its state changes; the tracer does it in its hooks). */
-void gst_apm_watch_scan_files (GstElement * pipeline);
 
 typedef struct
 {
@@ -83,10 +76,35 @@ typedef void (*GstApmWatchInfoFunc) (const GstApmWatchInfo * info,
 void gst_apm_watch_foreach_info (GstApmWatchInfoFunc func,
     gpointer user_data);
 
+/* Calls @func on every watched pipeline that still exists (a ref). */
+void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
+
+/* --- runs, turned into jobs (gstapmruns.c) --- */
+
+/* The tracer's view of a top-level pipeline's state changes: runs (jobs)
+ * start at PLAYING and end at EOS, ERROR or stop.  Also logs the change
+ * and rescans the pipeline's local files. */
+void gst_apm_watch_state_changed (GstElement * pipeline,
+    GstStateChange transition, GstClockTime ts);
+
+/* Tracer change-state-pre hook of a top-level pipeline: READY_TO_PAUSED
+ * starts a run's clock, before any source streams. */
+void gst_apm_watch_state_changing (GstElement * pipeline,
+    GstStateChange transition, GstClockTime ts);
+
+/* When the current run of the pipeline labelled @label started (tracer
+ * hook time), or GST_CLOCK_TIME_NONE. */
+GstClockTime gst_apm_watch_run_start (const gchar * label);
+
+/* --- posted messages (gstapmmessages.c) --- */
+
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
 void gst_apm_watch_message (GstElement * element, GstMessage * message);
 
-/* Calls @func on every watched pipeline that still exists (a ref). */
-void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
+/* --- local files, for disk-space checks (gstapmfiles.c) --- */
+
+/* Rescans the local files of a watched @pipeline (apmonitor without the
+ * tracer, at its state changes; the tracer does it in its hooks). */
+void gst_apm_watch_scan_files (GstElement * pipeline);
 
 G_END_DECLS
