@@ -10,6 +10,7 @@
 #include "apm-sysres.h"
 
 #include <math.h>
+#include <string.h>
 
 static ApmService *registered_on;
 static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
@@ -204,19 +205,36 @@ thread_gone (gpointer key, gpointer value, gpointer user_data)
 typedef struct
 {
   const gchar *pipeline;
-  gdouble buffers, media;
-} SinkSums;
+  GstApmPipelineTotals *totals;
+} TotalsCtx;
 
 static void
-add_sink (gpointer data, gpointer user_data)
+add_totals (gpointer data, gpointer user_data)
 {
   GstApmElementStats *es = data;
-  SinkSums *t = user_data;
+  TotalsCtx *ctx = user_data;
+  GstApmPipelineTotals *t = ctx->totals;
 
-  if (es->is_sink && g_strcmp0 (es->pipeline, t->pipeline) == 0) {
-    t->buffers += apm_series_value (es->buffers_in);
+  if (g_strcmp0 (es->pipeline, ctx->pipeline) != 0)
+    return;
+  if (es->is_sink) {
+    t->sink_buffers += apm_series_value (es->buffers_in);
+    /* media time of a run: what its slowest sink received */
     t->media = MAX (t->media, apm_series_value (es->media_in));
+    t->bytes_written += apm_series_value (es->bytes_in);
   }
+  if (es->is_source)
+    t->bytes_read += apm_series_value (es->bytes_out);
+}
+
+void
+gst_apm_aggregate_pipeline_totals (const gchar * label,
+    GstApmPipelineTotals * totals)
+{
+  TotalsCtx ctx = { label, totals };
+
+  memset (totals, 0, sizeof *totals);
+  gst_apm_element_stats_foreach (add_totals, &ctx);
 }
 
 /* Tracks stalls (PLAYING with no buffer for the stall timeout) from the
@@ -253,13 +271,13 @@ update_flow (GstApmFlow * w, GstState state, gdouble buffers,
 static void
 collect_flow (const GstApmWatchInfo * info, const gchar ** values)
 {
-  SinkSums sums = { values[0], 0, 0 };
+  GstApmPipelineTotals sums;
   gdouble rtf, stalled;
   ApmSeries *s;
 
-  gst_apm_element_stats_foreach (add_sink, &sums);
-  stalled = update_flow (info->flow, info->state, sums.buffers, sums.media,
-      &rtf);
+  gst_apm_aggregate_pipeline_totals (values[0], &sums);
+  stalled = update_flow (info->flow, info->state, sums.sink_buffers,
+      sums.media, &rtf);
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);

@@ -18,6 +18,18 @@ typedef struct
   gdouble stalled_s;            /* 0 while flowing */
 } GstApmFlow;
 
+/* What a pipeline's sources and sinks carried so far, from their counts
+ * as last folded (gst_apm_stats_fold()). */
+typedef struct
+{
+  gdouble media;                /* seconds its slowest sink received */
+  gdouble sink_buffers;         /* buffers its sinks received */
+  gdouble bytes_read, bytes_written;    /* by its sources, by its sinks */
+} GstApmPipelineTotals;
+
+void gst_apm_aggregate_pipeline_totals (const gchar * label,
+    GstApmPipelineTotals * totals);
+
 /* Registers the tracer's once-a-second collector with @service (once). */
 void gst_apm_aggregate_ensure (ApmService * service);
 

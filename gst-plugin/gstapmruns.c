@@ -7,43 +7,16 @@
  */
 #include "gstapmwatch-private.h"
 
-#include <string.h>
 #include "gstapmstats.h"
 
 #define GST_CAT_DEFAULT apm_watch_debug
 
-typedef struct
-{
-  const gchar *pipeline;
-  gdouble totals[3];
-} TransferSums;
-
+/* what the pipeline's sources and sinks carried so far, up to now */
 static void
-add_transfer (gpointer data, gpointer user_data)
+transfer_totals (const gchar * pipeline, GstApmPipelineTotals * totals)
 {
-  GstApmElementStats *es = data;
-  TransferSums *t = user_data;
-
-  if (g_strcmp0 (es->pipeline, t->pipeline) != 0)
-    return;
-  if (es->is_sink) {
-    /* media time of a run: what its slowest sink received */
-    t->totals[0] = MAX (t->totals[0], apm_series_value (es->media_in));
-    t->totals[2] += apm_series_value (es->bytes_in);
-  }
-  if (es->is_source)
-    t->totals[1] += apm_series_value (es->bytes_out);
-}
-
-/* media time, bytes read by the sources and written by the sinks so far */
-static void
-transfer_totals (const gchar * pipeline, gdouble totals[3])
-{
-  TransferSums t = { pipeline, {0, 0, 0} };
-
   gst_apm_stats_fold ();
-  gst_apm_element_stats_foreach (add_transfer, &t);
-  memcpy (totals, t.totals, sizeof t.totals);
+  gst_apm_aggregate_pipeline_totals (pipeline, totals);
 }
 
 void
@@ -52,17 +25,17 @@ gst_apm_run_end (PipelineWatch * w, const gchar * status, const gchar * error)
   ApmJobs *jobs = apm_service_get_jobs (apm_service_get_default ());
   gboolean alive = !g_atomic_int_get (&w->gone);
   gchar *job_id;
-  gdouble now[3];
+  GstApmPipelineTotals now;
 
   g_mutex_lock (&w->lock);
   job_id = w->job_id;
   w->job_id = NULL;
   g_mutex_unlock (&w->lock);
   if (job_id && alive) {
-    transfer_totals (w->label, now);
-    apm_jobs_set_transfer (jobs, job_id, now[0] - w->run_start[0],
-        (gint64) (now[1] - w->run_start[1]),
-        (gint64) (now[2] - w->run_start[2]));
+    transfer_totals (w->label, &now);
+    apm_jobs_set_transfer (jobs, job_id, now.media - w->run_start.media,
+        (gint64) (now.bytes_read - w->run_start.bytes_read),
+        (gint64) (now.bytes_written - w->run_start.bytes_written));
   }
   if (job_id)
     apm_jobs_complete (jobs, job_id, status, error);
@@ -142,22 +115,6 @@ gst_apm_watch_run_start (const gchar * label)
 }
 
 void
-gst_apm_run_cancel (PipelineWatch * w)
-{
-  gchar *job_id;
-
-  g_mutex_lock (&w->lock);
-  job_id = w->job_id;
-  w->job_id = NULL;
-  g_mutex_unlock (&w->lock);
-  if (job_id) {
-    apm_jobs_complete (apm_service_get_jobs (apm_service_get_default ()),
-        job_id, "cancelled", "pipeline disposed while running");
-    g_free (job_id);
-  }
-}
-
-void
 gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     GstClockTime ts)
 {
@@ -214,6 +171,6 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
      * nothing streams (at READY_TO_PAUSED's end the sources have already
      * pushed their first buffers) */
     gst_apm_element_stats_foreach (reset_first_buffer, &r);
-    transfer_totals (w->label, w->run_start);
+    transfer_totals (w->label, &w->run_start);
   }
 }

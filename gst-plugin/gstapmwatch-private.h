@@ -29,7 +29,7 @@ typedef struct
   /* runs (gstapmruns.c) */
   gchar *job_id;                /* the active run, under lock */
   guint n_runs;
-  gdouble run_start[3];         /* media, bytes read, bytes written */
+  GstApmPipelineTotals run_start;       /* what it had carried then */
   GstClockTime run_start_ts;    /* tracer hook time */
   GstApmFlow flow;              /* stall detection (gstapmaggregate.c) */
   /* local files (gstapmfiles.c), under lock */
@@ -84,12 +84,10 @@ void gst_apm_announce_alerts (ApmService * service);
  * active; @fresh forgets the previous run's error. */
 void gst_apm_run_start (PipelineWatch * w, gboolean fresh);
 
-/* Ends the active run of @w, if any, with what it transferred. */
+/* Ends the active run of @w, if any, with what it transferred (unless the
+ * pipeline is gone). */
 void gst_apm_run_end (PipelineWatch * w, const gchar * status,
     const gchar * error);
-
-/* The pipeline was disposed: its active run, if any, is cancelled. */
-void gst_apm_run_cancel (PipelineWatch * w);
 
 /* gstapmfiles.c: the disk-space checks of @service's pipelines. */
 void gst_apm_files_ensure (ApmService * service);

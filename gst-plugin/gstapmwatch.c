@@ -161,7 +161,8 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
   ApmService *service = apm_service_get_default ();
 
   g_atomic_int_set (&w->gone, 1);
-  gst_apm_run_cancel (w);
+  /* gone: nothing to count what it transferred */
+  gst_apm_run_end (w, "cancelled", "pipeline disposed while running");
   gst_apm_files_forget (w);
   /* its series go after the grace period, with those of its pads */
   apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
