@@ -7,11 +7,10 @@
 #include "gstapmaggregate.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
+#include "apm-sysres.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static ApmService *registered_on;
 static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
@@ -131,8 +130,9 @@ static void
 collect_element (gpointer data, gpointer user_data)
 {
   GstApmElementStats *es = data;
-  gint64 media = __atomic_load_n (&es->media_in->ival, __ATOMIC_RELAXED);
-  gint64 proc = __atomic_load_n (&es->processing->sum_ns, __ATOMIC_RELAXED);
+  /* in nanoseconds, exact: both only ever grow by integers */
+  gint64 media = apm_series_int_value (es->media_in);
+  gint64 proc = apm_series_sum_ns (es->processing);
 
   if (proc > es->prev_proc_ns && media > es->prev_media_ns) {
     if (!es->rtf) {
@@ -166,37 +166,13 @@ collect_element (gpointer data, gpointer user_data)
   }
 }
 
-/* utime + stime of a thread in seconds, or < 0 if it is gone */
-static gdouble
-thread_cpu_seconds (gint tid, gchar ** name)
-{
-  gchar *path = g_strdup_printf ("/proc/self/task/%d/stat", tid);
-  gchar *text = NULL, *p;
-  gdouble seconds = -1;
-  unsigned long utime, stime;
-
-  if (g_file_get_contents (path, &text, NULL, NULL)
-      && (p = strrchr (text, ')'))
-      && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-          &utime, &stime) == 2) {
-    gchar *open = strchr (text, '(');
-
-    seconds = (gdouble) (utime + stime) / sysconf (_SC_CLK_TCK);
-    if (open && name)
-      *name = g_strndup (open + 1, p - open - 1);
-  }
-  g_free (text);
-  g_free (path);
-  return seconds;
-}
-
 static void
 collect_thread (gpointer data, gpointer user_data)
 {
   gint tid = GPOINTER_TO_INT (data);
   GHashTable *seen = user_data;
   gchar *name = NULL;
-  gdouble cpu = thread_cpu_seconds (tid, &name);
+  gdouble cpu = apm_thread_cpu_seconds (tid, &name);
   ApmSeries *s;
 
   if (cpu < 0)
@@ -229,30 +205,79 @@ thread_gone (gpointer key, gpointer value, gpointer user_data)
 typedef struct
 {
   const gchar *pipeline;
-  gdouble buffers, media;
-} SinkSums;
+  GstApmPipelineTotals *totals;
+} TotalsCtx;
 
 static void
-add_sink (gpointer data, gpointer user_data)
+add_totals (gpointer data, gpointer user_data)
 {
   GstApmElementStats *es = data;
-  SinkSums *t = user_data;
+  TotalsCtx *ctx = user_data;
+  GstApmPipelineTotals *t = ctx->totals;
 
-  if (es->is_sink && g_strcmp0 (es->pipeline, t->pipeline) == 0) {
-    t->buffers += apm_series_value (es->buffers_in);
+  if (g_strcmp0 (es->pipeline, ctx->pipeline) != 0)
+    return;
+  if (es->is_sink) {
+    t->sink_buffers += apm_series_value (es->buffers_in);
+    /* media time of a run: what its slowest sink received */
     t->media = MAX (t->media, apm_series_value (es->media_in));
+    t->bytes_written += apm_series_value (es->bytes_in);
   }
+  if (es->is_source)
+    t->bytes_read += apm_series_value (es->bytes_out);
+}
+
+void
+gst_apm_aggregate_pipeline_totals (const gchar * label,
+    GstApmPipelineTotals * totals)
+{
+  TotalsCtx ctx = { label, totals };
+
+  memset (totals, 0, sizeof *totals);
+  gst_apm_element_stats_foreach (add_totals, &ctx);
+}
+
+/* Tracks stalls (PLAYING with no buffer for the stall timeout) from the
+ * buffers and media time the pipeline's sinks received so far.  Returns the
+ * stalled seconds (0 when flowing) and the real-time factor over the last
+ * interval (NaN when not PLAYING). */
+static gdouble
+update_flow (GstApmFlow * w, GstState state, gdouble buffers,
+    gdouble media_seconds, gdouble * rtf)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  *rtf = NAN;
+
+  if (state != GST_STATE_PLAYING || buffers != w->last_buffers
+      || !w->last_change_us) {
+    w->last_change_us = now;
+    w->stalled_s = 0;
+  } else {
+    gdouble idle = (now - w->last_change_us) / 1e6;
+
+    w->stalled_s = idle >= GST_APM_DEFAULT_STALL_TIMEOUT ? idle : 0;
+  }
+  if (state == GST_STATE_PLAYING && w->last_sample_us
+      && now > w->last_sample_us)
+    *rtf = (media_seconds - w->last_media) / ((now - w->last_sample_us) /
+        1e6);
+  w->last_buffers = buffers;
+  w->last_media = media_seconds;
+  w->last_sample_us = now;
+  return w->stalled_s;
 }
 
 static void
 collect_flow (const GstApmWatchInfo * info, const gchar ** values)
 {
-  SinkSums sums = { values[0], 0, 0 };
+  GstApmPipelineTotals sums;
   gdouble rtf, stalled;
   ApmSeries *s;
 
-  gst_apm_element_stats_foreach (add_sink, &sums);
-  stalled = gst_apm_watch_update_flow (info, sums.buffers, sums.media, &rtf);
+  gst_apm_aggregate_pipeline_totals (values[0], &sums);
+  stalled = update_flow (info->flow, info->state, sums.sink_buffers,
+      sums.media, &rtf);
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);

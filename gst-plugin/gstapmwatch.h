@@ -1,15 +1,31 @@
-/* gst-apm: which pipelines the service watches, and telling the user */
+/* gst-apm: which pipelines the service watches: the interface the tracer
+ * and apmonitor use
+ *
+ * The watch list and labels are in gstapmwatch.c, the rest in a file per
+ * concern (see gstapmwatch-private.h): telling the user
+ * (gstapmannounce.c), runs (gstapmruns.c), posted messages
+ * (gstapmmessages.c) and local files (gstapmfiles.c).
+ */
 #pragma once
 
 #include <gst/gst.h>
 #include "apm-service.h"
+#include "gstapmaggregate.h"
 
 G_BEGIN_DECLS
+
+/* --- telling the user (gstapmannounce.c) --- */
 
 /* Configures the process-wide service (first configuration wins) and keeps
  * @problems (strings) to report when the first pipeline is watched. */
 void gst_apm_watch_configure (const ApmServiceConfig * config,
     GPtrArray * problems);
+
+/* TRUE if the tracer's param or the configuration file asked for bus
+ * messages (apm-service, configuration warnings, apm-alert). */
+gboolean gst_apm_watch_bus_messages (void);
+
+/* --- the watch list and labels (gstapmwatch.c) --- */
 
 /* The top-level bin @element belongs to (a new reference), or NULL. */
 GstElement *gst_apm_watch_find_top (GstElement * element);
@@ -24,10 +40,6 @@ void gst_apm_watch_pipeline (GstElement * pipeline, gboolean post);
 /* The tracer is loaded: its hooks keep the watches' state. */
 void gst_apm_watch_set_traced (void);
 
-/* TRUE if the tracer's param or the configuration file asked for bus
- * messages (apm-service, configuration warnings, apm-alert). */
-gboolean gst_apm_watch_bus_messages (void);
-
 /* What labels @pipeline's series, health check, jobs and model entry (a
  * new string): its name, or "name#2", "name#3"... when a watched pipeline
  * that still exists already has the name as its label.  Chosen when the
@@ -40,8 +52,38 @@ gchar *gst_apm_watch_pipeline_label (GstElement * pipeline);
  * object lock (for the debug-log bridge, which may run with it held). */
 gchar *gst_apm_watch_peek_label (GstElement * pipeline);
 
+/* Hooks: what the service thread needs of a watched pipeline, kept so that
+ * it never takes a reference on the pipeline: the state from its own
+ * STATE_CHANGED messages, the latency from its latency queries. */
+void gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
+    GstState pending);
+void gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query);
+
+typedef struct
+{
+  const gchar *label;
+  GstState state;
+  gboolean latency_known, live;
+  GstClockTime latency_min, latency_max;
+  GstApmFlow *flow;             /* the pipeline's, for the aggregator */
+} GstApmWatchInfo;
+
+typedef void (*GstApmWatchInfoFunc) (const GstApmWatchInfo * info,
+    gpointer user_data);
+
+/* Service thread: @func on a snapshot of every watched pipeline that
+ * exists, without a reference on any. */
+void gst_apm_watch_foreach_info (GstApmWatchInfoFunc func,
+    gpointer user_data);
+
+/* Calls @func on every watched pipeline that still exists (a ref). */
+void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
+
+/* --- runs, turned into jobs (gstapmruns.c) --- */
+
 /* The tracer's view of a top-level pipeline's state changes: runs (jobs)
- * start at PLAYING and end at EOS, ERROR or stop. */
+ * start at PLAYING and end at EOS, ERROR or stop.  Also logs the change
+ * and rescans the pipeline's local files. */
 void gst_apm_watch_state_changed (GstElement * pipeline,
     GstStateChange transition, GstClockTime ts);
 
@@ -54,48 +96,15 @@ void gst_apm_watch_state_changing (GstElement * pipeline,
  * hook time), or GST_CLOCK_TIME_NONE. */
 GstClockTime gst_apm_watch_run_start (const gchar * label);
 
-/* Hooks: what the service thread needs of a watched pipeline, kept so that
- * it never takes a reference on the pipeline: the state from its own
- * STATE_CHANGED messages, the latency from its latency queries. */
-void gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
-    GstState pending);
-void gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query);
-
-/* Rescans the local files of a watched @pipeline (apmonitor without the
- * tracer, at its state changes; the tracer does it in its hooks). */
-void gst_apm_watch_scan_files (GstElement * pipeline);
-
-typedef struct
-{
-  const gchar *label;
-  GstState state;
-  gboolean latency_known, live;
-  GstClockTime latency_min, latency_max;
-  gpointer watch;               /* private */
-} GstApmWatchInfo;
-
-typedef void (*GstApmWatchInfoFunc) (const GstApmWatchInfo * info,
-    gpointer user_data);
-
-/* Service thread: @func on a snapshot of every watched pipeline that
- * exists, without a reference on any. */
-void gst_apm_watch_foreach_info (GstApmWatchInfoFunc func,
-    gpointer user_data);
+/* --- posted messages (gstapmmessages.c) --- */
 
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */
 void gst_apm_watch_message (GstElement * element, GstMessage * message);
 
-#define GST_APM_DEFAULT_STALL_TIMEOUT 5.0
+/* --- local files, for disk-space checks (gstapmfiles.c) --- */
 
-/* Once a second (service thread): buffers and media time received by the
- * pipeline's sinks so far.  Tracks stalls (PLAYING with no buffer for the
- * stall timeout) and returns the stalled seconds (0 when flowing) and the
- * real-time factor over the last interval (NaN when not PLAYING). */
-gdouble gst_apm_watch_update_flow (const GstApmWatchInfo * info,
-    gdouble buffers,
-    gdouble media_seconds, gdouble * realtime_factor);
-
-/* Calls @func on every watched pipeline that still exists (a ref). */
-void gst_apm_watch_foreach_pipeline (GFunc func, gpointer user_data);
+/* Rescans the local files of a watched @pipeline (apmonitor without the
+ * tracer, at its state changes; the tracer does it in its hooks). */
+void gst_apm_watch_scan_files (GstElement * pipeline);
 
 G_END_DECLS

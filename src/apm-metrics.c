@@ -387,6 +387,18 @@ apm_series_histogram (const ApmSeries * s, guint64 * counts)
   }
 }
 
+gint64
+apm_series_int_value (const ApmSeries * s)
+{
+  return __atomic_load_n (&s->ival, __ATOMIC_RELAXED);
+}
+
+gint64
+apm_series_sum_ns (const ApmSeries * s)
+{
+  return __atomic_load_n (&s->sum_ns, __ATOMIC_RELAXED);
+}
+
 const gchar *const *
 apm_series_label_values (const ApmSeries * s)
 {

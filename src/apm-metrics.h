@@ -136,6 +136,12 @@ void apm_histogram_observe (ApmSeries * s, gdouble v);
 gdouble apm_series_value (const ApmSeries * s);
 /* Fills @counts (n_bounds + 1, cumulative) and returns the sum. */
 gdouble apm_series_histogram (const ApmSeries * s, guint64 * counts);
+/* Exact integer reads, for differences that doubles would round: the
+ * integer part of a counter in units of its family's scale (nanoseconds for
+ * one in seconds updated with nanoseconds), and a histogram's sum in
+ * nanounits.  Neither includes what was added as a double. */
+gint64 apm_series_int_value (const ApmSeries * s);
+gint64 apm_series_sum_ns (const ApmSeries * s);
 
 /* Iteration for renderers: calls @func for each family with its live series,
  * under the registry lock; @func must not call back into the registry. */

@@ -179,30 +179,64 @@ set (ApmSeries * series, gdouble v)
     apm_gauge_set (series, v);
 }
 
-static void
-sample_process (ApmSysres * s)
+gboolean
+apm_proc_stat_read (const gchar * path, ApmProcStat * stat, gchar ** comm)
 {
-  gchar *text = NULL, *p;
-  glong ticks = sysconf (_SC_CLK_TCK), page = sysconf (_SC_PAGESIZE);
+  glong ticks = sysconf (_SC_CLK_TCK);
+  gchar *text = NULL, *p, *open;
   unsigned long utime, stime, vsize;
   unsigned long long starttime;
   long rss, nthreads;
-  struct rlimit rl;
-  GDir *dir;
-  guint fds = 0;
+  gboolean ok = FALSE;
 
-  if (g_file_get_contents ("/proc/self/stat", &text, NULL, NULL)
+  /* the name may hold spaces and parentheses: the fields follow the last
+   * closing one */
+  if (g_file_get_contents (path, &text, NULL, NULL)
       && (p = strrchr (text, ')'))
       && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
           "%*d %*d %*d %*d %ld %*d %llu %lu %ld", &utime, &stime, &nthreads,
           &starttime, &vsize, &rss) == 6) {
-    set (s->cpu_seconds, (gdouble) (utime + stime) / ticks);
-    set (s->vsize, vsize);
-    set (s->rss, (gdouble) rss * page);
-    set (s->threads, nthreads);
-    set (s->start_time, s->boot_time + (gdouble) starttime / ticks);
+    ok = TRUE;
+    stat->cpu_seconds = (gdouble) (utime + stime) / ticks;
+    stat->num_threads = nthreads;
+    stat->start_seconds = (gdouble) starttime / ticks;
+    stat->vsize = vsize;
+    stat->rss = rss;
+    if (comm && (open = strchr (text, '(')))
+      *comm = g_strndup (open + 1, p - open - 1);
   }
   g_free (text);
+  return ok;
+}
+
+gdouble
+apm_thread_cpu_seconds (gint tid, gchar ** name)
+{
+  gchar *path = g_strdup_printf ("/proc/self/task/%d/stat", tid);
+  ApmProcStat stat;
+  gboolean ok = apm_proc_stat_read (path, &stat, name);
+
+  g_free (path);
+  return ok ? stat.cpu_seconds : -1;
+}
+
+static void
+sample_process (ApmSysres * s)
+{
+  gchar *text = NULL, *p;
+  glong page = sysconf (_SC_PAGESIZE);
+  ApmProcStat stat;
+  struct rlimit rl;
+  GDir *dir;
+  guint fds = 0;
+
+  if (apm_proc_stat_read ("/proc/self/stat", &stat, NULL)) {
+    set (s->cpu_seconds, stat.cpu_seconds);
+    set (s->vsize, stat.vsize);
+    set (s->rss, (gdouble) stat.rss * page);
+    set (s->threads, stat.num_threads);
+    set (s->start_time, s->boot_time + stat.start_seconds);
+  }
 
   if ((dir = g_dir_open ("/proc/self/fd", 0, NULL))) {
     while (g_dir_read_name (dir))

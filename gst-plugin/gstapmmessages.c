@@ -1,0 +1,144 @@
+/* gst-apm: the messages elements post (ERROR, WARNING, EOS, QOS)
+ *
+ * On the poster's thread, at message rate: per-element counts of errors,
+ * warnings and QoS messages; a pipeline's first error (its health check
+ * reports it); the end of the run an ERROR fails or an EOS completes.
+ */
+#include "gstapmwatch-private.h"
+
+#include "gstapmstats.h"
+
+typedef enum
+{
+  MESSAGE_COUNT,                /* counter += 1, with a "type" label */
+  MESSAGE_COUNT_PLAIN,          /* counter += 1 */
+  MESSAGE_SET_COUNTER,          /* counter = value (a running total) */
+  MESSAGE_SET_GAUGE,            /* gauge = value */
+} MessageMetric;
+
+/* per-element metrics of posted messages (not per buffer: on the poster's
+ * thread, at message rate) */
+static void
+record_message (GstElement * element, const gchar * family_name,
+    const gchar * help, MessageMetric kind, const gchar * type,
+    gdouble value)
+{
+  ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
+  static const gchar *const typed[] = { "pipeline", "element", "type", NULL };
+  static const gchar *const plain[] = { "pipeline", "element", NULL };
+  GstApmElementStats *es = gst_apm_element_stats_peek (element);
+  gchar *pipeline, *path;
+  ApmFamily *f;
+  ApmSeries *s;
+  const gchar *values[4];
+
+  /* an element that carried buffers has its labels already: no walk up
+   * its parents (which would reference the pipeline, if briefly) */
+  if (es) {
+    pipeline = g_strdup (es->pipeline);
+    path = g_strdup (es->path);
+  } else if (!gst_apm_element_path (element, &pipeline, &path)) {
+    if (!GST_IS_BIN (element) || GST_OBJECT_PARENT (element))
+      return;
+    pipeline = gst_apm_watch_pipeline_label (element);
+    path = g_strdup ("");
+  }
+  values[0] = pipeline;
+  values[1] = path;
+  values[2] = kind == MESSAGE_COUNT ? type : NULL;
+  values[3] = NULL;
+  f = apm_registry_family (reg, family_name, kind == MESSAGE_SET_GAUGE ?
+      APM_METRIC_GAUGE : APM_METRIC_COUNTER, help,
+      kind == MESSAGE_COUNT ? typed : plain, NULL, 0);
+  if (f) {
+    s = apm_family_series (f, values);
+    if (kind == MESSAGE_COUNT || kind == MESSAGE_COUNT_PLAIN)
+      apm_counter_add_int (s, 1);
+    else
+      apm_gauge_set (s, value);
+    apm_series_unref (s);
+  }
+  g_free (pipeline);
+  g_free (path);
+}
+
+void
+gst_apm_watch_message (GstElement * element, GstMessage * message)
+{
+  gboolean is_top = GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element);
+  PipelineWatch *w;
+
+  /* bins re-post their children's messages: count the original only */
+  if (GST_MESSAGE_SRC (message) != GST_OBJECT (element))
+    return;
+  w = gst_apm_watch_of_element (element, is_top);
+
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *text;
+
+      record_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
+          "error", 0);
+      if (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SOURCE)
+          || GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK))
+        record_message (element, "apm_transfer_failures_total", "Errors "
+            "posted by source and sink elements (failed reads and writes)",
+            MESSAGE_COUNT, GST_OBJECT_FLAG_IS_SET (element,
+                GST_ELEMENT_FLAG_SOURCE) ? "read" : "write", 0);
+      gst_message_parse_error (message, &err, NULL);
+      text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (element),
+          err->message);
+      if (w) {
+        gboolean running, first;
+
+        /* the first error is the cause; later ones are consequences */
+        g_mutex_lock (&w->lock);
+        first = w->last_error == NULL;
+        if (first)
+          w->last_error = g_strdup (text);
+        running = w->job_id != NULL;
+        g_mutex_unlock (&w->lock);
+        if (!running && first)
+          gst_apm_run_start (w, FALSE);     /* failed before PLAYING: a run */
+        gst_apm_run_end (w, "failed", text);
+      }
+      g_free (text);
+      g_clear_error (&err);
+      break;
+    }
+    case GST_MESSAGE_WARNING:
+      record_message (element, "apm_element_messages_total",
+          "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
+          "warning", 0);
+      break;
+    case GST_MESSAGE_EOS:
+      if (w && is_top)
+        gst_apm_run_end (w, "success", NULL);
+      break;
+    case GST_MESSAGE_QOS:{
+      GstFormat format;
+      guint64 processed, dropped;
+      gint64 jitter;
+
+      record_message (element, "apm_element_qos_messages_total",
+          "QoS messages posted by the element (late or dropped buffers)",
+          MESSAGE_COUNT_PLAIN, NULL, 0);
+      gst_message_parse_qos_stats (message, &format, &processed, &dropped);
+      if (format == GST_FORMAT_BUFFERS || format == GST_FORMAT_DEFAULT)
+        record_message (element, "apm_element_qos_dropped_buffers_total",
+            "Buffers dropped by the element, as its QoS messages count them",
+            MESSAGE_SET_COUNTER, NULL, dropped);
+      gst_message_parse_qos_values (message, &jitter, NULL, NULL);
+      record_message (element, "apm_element_lateness_seconds",
+          "Lateness of the last late buffer against the clock, from QoS",
+          MESSAGE_SET_GAUGE, NULL, jitter / 1e9);
+      break;
+    }
+    default:
+      break;
+  }
+  if (w)
+    gst_apm_watch_unref (w);
+}

@@ -1,0 +1,176 @@
+/* gst-apm: runs of a watched pipeline, turned into jobs (apm-jobs.c)
+ *
+ * A run starts when the pipeline reaches PLAYING (or fails before it) and
+ * ends at EOS, at its first ERROR, or when it stops: the job records its
+ * status, its error and what it transferred (media time, bytes read by
+ * the sources, bytes written by the sinks).
+ */
+#include "gstapmwatch-private.h"
+
+#include "gstapmstats.h"
+
+#define GST_CAT_DEFAULT apm_watch_debug
+
+/* what the pipeline's sources and sinks carried so far, up to now */
+static void
+transfer_totals (const gchar * pipeline, GstApmPipelineTotals * totals)
+{
+  gst_apm_stats_fold ();
+  gst_apm_aggregate_pipeline_totals (pipeline, totals);
+}
+
+void
+gst_apm_run_end (PipelineWatch * w, const gchar * status, const gchar * error)
+{
+  ApmJobs *jobs = apm_service_get_jobs (apm_service_get_default ());
+  gboolean alive = !g_atomic_int_get (&w->gone);
+  gchar *job_id;
+  GstApmPipelineTotals now;
+
+  g_mutex_lock (&w->lock);
+  job_id = w->job_id;
+  w->job_id = NULL;
+  g_mutex_unlock (&w->lock);
+  if (job_id && alive) {
+    transfer_totals (w->label, &now);
+    apm_jobs_set_transfer (jobs, job_id, now.media - w->run_start.media,
+        (gint64) (now.bytes_read - w->run_start.bytes_read),
+        (gint64) (now.bytes_written - w->run_start.bytes_written));
+  }
+  if (job_id)
+    apm_jobs_complete (jobs, job_id, status, error);
+  g_free (job_id);
+}
+
+void
+gst_apm_run_start (PipelineWatch * w, gboolean fresh)
+{
+  gchar *job_id = NULL, *cid;
+
+  g_mutex_lock (&w->lock);
+  if (!w->job_id) {
+    w->job_id = g_strdup_printf ("%s#%u", w->label, ++w->n_runs);
+    job_id = g_strdup (w->job_id);
+    if (fresh)
+      g_clear_pointer (&w->last_error, g_free);
+  }
+  g_mutex_unlock (&w->lock);
+  if (!job_id)
+    return;
+  cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
+      job_id, w->label);
+  GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
+      cid);
+  g_free (cid);
+  g_free (job_id);
+}
+
+typedef struct
+{
+  const gchar *pipeline;
+} RunReset;
+
+static void
+reset_first_buffer (gpointer data, gpointer user_data)
+{
+  GstApmElementStats *es = data;
+  RunReset *r = user_data;
+
+  if (g_strcmp0 (es->pipeline, r->pipeline) == 0)
+    es->first_ts = 0;
+}
+
+void
+gst_apm_watch_state_changing (GstElement * pipeline,
+    GstStateChange transition, GstClockTime ts)
+{
+  PipelineWatch *w = gst_apm_watch_of (pipeline);
+
+  if (!w || transition != GST_STATE_CHANGE_READY_TO_PAUSED)
+    return;
+  /* before the sources start: time to first byte counts from here, and a
+   * new attempt's errors are its own (cleared after the change, a source
+   * that already failed would count as a second failed run) */
+  g_mutex_lock (&w->lock);
+  if (!w->job_id) {
+    w->run_start_ts = ts;
+    g_clear_pointer (&w->last_error, g_free);
+  }
+  g_mutex_unlock (&w->lock);
+}
+
+GstClockTime
+gst_apm_watch_run_start (const gchar * label)
+{
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  PipelineWatch *w;
+
+  if ((w = gst_apm_watch_ref_by_label (label))) {
+    g_mutex_lock (&w->lock);
+    start = w->run_start_ts;
+    g_mutex_unlock (&w->lock);
+    gst_apm_watch_unref (w);
+  }
+  return start;
+}
+
+void
+gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
+    GstClockTime ts)
+{
+  PipelineWatch *w = gst_apm_watch_of (pipeline);
+
+  if (!w)
+    return;
+  {
+    ApmService *service = apm_service_get_default ();
+    JsonObject *ctx = json_object_new ();
+    const gchar *from = gst_element_state_get_name
+        (GST_STATE_TRANSITION_CURRENT (transition));
+    const gchar *to = gst_element_state_get_name
+        (GST_STATE_TRANSITION_NEXT (transition));
+    gchar *active_cid = NULL;
+
+    g_mutex_lock (&w->lock);
+    if (w->job_id)
+      active_cid = apm_jobs_correlation_id (apm_service_get_jobs (service),
+          w->job_id);
+    g_mutex_unlock (&w->lock);
+    json_object_set_string_member (ctx, "pipeline", w->label);
+    json_object_set_string_member (ctx, "from", from);
+    json_object_set_string_member (ctx, "to", to);
+    apm_log_write (apm_service_get_log (service), APM_LOG_INFO, "pipeline",
+        active_cid, ctx, "pipeline %s: %s -> %s", w->label, from, to);
+    g_free (active_cid);
+  }
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      || transition == GST_STATE_CHANGE_READY_TO_PAUSED
+      || transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_apm_files_sync (w, pipeline, GST_STATE_TRANSITION_NEXT (transition));
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+    gboolean failed;
+
+    /* an attempt that failed while prerolling (its run already counted as
+     * failed) may still reach PLAYING before the application stops it: no
+     * new run, or the source's follow-up "stream stopped" error would fail
+     * that one too */
+    g_mutex_lock (&w->lock);
+    failed = w->last_error != NULL && w->job_id == NULL;
+    g_mutex_unlock (&w->lock);
+    if (!failed)
+      gst_apm_run_start (w, TRUE);
+  } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
+      || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    gst_apm_run_end (w, "stopped", NULL);
+  }
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    RunReset r = { w->label };
+
+    /* the next run reads from preroll on: count from here, in READY where
+     * nothing streams (at READY_TO_PAUSED's end the sources have already
+     * pushed their first buffers) */
+    gst_apm_element_stats_foreach (reset_first_buffer, &r);
+    transfer_totals (w->label, &w->run_start);
+  }
+}
