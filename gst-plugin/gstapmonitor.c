@@ -81,8 +81,8 @@
 
 #include <gst/audio/audio.h>
 
-GST_DEBUG_CATEGORY (gst_apmonitor_debug);
-#define GST_CAT_DEFAULT gst_apmonitor_debug
+GST_DEBUG_CATEGORY (gst_apm_checkpoint_debug);
+#define GST_CAT_DEFAULT gst_apm_checkpoint_debug
 
 #define DEFAULT_INTERVAL (GST_SECOND / 10)
 #define DEFAULT_POST_MESSAGES TRUE
@@ -120,14 +120,44 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-G_DEFINE_TYPE (GstApMonitor, gst_apmonitor, GST_TYPE_BASE_TRANSFORM);
+static gpointer gst_apm_checkpoint_parent_class = NULL;
+static void gst_apm_checkpoint_class_init (GstApmCheckpointClass * klass);
+static void gst_apm_checkpoint_init (GstApmCheckpoint * self);
+
+static void
+gst_apm_checkpoint_class_intern_init (gpointer klass)
+{
+  gst_apm_checkpoint_parent_class = g_type_class_peek_parent (klass);
+  gst_apm_checkpoint_class_init ((GstApmCheckpointClass *) klass);
+}
+
+/* G_DEFINE_TYPE, but registered under the GType name GstApMonitor (which
+ * gst-inspect shows) rather than the C type's name. */
+GType
+gst_apm_checkpoint_get_type (void)
+{
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_type_register_static_simple (GST_TYPE_BASE_TRANSFORM,
+        g_intern_static_string ("GstApMonitor"),
+        sizeof (GstApmCheckpointClass),
+        (GClassInitFunc) (void (*)(void)) gst_apm_checkpoint_class_intern_init,
+        sizeof (GstApmCheckpoint),
+        (GInstanceInitFunc) (void (*)(void)) gst_apm_checkpoint_init, 0);
+
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (apmonitor, "apmonitor", GST_RANK_NONE,
-    GST_TYPE_APMONITOR,
-    GST_DEBUG_CATEGORY_INIT (gst_apmonitor_debug, "apmonitor", 0,
+    GST_TYPE_APM_CHECKPOINT,
+    GST_DEBUG_CATEGORY_INIT (gst_apm_checkpoint_debug, "apmonitor", 0,
         "audio pipeline monitor checkpoint"));
 
 static const gchar *
-layout_name (GstApMonitor * self)
+layout_name (GstApmCheckpoint * self)
 {
   if (self->stats)
     return GST_AUDIO_INFO_LAYOUT (&self->info) ==
@@ -140,7 +170,7 @@ layout_name (GstApMonitor * self)
 /* Copies the properties for the streaming thread: at caps, and on the
  * next buffer after a property changed. */
 static void
-load_settings (GstApMonitor * self)
+load_settings (GstApmCheckpoint * self)
 {
   GST_OBJECT_LOCK (self);
   self->cur = self->props;
@@ -178,7 +208,7 @@ set_array (GstStructure * s, const gchar * field, const gdouble * v, guint n)
 }
 
 static GstMessage *
-build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter,
+build_message (GstApmCheckpoint * self, GstClockTime duration, gdouble jitter,
     const GstApmSpanInterval * span)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
@@ -239,7 +269,7 @@ build_message (GstApMonitor * self, GstClockTime duration, gdouble jitter,
 /* Publishes the interval that ends now: metrics, read-only properties and
  * the bus message.  Streaming thread, at interval rate; no lock held. */
 static void
-publish (GstApMonitor * self, GstClockTime now)
+publish (GstApmCheckpoint * self, GstClockTime now)
 {
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   gdouble jitter, wall, buffer_rate;
@@ -257,7 +287,7 @@ publish (GstApMonitor * self, GstClockTime now)
 
     gst_apm_audio_stats_take (self->stats, l);
     duration = GST_FRAMES_TO_CLOCK_TIME (l->frames, rate);
-    gst_apmonitor_series_publish (&self->series, jitter, buffer_rate, l,
+    gst_apm_checkpoint_series_publish (&self->series, jitter, buffer_rate, l,
         rate);
 
     __atomic_fetch_add (&self->clipped_samples, l->clipped_total,
@@ -265,7 +295,7 @@ publish (GstApMonitor * self, GstClockTime now)
     silence_changed = g_atomic_int_get (&self->silent) != l->silent;
     g_atomic_int_set (&self->silent, l->silent);
   } else {
-    gst_apmonitor_series_publish (&self->series, jitter, buffer_rate, NULL,
+    gst_apm_checkpoint_series_publish (&self->series, jitter, buffer_rate, NULL,
         0);
     if (GST_CLOCK_TIME_IS_VALID (self->iv.ts)
         && GST_CLOCK_TIME_IS_VALID (self->iv.end_ts)
@@ -275,7 +305,7 @@ publish (GstApMonitor * self, GstClockTime now)
       duration = GST_CLOCK_DIFF (self->iv.wall_start, now);
   }
 
-  has_span = gst_apmonitor_take_span_interval (self, &span_iv);
+  has_span = gst_apm_checkpoint_take_span_interval (self, &span_iv);
   if (self->cur.post_messages)
     gst_element_post_message (GST_ELEMENT (self),
         build_message (self, duration, jitter, has_span ? &span_iv : NULL));
@@ -289,13 +319,13 @@ publish (GstApMonitor * self, GstClockTime now)
     self->iv.ts += duration;    /* as level: no rounding drift */
   else if (!self->stats)
     self->iv.ts = GST_CLOCK_TIME_NONE;
-  gst_apmonitor_reset_interval (self, now);
+  gst_apm_checkpoint_reset_interval (self, now);
 }
 
 /* Publishes what the current interval holds, if anything (caps change,
  * EOS). */
 static void
-publish_pending (GstApMonitor * self)
+publish_pending (GstApmCheckpoint * self)
 {
   if (self->stats ? gst_apm_audio_stats_frames (self->stats) > 0 :
       self->iv.buffers > 0)
@@ -304,7 +334,7 @@ publish_pending (GstApMonitor * self)
 
 /* Measures a raw audio buffer, publishing at each interval boundary. */
 static void
-measure_audio (GstApMonitor * self, GstBuffer * buf, gsize frames,
+measure_audio (GstApmCheckpoint * self, GstBuffer * buf, gsize frames,
     GstClockTime now)
 {
   GstAudioBuffer abuf;
@@ -323,7 +353,7 @@ measure_audio (GstApMonitor * self, GstBuffer * buf, gsize frames,
     }
     frames = abuf.n_samples;
   }
-  gst_apmonitor_series_add (&self->series, S_SAMPLES, frames);
+  gst_apm_checkpoint_series_add (&self->series, S_SAMPLES, frames);
 
   while (offset < frames) {
     guint64 have = gst_apm_audio_stats_frames (self->stats);
@@ -354,9 +384,9 @@ measure_audio (GstApMonitor * self, GstBuffer * buf, gsize frames,
 }
 
 static GstFlowReturn
-gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+gst_apm_checkpoint_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
   GstClockTime now = gst_util_get_timestamp ();
   GstClockTime duration = GST_BUFFER_DURATION (buf);
   gsize size = gst_buffer_get_size (buf);
@@ -367,8 +397,8 @@ gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     load_settings (self);
   }
 
-  gst_apmonitor_series_add (&self->series, S_BUFFERS, 1);
-  gst_apmonitor_series_add (&self->series, S_BYTES, size);
+  gst_apm_checkpoint_series_add (&self->series, S_BUFFERS, 1);
+  gst_apm_checkpoint_series_add (&self->series, S_BYTES, size);
 
   if (self->stats) {
     gint rate = GST_AUDIO_INFO_RATE (&self->info);
@@ -381,8 +411,8 @@ gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       duration = GST_FRAMES_TO_CLOCK_TIME (frames, rate);
   }
 
-  gst_apmonitor_check_timing (self, buf, now, duration);
-  gst_apmonitor_track_span (self, buf, now, size, duration);
+  gst_apm_checkpoint_check_timing (self, buf, now, duration);
+  gst_apm_checkpoint_track_span (self, buf, now, size, duration);
 
   if (self->stats) {
     measure_audio (self, buf, frames, now);
@@ -397,7 +427,7 @@ gst_apmonitor_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 }
 
 static void
-parse_caps (GstApMonitor * self, GstCaps * caps)
+parse_caps (GstApmCheckpoint * self, GstCaps * caps)
 {
   GstStructure *s = gst_caps_get_structure (caps, 0);
 
@@ -424,10 +454,10 @@ parse_caps (GstApMonitor * self, GstCaps * caps)
 }
 
 static gboolean
-gst_apmonitor_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+gst_apm_checkpoint_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
   GstQuery *query;
 
   if (self->caps && gst_caps_is_equal (self->caps, incaps))
@@ -437,7 +467,7 @@ gst_apmonitor_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   publish_pending (self);
 
   if (self->caps)
-    gst_apmonitor_series_add (&self->series, S_CAPS_CHANGES, 1);
+    gst_apm_checkpoint_series_add (&self->series, S_CAPS_CHANGES, 1);
   gst_caps_replace (&self->caps, incaps);
   parse_caps (self, incaps);
 
@@ -450,21 +480,21 @@ gst_apmonitor_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   gst_query_unref (query);
 
   load_settings (self);
-  gst_apmonitor_series_update (&self->series, GST_ELEMENT (self),
+  gst_apm_checkpoint_series_update (&self->series, GST_ELEMENT (self),
       self->stats != NULL, self->format, self->rate, self->channels,
       layout_name (self));
   /* a monitor added while the pipeline runs: its span origin is looked up
    * now, with its first caps */
-  gst_apmonitor_resolve_span (self, TRUE);
+  gst_apm_checkpoint_resolve_span (self, TRUE);
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", live %d", incaps,
       self->live);
   return TRUE;
 }
 
 static gboolean
-gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
+gst_apm_checkpoint_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_EOS:
@@ -474,8 +504,8 @@ gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
       if (self->stats)
         gst_apm_audio_stats_reset (self->stats);
       self->iv.ts = GST_CLOCK_TIME_NONE;
-      gst_apmonitor_reset_interval (self, gst_util_get_timestamp ());
-      gst_apmonitor_reset_timing (self);
+      gst_apm_checkpoint_reset_interval (self, gst_util_get_timestamp ());
+      gst_apm_checkpoint_reset_timing (self);
       {
         GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
             __ATOMIC_ACQUIRE);
@@ -489,7 +519,7 @@ gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     case GST_EVENT_SEGMENT:
       /* timestamps may restart: not a gap */
-      gst_apmonitor_reset_timing (self);
+      gst_apm_checkpoint_reset_timing (self);
       break;
     case GST_EVENT_GAP:{
       GstClockTime ts, duration;
@@ -504,14 +534,14 @@ gst_apmonitor_sink_event (GstBaseTransform * trans, GstEvent * event)
     default:
       break;
   }
-  return GST_BASE_TRANSFORM_CLASS (gst_apmonitor_parent_class)->sink_event
+  return GST_BASE_TRANSFORM_CLASS (gst_apm_checkpoint_parent_class)->sink_event
       (trans, event);
 }
 
 static gboolean
-gst_apmonitor_src_event (GstBaseTransform * trans, GstEvent * event)
+gst_apm_checkpoint_src_event (GstBaseTransform * trans, GstEvent * event)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_LATENCY) {
     GstClockTime latency;
@@ -521,14 +551,14 @@ gst_apmonitor_src_event (GstBaseTransform * trans, GstEvent * event)
         GST_TIME_ARGS (latency));
     __atomic_store_n (&self->latency, latency, __ATOMIC_RELAXED);
   }
-  return GST_BASE_TRANSFORM_CLASS (gst_apmonitor_parent_class)->src_event
+  return GST_BASE_TRANSFORM_CLASS (gst_apm_checkpoint_parent_class)->src_event
       (trans, event);
 }
 
 static gboolean
-gst_apmonitor_start (GstBaseTransform * trans)
+gst_apm_checkpoint_start (GstBaseTransform * trans)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
   GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
       __ATOMIC_ACQUIRE);
 
@@ -542,19 +572,19 @@ gst_apmonitor_start (GstBaseTransform * trans)
   __atomic_store_n (&self->latency, GST_CLOCK_TIME_NONE, __ATOMIC_RELAXED);
   self->warned_map = FALSE;
   self->iv.ts = GST_CLOCK_TIME_NONE;
-  gst_apmonitor_reset_interval (self, gst_util_get_timestamp ());
-  gst_apmonitor_reset_timing (self);
+  gst_apm_checkpoint_reset_interval (self, gst_util_get_timestamp ());
+  gst_apm_checkpoint_reset_timing (self);
   gst_apm_jitter_init (&self->jitter);
   load_settings (self);
   return TRUE;
 }
 
 static gboolean
-gst_apmonitor_stop (GstBaseTransform * trans)
+gst_apm_checkpoint_stop (GstBaseTransform * trans)
 {
-  GstApMonitor *self = GST_APMONITOR (trans);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
 
-  gst_apmonitor_series_retire (&self->series);
+  gst_apm_checkpoint_series_retire (&self->series);
   g_clear_pointer (&self->stats, gst_apm_audio_stats_free);
   gst_caps_replace (&self->caps, NULL);
   g_clear_pointer (&self->format, g_free);
@@ -565,10 +595,10 @@ gst_apmonitor_stop (GstBaseTransform * trans)
 /* --- properties --- */
 
 static void
-gst_apmonitor_set_property (GObject * object, guint prop_id,
+gst_apm_checkpoint_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
-  GstApMonitor *self = GST_APMONITOR (object);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (object);
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -620,10 +650,10 @@ gst_apmonitor_set_property (GObject * object, guint prop_id,
 }
 
 static void
-gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
+gst_apm_checkpoint_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
 {
-  GstApMonitor *self = GST_APMONITOR (object);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (object);
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -689,34 +719,35 @@ gst_apmonitor_get_property (GObject * object, guint prop_id, GValue * value,
 }
 
 static GstStateChangeReturn
-gst_apmonitor_change_state (GstElement * element, GstStateChange transition)
+gst_apm_checkpoint_change_state (GstElement * element,
+    GstStateChange transition)
 {
-  GstApMonitor *self = GST_APMONITOR (element);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (element);
   GstStateChangeReturn ret;
 
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    gst_apmonitor_watch (self);
+    gst_apm_checkpoint_watch (self);
   /* before streaming starts; the first caps try again */
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    gst_apmonitor_resolve_span (self, FALSE);
+    gst_apm_checkpoint_resolve_span (self, FALSE);
 
-  ret = GST_ELEMENT_CLASS (gst_apmonitor_parent_class)->change_state
+  ret = GST_ELEMENT_CLASS (gst_apm_checkpoint_parent_class)->change_state
       (element, transition);
 
   /* streaming has stopped */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    gst_apmonitor_release_span (self);
+    gst_apm_checkpoint_release_span (self);
   return ret;
 }
 
 static void
-gst_apmonitor_finalize (GObject * object)
+gst_apm_checkpoint_finalize (GObject * object)
 {
-  GstApMonitor *self = GST_APMONITOR (object);
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (object);
 
-  gst_apmonitor_series_clear (&self->series);
-  gst_apmonitor_release_span (self);
+  gst_apm_checkpoint_series_clear (&self->series);
+  gst_apm_checkpoint_release_span (self);
   gst_apm_span_origin_unref (self->origin);
   g_mutex_clear (&self->span_lock);
   g_free (self->span_from);
@@ -725,19 +756,19 @@ gst_apmonitor_finalize (GObject * object)
   gst_caps_replace (&self->caps, NULL);
   g_free (self->format);
   g_free (self->address);
-  G_OBJECT_CLASS (gst_apmonitor_parent_class)->finalize (object);
+  G_OBJECT_CLASS (gst_apm_checkpoint_parent_class)->finalize (object);
 }
 
 static void
-gst_apmonitor_class_init (GstApMonitorClass * klass)
+gst_apm_checkpoint_class_init (GstApmCheckpointClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
 
-  gobject_class->set_property = gst_apmonitor_set_property;
-  gobject_class->get_property = gst_apmonitor_get_property;
-  gobject_class->finalize = gst_apmonitor_finalize;
+  gobject_class->set_property = gst_apm_checkpoint_set_property;
+  gobject_class->get_property = gst_apm_checkpoint_get_property;
+  gobject_class->finalize = gst_apm_checkpoint_finalize;
 
   /**
    * GstApMonitor:port:
@@ -955,18 +986,18 @@ gst_apmonitor_class_init (GstApMonitorClass * klass)
       "serves it as Prometheus metrics, JSON and a live dashboard",
       "gst-apm developers");
 
-  element_class->change_state = gst_apmonitor_change_state;
-  trans_class->set_caps = gst_apmonitor_set_caps;
-  trans_class->sink_event = gst_apmonitor_sink_event;
-  trans_class->src_event = gst_apmonitor_src_event;
-  trans_class->start = gst_apmonitor_start;
-  trans_class->stop = gst_apmonitor_stop;
-  trans_class->transform_ip = gst_apmonitor_transform_ip;
+  element_class->change_state = gst_apm_checkpoint_change_state;
+  trans_class->set_caps = gst_apm_checkpoint_set_caps;
+  trans_class->sink_event = gst_apm_checkpoint_sink_event;
+  trans_class->src_event = gst_apm_checkpoint_src_event;
+  trans_class->start = gst_apm_checkpoint_start;
+  trans_class->stop = gst_apm_checkpoint_stop;
+  trans_class->transform_ip = gst_apm_checkpoint_transform_ip;
   trans_class->passthrough_on_same_caps = TRUE;
 }
 
 static void
-gst_apmonitor_init (GstApMonitor * self)
+gst_apm_checkpoint_init (GstApmCheckpoint * self)
 {
   self->port = APM_DEFAULT_PORT;
   self->address = g_strdup (APM_DEFAULT_ADDRESS);
@@ -981,7 +1012,7 @@ gst_apmonitor_init (GstApMonitor * self)
   self->upstream_latency = GST_CLOCK_TIME_NONE;
   self->iv.ts = GST_CLOCK_TIME_NONE;
   self->iv.end_ts = GST_CLOCK_TIME_NONE;
-  gst_apmonitor_reset_timing (self);
+  gst_apm_checkpoint_reset_timing (self);
   gst_audio_info_init (&self->info);
   g_mutex_init (&self->span_lock);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);

@@ -2,8 +2,8 @@
 #include "gstapmonitormetrics.h"
 #include "gstapmwatch.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_apmonitor_debug);
-#define GST_CAT_DEFAULT gst_apmonitor_debug
+GST_DEBUG_CATEGORY_EXTERN (gst_apm_checkpoint_debug);
+#define GST_CAT_DEFAULT gst_apm_checkpoint_debug
 
 typedef struct
 {
@@ -107,7 +107,7 @@ add_int (ApmSeries * s, gint64 n)
 }
 
 static void
-retire_channel_series (GstApMonitorSeries * s)
+retire_channel_series (GstApmCheckpointSeries * s)
 {
   for (guint k = 0; k < N_CHANNEL_SERIES; k++)
     for (guint c = 0; c < s->n_channels; c++)
@@ -116,7 +116,7 @@ retire_channel_series (GstApMonitorSeries * s)
 }
 
 void
-gst_apmonitor_series_retire (GstApMonitorSeries * s)
+gst_apm_checkpoint_series_retire (GstApmCheckpointSeries * s)
 {
   for (guint i = 0; i < N_STREAM_SERIES; i++)
     g_clear_pointer (&s->stream[i], apm_series_retire);
@@ -126,17 +126,17 @@ gst_apmonitor_series_retire (GstApMonitorSeries * s)
 }
 
 void
-gst_apmonitor_series_clear (GstApMonitorSeries * s)
+gst_apm_checkpoint_series_clear (GstApmCheckpointSeries * s)
 {
-  gst_apmonitor_series_retire (s);
+  gst_apm_checkpoint_series_retire (s);
   g_clear_pointer (&s->label_pipeline, g_free);
   g_clear_pointer (&s->label_monitor, g_free);
 }
 
 void
-gst_apmonitor_series_update (GstApMonitorSeries * s, GstElement * monitor,
-    gboolean raw, const gchar * format, gint rate, gint channels,
-    const gchar * layout)
+gst_apm_checkpoint_series_update (GstApmCheckpointSeries * s,
+    GstElement * monitor, gboolean raw, const gchar * format, gint rate,
+    gint channels, const gchar * layout)
 {
   ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
   GstElement *top = gst_apm_watch_find_top (monitor);
@@ -150,7 +150,7 @@ gst_apmonitor_series_update (GstApMonitorSeries * s, GstElement * monitor,
   name = gst_object_get_name (GST_OBJECT (monitor));
   if (g_strcmp0 (pipeline, s->label_pipeline)
       || g_strcmp0 (name, s->label_monitor))
-    gst_apmonitor_series_retire (s);
+    gst_apm_checkpoint_series_retire (s);
   g_free (s->label_pipeline);
   g_free (s->label_monitor);
   s->label_pipeline = pipeline;
@@ -207,7 +207,7 @@ gst_apmonitor_series_update (GstApMonitorSeries * s, GstElement * monitor,
 }
 
 void
-gst_apmonitor_series_publish (GstApMonitorSeries * s, gdouble jitter,
+gst_apm_checkpoint_series_publish (GstApmCheckpointSeries * s, gdouble jitter,
     gdouble buffer_rate, const GstApmAudioLevels * l, gint rate)
 {
   guint64 samples;

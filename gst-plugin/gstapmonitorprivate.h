@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-GST_DEBUG_CATEGORY_EXTERN (gst_apmonitor_debug);
+GST_DEBUG_CATEGORY_EXTERN (gst_apm_checkpoint_debug);
 
 /* the properties the streaming thread works with */
 typedef struct
@@ -35,7 +35,7 @@ typedef struct
   gdouble clip_threshold;
   GstClockTime tolerance;
   gboolean tolerance_set;       /* set by the user: not scaled for lateness */
-} GstApMonitorSettings;
+} GstApmCheckpointSettings;
 
 /* counts over the current interval */
 typedef struct
@@ -44,9 +44,9 @@ typedef struct
   GstClockTime end_ts;          /* end of the last buffer (non-raw) */
   GstClockTime wall_start;      /* monotonic */
   guint64 buffers, discont, gaps, overlaps, underruns;
-} GstApMonitorInterval;
+} GstApmCheckpointInterval;
 
-struct _GstApMonitor
+struct _GstApmCheckpoint
 {
   GstBaseTransform parent;
 
@@ -55,7 +55,7 @@ struct _GstApMonitor
   gchar *address;
   gboolean quiet;
   gboolean port_set, address_set;
-  GstApMonitorSettings props;
+  GstApmCheckpointSettings props;
   gint settings_changed;        /* atomic: props changed since loaded */
 
   /* read-only statistics: atomic */
@@ -82,7 +82,7 @@ struct _GstApMonitor
 
   /* streaming state: touched by the streaming thread, and by start/stop
    * while it does not run */
-  GstApMonitorSettings cur;
+  GstApmCheckpointSettings cur;
   GstClockTime tolerance;       /* cur.tolerance, at least one frame */
   GstCaps *caps;
   GstAudioInfo info;
@@ -94,30 +94,31 @@ struct _GstApMonitor
   gboolean live;
   GstClockTime upstream_latency;
   gboolean warned_map;
-  GstApMonitorInterval iv;
+  GstApmCheckpointInterval iv;
   gboolean anchor;              /* take the next interval's start from PTS */
   GstClockTime next_pts;
   GstApmJitter jitter;
 
   /* series, created at set_caps, retired at stop */
-  GstApMonitorSeries series;
+  GstApmCheckpointSeries series;
 };
 
 /* gstapmonitortiming.c: streaming thread (or while it does not run) */
-void gst_apmonitor_reset_timing (GstApMonitor * self);
-void gst_apmonitor_reset_interval (GstApMonitor * self, GstClockTime now);
-void gst_apmonitor_check_timing (GstApMonitor * self, GstBuffer * buf,
+void gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self);
+void gst_apm_checkpoint_reset_interval (GstApmCheckpoint * self,
+    GstClockTime now);
+void gst_apm_checkpoint_check_timing (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, GstClockTime duration);
 
 /* gstapmonitorspan.c */
-void gst_apmonitor_resolve_span (GstApMonitor * self, gboolean report);
-void gst_apmonitor_release_span (GstApMonitor * self);
-void gst_apmonitor_track_span (GstApMonitor * self, GstBuffer * buf,
+void gst_apm_checkpoint_resolve_span (GstApmCheckpoint * self, gboolean report);
+void gst_apm_checkpoint_release_span (GstApmCheckpoint * self);
+void gst_apm_checkpoint_track_span (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, gsize size, GstClockTime duration);
-gboolean gst_apmonitor_take_span_interval (GstApMonitor * self,
+gboolean gst_apm_checkpoint_take_span_interval (GstApmCheckpoint * self,
     GstApmSpanInterval * iv);
 
 /* gstapmonitorservice.c */
-void gst_apmonitor_watch (GstApMonitor * self);
+void gst_apm_checkpoint_watch (GstApmCheckpoint * self);
 
 G_END_DECLS

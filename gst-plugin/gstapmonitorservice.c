@@ -11,7 +11,8 @@
 /* Applies the service properties that were set on @self (-1/NULL for the
  * others); problems with them go to @problems. */
 static void
-gst_apmonitor_configure_service (GstApMonitor * self, GPtrArray * problems)
+gst_apm_checkpoint_configure_service (GstApmCheckpoint * self,
+    GPtrArray * problems)
 {
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
 
@@ -42,7 +43,7 @@ gst_apmonitor_configure_service (GstApMonitor * self, GPtrArray * problems)
  * port= would otherwise start the service on the default port before the
  * upstream one that has port=N is asked. */
 void
-gst_apmonitor_watch (GstApMonitor * self)
+gst_apm_checkpoint_watch (GstApmCheckpoint * self)
 {
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *others = g_ptr_array_new_with_free_func (g_free);
@@ -57,14 +58,14 @@ gst_apmonitor_watch (GstApMonitor * self)
       GstElement *e = g_value_get_object (&v);
 
       /* another monitor's problems are its own to report */
-      if (GST_IS_APMONITOR (e) && e != GST_ELEMENT (self))
-        gst_apmonitor_configure_service (GST_APMONITOR (e), others);
+      if (GST_IS_APM_CHECKPOINT (e) && e != GST_ELEMENT (self))
+        gst_apm_checkpoint_configure_service (GST_APM_CHECKPOINT (e), others);
       g_value_reset (&v);
     }
     g_value_unset (&v);
     gst_iterator_free (it);
   }
-  gst_apmonitor_configure_service (self, problems);
+  gst_apm_checkpoint_configure_service (self, problems);
   g_ptr_array_unref (problems);
   g_ptr_array_unref (others);
 

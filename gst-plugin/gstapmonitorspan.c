@@ -9,12 +9,12 @@
 #include "gstapmonitorprivate.h"
 #include "gstapmwatch.h"
 
-#define GST_CAT_DEFAULT gst_apmonitor_debug
+#define GST_CAT_DEFAULT gst_apm_checkpoint_debug
 
 /* The record of where running time passed this monitor, created when a
  * downstream monitor first asks for it; a new reference. */
 static GstApmSpanOrigin *
-acquire_origin (GstApMonitor * self)
+acquire_origin (GstApmCheckpoint * self)
 {
   GstApmSpanOrigin *origin;
 
@@ -35,7 +35,7 @@ acquire_origin (GstApMonitor * self)
  * pipeline runs; @report: the last try of this run, which warns (once)
  * when the monitor is still missing. */
 void
-gst_apmonitor_resolve_span (GstApMonitor * self, gboolean report)
+gst_apm_checkpoint_resolve_span (GstApmCheckpoint * self, gboolean report)
 {
   GstObject *parent = NULL;
   GstElement *peer = NULL, *top;
@@ -54,7 +54,7 @@ gst_apmonitor_resolve_span (GstApMonitor * self, gboolean report)
   parent = gst_object_get_parent (GST_OBJECT (self));
   if (parent && GST_IS_BIN (parent))
     peer = gst_bin_get_by_name_recurse_up (GST_BIN (parent), from);
-  if (!peer || !GST_IS_APMONITOR (peer) || peer == GST_ELEMENT (self)) {
+  if (!peer || !GST_IS_APM_CHECKPOINT (peer) || peer == GST_ELEMENT (self)) {
     if (report) {
       self->span_warned = TRUE;
       if (!peer)
@@ -69,7 +69,7 @@ gst_apmonitor_resolve_span (GstApMonitor * self, gboolean report)
     goto done;
   }
 
-  origin = acquire_origin (GST_APMONITOR (peer));
+  origin = acquire_origin (GST_APM_CHECKPOINT (peer));
   top = gst_apm_watch_find_top (GST_ELEMENT (self));
   pipeline = top ? gst_apm_watch_pipeline_label (top) : g_strdup ("");
   if (top)
@@ -97,7 +97,7 @@ done:
 
 /* After streaming stopped. */
 void
-gst_apmonitor_release_span (GstApMonitor * self)
+gst_apm_checkpoint_release_span (GstApmCheckpoint * self)
 {
   GstApmSpan *span;
 
@@ -115,7 +115,7 @@ gst_apmonitor_release_span (GstApMonitor * self)
  * span's end, measures how long ago that running time passed the
  * origin. */
 void
-gst_apmonitor_track_span (GstApMonitor * self, GstBuffer * buf,
+gst_apm_checkpoint_track_span (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, gsize size, GstClockTime duration)
 {
   GstApmSpanOrigin *origin = __atomic_load_n (&self->origin,
@@ -141,14 +141,14 @@ gst_apmonitor_track_span (GstApMonitor * self, GstBuffer * buf,
 }
 
 JsonObject *
-gst_apmonitor_describe_span (GstElement * element)
+gst_apm_checkpoint_describe_span (GstElement * element)
 {
-  GstApMonitor *self;
+  GstApmCheckpoint *self;
   JsonObject *o = NULL;
 
-  if (!GST_IS_APMONITOR (element))
+  if (!GST_IS_APM_CHECKPOINT (element))
     return NULL;
-  self = GST_APMONITOR (element);
+  self = GST_APM_CHECKPOINT (element);
   g_mutex_lock (&self->span_lock);
   if (self->span)
     o = gst_apm_span_describe (self->span);
@@ -161,7 +161,7 @@ gst_apmonitor_describe_span (GstElement * element)
  * nothing: say so once, at interval rate, from the streaming thread like
  * the interval message. */
 static void
-warn_if_never_matched (GstApMonitor * self, const GstApmSpanInterval * iv)
+warn_if_never_matched (GstApmCheckpoint * self, const GstApmSpanInterval * iv)
 {
   self->span_buffers += iv->buffers;
   self->span_matched += iv->matched;
@@ -182,7 +182,8 @@ warn_if_never_matched (GstApMonitor * self, const GstApmSpanInterval * iv)
 /* Streaming thread, at the end of an interval: the span's figures for it,
  * FALSE without a span. */
 gboolean
-gst_apmonitor_take_span_interval (GstApMonitor * self, GstApmSpanInterval * iv)
+gst_apm_checkpoint_take_span_interval (GstApmCheckpoint * self,
+    GstApmSpanInterval * iv)
 {
   if (!self->span)
     return FALSE;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 void
-gst_apmonitor_reset_timing (GstApMonitor * self)
+gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self)
 {
   self->anchor = TRUE;
   self->next_pts = GST_CLOCK_TIME_NONE;
@@ -19,7 +19,7 @@ gst_apmonitor_reset_timing (GstApMonitor * self)
 }
 
 void
-gst_apmonitor_reset_interval (GstApMonitor * self, GstClockTime now)
+gst_apm_checkpoint_reset_interval (GstApmCheckpoint * self, GstClockTime now)
 {
   GstClockTime ts = self->iv.ts;
 
@@ -33,7 +33,7 @@ gst_apmonitor_reset_interval (GstApMonitor * self, GstClockTime now)
  * passed its deadline: base time + running time + pipeline latency, plus
  * the tolerance (by default at least half the buffer's duration). */
 static gboolean
-is_late (GstApMonitor * self, GstClockTime pts, GstClockTime duration)
+is_late (GstApmCheckpoint * self, GstClockTime pts, GstClockTime duration)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClock *clock = NULL;
@@ -69,7 +69,7 @@ is_late (GstApMonitor * self, GstClockTime pts, GstClockTime duration)
 
 /* Per buffer: flags, arrival jitter, timestamp continuity, lateness. */
 void
-gst_apmonitor_check_timing (GstApMonitor * self, GstBuffer * buf,
+gst_apm_checkpoint_check_timing (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, GstClockTime duration)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
@@ -78,7 +78,7 @@ gst_apmonitor_check_timing (GstApMonitor * self, GstBuffer * buf,
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
     self->anchor = TRUE;
     self->iv.discont++;
-    gst_apmonitor_series_add (&self->series, S_DISCONT, 1);
+    gst_apm_checkpoint_series_add (&self->series, S_DISCONT, 1);
   }
 
   gst_apm_jitter_update (&self->jitter, now, pts);
@@ -94,12 +94,12 @@ gst_apmonitor_check_timing (GstApMonitor * self, GstBuffer * buf,
     if (d > (GstClockTimeDiff) self->tolerance) {
       self->anchor = TRUE;
       self->iv.gaps++;
-      gst_apmonitor_series_add (&self->series, S_GAPS, 1);
+      gst_apm_checkpoint_series_add (&self->series, S_GAPS, 1);
       __atomic_fetch_add (&self->gaps, 1, __ATOMIC_RELAXED);
     } else if (d < -(GstClockTimeDiff) self->tolerance) {
       self->anchor = TRUE;
       self->iv.overlaps++;
-      gst_apmonitor_series_add (&self->series, S_OVERLAPS, 1);
+      gst_apm_checkpoint_series_add (&self->series, S_OVERLAPS, 1);
     }
   }
   self->next_pts = GST_CLOCK_TIME_IS_VALID (duration) ?
@@ -110,7 +110,7 @@ gst_apmonitor_check_timing (GstApMonitor * self, GstBuffer * buf,
 
   if (self->live && is_late (self, pts, duration)) {
     self->iv.underruns++;
-    gst_apmonitor_series_add (&self->series, S_UNDERRUNS, 1);
+    gst_apm_checkpoint_series_add (&self->series, S_UNDERRUNS, 1);
     __atomic_fetch_add (&self->underruns, 1, __ATOMIC_RELAXED);
   }
 }
