@@ -1,8 +1,10 @@
 /* gst-apm: the apmonitor element's instance, shared by its files
  *
  * gstapmonitor.c        the element: properties, caps, events, state
- *                       changes, the per-buffer entry point, publication
- *                       of each interval and its bus message
+ *                       changes, the per-buffer entry point
+ * gstapmonitorinterval.c measuring raw audio into intervals, and
+ *                       publishing each: series, read-only properties,
+ *                       the bus message
  * gstapmonitormetrics.c its series (apm_monitor_*)
  * gstapmonitortiming.c  per-buffer timing: DISCONT, jitter, gaps and
  *                       overlaps, underruns
@@ -103,10 +105,24 @@ struct _GstApmCheckpoint
   GstApmCheckpointSeries series;
 };
 
-/* gstapmonitortiming.c: streaming thread (or while it does not run) */
-void gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self);
+/* gstapmonitor.c: the silent property changed */
+void gst_apm_checkpoint_notify_silent (GstApmCheckpoint * self);
+
+/* gstapmonitorinterval.c: streaming thread (or while it does not run) */
 void gst_apm_checkpoint_reset_interval (GstApmCheckpoint * self,
     GstClockTime now);
+/* Measures a raw audio buffer of @frames frames, publishing at each
+ * interval boundary. */
+void gst_apm_checkpoint_measure_audio (GstApmCheckpoint * self,
+    GstBuffer * buf, gsize frames, GstClockTime now);
+/* Publishes the interval that ends now. */
+void gst_apm_checkpoint_publish (GstApmCheckpoint * self, GstClockTime now);
+/* Publishes what the current interval holds, if anything (caps change,
+ * EOS). */
+void gst_apm_checkpoint_publish_pending (GstApmCheckpoint * self);
+
+/* gstapmonitortiming.c: streaming thread (or while it does not run) */
+void gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self);
 void gst_apm_checkpoint_check_timing (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, GstClockTime duration);
 

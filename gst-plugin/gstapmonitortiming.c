@@ -8,25 +8,12 @@
  */
 #include "gstapmonitorprivate.h"
 
-#include <string.h>
-
 void
 gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self)
 {
   self->anchor = TRUE;
   self->next_pts = GST_CLOCK_TIME_NONE;
   gst_apm_jitter_restart (&self->jitter);
-}
-
-void
-gst_apm_checkpoint_reset_interval (GstApmCheckpoint * self, GstClockTime now)
-{
-  GstClockTime ts = self->iv.ts;
-
-  memset (&self->iv, 0, sizeof (self->iv));
-  self->iv.ts = ts;
-  self->iv.end_ts = GST_CLOCK_TIME_NONE;
-  self->iv.wall_start = now;
 }
 
 /* Whether a buffer of a live stream arrives after the pipeline clock has
