@@ -126,7 +126,9 @@ void gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self);
 void gst_apm_checkpoint_check_timing (GstApmCheckpoint * self, GstBuffer * buf,
     GstClockTime now, GstClockTime duration);
 
-/* gstapmonitorspan.c */
+/* gstapmonitorspan.c: resolve before streaming (READY->PAUSED, caps),
+ * release after it stopped; track per buffer and take at the end of each
+ * interval on the streaming thread */
 void gst_apm_checkpoint_resolve_span (GstApmCheckpoint * self, gboolean report);
 void gst_apm_checkpoint_release_span (GstApmCheckpoint * self);
 void gst_apm_checkpoint_track_span (GstApmCheckpoint * self, GstBuffer * buf,
@@ -134,7 +136,7 @@ void gst_apm_checkpoint_track_span (GstApmCheckpoint * self, GstBuffer * buf,
 gboolean gst_apm_checkpoint_take_span_interval (GstApmCheckpoint * self,
     GstApmSpanInterval * iv);
 
-/* gstapmonitorservice.c */
+/* gstapmonitorservice.c: at NULL->READY and READY->PAUSED */
 void gst_apm_checkpoint_watch (GstApmCheckpoint * self);
 
 G_END_DECLS
