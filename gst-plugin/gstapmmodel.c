@@ -143,8 +143,8 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links,
     if (es->pool_fresh)
       describe_pool (o, es);
   }
-  if (GST_IS_APMONITOR (e)) {
-    JsonObject *span = gst_apmonitor_describe_span (e);
+  if (GST_IS_APM_CHECKPOINT (e)) {
+    JsonObject *span = gst_apm_checkpoint_describe_span (e);
 
     if (span)
       json_object_set_object_member (o, "span", span);

@@ -27,9 +27,10 @@ typedef struct
   GstClockTime start, end, when;
 } Slot;
 
+/* in an atomic reference-counted box: the origin monitor and every span
+ * ending downstream of it hold a reference */
 struct _GstApmSpanOrigin
 {
-  gint ref_count;
   guint64 written;              /* entries ever recorded */
   guint64 valid_from;           /* entries before it are forgotten */
   GstClockTime last_start;      /* writer only */
@@ -39,9 +40,8 @@ struct _GstApmSpanOrigin
 GstApmSpanOrigin *
 gst_apm_span_origin_new (void)
 {
-  GstApmSpanOrigin *o = g_malloc0 (sizeof (GstApmSpanOrigin));
+  GstApmSpanOrigin *o = g_atomic_rc_box_new0 (GstApmSpanOrigin);
 
-  o->ref_count = 1;
   o->last_start = GST_CLOCK_TIME_NONE;
   return o;
 }
@@ -49,15 +49,14 @@ gst_apm_span_origin_new (void)
 GstApmSpanOrigin *
 gst_apm_span_origin_ref (GstApmSpanOrigin * o)
 {
-  g_atomic_int_inc (&o->ref_count);
-  return o;
+  return g_atomic_rc_box_acquire (o);
 }
 
 void
 gst_apm_span_origin_unref (GstApmSpanOrigin * o)
 {
-  if (o && g_atomic_int_dec_and_test (&o->ref_count))
-    g_free (o);
+  if (o)
+    g_atomic_rc_box_release (o);
 }
 
 void
