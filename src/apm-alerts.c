@@ -622,9 +622,10 @@ render_message (ApmAlertRule * r, JsonObject * labels, gdouble value)
   return g_string_free (out, FALSE);
 }
 
+/* a lifecycle event for the listeners, sent once the locks are released */
 typedef struct
 {
-  const gchar *event;
+  const gchar *event;           /* pending, firing, resolved */
   JsonNode *alert;
 } Notice;
 
@@ -636,89 +637,109 @@ archive_locked (ApmAlerts * al, ApmAlert * a)
     alert_free (g_queue_pop_head (&al->history));
 }
 
-void
-apm_alerts_evaluate (ApmAlerts * al, gint64 now)
+static void
+add_notice (GArray * notices, const gchar * event, const ApmAlert * a)
 {
-  GPtrArray *notices = g_ptr_array_new ();
-  GPtrArray *rules;
-  GHashTable *true_keys = g_hash_table_new_full (g_str_hash, g_str_equal,
-      g_free, NULL);
+  Notice n = { event, alert_to_json (a) };
+
+  g_array_append_val (notices, n);
+}
+
+static void
+hit_free (Hit * h)
+{
+  json_object_unref (h->labels);
+  g_free (h);
+}
+
+/* The label sets for which @r's condition holds now (Hit) */
+static GPtrArray *
+collect_hits (ApmAlerts * al, ApmAlertRule * r, gint64 now)
+{
+  GPtrArray *hits = g_ptr_array_new ();
+
+  if (r->func) {
+    gdouble v = NAN;
+
+    if (r->func (r->user_data, &v)) {
+      Hit *h = g_new0 (Hit, 1);
+
+      h->key = g_strdup (r->name);
+      h->labels = json_object_new ();
+      h->value = v;
+      g_ptr_array_add (hits, h);
+    }
+  } else {
+    evaluate_expr (r, al->registry, now, hits);
+  }
+  return hits;
+}
+
+/* A new pending alert for @h (called with the lock) */
+static ApmAlert *
+open_alert_locked (ApmAlerts * al, ApmAlertRule * r, Hit * h, gint64 now)
+{
+  ApmAlert *a = g_new0 (ApmAlert, 1);
+
+  a->id = g_strdup_printf ("%s-%u", r->name, ++al->seq);
+  a->rule = g_strdup (r->name);
+  a->key = g_strdup (h->key);
+  a->severity = r->severity;
+  a->state = g_strdup ("pending");
+  a->labels = json_object_ref (h->labels);
+  a->threshold = r->func ? NAN : r->threshold;
+  a->started_us = now;
+  a->value = h->value;
+  a->message = render_message (r, a->labels, h->value);
+  g_hash_table_insert (al->active, a->key, a);
+  return a;
+}
+
+/* Called with the lock, for each hit of @r: opens an alert for a new label
+ * set, refreshes its value and message, and fires it once it has held for
+ * the rule's "for".  Takes @hits' keys into @true_keys. */
+static void
+update_active_locked (ApmAlerts * al, ApmAlertRule * r, GPtrArray * hits,
+    gint64 now, GHashTable * true_keys, GArray * notices)
+{
+  for (guint j = 0; j < hits->len; j++) {
+    Hit *h = g_ptr_array_index (hits, j);
+    ApmAlert *a;
+
+    g_hash_table_add (true_keys, h->key);
+    if (g_hash_table_contains (al->suppressed, h->key)) {
+      hit_free (h);
+      continue;
+    }
+    a = g_hash_table_lookup (al->active, h->key);
+    if (!a) {
+      a = open_alert_locked (al, r, h, now);
+      add_notice (notices, "pending", a);
+    }
+    a->value = h->value;
+    g_free (a->message);
+    a->message = render_message (r, a->labels, h->value);
+    if (strcmp (a->state, "pending") == 0
+        && (now - a->started_us) / 1e6 >= r->for_s) {
+      g_free (a->state);
+      a->state = g_strdup ("firing");
+      a->fired_us = now;
+      add_notice (notices, "firing", a);
+    }
+    hit_free (h);
+  }
+}
+
+/* Called with the lock, for what no longer holds: firing alerts resolve,
+ * pending ones are dropped, suppressed keys are released */
+static void
+resolve_cleared_locked (ApmAlerts * al, GHashTable * true_keys, gint64 now,
+    GArray * notices)
+{
   GHashTableIter it;
   ApmAlert *a;
-  GArray *listeners;
+  gpointer key;
 
-  /* rules stay put during the evaluation; custom conditions must not add
-   * or remove rules */
-  g_mutex_lock (&al->rules_lock);
-  rules = al->rules;
-
-  for (guint i = 0; i < rules->len; i++) {
-    ApmAlertRule *r = g_ptr_array_index (rules, i);
-    GPtrArray *hits = g_ptr_array_new ();
-
-    if (r->func) {
-      gdouble v = NAN;
-
-      if (r->func (r->user_data, &v)) {
-        Hit *h = g_new0 (Hit, 1);
-
-        h->key = g_strdup (r->name);
-        h->labels = json_object_new ();
-        h->value = v;
-        g_ptr_array_add (hits, h);
-      }
-    } else {
-      evaluate_expr (r, al->registry, now, hits);
-    }
-
-    g_mutex_lock (&al->lock);
-    for (guint j = 0; j < hits->len; j++) {
-      Hit *h = g_ptr_array_index (hits, j);
-
-      g_hash_table_add (true_keys, h->key);
-      if (g_hash_table_contains (al->suppressed, h->key)) {
-        json_object_unref (h->labels);
-        g_free (h);
-        continue;
-      }
-      a = g_hash_table_lookup (al->active, h->key);
-      if (!a) {
-        a = g_new0 (ApmAlert, 1);
-        a->id = g_strdup_printf ("%s-%u", r->name, ++al->seq);
-        a->rule = g_strdup (r->name);
-        a->key = g_strdup (h->key);
-        a->severity = r->severity;
-        a->state = g_strdup ("pending");
-        a->labels = json_object_ref (h->labels);
-        a->threshold = r->func ? NAN : r->threshold;
-        a->started_us = now;
-        g_hash_table_insert (al->active, a->key, a);
-        a->value = h->value;
-        a->message = render_message (r, a->labels, h->value);
-        g_ptr_array_add (notices, (gpointer) "pending");
-        g_ptr_array_add (notices, alert_to_json (a));
-      }
-      a->value = h->value;
-      g_free (a->message);
-      a->message = render_message (r, a->labels, h->value);
-      if (strcmp (a->state, "pending") == 0
-          && (now - a->started_us) / 1e6 >= r->for_s) {
-        g_free (a->state);
-        a->state = g_strdup ("firing");
-        a->fired_us = now;
-        g_ptr_array_add (notices, (gpointer) "firing");
-        g_ptr_array_add (notices, alert_to_json (a));
-      }
-      json_object_unref (h->labels);
-      g_free (h);
-    }
-    g_mutex_unlock (&al->lock);
-    g_ptr_array_unref (hits);
-  }
-
-  /* what no longer holds: firing ones resolve, pending ones are dropped,
-   * suppressed keys are released */
-  g_mutex_lock (&al->lock);
   g_hash_table_iter_init (&it, al->active);
   while (g_hash_table_iter_next (&it, NULL, (gpointer *) & a)) {
     if (g_hash_table_contains (true_keys, a->key))
@@ -729,37 +750,65 @@ apm_alerts_evaluate (ApmAlerts * al, gint64 now)
       a->state = g_strdup ("resolved");
       a->resolved_us = now;
       a->resolved_by = "auto";
-      g_ptr_array_add (notices, (gpointer) "resolved");
-      g_ptr_array_add (notices, alert_to_json (a));
+      add_notice (notices, "resolved", a);
       archive_locked (al, a);
     } else {
       alert_free (a);
     }
   }
-  {
-    GHashTableIter sit;
-    gpointer key;
+  g_hash_table_iter_init (&it, al->suppressed);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (!g_hash_table_contains (true_keys, key))
+      g_hash_table_iter_remove (&it);
+}
 
-    g_hash_table_iter_init (&sit, al->suppressed);
-    while (g_hash_table_iter_next (&sit, &key, NULL))
-      if (!g_hash_table_contains (true_keys, key))
-        g_hash_table_iter_remove (&sit);
+/* Calls the listeners, no lock held, and frees @notices */
+static void
+notify_listeners (GArray * listeners, GArray * notices)
+{
+  for (guint i = 0; i < notices->len; i++) {
+    Notice *n = &g_array_index (notices, Notice, i);
+
+    for (guint j = 0; j < listeners->len; j++) {
+      Listener *l = &g_array_index (listeners, Listener, j);
+
+      l->func (n->event, n->alert, l->user_data);
+    }
+    json_node_unref (n->alert);
   }
+  g_array_unref (notices);
+}
+
+void
+apm_alerts_evaluate (ApmAlerts * al, gint64 now)
+{
+  GArray *notices = g_array_new (FALSE, FALSE, sizeof (Notice));
+  GHashTable *true_keys = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  GArray *listeners;
+
+  /* rules stay put during the evaluation; custom conditions must not add
+   * or remove rules */
+  g_mutex_lock (&al->rules_lock);
+  for (guint i = 0; i < al->rules->len; i++) {
+    ApmAlertRule *r = g_ptr_array_index (al->rules, i);
+    GPtrArray *hits = collect_hits (al, r, now);
+
+    g_mutex_lock (&al->lock);
+    update_active_locked (al, r, hits, now, true_keys, notices);
+    g_mutex_unlock (&al->lock);
+    g_ptr_array_unref (hits);
+  }
+
+  g_mutex_lock (&al->lock);
+  resolve_cleared_locked (al, true_keys, now, notices);
   listeners = g_array_copy (al->listeners);
   g_mutex_unlock (&al->lock);
   g_hash_table_destroy (true_keys);
   g_mutex_unlock (&al->rules_lock);
 
-  for (guint i = 0; i + 1 < notices->len; i += 2) {
-    for (guint j = 0; j < listeners->len; j++) {
-      Listener *l = &g_array_index (listeners, Listener, j);
-
-      l->func (notices->pdata[i], notices->pdata[i + 1], l->user_data);
-    }
-    json_node_unref (notices->pdata[i + 1]);
-  }
+  notify_listeners (listeners, notices);
   g_array_unref (listeners);
-  g_ptr_array_unref (notices);
 }
 
 JsonNode *

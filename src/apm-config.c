@@ -322,8 +322,359 @@ parse_check (Ctx * ctx, JsonObject * o)
   return c;
 }
 
-static gboolean load_text (ApmService * service, const gchar * path,
-    gchar * text, gsize len, ApmServiceConfig * config, GError ** error);
+/* What a file says, all of it checked before any of it is applied. */
+typedef struct
+{
+  ApmServiceConfig config;      /* listen, alert_interval, websocket_rate,
+                                 * bus_messages, log, security's token */
+  const gchar *webhook;         /* in the parsed tree */
+  gdouble webhook_timeout;
+  GPtrArray *origins;           /* gchar */
+  ApmSpaceLimits disk_limits;
+  guint disk_interval;
+  gboolean disk_set;
+  GPtrArray *rules;             /* ApmAlertRule */
+  GPtrArray *disabled;          /* rule names */
+  GPtrArray *checks;            /* CheckSpec */
+} Parsed;
+
+static void
+parsed_init (Parsed * p)
+{
+  ApmServiceConfig init = APM_SERVICE_CONFIG_INIT;
+
+  memset (p, 0, sizeof *p);
+  p->config = init;
+  p->webhook_timeout = 5;
+  p->origins = g_ptr_array_new_with_free_func (g_free);
+  p->rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      apm_alert_rule_free);
+  p->disabled = g_ptr_array_new_with_free_func (g_free);
+  p->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      check_spec_free);
+}
+
+static void
+parsed_clear (Parsed * p)
+{
+  apm_service_config_clear (&p->config);
+  g_ptr_array_unref (p->rules);
+  g_ptr_array_unref (p->disabled);
+  g_ptr_array_unref (p->checks);
+  g_ptr_array_unref (p->origins);
+}
+
+/* --- the sections: each checks its part of the file into a Parsed --- */
+
+static void
+parse_listen (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "address", "port", NULL };
+  JsonObject *o = get_object (ctx, root, "listen");
+  const gchar *address;
+  gdouble v;
+
+  if (!o)
+    return;
+  address = get_string (ctx, o, "address", "listen");
+  check_keys (ctx, o, keys, "listen", "listen");
+  if (address) {
+    GInetAddress *inet = g_inet_address_new_from_string (address);
+
+    if (!inet)
+      fail (ctx, "listen", "address", "listen.address \"%s\" is not an "
+          "IP address", address);
+    else
+      g_object_unref (inet);
+    p->config.address = g_strdup (address);
+  }
+  if (get_number (ctx, o, "port", "listen", 0, 65535, &v))
+    p->config.port = v;
+}
+
+/* alert_interval, bus_messages and websocket_rate, at the top level */
+static void
+parse_top_level_values (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  gdouble v;
+  gboolean b;
+
+  if (get_number (ctx, root, "alert_interval", NULL, 1, 86400, &v))
+    p->config.alert_interval = v;
+  if (get_bool (ctx, root, "bus_messages", NULL, &b))
+    p->config.bus_messages = b;
+  if (get_number (ctx, root, "websocket_rate", NULL, 1, APM_MAX_WS_RATE, &v))
+    p->config.ws_rate = v;
+}
+
+static void
+parse_log (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "file", "stderr", "level", NULL };
+  JsonObject *o = get_object (ctx, root, "log");
+  const gchar *level;
+  ApmLogLevel l;
+  gboolean b;
+
+  if (!o)
+    return;
+  level = get_string (ctx, o, "level", "log");
+  check_keys (ctx, o, keys, "log", "log");
+  p->config.log_file = g_strdup (get_string (ctx, o, "file", "log"));
+  if (get_bool (ctx, o, "stderr", "log", &b))
+    p->config.log_stderr = b;
+  if (level) {
+    if (apm_log_level_from_string (level, &l))
+      p->config.log_level = l;
+    else
+      fail (ctx, "log", "level", "log.level must be debug, info, "
+          "warning, error or critical");
+  }
+}
+
+static void
+parse_webhook (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "url", "timeout", NULL };
+  JsonObject *o = get_object (ctx, root, "webhook");
+
+  if (!o)
+    return;
+  check_keys (ctx, o, keys, "webhook", "webhook");
+  p->webhook = get_string (ctx, o, "url", "webhook");
+  if (!p->webhook || !g_uri_is_valid (p->webhook, G_URI_FLAGS_NONE, NULL))
+    fail (ctx, "webhook", "url", "webhook.url must be a valid URL");
+  get_number (ctx, o, "timeout", "webhook", 1, 300, &p->webhook_timeout);
+}
+
+static void
+parse_security (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "token", "auth", "allowed_origins",
+    NULL
+  };
+  JsonObject *o = get_object (ctx, root, "security");
+  const gchar *auth;
+  JsonArray *list;
+
+  if (!o)
+    return;
+  auth = get_string (ctx, o, "auth", "security");
+  check_keys (ctx, o, keys, "security", "security");
+  p->config.token = g_strdup (get_string (ctx, o, "token", "security"));
+  if (auth && strcmp (auth, "writes") != 0 && strcmp (auth, "all") != 0)
+    fail (ctx, "security", "auth", "security.auth must be \"writes\" or "
+        "\"all\"");
+  p->config.token_for_all = g_strcmp0 (auth, "all") == 0;
+  if ((list = get_array (ctx, o, "allowed_origins")))
+    for (guint i = 0; i < json_array_get_length (list); i++) {
+      JsonNode *n = json_array_get_element (list, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (n)
+          || json_node_get_value_type (n) != G_TYPE_STRING
+          || !strstr (json_node_get_string (n), "://"))
+        fail (ctx, "security", "allowed_origins", "allowed_origins "
+            "must be origins such as \"http://127.0.0.1:3000\"");
+      else
+        g_ptr_array_add (p->origins, g_strdup (json_node_get_string (n)));
+    }
+}
+
+static void
+parse_disk_space (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "degraded_free_percent",
+    "unhealthy_free_percent", "degraded_free_bytes", "unhealthy_free_bytes",
+    "interval", NULL
+  };
+  JsonObject *o = get_object (ctx, root, "disk_space");
+  gdouble v;
+
+  if (!o)
+    return;
+  check_keys (ctx, o, keys, "disk_space", "disk_space");
+  apm_fsspace_get_defaults (&p->disk_limits, &p->disk_interval);
+  if (get_number (ctx, o, "degraded_free_percent", "disk_space", 0, 100, &v))
+    p->disk_limits.degraded_ratio = v / 100;
+  if (get_number (ctx, o, "unhealthy_free_percent", "disk_space", 0, 100, &v))
+    p->disk_limits.unhealthy_ratio = v / 100;
+  if (get_number (ctx, o, "degraded_free_bytes", "disk_space", 0, 1e18, &v))
+    p->disk_limits.degraded_bytes = v;
+  if (get_number (ctx, o, "unhealthy_free_bytes", "disk_space", 0, 1e18, &v))
+    p->disk_limits.unhealthy_bytes = v;
+  if (get_number (ctx, o, "interval", "disk_space", 1, 86400, &v))
+    p->disk_interval = v;
+  p->disk_set = TRUE;
+}
+
+static void
+parse_rules (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  JsonArray *arr = get_array (ctx, root, "rules");
+
+  if (!arr)
+    return;
+  for (guint i = 0; i < json_array_get_length (arr) && !ctx->failed; i++) {
+    JsonNode *n = json_array_get_element (arr, i);
+    ApmAlertRule *rule;
+
+    if (!JSON_NODE_HOLDS_OBJECT (n)) {
+      fail (ctx, NULL, "rules", "rules[%u] must be an object", i);
+      break;
+    }
+    if ((rule = parse_rule (ctx, json_node_get_object (n), p->disabled)))
+      g_ptr_array_add (p->rules, rule);
+  }
+}
+
+static void
+parse_health_checks (Ctx * ctx, JsonObject * root, Parsed * p)
+{
+  JsonArray *arr = get_array (ctx, root, "health_checks");
+
+  if (!arr)
+    return;
+  for (guint i = 0; i < json_array_get_length (arr) && !ctx->failed; i++) {
+    JsonNode *n = json_array_get_element (arr, i);
+    CheckSpec *c;
+
+    if (!JSON_NODE_HOLDS_OBJECT (n)) {
+      fail (ctx, NULL, "health_checks", "health_checks[%u] must be an "
+          "object", i);
+      break;
+    }
+    if ((c = parse_check (ctx, json_node_get_object (n))))
+      g_ptr_array_add (p->checks, c);
+  }
+}
+
+/* --- loading --- */
+
+/* Installs what @p holds into @service, and the fields the file sets into
+ * @config (a token only if @config has none). */
+static void
+apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
+{
+  ApmAlerts *alerts = apm_service_get_alerts (service);
+  ApmHealth *health = apm_service_get_health (service);
+  ApmServiceConfig *parsed = &p->config;
+
+  for (guint i = 0; i < p->disabled->len; i++)
+    apm_alerts_remove_rule (alerts, p->disabled->pdata[i]);
+  while (p->rules->len)
+    apm_alerts_add_rule (alerts, g_ptr_array_steal_index (p->rules, 0));
+  for (guint i = 0; i < p->checks->len; i++) {
+    CheckSpec *c = p->checks->pdata[i];
+
+    if (strcmp (c->type, "http") == 0)
+      apm_probes_add_http (health, c->name, c->target, c->expect,
+          c->timeout, c->interval);
+    else
+      apm_probes_add_path (health, c->name, c->target, c->min_free,
+          c->interval);
+  }
+  if (p->disk_set)
+    apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
+  if (p->webhook)
+    apm_service_set_webhook (service, p->webhook, p->webhook_timeout);
+  if (p->origins->len) {
+    g_ptr_array_add (p->origins, NULL);
+    apm_access_set_origins (apm_service_get_access (service),
+        (const gchar * const *) p->origins->pdata);
+  }
+  if (parsed->token && !config->token) {
+    config->token = g_steal_pointer (&parsed->token);
+    config->token_for_all = parsed->token_for_all;
+  }
+  if (parsed->address) {
+    g_free (config->address);
+    config->address = g_steal_pointer (&parsed->address);
+  }
+  if (parsed->port >= 0)
+    config->port = parsed->port;
+  if (parsed->alert_interval > 0)
+    config->alert_interval = parsed->alert_interval;
+  if (parsed->ws_rate > 0)
+    config->ws_rate = parsed->ws_rate;
+  if (parsed->log_file) {
+    g_free (config->log_file);
+    config->log_file = g_steal_pointer (&parsed->log_file);
+  }
+  if (parsed->log_stderr >= 0)
+    config->log_stderr = parsed->log_stderr;
+  if (parsed->bus_messages >= 0)
+    config->bus_messages = parsed->bus_messages;
+  if (parsed->log_level >= 0)
+    config->log_level = parsed->log_level;
+}
+
+/* The JSON tree of @ctx's text, or NULL with the error set (naming the
+ * file, not json-glib's "<data>"). */
+static JsonParser *
+parse_json (Ctx * ctx, gsize len)
+{
+  JsonParser *parser = json_parser_new ();
+  GError **error = ctx->error;
+
+  if (!json_parser_load_from_data (parser, ctx->text, len, error)) {
+    /* json-glib says "<data>:LINE:COL: ...": name the file instead */
+    if (error && *error) {
+      gchar *msg = (*error)->message;
+      const gchar *rest = g_str_has_prefix (msg, "<data>:") ? msg + 7 : msg;
+
+      (*error)->message = g_strdup_printf ("%s:%s", ctx->path, rest);
+      g_free (msg);
+    }
+    g_object_unref (parser);
+    ctx->failed = TRUE;
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    fail (ctx, NULL, NULL, "the top level must be a JSON object");
+    g_object_unref (parser);
+    return NULL;
+  }
+  return parser;
+}
+
+/* takes @text; with no @service only checks */
+static gboolean
+load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
+    ApmServiceConfig * config, GError ** error)
+{
+  static const gchar *const top_keys[] = { "listen", "alert_interval",
+    "websocket_rate", "log", "webhook", "rules", "health_checks",
+    "security", "disk_space", "bus_messages", NULL
+  };
+  Ctx ctx = { path, text, error, FALSE };
+  JsonParser *parser = NULL;
+  JsonObject *root;
+  Parsed parsed;
+
+  parsed_init (&parsed);
+  if (len > APM_CONFIG_MAX_BYTES) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+        "%s: larger than %d bytes", path, APM_CONFIG_MAX_BYTES);
+    ctx.failed = TRUE;
+  } else if ((parser = parse_json (&ctx, len))) {
+    root = json_node_get_object (json_parser_get_root (parser));
+    check_keys (&ctx, root, top_keys, NULL, "the top level");
+    parse_listen (&ctx, root, &parsed);
+    parse_top_level_values (&ctx, root, &parsed);
+    parse_log (&ctx, root, &parsed);
+    parse_webhook (&ctx, root, &parsed);
+    parse_security (&ctx, root, &parsed);
+    parse_disk_space (&ctx, root, &parsed);
+    parse_rules (&ctx, root, &parsed);
+    parse_health_checks (&ctx, root, &parsed);
+    if (!ctx.failed && service)
+      apply (service, &parsed, config); /* all checked */
+    g_object_unref (parser);
+  }
+  parsed_clear (&parsed);
+  g_free (text);
+  return !ctx.failed;
+}
 
 gboolean
 apm_config_load (ApmService * service, const gchar * path,
@@ -347,250 +698,4 @@ apm_config_check_data (const gchar * name, const gchar * data, gsize len,
 
   apm_service_config_clear (&config);
   return ok;
-}
-
-/* takes @text; with no @service only checks */
-static gboolean
-load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
-    ApmServiceConfig * config, GError ** error)
-{
-  static const gchar *const top_keys[] = { "listen", "alert_interval",
-    "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", NULL
-  };
-  GPtrArray *origins = g_ptr_array_new_with_free_func (g_free);
-  JsonParser *parser;
-  JsonObject *root, *o;
-  JsonArray *arr;
-  Ctx ctx = { path, NULL, error, FALSE };
-  GPtrArray *rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      apm_alert_rule_free);
-  GPtrArray *disabled = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *checks = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      check_spec_free);
-  ApmServiceConfig parsed = APM_SERVICE_CONFIG_INIT;
-  const gchar *webhook = NULL;
-  gdouble v, webhook_timeout = 5;
-  gboolean b;
-  ApmSpaceLimits disk_limits;
-  guint disk_interval;
-  gboolean disk_set = FALSE;
-
-  if (len > APM_CONFIG_MAX_BYTES) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-        "%s: larger than %d bytes", path, APM_CONFIG_MAX_BYTES);
-    ctx.failed = TRUE;
-    goto out;
-  }
-  ctx.text = text;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, len, error)) {
-    /* json-glib says "<data>:LINE:COL: ...": name the file instead */
-    if (error && *error) {
-      gchar *msg = (*error)->message;
-      const gchar *rest = g_str_has_prefix (msg, "<data>:") ? msg + 7 : msg;
-
-      (*error)->message = g_strdup_printf ("%s:%s", path, rest);
-      g_free (msg);
-    }
-    g_object_unref (parser);
-    ctx.failed = TRUE;
-    goto out;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    fail (&ctx, NULL, NULL, "the top level must be a JSON object");
-    g_object_unref (parser);
-    goto out;
-  }
-  root = json_node_get_object (json_parser_get_root (parser));
-  check_keys (&ctx, root, top_keys, NULL, "the top level");
-
-  if ((o = get_object (&ctx, root, "listen"))) {
-    static const gchar *const keys[] = { "address", "port", NULL };
-    const gchar *address = get_string (&ctx, o, "address", "listen");
-    GInetAddress *inet;
-
-    check_keys (&ctx, o, keys, "listen", "listen");
-    if (address) {
-      inet = g_inet_address_new_from_string (address);
-      if (!inet)
-        fail (&ctx, "listen", "address", "listen.address \"%s\" is not an "
-            "IP address", address);
-      else
-        g_object_unref (inet);
-      parsed.address = g_strdup (address);
-    }
-    if (get_number (&ctx, o, "port", "listen", 0, 65535, &v))
-      parsed.port = v;
-  }
-  if (get_number (&ctx, root, "alert_interval", NULL, 1, 86400, &v))
-    parsed.alert_interval = v;
-  if (get_bool (&ctx, root, "bus_messages", NULL, &b))
-    parsed.bus_messages = b;
-  if (get_number (&ctx, root, "websocket_rate", NULL, 1, APM_MAX_WS_RATE, &v))
-    parsed.ws_rate = v;
-  if ((o = get_object (&ctx, root, "log"))) {
-    static const gchar *const keys[] = { "file", "stderr", "level", NULL };
-    const gchar *level = get_string (&ctx, o, "level", "log");
-    ApmLogLevel l;
-
-    check_keys (&ctx, o, keys, "log", "log");
-    parsed.log_file = g_strdup (get_string (&ctx, o, "file", "log"));
-    if (get_bool (&ctx, o, "stderr", "log", &b))
-      parsed.log_stderr = b;
-    if (level) {
-      if (apm_log_level_from_string (level, &l))
-        parsed.log_level = l;
-      else
-        fail (&ctx, "log", "level", "log.level must be debug, info, "
-            "warning, error or critical");
-    }
-  }
-  if ((o = get_object (&ctx, root, "webhook"))) {
-    static const gchar *const keys[] = { "url", "timeout", NULL };
-
-    check_keys (&ctx, o, keys, "webhook", "webhook");
-    webhook = get_string (&ctx, o, "url", "webhook");
-    if (!webhook || !g_uri_is_valid (webhook, G_URI_FLAGS_NONE, NULL))
-      fail (&ctx, "webhook", "url", "webhook.url must be a valid URL");
-    get_number (&ctx, o, "timeout", "webhook", 1, 300, &webhook_timeout);
-  }
-  if ((o = get_object (&ctx, root, "security"))) {
-    static const gchar *const keys[] = { "token", "auth", "allowed_origins",
-      NULL
-    };
-    const gchar *auth = get_string (&ctx, o, "auth", "security");
-    JsonArray *list;
-
-    check_keys (&ctx, o, keys, "security", "security");
-    parsed.token = g_strdup (get_string (&ctx, o, "token", "security"));
-    if (auth && strcmp (auth, "writes") != 0 && strcmp (auth, "all") != 0)
-      fail (&ctx, "security", "auth", "security.auth must be \"writes\" or "
-          "\"all\"");
-    parsed.token_for_all = g_strcmp0 (auth, "all") == 0;
-    if ((list = get_array (&ctx, o, "allowed_origins")))
-      for (guint i = 0; i < json_array_get_length (list); i++) {
-        JsonNode *n = json_array_get_element (list, i);
-
-        if (!JSON_NODE_HOLDS_VALUE (n)
-            || json_node_get_value_type (n) != G_TYPE_STRING
-            || !strstr (json_node_get_string (n), "://"))
-          fail (&ctx, "security", "allowed_origins", "allowed_origins "
-              "must be origins such as \"http://127.0.0.1:3000\"");
-        else
-          g_ptr_array_add (origins, g_strdup (json_node_get_string (n)));
-      }
-  }
-  if ((o = get_object (&ctx, root, "disk_space"))) {
-    static const gchar *const keys[] = { "degraded_free_percent",
-      "unhealthy_free_percent", "degraded_free_bytes", "unhealthy_free_bytes",
-      "interval", NULL
-    };
-
-    check_keys (&ctx, o, keys, "disk_space", "disk_space");
-    apm_fsspace_get_defaults (&disk_limits, &disk_interval);
-    if (get_number (&ctx, o, "degraded_free_percent", "disk_space", 0, 100,
-            &v))
-      disk_limits.degraded_ratio = v / 100;
-    if (get_number (&ctx, o, "unhealthy_free_percent", "disk_space", 0, 100,
-            &v))
-      disk_limits.unhealthy_ratio = v / 100;
-    if (get_number (&ctx, o, "degraded_free_bytes", "disk_space", 0, 1e18,
-            &v))
-      disk_limits.degraded_bytes = v;
-    if (get_number (&ctx, o, "unhealthy_free_bytes", "disk_space", 0, 1e18,
-            &v))
-      disk_limits.unhealthy_bytes = v;
-    if (get_number (&ctx, o, "interval", "disk_space", 1, 86400, &v))
-      disk_interval = v;
-    disk_set = TRUE;
-  }
-  if ((arr = get_array (&ctx, root, "rules")))
-    for (guint i = 0; i < json_array_get_length (arr) && !ctx.failed; i++) {
-      JsonNode *n = json_array_get_element (arr, i);
-      ApmAlertRule *rule;
-
-      if (!JSON_NODE_HOLDS_OBJECT (n)) {
-        fail (&ctx, NULL, "rules", "rules[%u] must be an object", i);
-        break;
-      }
-      if ((rule = parse_rule (&ctx, json_node_get_object (n), disabled)))
-        g_ptr_array_add (rules, rule);
-    }
-  if ((arr = get_array (&ctx, root, "health_checks")))
-    for (guint i = 0; i < json_array_get_length (arr) && !ctx.failed; i++) {
-      JsonNode *n = json_array_get_element (arr, i);
-      CheckSpec *c;
-
-      if (!JSON_NODE_HOLDS_OBJECT (n)) {
-        fail (&ctx, NULL, "health_checks", "health_checks[%u] must be an "
-            "object", i);
-        break;
-      }
-      if ((c = parse_check (&ctx, json_node_get_object (n))))
-        g_ptr_array_add (checks, c);
-    }
-  if (!ctx.failed && service) {
-    /* all checked: apply */
-    ApmAlerts *alerts = apm_service_get_alerts (service);
-    ApmHealth *health = apm_service_get_health (service);
-
-    for (guint i = 0; i < disabled->len; i++)
-      apm_alerts_remove_rule (alerts, disabled->pdata[i]);
-    while (rules->len)
-      apm_alerts_add_rule (alerts, g_ptr_array_steal_index (rules, 0));
-    for (guint i = 0; i < checks->len; i++) {
-      CheckSpec *c = checks->pdata[i];
-
-      if (strcmp (c->type, "http") == 0)
-        apm_probes_add_http (health, c->name, c->target, c->expect,
-            c->timeout, c->interval);
-      else
-        apm_probes_add_path (health, c->name, c->target, c->min_free,
-            c->interval);
-    }
-    if (disk_set)
-      apm_fsspace_set_defaults (&disk_limits, disk_interval);
-    if (webhook)
-      apm_service_set_webhook (service, webhook, webhook_timeout);
-    if (origins->len) {
-      g_ptr_array_add (origins, NULL);
-      apm_access_set_origins (apm_service_get_access (service),
-          (const gchar * const *) origins->pdata);
-    }
-    if (parsed.token && !config->token) {
-      config->token = g_steal_pointer (&parsed.token);
-      config->token_for_all = parsed.token_for_all;
-    }
-    if (parsed.address) {
-      g_free (config->address);
-      config->address = g_steal_pointer (&parsed.address);
-    }
-    if (parsed.port >= 0)
-      config->port = parsed.port;
-    if (parsed.alert_interval > 0)
-      config->alert_interval = parsed.alert_interval;
-    if (parsed.ws_rate > 0)
-      config->ws_rate = parsed.ws_rate;
-    if (parsed.log_file) {
-      g_free (config->log_file);
-      config->log_file = g_steal_pointer (&parsed.log_file);
-    }
-    if (parsed.log_stderr >= 0)
-      config->log_stderr = parsed.log_stderr;
-    if (parsed.bus_messages >= 0)
-      config->bus_messages = parsed.bus_messages;
-    if (parsed.log_level >= 0)
-      config->log_level = parsed.log_level;
-  }
-  g_object_unref (parser);
-
-out:
-  apm_service_config_clear (&parsed);
-  g_ptr_array_unref (rules);
-  g_ptr_array_unref (disabled);
-  g_ptr_array_unref (checks);
-  g_ptr_array_unref (origins);
-  g_free (text);
-  return !ctx.failed;
 }

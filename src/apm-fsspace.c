@@ -151,9 +151,9 @@ apm_fsspace_mount_of (const gchar * path)
 
 /* --- one filesystem: its check and gauges --- */
 
+/* in an atomic reference-counted box: the table's and its check's */
 typedef struct
 {
-  gint ref_count;
   gchar *mount;
   gchar *device, *fstype;       /* NULL without mountinfo */
   gchar *check_name;
@@ -167,20 +167,11 @@ typedef struct
   ApmFamily *f_avail, *f_free, *f_size;
 } Disk;
 
-static Disk *
-disk_ref (Disk * d)
-{
-  g_atomic_int_inc (&d->ref_count);
-  return d;
-}
-
 static void
-disk_unref (gpointer data)
+disk_clear (gpointer data)
 {
   Disk *d = data;
 
-  if (!g_atomic_int_dec_and_test (&d->ref_count))
-    return;
   apm_series_unref (d->avail);
   apm_series_unref (d->free);
   apm_series_unref (d->size);
@@ -191,7 +182,18 @@ disk_unref (gpointer data)
   g_strfreev (d->paths);
   g_strfreev (d->owners);
   g_mutex_clear (&d->lock);
-  g_free (d);
+}
+
+static Disk *
+disk_ref (Disk * d)
+{
+  return g_atomic_rc_box_acquire (d);
+}
+
+static void
+disk_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, disk_clear);
 }
 
 /* The series stay scrapeable for the registry's grace period; a worker
@@ -464,8 +466,7 @@ sync_disks_locked (ApmFsSpace * s)
       g_mutex_unlock (&d->lock);
       continue;
     }
-    d = g_new0 (Disk, 1);
-    d->ref_count = 1;
+    d = g_atomic_rc_box_new0 (Disk);
     d->mount = g_strdup (mount);
     d->device = g_strdup (use->first->device);
     d->fstype = g_strdup (use->first->fstype);

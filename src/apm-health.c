@@ -28,9 +28,10 @@ typedef enum
   STATE_RUNNING,
 } CheckState;
 
+/* in an atomic reference-counted box: the table's, and each snapshot's and
+ * worker job's */
 typedef struct
 {
-  gint ref_count;
   gchar *name;
   ApmHealthFunc func;
   gpointer user_data;
@@ -54,9 +55,9 @@ typedef struct
   JsonObject *details;
 } Check;
 
+/* in an atomic reference-counted box: the owner's and each worker job's */
 struct _ApmHealth
 {
-  gint ref_count;               /* the owner and each running worker */
   ApmLog *log;
   ApmHealthListener listener;
   gpointer listener_data;
@@ -69,25 +70,29 @@ struct _ApmHealth
   gint max_workers;             /* the pool's current limit, atomic */
 };
 
-static Check *
-check_ref (Check * c)
-{
-  g_atomic_int_inc (&c->ref_count);
-  return c;
-}
-
 static void
-check_unref (Check * c)
+check_clear (gpointer data)
 {
-  if (!g_atomic_int_dec_and_test (&c->ref_count))
-    return;
+  Check *c = data;
+
   if (c->destroy)
     c->destroy (c->user_data);
   g_free (c->name);
   g_free (c->message);
   if (c->details)
     json_object_unref (c->details);
-  g_free (c);
+}
+
+static Check *
+check_ref (Check * c)
+{
+  return g_atomic_rc_box_acquire (c);
+}
+
+static void
+check_unref (Check * c)
+{
+  g_atomic_rc_box_release_full (c, check_clear);
 }
 
 const gchar *
@@ -154,14 +159,19 @@ store_result_locked (ApmHealth * h, Check * c, ApmHealthStatus status,
 }
 
 static void
-health_unref (ApmHealth * h)
+health_clear (gpointer data)
 {
-  if (!g_atomic_int_dec_and_test (&h->ref_count))
-    return;
+  ApmHealth *h = data;
+
   g_hash_table_destroy (h->checks);
   g_ptr_array_unref (h->running);
   g_mutex_clear (&h->lock);
-  g_free (h);
+}
+
+static void
+health_unref (ApmHealth * h)
+{
+  g_atomic_rc_box_release_full (h, health_clear);
 }
 
 typedef struct
@@ -222,9 +232,8 @@ run_in_worker (gpointer data, gpointer user_data)
 ApmHealth *
 apm_health_new (void)
 {
-  ApmHealth *h = g_new0 (ApmHealth, 1);
+  ApmHealth *h = g_atomic_rc_box_new0 (ApmHealth);
 
-  h->ref_count = 1;
   g_mutex_init (&h->lock);
   h->running = g_ptr_array_new ();
   h->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -285,9 +294,8 @@ apm_health_add_check_full (ApmHealth * h, const gchar * name,
     ApmHealthFunc func, gpointer user_data, GDestroyNotify destroy,
     guint interval_s, guint timeout_s, gboolean in_worker)
 {
-  Check *c = g_new0 (Check, 1);
+  Check *c = g_atomic_rc_box_new0 (Check);
 
-  c->ref_count = 1;
   c->name = g_strdup (name);
   c->func = func;
   c->user_data = user_data;
@@ -429,8 +437,7 @@ run_due_workers (ApmHealth * h, GPtrArray * list, gint64 now)
       c->state = STATE_QUEUED;
       c->queued_us = now;
       c->seq = ++h->next_seq;
-      g_atomic_int_inc (&h->ref_count);
-      job->health = h;
+      job->health = g_atomic_rc_box_acquire (h);
       job->check = check_ref (c);
       g_thread_pool_push (ensure_pool (h), job, NULL);
     }

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 #include "apm-enums.h"
 

@@ -11,7 +11,7 @@
 #include "apm-api.h"
 #include "apm-ws.h"
 #include "apm-access.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 #include "apm-service.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* gst-apm: jobs, units of audio work tracked with a correlation id */
 #include "apm-jobs.h"
 #include "apm-time.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "apm-metrics.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 G_BEGIN_DECLS
 

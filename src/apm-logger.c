@@ -1,4 +1,5 @@
-/* gst-apm: a structured logger bound to a component (StructuredLogger) */
+/* gst-apm: ApmLogger, the application's logger bound to a component: its
+ * lines go to the service's log store (apm-log-store.h) */
 #include "apm-logger.h"
 #include "apm-monitor.h"
 

@@ -82,6 +82,70 @@ static gboolean atexit_registered;
 
 static void stop_thread (ApmService * s);
 
+/* --- sending to the service thread --- */
+
+/* The service thread's context (a reference), or NULL while there is no
+ * thread: not started, or stopped; with @started_only also while it is
+ * still starting. */
+static GMainContext *
+ref_thread_context (ApmService * s, gboolean started_only)
+{
+  GMainContext *ctx = NULL;
+
+  g_mutex_lock (&s->lock);
+  if (s->context && (s->start_done || !started_only))
+    ctx = g_main_context_ref (s->context);
+  g_mutex_unlock (&s->lock);
+  return ctx;
+}
+
+/* A JSON document for the service thread, which owns the HTTP server and
+ * the webhook's session: json_call_run() hands it to @func there. */
+typedef void (*JsonCallFunc) (ApmService * s, const gchar * what,
+    JsonNode * node);
+
+typedef struct
+{
+  ApmService *service;
+  JsonCallFunc func;
+  gchar *what;                  /* the event type */
+  JsonNode *node;               /* nullable */
+} JsonCall;
+
+/* takes @node */
+static JsonCall *
+json_call_new (ApmService * s, JsonCallFunc func, const gchar * what,
+    JsonNode * node)
+{
+  JsonCall *call = g_new (JsonCall, 1);
+
+  call->service = s;
+  call->func = func;
+  call->what = g_strdup (what);
+  call->node = node;
+  return call;
+}
+
+static gboolean
+json_call_run (gpointer data)
+{
+  JsonCall *call = data;
+
+  call->func (call->service, call->what, call->node);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+json_call_free (gpointer data)
+{
+  JsonCall *call = data;
+
+  g_free (call->what);
+  if (call->node)
+    json_node_unref (call->node);
+  g_free (call);
+}
+
 static void
 at_exit (void)
 {
@@ -336,42 +400,21 @@ ensure_webhook (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-typedef struct
-{
-  ApmService *service;
-  const gchar *event;           /* static strings */
-  JsonNode *alert;
-} WebhookNotice;
-
-static gboolean
-webhook_on_thread (gpointer data)
-{
-  WebhookNotice *n = data;
-
-  if (n->service->webhook)
-    apm_webhook_notify (n->service->webhook, n->event, n->alert);
-  return G_SOURCE_REMOVE;
-}
-
 static void
-webhook_notice_free (gpointer data)
+webhook_on_thread (ApmService * s, const gchar * event, JsonNode * alert)
 {
-  WebhookNotice *n = data;
-
-  json_node_unref (n->alert);
-  g_free (n);
+  if (s->webhook)
+    apm_webhook_notify (s->webhook, event, alert);
 }
 
 /* the webhook's session belongs to the service thread: go there */
 static void
 notify_webhook (const gchar * event, JsonNode * alert, gpointer user_data)
 {
-  WebhookNotice *n = g_new0 (WebhookNotice, 1);
+  ApmService *s = user_data;
 
-  n->service = user_data;
-  n->event = g_intern_string (event);
-  n->alert = json_node_copy (alert);
-  apm_service_invoke (n->service, webhook_on_thread, n, webhook_notice_free);
+  apm_service_invoke (s, json_call_run, json_call_new (s, webhook_on_thread,
+          event, json_node_copy (alert)), json_call_free);
 }
 
 static void
@@ -763,51 +806,23 @@ apm_service_count_websocket (ApmService * s, gint delta)
   g_atomic_int_add (&s->n_websockets, delta);
 }
 
-typedef struct
-{
-  ApmService *service;
-  gchar *type;
-  JsonNode *data;
-} Publication;
-
-static gboolean
-publish_on_thread (gpointer user_data)
-{
-  Publication *p = user_data;
-
-  if (p->service->http)
-    apm_http_broadcast (p->service->http, p->type, p->data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
-publication_free (gpointer data)
+broadcast_on_thread (ApmService * s, const gchar * type, JsonNode * data)
 {
-  Publication *p = data;
-
-  g_free (p->type);
-  if (p->data)
-    json_node_unref (p->data);
-  g_free (p);
+  if (s->http)
+    apm_http_broadcast (s->http, type, data);
 }
 
 void
 apm_service_publish (ApmService * s, const gchar * type, JsonNode * data)
 {
-  Publication *p;
-  GMainContext *ctx;
+  GMainContext *ctx = ref_thread_context (s, TRUE);
 
-  g_mutex_lock (&s->lock);
-  ctx = s->context && s->start_done ? g_main_context_ref (s->context) : NULL;
-  g_mutex_unlock (&s->lock);
   if (!ctx)
     return;                     /* no service thread, so no clients */
-  p = g_new0 (Publication, 1);
-  p->service = s;
-  p->type = g_strdup (type);
-  p->data = data ? json_node_ref (data) : NULL;
-  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, publish_on_thread, p,
-      publication_free);
+  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, json_call_run,
+      json_call_new (s, broadcast_on_thread, type,
+          data ? json_node_ref (data) : NULL), json_call_free);
   g_main_context_unref (ctx);
 }
 
@@ -815,11 +830,8 @@ void
 apm_service_invoke (ApmService * s, GSourceFunc func, gpointer data,
     GDestroyNotify notify)
 {
-  GMainContext *ctx;
+  GMainContext *ctx = ref_thread_context (s, FALSE);
 
-  g_mutex_lock (&s->lock);
-  ctx = s->context ? g_main_context_ref (s->context) : NULL;
-  g_mutex_unlock (&s->lock);
   if (!ctx) {
     /* not started: nothing else runs service code, so run it here */
     func (data);

@@ -13,7 +13,7 @@
 #include "apm-jobs.h"
 #include "apm-alerts.h"
 #include "apm-sysres.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 G_BEGIN_DECLS
 

@@ -8,7 +8,10 @@ G_BEGIN_DECLS
 
 typedef struct _ApmService ApmService;
 
-/* The /health/monitoring document of the original spec. */
+/* The /health/monitoring document (its shape is the original spec's):
+ * {"status": overall, "monitoring": {"health_checks": {...},
+ *  "active_alerts": [firing...], "system_metrics": {"active_jobs",
+ *  "tracked_jobs", "websocket_connections"}}} */
 JsonNode *apm_status_health_monitoring (ApmService * service);
 
 /* The worst of the health checks and the firing alerts. */

@@ -13,7 +13,7 @@
 
 #include "apmtestutil.h"
 #include "apm-service.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 #define SECONDS(s) ((gint64) ((s) * G_USEC_PER_SEC))
 

@@ -16,7 +16,7 @@
 #include "apmtestutil.h"
 #include "apm-service.h"
 #include "apm-alerts.h"
-#include "apm-log.h"
+#include "apm-log-store.h"
 
 #define WS_RATE 5
 #define UPDATE "monitoring_update"

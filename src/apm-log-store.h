@@ -1,11 +1,14 @@
-/* gst-apm: structured JSON logs with correlation ids
+/* gst-apm: the log store (ApmLog): where structured log lines are kept
  *
- * Every monitor event is one JSON object per line:
+ * The service's one log, with correlation ids.  Every monitor event is one
+ * JSON object per line:
  * {"timestamp": RFC 3339 with microseconds, "level", "component", "message",
  *  "correlation_id": string or null, "context": {...}}.
  * Lines go to a bounded in-memory ring (served at /monitoring/logs), to an
  * optional file (appended; reopened on SIGHUP and when rotated away, rotated
  * by size) and optionally to stderr.  Never called per buffer.
+ * Applications write into it through ApmLogger (apm-logger.h), the plugin
+ * and the service directly.
  */
 #pragma once
 

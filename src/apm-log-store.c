@@ -1,5 +1,5 @@
-/* gst-apm: structured JSON logs with correlation ids */
-#include "apm-log.h"
+/* gst-apm: the log store: ring, file and stderr sinks of structured lines */
+#include "apm-log-store.h"
 #include "apm-time.h"
 
 #include <errno.h>
