@@ -553,7 +553,7 @@ apm_test_http_json (SoupSession * session, const gchar * method,
 
   fail_unless (r->status == expect_status, "%s %s: status %u, expected %u: "
       "%.*s", method, path, r->status, expect_status,
-      (int) g_bytes_get_size (r->body),
+      (int) MIN (g_bytes_get_size (r->body), 400),
       (const gchar *) g_bytes_get_data (r->body, NULL));
   root = apm_test_parse_json (r);
   apm_test_response_free (r);
@@ -624,14 +624,23 @@ apm_test_find_alert_id (JsonNode * doc, const gchar * id)
 }
 
 gint64
-apm_test_parse_time (const gchar * iso)
+apm_test_parse_time (const gchar * text)
 {
+  static GRegex *re;
   GDateTime *dt;
   gint64 us;
 
-  fail_unless (iso != NULL, "no time");
-  dt = g_date_time_new_from_iso8601 (iso, NULL);
-  fail_unless (dt != NULL, "'%s' is not an ISO 8601 time", iso);
+  if (g_once_init_enter (&re)) {
+    GRegex *r = g_regex_new ("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+        "[0-9]{2}\\.[0-9]{6}Z$", 0, 0, NULL);
+
+    g_once_init_leave (&re, r);
+  }
+  fail_unless (text != NULL, "no time");
+  fail_unless (g_regex_match (re, text, 0, NULL), "time '%s' is not RFC 3339 "
+      "UTC with 6 fractional digits and Z", text);
+  dt = g_date_time_new_from_iso8601 (text, NULL);
+  fail_unless (dt != NULL, "time '%s' does not parse", text);
   us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
       g_date_time_get_microsecond (dt);
   g_date_time_unref (dt);
@@ -683,46 +692,6 @@ apm_test_play_live (GstElement * pipeline)
   return url;
 }
 
-JsonNode *
-apm_test_get_json (SoupSession * session, const gchar * base_url,
-    const gchar * path, guint expected_status)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", base_url, path);
-  JsonNode *root;
-
-  fail_unless (r->status == expected_status, "GET %s: status %u, expected "
-      "%u: %.*s", path, r->status, expected_status,
-      (int) MIN (g_bytes_get_size (r->body), 400),
-      (const gchar *) g_bytes_get_data (r->body, NULL));
-  root = apm_test_parse_json (r);
-  apm_test_response_free (r);
-  return root;
-}
-
-gint64
-apm_test_parse_timestamp (const gchar * text)
-{
-  static GRegex *re;
-  GDateTime *dt;
-  gint64 us;
-
-  if (g_once_init_enter (&re)) {
-    GRegex *r = g_regex_new ("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
-        "[0-9]{2}\\.[0-9]{6}Z$", 0, 0, NULL);
-
-    g_once_init_leave (&re, r);
-  }
-  if (!text || !g_regex_match (re, text, 0, NULL))
-    return -1;
-  dt = g_date_time_new_from_iso8601 (text, NULL);
-  if (!dt)
-    return -1;
-  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
-      g_date_time_get_microsecond (dt);
-  g_date_time_unref (dt);
-  return us;
-}
-
 void
 apm_test_check_log_line (JsonObject * line)
 {
@@ -749,10 +718,7 @@ apm_test_check_log_line (JsonObject * line)
           && json_node_get_value_type (n) == G_TYPE_STRING,
           "%s is not a string", fields[i]);
   }
-  fail_unless (apm_test_parse_timestamp (json_object_get_string_member (line,
-              "timestamp")) > 0, "timestamp '%s' is not RFC 3339 with 6 "
-      "fractional digits and Z", json_object_get_string_member (line,
-          "timestamp"));
+  apm_test_parse_time (json_object_get_string_member (line, "timestamp"));
   fail_unless (g_strv_contains (levels, json_object_get_string_member (line,
               "level")), "bad level '%s'", json_object_get_string_member (line,
           "level"));

@@ -117,7 +117,8 @@ gchar *apm_test_start_service (void);
 /* --- JSON endpoints (alerts, health) --- */
 
 /* @method @path, fails unless the answer is @expect_status with a JSON
- * body; returns the root (json_node_unref() it). */
+ * body (the status message quotes up to 400 bytes of the body); returns
+ * the root (json_node_unref() it). */
 JsonNode *apm_test_http_json (SoupSession * session, const gchar * method,
     const gchar * base_url, const gchar * path, guint expect_status);
 
@@ -137,9 +138,10 @@ JsonObject *apm_test_find_alert (JsonNode * doc, const gchar * rule,
     const gchar * label, const gchar * value);
 JsonObject *apm_test_find_alert_id (JsonNode * doc, const gchar * id);
 
-/* An ISO 8601 time of the service's documents as Unix microseconds; fails
- * the test if it does not parse. */
-gint64 apm_test_parse_time (const gchar * iso);
+/* A time of the service's documents (RFC 3339 UTC with exactly 6
+ * fractional digits and Z: "2026-11-24T05:04:36.123456Z") as Unix
+ * microseconds; fails the test if @text is not one. */
+gint64 apm_test_parse_time (const gchar * text);
 
 /* --- live pipelines and the WebSocket feed (websocket.c, logs.c) --- */
 
@@ -148,16 +150,6 @@ gint64 apm_test_parse_time (const gchar * iso);
  * on ERROR, on no URL, or after APM_TEST_BUS_TIMEOUT).  The pipeline keeps
  * running. */
 gchar *apm_test_play_live (GstElement * pipeline);
-
-/* GET @path and parse the JSON body; fails unless the status is
- * @expected_status.  Returns the root (unref it). */
-JsonNode *apm_test_get_json (SoupSession * session, const gchar * base_url,
-    const gchar * path, guint expected_status);
-
-/* Microseconds since the Unix epoch from an RFC 3339 UTC timestamp with
- * exactly 6 fractional digits and Z ("2026-11-24T05:04:36.123456Z"); -1 if
- * @text is not one. */
-gint64 apm_test_parse_timestamp (const gchar * text);
 
 /* Checks a structured log line: exactly timestamp (RFC 3339, 6 fractional
  * digits, Z), level (debug, info, warning, error, critical), component and

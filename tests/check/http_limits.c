@@ -241,7 +241,7 @@ count_log_lines (const gchar * component, const gchar * needle)
 {
   SoupSession *session = apm_test_session_new ();
   gchar *path = g_strdup_printf ("/monitoring/logs?component=%s", component);
-  JsonNode *root = apm_test_get_json (session, base_url, path, 200);
+  JsonNode *root = apm_test_http_json (session, "GET", base_url, path, 200);
   JsonArray *logs = json_object_get_array_member (json_node_get_object (root),
       "logs");
   guint n = 0;

@@ -265,7 +265,7 @@ wait_finished_job (const gchar * pipeline, JsonNode ** root_out)
   gint64 deadline = deadline_in (5);
 
   for (;;) {
-    JsonNode *root = apm_test_get_json (session, url, "/monitoring/jobs",
+    JsonNode *root = apm_test_http_json (session, "GET", url, "/monitoring/jobs",
         200);
     JsonArray *finished = json_object_get_array_member (json_node_get_object
         (root), "finished");
@@ -331,7 +331,7 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   /* the ring answers the same by correlation id */
   escaped = g_uri_escape_string (cid, NULL, TRUE);
   path = g_strdup_printf ("/monitoring/logs?correlation_id=%s", escaped);
-  logs_root = apm_test_get_json (session, url, path, 200);
+  logs_root = apm_test_http_json (session, "GET", url, path, 200);
   logs = json_object_get_array_member (json_node_get_object (logs_root),
       "logs");
   started = completed = FALSE;
@@ -362,7 +362,7 @@ get_logs (const gchar * query, JsonNode ** root)
   gchar *path = g_strconcat ("/monitoring/logs", query, NULL);
   JsonArray *logs;
 
-  *root = apm_test_get_json (session, url, path, 200);
+  *root = apm_test_http_json (session, "GET", url, path, 200);
   fail_unless (JSON_NODE_HOLDS_OBJECT (*root));
   logs = json_object_get_array_member (json_node_get_object (*root), "logs");
   fail_unless (logs != NULL, "GET %s: no logs array", path);
@@ -854,7 +854,7 @@ GST_START_TEST (test_gst_debug_bridge)
   escaped = g_uri_escape_string (job.cid, NULL, TRUE);
   path = g_strdup_printf ("/monitoring/logs?component=gstreamer&"
       "correlation_id=%s", escaped);
-  doc = apm_test_get_json (session, url, path, 200);
+  doc = apm_test_http_json (session, "GET", url, path, 200);
   fail_unless (find_gst_line (json_object_get_array_member
           (json_node_get_object (doc), "logs"), "bridge message") != NULL,
       "GET %s misses the bridged line", path);

@@ -309,21 +309,21 @@ GST_START_TEST (test_twins_apart)
   g_hash_table_unref (m);
 
   /* the model: both, told apart, each fetched by its label */
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "twin"), "twin", 17, FALSE);
   check_entry (pipeline_entry (doc, "twin#2"), "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines/twin%232",
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines/twin%232",
       200);
   entry = json_node_get_object (doc);
   fail_unless_equals_string (json_object_get_string_member (entry, "name"),
       "twin#2");
   check_entry (entry, "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines/twin", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines/twin", 200);
   check_entry (json_node_get_object (doc), "twin", 17, FALSE);
   json_node_unref (doc);
-  json_node_unref (apm_test_get_json (session, url,
+  json_node_unref (apm_test_http_json (session, "GET", url,
           "/monitoring/pipelines/twin%233", 404));
   text = get_text (session, url, "/monitoring/pipelines/twin%232?format=dot",
       200);
@@ -333,11 +333,11 @@ GST_START_TEST (test_twins_apart)
   g_free (text);
 
   /* health checks and jobs, one each */
-  doc = apm_test_get_json (session, url, "/health/monitoring", 200);
+  doc = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   health_check (doc, "twin");
   health_check (doc, "twin#2");
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/jobs", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/jobs", 200);
   check_job (doc, "twin", 17 * 256 * bpf_a);
   check_job (doc, "twin#2", 29 * 512 * bpf_b);
   json_node_unref (doc);
@@ -354,7 +354,7 @@ GST_START_TEST (test_twins_apart)
   check_series (m, "twin", 17, 256, bpf_a, 4, FALSE);
   check_series (m, "twin#2", 29, 512, bpf_b, 6, TRUE);
   g_hash_table_unref (m);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "twin#3"), "twin", 7, FALSE);
   fail_unless_equals_string (json_object_get_string_member (pipeline_entry
           (doc, "twin"), "state"), "NULL");
@@ -366,7 +366,7 @@ GST_START_TEST (test_twins_apart)
   fail_unless (first_twin_stopped (doc, NULL),
       "pipeline:twin does not say it is stopped");
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/jobs", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/jobs", 200);
   check_job (doc, "twin#3", 7 * 128 * bpf_c);
   check_job (doc, "twin", 17 * 256 * bpf_a);
   json_node_unref (doc);
@@ -399,7 +399,7 @@ GST_START_TEST (test_label_reused_and_kept)
   /* its check goes last of what it holds, then the label is free */
   json_node_unref (apm_test_wait_json (session, url, "/health/monitoring",
           check_gone, "pipeline:reborn", GONE_TIMEOUT_US));
-  doc = apm_test_get_json (session, url, "/health/monitoring", 200);
+  doc = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   fail_unless (check_gone (doc, "pipeline:reborn"),
       "pipeline:reborn stays after its pipeline is freed");
   json_node_unref (doc);
@@ -425,7 +425,7 @@ GST_START_TEST (test_label_reused_and_kept)
   check_series (m, "reborn", 9, 256, bpf, 4, FALSE);
   fail_unless_equals_int (apm_test_count_series (m, BUFFERS, "renamed"), 0);
   g_hash_table_unref (m);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "reborn"), "renamed", 9, FALSE);
   check_entry (pipeline_entry (doc, "reborn#2"), "reborn", 3, FALSE);
   json_node_unref (doc);

@@ -148,9 +148,8 @@ check_envelope (ApmTestWsMessage * m)
 
   fail_unless (m->type != NULL, "message without a type: %.300s", m->text);
   ts = member_string (o, "timestamp");
-  t = apm_test_parse_timestamp (ts);
-  fail_unless (t > 0, "%s: timestamp '%s' is not RFC 3339 with "
-      "microseconds", m->type, ts);
+  fail_unless (ts != NULL, "%s: message without a timestamp", m->type);
+  t = apm_test_parse_time (ts);
   fail_unless (ABS (t - g_get_real_time ()) <
       APM_TEST_SCALED (SECONDS (10)), "%s: timestamp %s is far from now",
       m->type, ts);
@@ -586,8 +585,7 @@ GST_START_TEST (test_alert_event_at_once)
   fail_unless_equals_string (member_string (a, "severity"), "warning");
   fail_unless_equals_string (member_string (a, "message"),
       "ws test alert 42");
-  fired = apm_test_parse_timestamp (member_string (a, "fired_at"));
-  fail_unless (fired > 0, "bad fired_at");
+  fired = apm_test_parse_time (member_string (a, "fired_at"));
   /* pushed when it fired, not with a later periodic update */
   fail_unless (sent - fired >= 0
       && sent - fired < APM_TEST_SCALED (SECONDS (0.5)),
@@ -616,7 +614,7 @@ GST_END_TEST;
 static gint64
 health_ws_connections (void)
 {
-  JsonNode *root = apm_test_get_json (session, url, "/health/monitoring",
+  JsonNode *root = apm_test_http_json (session, "GET", url, "/health/monitoring",
       200);
   gint64 n = system_ws_connections (member_object (json_node_get_object
           (root), "monitoring"));
