@@ -289,66 +289,6 @@ label_of (JsonObject * a, const gchar * name)
 
 /* --- /health/monitoring --- */
 
-static gint
-status_rank (const gchar * status)
-{
-  if (g_strcmp0 (status, "healthy") == 0)
-    return 0;
-  if (g_strcmp0 (status, "degraded") == 0)
-    return 1;
-  if (g_strcmp0 (status, "unhealthy") == 0)
-    return 2;
-  fail ("unknown status '%s'", GST_STR_NULL (status));
-  return -1;
-}
-
-/* The documented rule: the overall status is the worst of the checks
- * (that have run) and of the firing alerts (critical -> unhealthy,
- * warning -> degraded); active_alerts lists exactly the firing ones. */
-static void
-check_overall_status (JsonNode * doc)
-{
-  JsonObject *root = json_node_get_object (doc);
-  JsonObject *mon = json_object_get_object_member (root, "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-  JsonArray *active = json_object_get_array_member (mon, "active_alerts");
-  GList *names = json_object_get_members (checks);
-  gint worst = 0;
-
-  for (GList * l = names; l; l = l->next) {
-    JsonObject *c = json_object_get_object_member (checks, l->data);
-    const gchar *st = json_object_get_string_member (c, "status");
-
-    if (g_strcmp0 (st, "unknown") != 0)
-      worst = MAX (worst, status_rank (st));
-  }
-  g_list_free (names);
-  for (guint i = 0; i < json_array_get_length (active); i++) {
-    JsonObject *a = json_array_get_object_element (active, i);
-    const gchar *sev = json_object_get_string_member (a, "severity");
-
-    fail_unless_equals_string (json_object_get_string_member (a, "state"),
-        "firing");
-    if (g_strcmp0 (sev, "critical") == 0)
-      worst = 2;
-    else if (g_strcmp0 (sev, "warning") == 0)
-      worst = MAX (worst, 1);
-  }
-  fail_unless_equals_int (status_rank (json_object_get_string_member (root,
-              "status")), worst);
-}
-
-static JsonObject *
-health_check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *mon = json_object_get_object_member (json_node_get_object (doc),
-      "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 static gboolean
 active_alerts_has_id (JsonNode * doc, const gchar * id)
 {
@@ -372,7 +312,7 @@ static gboolean
 check_has_status (JsonNode * doc, gpointer user_data)
 {
   CheckQuery *q = user_data;
-  JsonObject *c = health_check_of (doc, q->check);
+  JsonObject *c = apm_test_health_check (doc, q->check);
 
   return c && g_strcmp0 (json_object_get_string_member (c, "status"),
       q->status) == 0;
@@ -660,14 +600,14 @@ GST_START_TEST (test_pipeline_stalled)
 
   /* health: the check says stalled, the critical alert makes it unhealthy */
   doc = wait_health_check ("pipeline:apm_stall", "unhealthy", 5 * T);
-  check = health_check_of (doc, "pipeline:apm_stall");
+  check = apm_test_health_check (doc, "pipeline:apm_stall");
   fail_unless (strstr (json_object_get_string_member (check, "message"),
           "stalled") != NULL, "pipeline check message '%s'",
       json_object_get_string_member (check, "message"));
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (doc), "status"), "unhealthy");
   fail_unless (active_alerts_has_id (doc, id), "%s not in active_alerts", id);
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   wait_bus_alert (bus, "firing", "pipeline_stalled", id, 5 * GST_SECOND);
@@ -698,7 +638,7 @@ GST_START_TEST (test_pipeline_stalled)
 
   doc = wait_health_check ("pipeline:apm_stall", "healthy", 5 * T);
   fail_if (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   /* the real-time factor rule averages over a window: rather than wait
@@ -792,9 +732,9 @@ GST_START_TEST (test_high_memory_usage)
   doc = apm_test_http_json (session, "GET", base_url, "/health/monitoring",
       200);
   fail_unless (active_alerts_has_id (doc, id));
-  fail_unless (status_rank (json_object_get_string_member
+  fail_unless (apm_test_status_rank (json_object_get_string_member
           (json_node_get_object (doc), "status")) >= 1);
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
   wait_bus_alert (bus, "firing", "high_memory_usage", id, 5 * GST_SECOND);
 
@@ -807,7 +747,7 @@ GST_START_TEST (test_high_memory_usage)
   doc = apm_test_http_json (session, "GET", base_url, "/health/monitoring",
       200);
   fail_if (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
   wait_bus_alert (bus, "resolved", "high_memory_usage", id, 5 * GST_SECOND);
 
@@ -902,7 +842,7 @@ GST_START_TEST (test_high_error_rate)
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (doc), "status"), "unhealthy");
   fail_unless (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   for (guint i = 0; i < 5; i++) {

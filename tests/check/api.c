@@ -109,14 +109,7 @@ fetch_metrics (void)
 static gchar *
 fetch_text (const gchar * path)
 {
-  ApmTestResponse *r = apm_test_http (session, "GET", base_url, path);
-  gchar *text;
-
-  fail_unless_equals_int (r->status, 200);
-  text = g_strndup (g_bytes_get_data (r->body, NULL),
-      g_bytes_get_size (r->body));
-  apm_test_response_free (r);
-  return text;
+  return apm_test_http_text (session, base_url, path, 200);
 }
 
 static JsonNode *
@@ -748,22 +741,11 @@ typedef struct
   gint min_runs;
 } CheckWait;
 
-static JsonObject *
-health_check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *mon = json_object_get_object_member (json_node_get_object
-      (doc), "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 static gboolean
 check_has_run (JsonNode * doc, gpointer user_data)
 {
   CheckWait *w = user_data;
-  JsonObject *c = health_check_of (doc, w->name);
+  JsonObject *c = apm_test_health_check (doc, w->name);
   JsonObject *d;
 
   if (!c || !json_object_has_member (c, "last_run"))
@@ -775,7 +757,7 @@ check_has_run (JsonNode * doc, gpointer user_data)
 static gboolean
 check_absent (JsonNode * doc, gpointer user_data)
 {
-  return health_check_of (doc, user_data) == NULL;
+  return apm_test_health_check (doc, user_data) == NULL;
 }
 
 GST_START_TEST (test_health_check)
@@ -792,7 +774,7 @@ GST_START_TEST (test_health_check)
       check_data_destroy);
   doc = apm_test_wait_json (session, base_url, "/health/monitoring",
       check_has_run, &w, DEADLINE);
-  c = health_check_of (doc, "api_check");
+  c = apm_test_health_check (doc, "api_check");
   fail_unless (c != NULL, "api_check not in /health/monitoring");
   fail_unless_equals_string (json_object_get_string_member (c, "status"),
       "degraded");
@@ -828,7 +810,7 @@ GST_START_TEST (test_health_check)
   w.min_runs = 1;
   doc = apm_test_wait_json (session, base_url, "/health/monitoring",
       check_has_run, &w, DEADLINE);
-  c = health_check_of (doc, "api_check");
+  c = apm_test_health_check (doc, "api_check");
   fail_unless (c && g_atomic_int_get (&d2.runs) > 0);
   fail_unless_equals_string (json_object_get_string_member (c, "status"),
       "healthy");

@@ -1049,3 +1049,187 @@ apm_test_start_service (void)
   fail_unless (url != NULL, "the service has no URL");
   return url;
 }
+
+/* --- JSON members --- */
+
+JsonObject *
+apm_test_member_object (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  fail_unless (n != NULL, "no member '%s'", name);
+  fail_unless (JSON_NODE_HOLDS_OBJECT (n), "member '%s' is not an object",
+      name);
+  return json_node_get_object (n);
+}
+
+const gchar *
+apm_test_member_string (JsonObject * o, const gchar * name)
+{
+  const gchar *s = apm_test_str (o, name);
+
+  fail_unless (json_object_has_member (o, name), "no member '%s'", name);
+  fail_unless (s != NULL, "member '%s' is not a string", name);
+  return s;
+}
+
+const gchar *
+apm_test_str (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n)
+      && json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+gint64
+apm_test_member_int (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  fail_unless (n != NULL, "no member '%s'", name);
+  fail_unless (JSON_NODE_HOLDS_VALUE (n)
+      && json_node_get_value_type (n) == G_TYPE_INT64,
+      "member '%s' is not an integer", name);
+  return json_node_get_int (n);
+}
+
+/* --- /health/monitoring --- */
+
+JsonObject *
+apm_test_health_checks (JsonNode * doc)
+{
+  JsonObject *mon;
+
+  fail_unless (doc && JSON_NODE_HOLDS_OBJECT (doc), "not a JSON object");
+  mon = apm_test_member_object (json_node_get_object (doc), "monitoring");
+  return apm_test_member_object (mon, "health_checks");
+}
+
+JsonObject *
+apm_test_health_check (JsonNode * doc, const gchar * name)
+{
+  JsonObject *checks = apm_test_health_checks (doc);
+
+  return json_object_has_member (checks, name) ?
+      json_object_get_object_member (checks, name) : NULL;
+}
+
+gint
+apm_test_status_rank (const gchar * status)
+{
+  if (g_strcmp0 (status, "healthy") == 0)
+    return 0;
+  if (g_strcmp0 (status, "degraded") == 0)
+    return 1;
+  if (g_strcmp0 (status, "unhealthy") == 0)
+    return 2;
+  fail ("unknown status '%s'", GST_STR_NULL (status));
+  return -1;
+}
+
+void
+apm_test_check_overall_status (JsonNode * doc)
+{
+  JsonObject *checks = apm_test_health_checks (doc);
+  JsonObject *root = json_node_get_object (doc);
+  JsonObject *mon = apm_test_member_object (root, "monitoring");
+  JsonArray *active = json_object_get_array_member (mon, "active_alerts");
+  GList *names = json_object_get_members (checks);
+  gint worst = 0;
+
+  fail_unless (active != NULL, "no active_alerts array");
+  for (GList * l = names; l; l = l->next) {
+    JsonObject *c = json_object_get_object_member (checks, l->data);
+    const gchar *st = json_object_get_string_member (c, "status");
+
+    fail_unless (json_object_get_string_member (c, "message") != NULL,
+        "check %s without a message", (gchar *) l->data);
+    if (g_strcmp0 (st, "unknown") == 0) {
+      fail_if (json_object_has_member (c, "last_run"),
+          "check %s has not run but has a last_run", (gchar *) l->data);
+      continue;
+    }
+    worst = MAX (worst, apm_test_status_rank (st));
+    apm_test_parse_time (json_object_get_string_member (c, "last_run"));
+    fail_unless (json_object_get_double_member (c, "duration_seconds") >= 0,
+        "check %s: negative duration", (gchar *) l->data);
+  }
+  g_list_free (names);
+  for (guint i = 0; i < json_array_get_length (active); i++) {
+    JsonObject *a = json_array_get_object_element (active, i);
+    const gchar *sev = json_object_get_string_member (a, "severity");
+
+    fail_unless_equals_string (json_object_get_string_member (a, "state"),
+        "firing");
+    worst = MAX (worst, g_strcmp0 (sev, "critical") == 0 ? 2 :
+        g_strcmp0 (sev, "warning") == 0 ? 1 : 0);
+  }
+  fail_unless_equals_int (apm_test_status_rank
+      (json_object_get_string_member (root, "status")), worst);
+}
+
+/* --- small things several programs need --- */
+
+gint64
+apm_test_deadline_in (gdouble seconds)
+{
+  return g_get_monotonic_time () +
+      APM_TEST_SCALED ((gint64) (seconds * G_USEC_PER_SEC));
+}
+
+gdouble
+apm_test_pad_get (GHashTable * metrics, const gchar * family,
+    const gchar * pipeline, const gchar * element, const gchar * pad)
+{
+  gdouble v = -1;
+
+  fail_unless (apm_test_pad_value (metrics, family, pipeline, element, pad,
+          &v), "no series %s{pipeline=\"%s\",element=\"%s\",pad=\"%s\"}",
+      family, pipeline, element, pad);
+  return v;
+}
+
+gchar *
+apm_test_http_text (SoupSession * session, const gchar * base_url,
+    const gchar * path, guint expect_status)
+{
+  ApmTestResponse *r = apm_test_http (session, "GET", base_url, path);
+  gsize len;
+  const gchar *data = g_bytes_get_data (r->body, &len);
+  gchar *text = g_strndup (data, len);
+
+  fail_unless (r->status == expect_status, "GET %s: status %u, expected %u: "
+      "%.400s", path, r->status, expect_status, text);
+  apm_test_response_free (r);
+  return text;
+}
+
+/* the URL of the process's one service, once a run has reported it */
+static gchar *run_url;
+
+const gchar *
+apm_test_url_of_run (gchar * url)
+{
+  fail_unless (url != NULL, "apm-service without a URL: not listening?");
+  if (!run_url)
+    run_url = g_strdup (url);
+  else
+    fail_unless_equals_string (url, run_url);
+  g_free (url);
+  return run_url;
+}
+
+guint
+apm_test_count_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  fail_unless (dir != NULL, "cannot list /proc/self/fd");
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n - 1;                 /* the directory's own */
+}

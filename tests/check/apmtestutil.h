@@ -210,4 +210,49 @@ void apm_test_ws_free (ApmTestWs * ws);
 
 void apm_test_ws_message_free (ApmTestWsMessage * m);
 
+/* --- JSON members (fail the test when absent or of another type) --- */
+
+JsonObject *apm_test_member_object (JsonObject * o, const gchar * name);
+const gchar *apm_test_member_string (JsonObject * o, const gchar * name);
+gint64 apm_test_member_int (JsonObject * o, const gchar * name);
+/* @name's string value; NULL when absent or not a string (never fails) */
+const gchar *apm_test_str (JsonObject * o, const gchar * name);
+
+/* --- /health/monitoring documents --- */
+
+/* monitoring.health_checks of @doc (fails the test if it has none) */
+JsonObject *apm_test_health_checks (JsonNode * doc);
+/* the check @name of @doc, or NULL if it is not listed */
+JsonObject *apm_test_health_check (JsonNode * doc, const gchar * name);
+/* healthy 0, degraded 1, unhealthy 2; fails the test on anything else */
+gint apm_test_status_rank (const gchar * status);
+/* The documented rule: the overall status is the worst of the checks that
+ * have run and of the firing alerts (critical -> unhealthy, warning ->
+ * degraded); active_alerts lists only firing alerts.  Every check has a
+ * message; one that ran has a last_run and a duration, one that has not
+ * (status unknown) no last_run. */
+void apm_test_check_overall_status (JsonNode * doc);
+
+/* --- small things several programs need --- */
+
+/* g_get_monotonic_time() + @seconds, scaled by apm_test_time_scale() */
+gint64 apm_test_deadline_in (gdouble seconds);
+
+/* apm_test_pad_value() that fails the test if the series is absent */
+gdouble apm_test_pad_get (GHashTable * metrics, const gchar * family,
+    const gchar * pipeline, const gchar * element, const gchar * pad);
+
+/* GET @path as text (g_free() it); fails unless the status is
+ * @expect_status. */
+gchar *apm_test_http_text (SoupSession * session, const gchar * base_url,
+    const gchar * path, guint expect_status);
+
+/* Takes the URL a run reported (apm_test_run_to_eos(), freed here): fails
+ * if it is NULL or differs from the first run's (one service per
+ * process); returns the process's URL (valid until exit). */
+const gchar *apm_test_url_of_run (gchar * url);
+
+/* File descriptors this process has open (from /proc/self/fd). */
+guint apm_test_count_fds (void);
+
 G_END_DECLS

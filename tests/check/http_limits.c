@@ -139,19 +139,6 @@ raw_request (const gchar * request)
   return answer;
 }
 
-static gint
-count_open_fds (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  gint n = 0;
-
-  fail_unless (dir != NULL);
-  while (g_dir_read_name (dir))
-    n++;
-  g_dir_close (dir);
-  return n;
-}
-
 /* /proc/self/task/TID/stat of the service thread, opened (to be read
  * again with pread when no descriptor can be opened any more) */
 static gint
@@ -276,7 +263,7 @@ GST_START_TEST (test_fd_exhaustion_does_not_spin)
 
   fail_unless (getrlimit (RLIMIT_NOFILE, &old) == 0);
   low = old;
-  low.rlim_cur = count_open_fds () + 60;
+  low.rlim_cur = apm_test_count_fds () + 60;
   fail_unless (low.rlim_cur <= old.rlim_max);
   fail_unless (setrlimit (RLIMIT_NOFILE, &low) == 0);
 

@@ -57,18 +57,6 @@ source_bpf (GstElement * pipeline)
   return GST_AUDIO_INFO_BPF (&info);
 }
 
-static gdouble
-pad_value (GHashTable * metrics, const gchar * pipeline,
-    const gchar * element, const gchar * pad, const gchar * family)
-{
-  gdouble v = -1;
-
-  fail_unless (apm_test_pad_value (metrics, family, pipeline, element, pad,
-          &v), "no series %s{pipeline=\"%s\",element=\"%s\",pad=\"%s\"}",
-      family, pipeline, element, pad);
-  return v;
-}
-
 /* What a user checks of a pipeline's series: every pad and the monitor
  * counted exactly its own @n buffers of @spb frames, and there are
  * @n_pads pad series labelled with it, no more. */
@@ -85,12 +73,14 @@ check_series (GHashTable * m, const gchar * label, guint n, guint spb,
   for (guint i = 0; i < G_N_ELEMENTS (pads); i++) {
     if (!with_volume && strcmp (pads[i][0], "vol") == 0)
       continue;
-    fail_unless_equals_int ((gint) pad_value (m, label, pads[i][0],
-            pads[i][1], BUFFERS), n);
-    fail_unless (pad_value (m, label, pads[i][0], pads[i][1], BYTES) ==
-        (gdouble) n * spb * bpf, "%s %s:%s: %.0f bytes, expected %u x %u x "
-        "%d", label, pads[i][0], pads[i][1], pad_value (m, label, pads[i][0],
-            pads[i][1], BYTES), n, spb, bpf);
+    gdouble bytes = apm_test_pad_get (m, BYTES, label, pads[i][0],
+        pads[i][1]);
+
+    fail_unless_equals_int ((gint) apm_test_pad_get (m, BUFFERS, label,
+            pads[i][0], pads[i][1]), n);
+    fail_unless (bytes == (gdouble) n * spb * bpf, "%s %s:%s: %.0f bytes, "
+        "expected %u x %u x %d", label, pads[i][0], pads[i][1], bytes, n, spb,
+        bpf);
   }
   fail_unless_equals_int (apm_test_count_series (m, BUFFERS, label), n_pads);
   fail_unless (apm_test_metric_value (m, &v, "apm_element_buffers_out_total",
@@ -160,15 +150,10 @@ check_entry (JsonObject * entry, const gchar * object_name, guint n,
 static JsonObject *
 health_check (JsonNode * doc, const gchar * label)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
   gchar *name = g_strdup_printf ("pipeline:%s", label);
-  JsonObject *check;
+  JsonObject *check = apm_test_health_check (doc, name);
 
-  fail_unless (json_object_has_member (checks, name), "no health check %s",
-      name);
-  check = json_object_get_object_member (checks, name);
+  fail_unless (check != NULL, "no health check %s", name);
   fail_unless_equals_string (json_object_get_string_member
       (json_object_get_object_member (check, "details"), "pipeline"), label);
   fail_unless (g_str_has_prefix (json_object_get_string_member (check,
@@ -229,42 +214,20 @@ has_states (GHashTable * m, gpointer user_data)
 static gboolean
 check_gone (JsonNode * doc, gpointer user_data)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
-
-  return !json_object_has_member (checks, user_data);
+  return apm_test_health_check (doc, user_data) == NULL;
 }
 
 /* pipeline:twin reports the NULL state (checks are re-run once a second) */
 static gboolean
 first_twin_stopped (JsonNode * doc, gpointer user_data)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
-  JsonObject *check = json_object_has_member (checks, "pipeline:twin") ?
-      json_object_get_object_member (checks, "pipeline:twin") : NULL;
+  JsonObject *check = apm_test_health_check (doc, "pipeline:twin");
   JsonObject *details = check && json_object_has_member (check, "details") ?
       json_object_get_object_member (check, "details") : NULL;
 
   return details && json_object_has_member (details, "state")
       && g_strcmp0 (json_object_get_string_member (details, "state"),
       "NULL") == 0;
-}
-
-static gchar *
-get_text (SoupSession * session, const gchar * url, const gchar * path,
-    guint expect_status)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", url, path);
-  gsize len;
-  const gchar *data = g_bytes_get_data (r->body, &len);
-  gchar *text = g_strndup (data, len);
-
-  fail_unless_equals_int (r->status, expect_status);
-  apm_test_response_free (r);
-  return text;
 }
 
 static void
@@ -325,8 +288,8 @@ GST_START_TEST (test_twins_apart)
   json_node_unref (doc);
   json_node_unref (apm_test_http_json (session, "GET", url,
           "/monitoring/pipelines/twin%233", 404));
-  text = get_text (session, url, "/monitoring/pipelines/twin%232?format=dot",
-      200);
+  text = apm_test_http_text (session, url,
+      "/monitoring/pipelines/twin%232?format=dot", 200);
   fail_unless (strstr (text, "\\ntwin#2") && strstr (text, "vol"),
       "the DOT of twin#2 is not titled twin#2 or lacks its volume:\n%.300s",
       text);
