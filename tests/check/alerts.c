@@ -122,45 +122,13 @@ add_switch_rule (const gchar * name, gdouble for_s, ApmSeverity severity)
 
 /* --- waiting on the REST API --- */
 
-typedef struct
-{
-  const gchar *rule, *label, *value, *state, *id;
-  gboolean absent;
-} AlertQuery;
-
-static gboolean
-alert_matches (JsonNode * doc, gpointer user_data)
-{
-  AlertQuery *q = user_data;
-  JsonObject *a = q->id ? apm_test_find_alert_id (doc, q->id) :
-      apm_test_find_alert (doc, q->rule, q->label, q->value);
-
-  if (q->absent)
-    return a == NULL;
-  return a && (!q->state || g_strcmp0 (json_object_get_string_member (a,
-              "state"), q->state) == 0);
-}
-
-/* Waits until GET @path lists an alert of @rule (with label @label=@value)
- * in @state (any state if NULL); returns it (json_object_unref() it). */
+/* apm_test_wait_alert() on this program's service */
 static JsonObject *
 wait_alert (const gchar * path, const gchar * rule, const gchar * label,
     const gchar * value, const gchar * state, gint64 timeout_us)
 {
-  AlertQuery q = { rule, label, value, state, NULL, FALSE };
-  JsonNode *doc = apm_test_wait_json (session, base_url, path, alert_matches,
-      &q, timeout_us);
-  JsonObject *a = apm_test_find_alert (doc, rule, label, value);
-  gchar *text = json_to_string (doc, TRUE);
-
-  fail_unless (alert_matches (doc, &q), "no %s alert %s%s%s%s in %s within "
-      "%" G_GINT64_FORMAT " s: %s", state ? state : "", rule,
-      label ? " with " : "", label ? label : "", label ? value : "", path,
-      timeout_us / S, text);
-  g_free (text);
-  json_object_ref (a);
-  json_node_unref (doc);
-  return a;
+  return apm_test_wait_alert (session, base_url, path, rule, label, value,
+      state, timeout_us);
 }
 
 /* Waits until alert @id is no longer in GET /monitoring/alerts, then
@@ -168,21 +136,23 @@ wait_alert (const gchar * path, const gchar * rule, const gchar * label,
 static JsonObject *
 wait_resolved (const gchar * id, gint64 timeout_us)
 {
-  AlertQuery gone = { NULL, NULL, NULL, NULL, id, TRUE };
-  AlertQuery there = { NULL, NULL, NULL, "resolved", id, FALSE };
+  ApmTestAlertQuery gone = { NULL, NULL, NULL, NULL, id, TRUE };
+  ApmTestAlertQuery there = { NULL, NULL, NULL, "resolved", id, FALSE };
   JsonNode *doc;
   JsonObject *a;
 
   doc = apm_test_wait_json (session, base_url, "/monitoring/alerts",
-      alert_matches, &gone, timeout_us);
-  fail_unless (alert_matches (doc, &gone), "alert %s still active after %"
-      G_GINT64_FORMAT " s", id, timeout_us / S);
+      apm_test_alert_matches, &gone, timeout_us);
+  fail_unless (apm_test_alert_matches (doc, &gone),
+      "alert %s still active after %" G_GINT64_FORMAT " s", id,
+      timeout_us / S);
   json_node_unref (doc);
   /* resolution and archiving happen in the same evaluation */
   doc = apm_test_http_json (session, "GET", base_url,
       "/monitoring/alerts/history", 200);
-  fail_unless (alert_matches (doc, &there), "alert %s left the active list "
-      "but is not resolved in the history", id);
+  fail_unless (apm_test_alert_matches (doc, &there),
+      "alert %s left the active list " "but is not resolved in the history",
+      id);
   a = json_object_ref (apm_test_find_alert_id (doc, id));
   json_node_unref (doc);
   return a;
@@ -1145,17 +1115,12 @@ GST_START_TEST (test_alert_route_errors)
   };
   ApmTestResponse *r;
   JsonNode *doc;
-  JsonObject *err;
 
   setup ();
   for (guint i = 0; i < G_N_ELEMENTS (not_found); i++) {
     doc = apm_test_http_json (session, not_found[i][0], base_url,
         not_found[i][1], 404);
-    err = json_object_get_object_member (json_node_get_object (doc), "error");
-    fail_unless (err != NULL, "%s %s: no error object", not_found[i][0],
-        not_found[i][1]);
-    fail_unless_equals_int (json_object_get_int_member (err, "code"), 404);
-    fail_unless (json_object_get_string_member (err, "message") != NULL);
+    apm_test_check_error_doc (doc, 404);
     json_node_unref (doc);
   }
 
@@ -1165,8 +1130,7 @@ GST_START_TEST (test_alert_route_errors)
   fail_unless_equals_string (soup_message_headers_get_one (r->headers,
           "Allow"), "POST");
   doc = apm_test_parse_json (r);
-  err = json_object_get_object_member (json_node_get_object (doc), "error");
-  fail_unless_equals_int (json_object_get_int_member (err, "code"), 405);
+  apm_test_check_error_doc (doc, 405);
   json_node_unref (doc);
   apm_test_response_free (r);
 

@@ -116,6 +116,27 @@ apm_test_wait_json (SoupSession * session, const gchar * base_url,
   }
 }
 
+JsonObject *
+apm_test_wait_alert (SoupSession * session, const gchar * base_url,
+    const gchar * path, const gchar * rule, const gchar * label,
+    const gchar * value, const gchar * state, gint64 timeout_us)
+{
+  ApmTestAlertQuery q = { rule, label, value, state, NULL, FALSE };
+  JsonNode *doc = apm_test_wait_json (session, base_url, path,
+      apm_test_alert_matches, &q, timeout_us);
+  JsonObject *a = apm_test_find_alert (doc, rule, label, value);
+  gchar *text = json_to_string (doc, TRUE);
+
+  fail_unless (apm_test_alert_matches (doc, &q), "no %s alert %s%s%s%s in %s "
+      "within %.1f s: %s", state ? state : "", rule, label ? " with " : "",
+      label ? label : "", label ? value : "", path,
+      APM_TEST_SCALED (timeout_us) / (gdouble) G_USEC_PER_SEC, text);
+  g_free (text);
+  json_object_ref (a);
+  json_node_unref (doc);
+  return a;
+}
+
 GHashTable *
 apm_test_fetch_metrics (SoupSession * session, const gchar * base_url)
 {

@@ -115,6 +115,32 @@ apm_test_find_alert_id (JsonNode * doc, const gchar * id)
   return find_alert (doc, NULL, NULL, NULL, id);
 }
 
+gboolean
+apm_test_alert_matches (JsonNode * doc, gpointer query)
+{
+  ApmTestAlertQuery *q = query;
+  JsonObject *a = q->id ? apm_test_find_alert_id (doc, q->id) :
+      apm_test_find_alert (doc, q->rule, q->label, q->value);
+
+  if (q->absent)
+    return a == NULL;
+  return a && (!q->state || g_strcmp0 (json_object_get_string_member (a,
+              "state"), q->state) == 0);
+}
+
+void
+apm_test_check_error_doc (JsonNode * doc, guint code)
+{
+  JsonObject *error;
+
+  fail_unless (doc && JSON_NODE_HOLDS_OBJECT (doc), "error body is not a "
+      "JSON object");
+  error = apm_test_member_object (json_node_get_object (doc), "error");
+  fail_unless_equals_int (apm_test_member_int (error, "code"), code);
+  fail_unless (*apm_test_member_string (error, "message") != '\0',
+      "error %u with an empty message", code);
+}
+
 JsonObject *
 apm_test_health_checks (JsonNode * doc)
 {

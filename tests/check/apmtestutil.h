@@ -125,6 +125,15 @@ JsonNode *apm_test_wait_json (SoupSession * session, const gchar * base_url,
     const gchar * path, ApmTestJsonPredicate done, gpointer user_data,
     gint64 timeout_us);
 
+/* Waits until GET @path lists an alert of @rule (with label @label=@value
+ * unless @label is NULL) in @state (any state if NULL); returns it
+ * (json_object_unref() it).  Fails the test, quoting the last document,
+ * if none did within @timeout_us (scaled). */
+JsonObject *apm_test_wait_alert (SoupSession * session,
+    const gchar * base_url, const gchar * path, const gchar * rule,
+    const gchar * label, const gchar * value, const gchar * state,
+    gint64 timeout_us);
+
 /* GET base_url/metrics, check status and content type, and parse. */
 GHashTable *apm_test_fetch_metrics (SoupSession * session,
     const gchar * base_url);
@@ -187,6 +196,23 @@ gint64 apm_test_parse_time (const gchar * text);
 JsonObject *apm_test_find_alert (JsonNode * doc, const gchar * rule,
     const gchar * label, const gchar * value);
 JsonObject *apm_test_find_alert_id (JsonNode * doc, const gchar * id);
+
+/* An error body of the service: {"error": {"code": @code, "message":
+ * "..."}} with a non-empty message. */
+void apm_test_check_error_doc (JsonNode * doc, guint code);
+
+/* What apm_test_alert_matches() looks for in a document {"alerts": [...]}:
+ * the alert @id if set, else the first of @rule with @label=@value (as
+ * apm_test_find_alert()); in @state if set.  With @absent, a match is
+ * that there is no such alert. */
+typedef struct
+{
+  const gchar *rule, *label, *value, *state, *id;
+  gboolean absent;
+} ApmTestAlertQuery;
+
+/* an ApmTestJsonPredicate: @query is an ApmTestAlertQuery */
+gboolean apm_test_alert_matches (JsonNode * doc, gpointer query);
 
 /* monitoring.health_checks of @doc (fails the test if it has none) */
 JsonObject *apm_test_health_checks (JsonNode * doc);

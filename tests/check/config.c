@@ -364,35 +364,13 @@ add_switch_rule (const gchar * name)
   return sw;
 }
 
-typedef struct
-{
-  const gchar *rule, *state;
-} AlertQuery;
-
-static gboolean
-alert_in_state (JsonNode * doc, gpointer user_data)
-{
-  AlertQuery *q = user_data;
-  JsonObject *a = apm_test_find_alert (doc, q->rule, NULL, NULL);
-
-  return a && g_strcmp0 (json_object_get_string_member (a, "state"),
-      q->state) == 0;
-}
-
 /* Waits for an alert of @rule in @state in /monitoring/alerts; returns it
  * (json_object_unref() it). */
 static JsonObject *
 wait_alert (const gchar * rule, const gchar * state, gint64 timeout_us)
 {
-  AlertQuery q = { rule, state };
-  JsonNode *doc = apm_test_wait_json (session, base_url, "/monitoring/alerts",
-      alert_in_state, &q, timeout_us);
-  JsonObject *a;
-
-  fail_unless (alert_in_state (doc, &q), "no %s alert of %s", state, rule);
-  a = json_object_ref (apm_test_find_alert (doc, rule, NULL, NULL));
-  json_node_unref (doc);
-  return a;
+  return apm_test_wait_alert (session, base_url, "/monitoring/alerts", rule,
+      NULL, NULL, state, timeout_us);
 }
 
 /* The one alert of a webhook body (an Alertmanager v2 array). */

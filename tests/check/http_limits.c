@@ -103,21 +103,17 @@ raw_read_until_closed (gint fd, gint64 deadline_us, gboolean * closed)
   return got;
 }
 
-/* The JSON error body of a raw answer: {"error": {"code": @code, ...}} */
+/* The JSON error body of a raw answer (apm_test_check_error_doc()) */
 static void
-check_error_body (GString * answer, gint code)
+check_error_body (GString * answer, guint code)
 {
   const gchar *body = strstr (answer->str, "\r\n\r\n");
   JsonParser *parser = json_parser_new ();
-  JsonObject *error;
 
   fail_unless (body != NULL, "no body: %s", answer->str);
   fail_unless (json_parser_load_from_data (parser, body + 4, -1, NULL),
       "not JSON: %s", body + 4);
-  error = json_object_get_object_member (json_node_get_object
-      (json_parser_get_root (parser)), "error");
-  fail_unless (error != NULL, "no error member: %s", body + 4);
-  fail_unless_equals_int (json_object_get_int_member (error, "code"), code);
+  apm_test_check_error_doc (json_parser_get_root (parser), code);
   g_object_unref (parser);
 }
 

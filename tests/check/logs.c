@@ -365,16 +365,11 @@ check_bad_query (const gchar * query)
   gchar *path = g_strconcat ("/monitoring/logs", query, NULL);
   ApmTestResponse *r = apm_test_http (session, "GET", url, path);
   JsonNode *root;
-  JsonObject *err;
 
   fail_unless (r->status == 400, "GET %s: status %u, expected 400", path,
       r->status);
   root = apm_test_parse_json (r);
-  err = json_object_get_object_member (json_node_get_object (root), "error");
-  fail_unless (err != NULL, "GET %s: no error object", path);
-  fail_unless_equals_int (json_object_get_int_member (err, "code"), 400);
-  fail_unless (apm_test_str (err, "message")
-      && *apm_test_str (err, "message"));
+  apm_test_check_error_doc (root, 400);
   json_node_unref (root);
   apm_test_response_free (r);
   g_free (path);

@@ -412,12 +412,8 @@ static void
 check_error_body (ApmTestResponse * r, guint code)
 {
   JsonNode *node = apm_test_parse_json (r);
-  JsonObject *error;
 
-  fail_unless (JSON_NODE_HOLDS_OBJECT (node));
-  error = apm_test_member_object (json_node_get_object (node), "error");
-  fail_unless_equals_int (apm_test_member_int (error, "code"), code);
-  fail_unless (strlen (apm_test_member_string (error, "message")) > 0);
+  apm_test_check_error_doc (node, code);
   json_node_unref (node);
 }
 
