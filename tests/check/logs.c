@@ -251,8 +251,8 @@ wait_finished_job (const gchar * pipeline, JsonNode ** root_out)
   gint64 deadline = apm_test_deadline_in (5);
 
   for (;;) {
-    JsonNode *root = apm_test_http_json (session, "GET", url, "/monitoring/jobs",
-        200);
+    JsonNode *root = apm_test_http_json (session, "GET", url,
+        "/monitoring/jobs", 200);
     JsonArray *finished = json_object_get_array_member (json_node_get_object
         (root), "finished");
 

@@ -276,14 +276,15 @@ GST_START_TEST (test_twins_apart)
   check_entry (pipeline_entry (doc, "twin"), "twin", 17, FALSE);
   check_entry (pipeline_entry (doc, "twin#2"), "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines/twin%232",
-      200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/twin%232", 200);
   entry = json_node_get_object (doc);
   fail_unless_equals_string (json_object_get_string_member (entry, "name"),
       "twin#2");
   check_entry (entry, "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines/twin", 200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/twin", 200);
   check_entry (json_node_get_object (doc), "twin", 17, FALSE);
   json_node_unref (doc);
   json_node_unref (apm_test_http_json (session, "GET", url,

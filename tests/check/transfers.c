@@ -359,8 +359,8 @@ GST_START_TEST (test_pool_reuse)
   fail_unless_equals_int ((gint) fresh, distinct_buffers);
 
   /* and the model says the same, with the reuse ratio */
-  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines/poolreuse",
-      200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/poolreuse", 200);
   {
     JsonArray *els = json_object_get_array_member (json_node_get_object (doc),
         "elements");
