@@ -328,7 +328,7 @@ GST_START_TEST (test_pipeline_destroyed_while_read)
    * feed and the requests are separate connections): judge the first one
    * the service made after this status, by the service's own uptime */
   {
-    JsonNode *status = apm_test_get_json (session, url,
+    JsonNode *status = apm_test_http_json (session, "GET", url,
         "/monitoring/status", 200);
     gdouble after = json_object_get_double_member (json_object_get_object_member
         (json_node_get_object (status), "service"), "uptime_seconds");

@@ -122,45 +122,13 @@ add_switch_rule (const gchar * name, gdouble for_s, ApmSeverity severity)
 
 /* --- waiting on the REST API --- */
 
-typedef struct
-{
-  const gchar *rule, *label, *value, *state, *id;
-  gboolean absent;
-} AlertQuery;
-
-static gboolean
-alert_matches (JsonNode * doc, gpointer user_data)
-{
-  AlertQuery *q = user_data;
-  JsonObject *a = q->id ? apm_test_find_alert_id (doc, q->id) :
-      apm_test_find_alert (doc, q->rule, q->label, q->value);
-
-  if (q->absent)
-    return a == NULL;
-  return a && (!q->state || g_strcmp0 (json_object_get_string_member (a,
-              "state"), q->state) == 0);
-}
-
-/* Waits until GET @path lists an alert of @rule (with label @label=@value)
- * in @state (any state if NULL); returns it (json_object_unref() it). */
+/* apm_test_wait_alert() on this program's service */
 static JsonObject *
 wait_alert (const gchar * path, const gchar * rule, const gchar * label,
     const gchar * value, const gchar * state, gint64 timeout_us)
 {
-  AlertQuery q = { rule, label, value, state, NULL, FALSE };
-  JsonNode *doc = apm_test_wait_json (session, base_url, path, alert_matches,
-      &q, timeout_us);
-  JsonObject *a = apm_test_find_alert (doc, rule, label, value);
-  gchar *text = json_to_string (doc, TRUE);
-
-  fail_unless (alert_matches (doc, &q), "no %s alert %s%s%s%s in %s within "
-      "%" G_GINT64_FORMAT " s: %s", state ? state : "", rule,
-      label ? " with " : "", label ? label : "", label ? value : "", path,
-      timeout_us / S, text);
-  g_free (text);
-  json_object_ref (a);
-  json_node_unref (doc);
-  return a;
+  return apm_test_wait_alert (session, base_url, path, rule, label, value,
+      state, timeout_us);
 }
 
 /* Waits until alert @id is no longer in GET /monitoring/alerts, then
@@ -168,21 +136,23 @@ wait_alert (const gchar * path, const gchar * rule, const gchar * label,
 static JsonObject *
 wait_resolved (const gchar * id, gint64 timeout_us)
 {
-  AlertQuery gone = { NULL, NULL, NULL, NULL, id, TRUE };
-  AlertQuery there = { NULL, NULL, NULL, "resolved", id, FALSE };
+  ApmTestAlertQuery gone = { NULL, NULL, NULL, NULL, id, TRUE };
+  ApmTestAlertQuery there = { NULL, NULL, NULL, "resolved", id, FALSE };
   JsonNode *doc;
   JsonObject *a;
 
   doc = apm_test_wait_json (session, base_url, "/monitoring/alerts",
-      alert_matches, &gone, timeout_us);
-  fail_unless (alert_matches (doc, &gone), "alert %s still active after %"
-      G_GINT64_FORMAT " s", id, timeout_us / S);
+      apm_test_alert_matches, &gone, timeout_us);
+  fail_unless (apm_test_alert_matches (doc, &gone),
+      "alert %s still active after %" G_GINT64_FORMAT " s", id,
+      timeout_us / S);
   json_node_unref (doc);
   /* resolution and archiving happen in the same evaluation */
   doc = apm_test_http_json (session, "GET", base_url,
       "/monitoring/alerts/history", 200);
-  fail_unless (alert_matches (doc, &there), "alert %s left the active list "
-      "but is not resolved in the history", id);
+  fail_unless (apm_test_alert_matches (doc, &there),
+      "alert %s left the active list " "but is not resolved in the history",
+      id);
   a = json_object_ref (apm_test_find_alert_id (doc, id));
   json_node_unref (doc);
   return a;
@@ -289,66 +259,6 @@ label_of (JsonObject * a, const gchar * name)
 
 /* --- /health/monitoring --- */
 
-static gint
-status_rank (const gchar * status)
-{
-  if (g_strcmp0 (status, "healthy") == 0)
-    return 0;
-  if (g_strcmp0 (status, "degraded") == 0)
-    return 1;
-  if (g_strcmp0 (status, "unhealthy") == 0)
-    return 2;
-  fail ("unknown status '%s'", GST_STR_NULL (status));
-  return -1;
-}
-
-/* The documented rule: the overall status is the worst of the checks
- * (that have run) and of the firing alerts (critical -> unhealthy,
- * warning -> degraded); active_alerts lists exactly the firing ones. */
-static void
-check_overall_status (JsonNode * doc)
-{
-  JsonObject *root = json_node_get_object (doc);
-  JsonObject *mon = json_object_get_object_member (root, "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-  JsonArray *active = json_object_get_array_member (mon, "active_alerts");
-  GList *names = json_object_get_members (checks);
-  gint worst = 0;
-
-  for (GList * l = names; l; l = l->next) {
-    JsonObject *c = json_object_get_object_member (checks, l->data);
-    const gchar *st = json_object_get_string_member (c, "status");
-
-    if (g_strcmp0 (st, "unknown") != 0)
-      worst = MAX (worst, status_rank (st));
-  }
-  g_list_free (names);
-  for (guint i = 0; i < json_array_get_length (active); i++) {
-    JsonObject *a = json_array_get_object_element (active, i);
-    const gchar *sev = json_object_get_string_member (a, "severity");
-
-    fail_unless_equals_string (json_object_get_string_member (a, "state"),
-        "firing");
-    if (g_strcmp0 (sev, "critical") == 0)
-      worst = 2;
-    else if (g_strcmp0 (sev, "warning") == 0)
-      worst = MAX (worst, 1);
-  }
-  fail_unless_equals_int (status_rank (json_object_get_string_member (root,
-              "status")), worst);
-}
-
-static JsonObject *
-health_check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *mon = json_object_get_object_member (json_node_get_object (doc),
-      "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 static gboolean
 active_alerts_has_id (JsonNode * doc, const gchar * id)
 {
@@ -372,7 +282,7 @@ static gboolean
 check_has_status (JsonNode * doc, gpointer user_data)
 {
   CheckQuery *q = user_data;
-  JsonObject *c = health_check_of (doc, q->check);
+  JsonObject *c = apm_test_health_check (doc, q->check);
 
   return c && g_strcmp0 (json_object_get_string_member (c, "status"),
       q->status) == 0;
@@ -660,14 +570,14 @@ GST_START_TEST (test_pipeline_stalled)
 
   /* health: the check says stalled, the critical alert makes it unhealthy */
   doc = wait_health_check ("pipeline:apm_stall", "unhealthy", 5 * T);
-  check = health_check_of (doc, "pipeline:apm_stall");
+  check = apm_test_health_check (doc, "pipeline:apm_stall");
   fail_unless (strstr (json_object_get_string_member (check, "message"),
           "stalled") != NULL, "pipeline check message '%s'",
       json_object_get_string_member (check, "message"));
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (doc), "status"), "unhealthy");
   fail_unless (active_alerts_has_id (doc, id), "%s not in active_alerts", id);
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   wait_bus_alert (bus, "firing", "pipeline_stalled", id, 5 * GST_SECOND);
@@ -698,7 +608,7 @@ GST_START_TEST (test_pipeline_stalled)
 
   doc = wait_health_check ("pipeline:apm_stall", "healthy", 5 * T);
   fail_if (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   /* the real-time factor rule averages over a window: rather than wait
@@ -792,9 +702,9 @@ GST_START_TEST (test_high_memory_usage)
   doc = apm_test_http_json (session, "GET", base_url, "/health/monitoring",
       200);
   fail_unless (active_alerts_has_id (doc, id));
-  fail_unless (status_rank (json_object_get_string_member
+  fail_unless (apm_test_status_rank (json_object_get_string_member
           (json_node_get_object (doc), "status")) >= 1);
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
   wait_bus_alert (bus, "firing", "high_memory_usage", id, 5 * GST_SECOND);
 
@@ -807,7 +717,7 @@ GST_START_TEST (test_high_memory_usage)
   doc = apm_test_http_json (session, "GET", base_url, "/health/monitoring",
       200);
   fail_if (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
   wait_bus_alert (bus, "resolved", "high_memory_usage", id, 5 * GST_SECOND);
 
@@ -902,7 +812,7 @@ GST_START_TEST (test_high_error_rate)
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (doc), "status"), "unhealthy");
   fail_unless (active_alerts_has_id (doc, id));
-  check_overall_status (doc);
+  apm_test_check_overall_status (doc);
   json_node_unref (doc);
 
   for (guint i = 0; i < 5; i++) {
@@ -1205,17 +1115,12 @@ GST_START_TEST (test_alert_route_errors)
   };
   ApmTestResponse *r;
   JsonNode *doc;
-  JsonObject *err;
 
   setup ();
   for (guint i = 0; i < G_N_ELEMENTS (not_found); i++) {
     doc = apm_test_http_json (session, not_found[i][0], base_url,
         not_found[i][1], 404);
-    err = json_object_get_object_member (json_node_get_object (doc), "error");
-    fail_unless (err != NULL, "%s %s: no error object", not_found[i][0],
-        not_found[i][1]);
-    fail_unless_equals_int (json_object_get_int_member (err, "code"), 404);
-    fail_unless (json_object_get_string_member (err, "message") != NULL);
+    apm_test_check_error_doc (doc, 404);
     json_node_unref (doc);
   }
 
@@ -1225,8 +1130,7 @@ GST_START_TEST (test_alert_route_errors)
   fail_unless_equals_string (soup_message_headers_get_one (r->headers,
           "Allow"), "POST");
   doc = apm_test_parse_json (r);
-  err = json_object_get_object_member (json_node_get_object (doc), "error");
-  fail_unless_equals_int (json_object_get_int_member (err, "code"), 405);
+  apm_test_check_error_doc (doc, 405);
   json_node_unref (doc);
   apm_test_response_free (r);
 

@@ -62,17 +62,48 @@ ensure_server (void)
   main_thread = g_thread_self ();
 }
 
+/* What the tests give the monitor stays theirs.  libsoup's test utilities
+ * check in teardown that the server is back to one reference; the same
+ * habit here, at the end of each test (a failure in a teardown would have
+ * nowhere to go with CK_FORK=no): the monitor holds only the process's
+ * reference (no call kept one), and every label table a test made was
+ * freed by the test's last unref (the monitor copies labels and keeps no
+ * table).  Label tables count their keys as they are made and freed. */
+static gint label_keys_made, label_keys_freed;
+
+static void
+label_key_freed (gpointer key)
+{
+  g_atomic_int_inc (&label_keys_freed);
+}
+
+static void
+check_nothing_kept (void)
+{
+  fail_unless (G_OBJECT (monitor)->ref_count == 1, "the monitor has %u "
+      "references, not the process's one only",
+      G_OBJECT (monitor)->ref_count);
+  fail_unless (g_atomic_int_get (&label_keys_freed) ==
+      g_atomic_int_get (&label_keys_made), "%d label table keys made, %d "
+      "freed: a label table outlived the test's last unref",
+      g_atomic_int_get (&label_keys_made),
+      g_atomic_int_get (&label_keys_freed));
+}
+
 /* a label table from NULL-terminated name, value pairs (not copied) */
 static GHashTable *
 labels_new (const gchar * first, ...)
 {
-  GHashTable *t = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal,
+      label_key_freed, NULL);
   const gchar *k;
   va_list args;
 
   va_start (args, first);
-  for (k = first; k; k = va_arg (args, const gchar *))
+  for (k = first; k; k = va_arg (args, const gchar *)) {
+    g_atomic_int_inc (&label_keys_made);
     g_hash_table_insert (t, (gpointer) k, va_arg (args, gpointer));
+  }
   va_end (args);
   return t;
 }
@@ -109,14 +140,7 @@ fetch_metrics (void)
 static gchar *
 fetch_text (const gchar * path)
 {
-  ApmTestResponse *r = apm_test_http (session, "GET", base_url, path);
-  gchar *text;
-
-  fail_unless_equals_int (r->status, 200);
-  text = g_strndup (g_bytes_get_data (r->body, NULL),
-      g_bytes_get_size (r->body));
-  apm_test_response_free (r);
-  return text;
+  return apm_test_http_text (session, base_url, path, 200);
 }
 
 static JsonNode *
@@ -292,6 +316,7 @@ GST_START_TEST (test_jobs_correlation_ids)
   g_hash_table_unref (after);
   for (guint i = 0; i < n; i++)
     g_free (cids[i]);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -375,6 +400,7 @@ GST_START_TEST (test_job_stages_accumulate)
   g_hash_table_unref (after);
   g_hash_table_unref (mp3);
   g_free (cid);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -486,6 +512,7 @@ GST_START_TEST (test_custom_metrics_exact)
   g_hash_table_unref (post500);
   g_hash_table_unref (room);
   g_hash_table_unref (odd);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -562,6 +589,7 @@ GST_START_TEST (test_invalid_rejected)
   g_hash_table_unref (other);
   g_hash_table_unref (bad);
   g_hash_table_unref (digit);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -585,6 +613,7 @@ GST_START_TEST (test_rejected_histogram_leaves_no_family)
   g_hash_table_unref (m);
   g_hash_table_unref (bad);
   g_hash_table_unref (good);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -615,6 +644,7 @@ GST_START_TEST (test_invalid_label_names)
   g_hash_table_unref (colon);
   g_hash_table_unref (reserved);
   g_hash_table_unref (le);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -709,6 +739,7 @@ GST_START_TEST (test_spec_helpers)
   fail_unless (apm_monitor_complete_job_tracking (monitor, "api-helpers",
           "success", NULL));
   g_free (cid);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -748,22 +779,11 @@ typedef struct
   gint min_runs;
 } CheckWait;
 
-static JsonObject *
-health_check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *mon = json_object_get_object_member (json_node_get_object
-      (doc), "monitoring");
-  JsonObject *checks = json_object_get_object_member (mon, "health_checks");
-
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 static gboolean
 check_has_run (JsonNode * doc, gpointer user_data)
 {
   CheckWait *w = user_data;
-  JsonObject *c = health_check_of (doc, w->name);
+  JsonObject *c = apm_test_health_check (doc, w->name);
   JsonObject *d;
 
   if (!c || !json_object_has_member (c, "last_run"))
@@ -775,7 +795,7 @@ check_has_run (JsonNode * doc, gpointer user_data)
 static gboolean
 check_absent (JsonNode * doc, gpointer user_data)
 {
-  return health_check_of (doc, user_data) == NULL;
+  return apm_test_health_check (doc, user_data) == NULL;
 }
 
 GST_START_TEST (test_health_check)
@@ -792,7 +812,7 @@ GST_START_TEST (test_health_check)
       check_data_destroy);
   doc = apm_test_wait_json (session, base_url, "/health/monitoring",
       check_has_run, &w, DEADLINE);
-  c = health_check_of (doc, "api_check");
+  c = apm_test_health_check (doc, "api_check");
   fail_unless (c != NULL, "api_check not in /health/monitoring");
   fail_unless_equals_string (json_object_get_string_member (c, "status"),
       "degraded");
@@ -828,7 +848,7 @@ GST_START_TEST (test_health_check)
   w.min_runs = 1;
   doc = apm_test_wait_json (session, base_url, "/health/monitoring",
       check_has_run, &w, DEADLINE);
-  c = health_check_of (doc, "api_check");
+  c = apm_test_health_check (doc, "api_check");
   fail_unless (c && g_atomic_int_get (&d2.runs) > 0);
   fail_unless_equals_string (json_object_get_string_member (c, "status"),
       "healthy");
@@ -848,6 +868,7 @@ GST_START_TEST (test_health_check)
     g_usleep (10000);
   fail_unless_equals_int (g_atomic_int_get (&d2.destroyed), 1);
   fail_unless_equals_int (g_atomic_int_get (&d.destroyed), 1);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -1015,6 +1036,7 @@ GST_START_TEST (test_alert_rule)
     fail_unless (apm_monitor_remove_alert_rule (monitor, "api_alert2"));
     fail_unless_equals_int (g_atomic_int_get (&d2.destroyed), 1);
   }
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -1129,6 +1151,7 @@ GST_START_TEST (test_thread_safety)
       NULL);
   for (guint t = 0; t < N_THREADS; t++)
     g_ptr_array_unref (h[t].cids);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -1238,9 +1261,14 @@ GST_START_TEST (test_logger)
   apm_monitor_complete_job_tracking (monitor, "api-logged", "success", NULL);
   apm_monitor_complete_job_tracking (monitor, "api-not-logged", "success",
       NULL);
+  /* the monitor keeps no reference to a logger: this is the last */
+  fail_unless (G_OBJECT (logger)->ref_count == 1, "the logger has %u "
+      "references before the application's last unref",
+      G_OBJECT (logger)->ref_count);
   g_object_unref (logger);
   g_free (cid);
   g_free (other);
+  check_nothing_kept ();
 }
 
 GST_END_TEST;
@@ -1262,6 +1290,7 @@ GST_START_TEST (test_start_server_first_wins)
   fail_unless_equals_string (url, base_url);
   g_free (url);
   json_node_unref (get_json ("/health", 200));
+  check_nothing_kept ();
 }
 
 GST_END_TEST;

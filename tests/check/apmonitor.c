@@ -304,25 +304,6 @@ GST_START_TEST (test_properties)
 
 GST_END_TEST;
 
-static JsonObject *
-health_checks (SoupSession * session, const gchar * url)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", url,
-      "/health/monitoring");
-  JsonNode *root;
-  JsonObject *checks;
-
-  fail_unless_equals_int (r->status, 200);
-  root = apm_test_parse_json (r);
-  apm_test_response_free (r);
-  checks = json_object_get_object_member (json_object_get_object_member
-      (json_node_get_object (root), "monitoring"), "health_checks");
-  fail_unless (checks != NULL);
-  json_object_ref (checks);
-  json_node_unref (root);
-  return checks;
-}
-
 /* Without the tracer, the first apmonitor of a pipeline starts the service
  * with its properties; later ones share it (first configuration wins) and
  * get their problems reported as WARNING messages. */
@@ -337,7 +318,7 @@ GST_START_TEST (test_service_from_element)
       "apm_mon_c");
   SoupSession *session = apm_test_session_new ();
   GPtrArray *warnings = g_ptr_array_new_with_free_func (g_free);
-  JsonObject *checks;
+  JsonNode *health;
   gchar *url_a, *url_b, *url_c, *expected;
   guint port_a, port_b, port_c;
 
@@ -365,11 +346,12 @@ GST_START_TEST (test_service_from_element)
   fail_unless (strstr (g_ptr_array_index (warnings, 0), "not-an-address")
       != NULL);
 
-  checks = health_checks (session, url_a);
-  fail_unless (json_object_has_member (checks, "pipeline:apm_mon_a"));
-  fail_unless (json_object_has_member (checks, "pipeline:apm_mon_b"));
-  fail_unless (json_object_has_member (checks, "pipeline:apm_mon_c"));
-  json_object_unref (checks);
+  health = apm_test_http_json (session, "GET", url_a, "/health/monitoring",
+      200);
+  fail_unless (apm_test_health_check (health, "pipeline:apm_mon_a") != NULL);
+  fail_unless (apm_test_health_check (health, "pipeline:apm_mon_b") != NULL);
+  fail_unless (apm_test_health_check (health, "pipeline:apm_mon_c") != NULL);
+  json_node_unref (health);
 
   g_ptr_array_unref (warnings);
   g_free (url_a);

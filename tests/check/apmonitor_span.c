@@ -287,7 +287,7 @@ GST_START_TEST (test_span_queue_sleep)
 
   /* the pipeline model shows the span on its downstream end */
   {
-    JsonNode *doc = apm_test_get_json (session, run.url,
+    JsonNode *doc = apm_test_http_json (session, "GET", run.url,
         "/monitoring/pipelines/span_queue", 200);
     JsonArray *elements = json_object_get_array_member (json_node_get_object
         (doc), "elements");

@@ -1,9 +1,13 @@
-/* gst-apm tests: shared helpers (pipelines, HTTP client, metrics parser) */
+/* gst-apm tests: shared helpers for pipelines and the process (the
+ * environment, deadlines, running and stopping pipelines, the service)
+ *
+ * The other helpers, declared in apmtestutil.h too: apmtesthttp.c (HTTP
+ * client), apmtestmetrics.c (Prometheus text), apmtestjson.c (the
+ * service's JSON documents), apmtestws.c (WebSocket client). */
 #include "apmtestutil.h"
 #include "apm-service.h"
 
 #include <stdlib.h>
-
 #include <string.h>
 
 void
@@ -13,6 +17,22 @@ apm_test_prepare_env (const gchar * tracers)
   g_unsetenv ("GST_PLUGIN_LOADING_WHITELIST");
   if (tracers)
     g_setenv ("GST_TRACERS", tracers, TRUE);
+}
+
+gint
+apm_test_time_scale (void)
+{
+  const gchar *m = g_getenv ("CK_TIMEOUT_MULTIPLIER");
+  gint v = m ? atoi (m) : 1;
+
+  return CLAMP (v, 1, 100);
+}
+
+gint64
+apm_test_deadline_in (gdouble seconds)
+{
+  return g_get_monotonic_time () +
+      APM_TEST_SCALED ((gint64) (seconds * G_USEC_PER_SEC));
 }
 
 GstElement *
@@ -177,286 +197,6 @@ apm_test_stop_tracked (void)
   tracked_pipelines = NULL;
 }
 
-SoupSession *
-apm_test_session_new (void)
-{
-  /* bounded: a hung server fails the test instead of blocking it */
-  return soup_session_new_with_options ("timeout", APM_TEST_SCALED (10),
-      "idle-timeout", APM_TEST_SCALED (10),
-      NULL);
-}
-
-ApmTestResponse *
-apm_test_http (SoupSession * session, const gchar * method,
-    const gchar * base_url, const gchar * path)
-{
-  gchar *uri = g_strconcat (base_url, path, NULL);
-  SoupMessage *msg = soup_message_new (method, uri);
-  GError *error = NULL;
-  ApmTestResponse *r;
-  GBytes *body;
-
-  fail_unless (msg != NULL, "bad URI %s", uri);
-  body = soup_session_send_and_read (session, msg, NULL, &error);
-  fail_unless (body != NULL, "%s %s failed: %s", method, uri,
-      error ? error->message : "?");
-
-  r = g_new0 (ApmTestResponse, 1);
-  r->status = soup_message_get_status (msg);
-  r->headers =
-      soup_message_headers_ref (soup_message_get_response_headers (msg));
-  r->content_type =
-      g_strdup (soup_message_headers_get_one (r->headers, "Content-Type"));
-  r->body = body;
-  g_object_unref (msg);
-  g_free (uri);
-  return r;
-}
-
-void
-apm_test_response_free (ApmTestResponse * r)
-{
-  soup_message_headers_unref (r->headers);
-  g_free (r->content_type);
-  g_bytes_unref (r->body);
-  g_free (r);
-}
-
-JsonNode *
-apm_test_parse_json (ApmTestResponse * r)
-{
-  JsonParser *parser = json_parser_new ();
-  GError *error = NULL;
-  gsize len;
-  const gchar *data = g_bytes_get_data (r->body, &len);
-  JsonNode *root;
-
-  fail_unless (r->content_type && g_str_has_prefix (r->content_type,
-          "application/json"), "content type '%s' is not JSON",
-      GST_STR_NULL (r->content_type));
-  fail_unless (json_parser_load_from_data (parser, data, len, &error),
-      "body is not JSON (%s): %.*s", error ? error->message : "?", (int) len,
-      data);
-  root = json_node_copy (json_parser_get_root (parser));
-  g_object_unref (parser);
-  fail_unless (root != NULL, "empty JSON body");
-  return root;
-}
-
-/* --- Prometheus text --- */
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const gchar **) a, *(const gchar **) b);
-}
-
-/* Builds the lookup key from a name and "k=\"v\"" pairs (sorted here). */
-static gchar *
-make_key (const gchar * name, GPtrArray * pairs)
-{
-  GString *key = g_string_new (name);
-
-  if (pairs->len == 0)
-    return g_string_free (key, FALSE);
-  g_ptr_array_sort (pairs, compare_strings);
-  g_string_append_c (key, '{');
-  for (guint i = 0; i < pairs->len; i++) {
-    if (i)
-      g_string_append_c (key, ',');
-    g_string_append (key, g_ptr_array_index (pairs, i));
-  }
-  g_string_append_c (key, '}');
-  return g_string_free (key, FALSE);
-}
-
-static gboolean
-is_name_char (gchar c, gboolean first)
-{
-  return g_ascii_isalpha (c) || c == '_' || c == ':' || (!first
-      && g_ascii_isdigit (c));
-}
-
-/* The family a sample belongs to, if it was declared with # TYPE. */
-static gboolean
-sample_has_type (GHashTable * types, const gchar * name)
-{
-  static const gchar *suffixes[] = { "_bucket", "_sum", "_count", NULL };
-
-  if (g_hash_table_contains (types, name))
-    return TRUE;
-  for (guint i = 0; suffixes[i]; i++) {
-    if (g_str_has_suffix (name, suffixes[i])) {
-      gchar *base = g_strndup (name, strlen (name) - strlen (suffixes[i]));
-      const gchar *type = g_hash_table_lookup (types, base);
-      gboolean ok = type && (strcmp (type, "histogram") == 0
-          || strcmp (type, "summary") == 0);
-
-      g_free (base);
-      if (ok)
-        return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-static void
-parse_sample (GHashTable * table, GHashTable * types, const gchar * line)
-{
-  const gchar *p = line;
-  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
-  gchar *name, *key, *end = NULL;
-  gdouble value, *stored;
-
-  fail_unless (is_name_char (*p, TRUE), "bad metric line: '%s'", line);
-  while (is_name_char (*p, FALSE))
-    p++;
-  name = g_strndup (line, p - line);
-
-  if (*p == '{') {
-    p++;
-    while (*p != '}') {
-      const gchar *k = p;
-      GString *v = g_string_new (NULL);
-      gchar *kname;
-
-      fail_unless (is_name_char (*p, TRUE), "bad label in '%s'", line);
-      while (is_name_char (*p, FALSE) && *p != ':')
-        p++;
-      kname = g_strndup (k, p - k);
-      fail_unless (p[0] == '=' && p[1] == '"', "bad label in '%s'", line);
-      p += 2;
-      while (*p != '"') {
-        fail_unless (*p != '\0', "unterminated label value in '%s'", line);
-        if (*p == '\\') {
-          p++;
-          fail_unless (*p == '\\' || *p == '"' || *p == 'n',
-              "bad escape in '%s'", line);
-          g_string_append_c (v, *p == 'n' ? '\n' : *p);
-        } else {
-          g_string_append_c (v, *p);
-        }
-        p++;
-      }
-      p++;
-      g_ptr_array_add (pairs, g_strdup_printf ("%s=\"%s\"", kname, v->str));
-      g_free (kname);
-      g_string_free (v, TRUE);
-      if (*p == ',')
-        p++;
-      else
-        fail_unless (*p == '}', "bad label list in '%s'", line);
-    }
-    p++;
-  }
-  fail_unless (*p == ' ', "no value in '%s'", line);
-  p++;
-  value = g_ascii_strtod (p, &end);
-  fail_unless (end != p && (*end == '\0' || *end == ' '),
-      "bad value in '%s'", line);
-
-  fail_unless (sample_has_type (types, name), "sample before its # TYPE: "
-      "'%s'", line);
-  key = make_key (name, pairs);
-  fail_if (g_hash_table_contains (table, key), "duplicate series %s", key);
-  stored = g_new (gdouble, 1);
-  *stored = value;
-  g_hash_table_insert (table, key, stored);
-  g_free (name);
-  g_ptr_array_unref (pairs);
-}
-
-GHashTable *
-apm_test_parse_metrics (const gchar * text)
-{
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
-  GHashTable *types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
-  gchar **lines = g_strsplit (text, "\n", -1);
-
-  for (guint i = 0; lines[i]; i++) {
-    const gchar *line = lines[i];
-
-    if (*line == '\0')
-      continue;
-    if (g_str_has_prefix (line, "# TYPE ")) {
-      gchar **f = g_strsplit (line + 7, " ", -1);
-
-      fail_unless (g_strv_length (f) == 2, "bad TYPE line '%s'", line);
-      fail_if (g_hash_table_contains (types, f[0]), "family %s declared "
-          "twice", f[0]);
-      g_hash_table_insert (types, g_strdup (f[0]), g_strdup (f[1]));
-      g_strfreev (f);
-      continue;
-    }
-    if (*line == '#')
-      continue;
-    parse_sample (table, types, line);
-  }
-  g_strfreev (lines);
-  g_hash_table_unref (types);
-  return table;
-}
-
-gboolean
-apm_test_pad_value (GHashTable * metrics, const gchar * family,
-    const gchar * pipeline, const gchar * element, const gchar * pad,
-    gdouble * value)
-{
-  gchar *key = g_strdup_printf ("%s{element=\"%s\",pad=\"%s\","
-      "pipeline=\"%s\"}", family, element, pad, pipeline);
-  gdouble *v = g_hash_table_lookup (metrics, key);
-
-  g_free (key);
-  if (!v)
-    return FALSE;
-  if (value)
-    *value = *v;
-  return TRUE;
-}
-
-guint
-apm_test_count_series (GHashTable * metrics, const gchar * family,
-    const gchar * pipeline)
-{
-  gchar *prefix = g_strdup_printf ("%s{", family);
-  gchar *needle = g_strdup_printf ("pipeline=\"%s\"", pipeline);
-  GHashTableIter it;
-  const gchar *key;
-  guint n = 0;
-
-  g_hash_table_iter_init (&it, metrics);
-  while (g_hash_table_iter_next (&it, (gpointer *) & key, NULL)) {
-    if (g_str_has_prefix (key, prefix) && strstr (key, needle))
-      n++;
-  }
-  g_free (prefix);
-  g_free (needle);
-  return n;
-}
-
-GHashTable *
-apm_test_fetch_metrics (SoupSession * session, const gchar * base_url)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", base_url, "/metrics");
-  GHashTable *metrics;
-  gsize len;
-  const gchar *data = g_bytes_get_data (r->body, &len);
-  gchar *text;
-
-  fail_unless_equals_int (r->status, 200);
-  fail_unless (r->content_type && g_str_has_prefix (r->content_type,
-          "text/plain; version=0.0.4"), "metrics content type '%s'",
-      GST_STR_NULL (r->content_type));
-  text = g_strndup (data, len);
-  fail_unless (g_utf8_validate (text, -1, NULL), "metrics are not UTF-8");
-  metrics = apm_test_parse_metrics (text);
-  g_free (text);
-  apm_test_response_free (r);
-  return metrics;
-}
-
 gchar *
 apm_test_element_path (GstElement * element)
 {
@@ -478,167 +218,6 @@ apm_test_element_path (GstElement * element)
   g_ptr_array_unref (names);
   return g_string_free (path, FALSE);
 }
-
-gboolean
-apm_test_metric_valuev (GHashTable * metrics, gdouble * value,
-    const gchar * name, const gchar * const *labels)
-{
-  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
-  gchar *key;
-  gdouble *v;
-
-  for (guint i = 0; labels && labels[i]; i += 2) {
-    fail_unless (labels[i + 1] != NULL, "label %s without a value",
-        labels[i]);
-    g_ptr_array_add (pairs, g_strdup_printf ("%s=\"%s\"", labels[i],
-            labels[i + 1]));
-  }
-  key = make_key (name, pairs);
-  v = g_hash_table_lookup (metrics, key);
-  g_free (key);
-  g_ptr_array_unref (pairs);
-  if (!v)
-    return FALSE;
-  if (value)
-    *value = *v;
-  return TRUE;
-}
-
-gboolean
-apm_test_metric_value (GHashTable * metrics, gdouble * value,
-    const gchar * name, ...)
-{
-  GPtrArray *labels = g_ptr_array_new ();
-  va_list args;
-  const gchar *k;
-  gboolean found;
-
-  va_start (args, name);
-  while ((k = va_arg (args, const gchar *))) {
-    g_ptr_array_add (labels, (gpointer) k);
-    g_ptr_array_add (labels, va_arg (args, gpointer));
-  }
-  va_end (args);
-  g_ptr_array_add (labels, NULL);
-  found = apm_test_metric_valuev (metrics, value, name,
-      (const gchar * const *) labels->pdata);
-  g_ptr_array_unref (labels);
-  return found;
-}
-
-GHashTable *
-apm_test_wait_metrics (SoupSession * session, const gchar * base_url,
-    ApmTestMetricsPredicate done, gpointer user_data, gint64 timeout_us)
-{
-  gint64 deadline = g_get_monotonic_time () + APM_TEST_SCALED (timeout_us);
-  GHashTable *metrics;
-
-  for (;;) {
-    metrics = apm_test_fetch_metrics (session, base_url);
-    if (done (metrics, user_data) || g_get_monotonic_time () >= deadline)
-      return metrics;
-    g_hash_table_unref (metrics);
-    g_usleep (20 * 1000);
-  }
-}
-
-/* --- JSON endpoints (alerts, health) --- */
-
-JsonNode *
-apm_test_http_json (SoupSession * session, const gchar * method,
-    const gchar * base_url, const gchar * path, guint expect_status)
-{
-  ApmTestResponse *r = apm_test_http (session, method, base_url, path);
-  JsonNode *root;
-
-  fail_unless (r->status == expect_status, "%s %s: status %u, expected %u: "
-      "%.*s", method, path, r->status, expect_status,
-      (int) g_bytes_get_size (r->body),
-      (const gchar *) g_bytes_get_data (r->body, NULL));
-  root = apm_test_parse_json (r);
-  apm_test_response_free (r);
-  return root;
-}
-
-JsonNode *
-apm_test_wait_json (SoupSession * session, const gchar * base_url,
-    const gchar * path, ApmTestJsonPredicate done, gpointer user_data,
-    gint64 timeout_us)
-{
-  gint64 deadline = g_get_monotonic_time () + APM_TEST_SCALED (timeout_us);
-  JsonNode *doc;
-
-  for (;;) {
-    doc = apm_test_http_json (session, "GET", base_url, path, 200);
-    if (done (doc, user_data) || g_get_monotonic_time () >= deadline)
-      return doc;
-    json_node_unref (doc);
-    g_usleep (20 * 1000);
-  }
-}
-
-static JsonObject *
-find_alert (JsonNode * doc, const gchar * rule, const gchar * label,
-    const gchar * value, const gchar * id)
-{
-  JsonArray *arr;
-
-  fail_unless (doc && JSON_NODE_HOLDS_OBJECT (doc), "not a JSON object");
-  arr = json_object_get_array_member (json_node_get_object (doc), "alerts");
-  fail_unless (arr != NULL, "no \"alerts\" array");
-  for (guint i = 0; i < json_array_get_length (arr); i++) {
-    JsonObject *a = json_array_get_object_element (arr, i);
-    JsonObject *labels;
-
-    fail_unless (a != NULL, "alerts[%u] is not an object", i);
-    if (id) {
-      if (g_strcmp0 (json_object_get_string_member (a, "id"), id) == 0)
-        return a;
-      continue;
-    }
-    if (rule && g_strcmp0 (json_object_get_string_member (a, "rule"),
-            rule) != 0)
-      continue;
-    if (!label)
-      return a;
-    labels = json_object_get_object_member (a, "labels");
-    if (labels && json_object_has_member (labels, label)
-        && g_strcmp0 (json_object_get_string_member (labels, label),
-            value) == 0)
-      return a;
-  }
-  return NULL;
-}
-
-JsonObject *
-apm_test_find_alert (JsonNode * doc, const gchar * rule, const gchar * label,
-    const gchar * value)
-{
-  return find_alert (doc, rule, label, value, NULL);
-}
-
-JsonObject *
-apm_test_find_alert_id (JsonNode * doc, const gchar * id)
-{
-  return find_alert (doc, NULL, NULL, NULL, id);
-}
-
-gint64
-apm_test_parse_time (const gchar * iso)
-{
-  GDateTime *dt;
-  gint64 us;
-
-  fail_unless (iso != NULL, "no time");
-  dt = g_date_time_new_from_iso8601 (iso, NULL);
-  fail_unless (dt != NULL, "'%s' is not an ISO 8601 time", iso);
-  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
-      g_date_time_get_microsecond (dt);
-  g_date_time_unref (dt);
-  return us;
-}
-
-/* --- live pipelines and the WebSocket feed --- */
 
 gchar *
 apm_test_play_live (GstElement * pipeline)
@@ -683,81 +262,33 @@ apm_test_play_live (GstElement * pipeline)
   return url;
 }
 
-JsonNode *
-apm_test_get_json (SoupSession * session, const gchar * base_url,
-    const gchar * path, guint expected_status)
+gchar *
+apm_test_start_service (void)
 {
-  ApmTestResponse *r = apm_test_http (session, "GET", base_url, path);
-  JsonNode *root;
+  ApmService *service = apm_service_get_default ();
+  GError *error = NULL;
+  gchar *url;
 
-  fail_unless (r->status == expected_status, "GET %s: status %u, expected "
-      "%u: %.*s", path, r->status, expected_status,
-      (int) MIN (g_bytes_get_size (r->body), 400),
-      (const gchar *) g_bytes_get_data (r->body, NULL));
-  root = apm_test_parse_json (r);
-  apm_test_response_free (r);
-  return root;
+  fail_unless (apm_service_ensure_started (service, &error),
+      "service not started: %s", error ? error->message : "?");
+  url = apm_service_get_url (service);
+  fail_unless (url != NULL, "the service has no URL");
+  return url;
 }
 
-gint64
-apm_test_parse_timestamp (const gchar * text)
+/* the URL of the process's one service, once a run has reported it */
+static gchar *run_url;
+
+const gchar *
+apm_test_url_of_run (gchar * url)
 {
-  static GRegex *re;
-  GDateTime *dt;
-  gint64 us;
-
-  if (g_once_init_enter (&re)) {
-    GRegex *r = g_regex_new ("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
-        "[0-9]{2}\\.[0-9]{6}Z$", 0, 0, NULL);
-
-    g_once_init_leave (&re, r);
-  }
-  if (!text || !g_regex_match (re, text, 0, NULL))
-    return -1;
-  dt = g_date_time_new_from_iso8601 (text, NULL);
-  if (!dt)
-    return -1;
-  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
-      g_date_time_get_microsecond (dt);
-  g_date_time_unref (dt);
-  return us;
-}
-
-void
-apm_test_check_log_line (JsonObject * line)
-{
-  static const gchar *fields[] = { "timestamp", "level", "component",
-    "message", "correlation_id", "context"
-  };
-  static const gchar *levels[] = { "debug", "info", "warning", "error",
-    "critical", NULL
-  };
-  JsonNode *n;
-
-  fail_unless_equals_int (json_object_get_size (line), G_N_ELEMENTS (fields));
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
-    n = json_object_get_member (line, fields[i]);
-    fail_unless (n != NULL, "log line without %s", fields[i]);
-    if (i == 4)
-      fail_unless (JSON_NODE_HOLDS_NULL (n) || (JSON_NODE_HOLDS_VALUE (n)
-              && json_node_get_value_type (n) == G_TYPE_STRING),
-          "correlation_id is neither a string nor null");
-    else if (i == 5)
-      fail_unless (JSON_NODE_HOLDS_OBJECT (n), "context is not an object");
-    else
-      fail_unless (JSON_NODE_HOLDS_VALUE (n)
-          && json_node_get_value_type (n) == G_TYPE_STRING,
-          "%s is not a string", fields[i]);
-  }
-  fail_unless (apm_test_parse_timestamp (json_object_get_string_member (line,
-              "timestamp")) > 0, "timestamp '%s' is not RFC 3339 with 6 "
-      "fractional digits and Z", json_object_get_string_member (line,
-          "timestamp"));
-  fail_unless (g_strv_contains (levels, json_object_get_string_member (line,
-              "level")), "bad level '%s'", json_object_get_string_member (line,
-          "level"));
-  fail_unless (*json_object_get_string_member (line, "component") != '\0',
-      "empty component");
+  fail_unless (url != NULL, "apm-service without a URL: not listening?");
+  if (!run_url)
+    run_url = g_strdup (url);
+  else
+    fail_unless_equals_string (url, run_url);
+  g_free (url);
+  return run_url;
 }
 
 guint64
@@ -774,312 +305,15 @@ apm_test_self_rss (void)
   return kb * 1024;
 }
 
-struct _ApmTestWs
-{
-  GMainContext *context;
-  SoupSession *session;
-  SoupWebsocketConnection *conn;
-  GError *error;
-  gboolean connect_done;
-  gboolean closed;
-  GQueue messages;              /* ApmTestWsMessage */
-};
-
-void
-apm_test_ws_message_free (ApmTestWsMessage * m)
-{
-  if (!m)
-    return;
-  if (m->root)
-    json_node_unref (m->root);
-  g_free (m->text);
-  g_free (m);
-}
-
-static void
-ws_on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
-    gpointer user_data)
-{
-  ApmTestWs *ws = user_data;
-  ApmTestWsMessage *m = g_new0 (ApmTestWsMessage, 1);
-  JsonParser *parser = json_parser_new ();
-  gsize len;
-  const gchar *data = g_bytes_get_data (message, &len);
-
-  m->arrival_us = g_get_monotonic_time ();
-  m->text = g_strndup (data, len);
-  if (type == SOUP_WEBSOCKET_DATA_TEXT
-      && json_parser_load_from_data (parser, m->text, len, NULL)
-      && json_parser_get_root (parser)) {
-    m->root = json_node_copy (json_parser_get_root (parser));
-    if (JSON_NODE_HOLDS_OBJECT (m->root)) {
-      JsonNode *t = json_object_get_member (json_node_get_object (m->root),
-          "type");
-
-      if (t && JSON_NODE_HOLDS_VALUE (t)
-          && json_node_get_value_type (t) == G_TYPE_STRING)
-        m->type = json_node_get_string (t);
-    }
-  }
-  g_object_unref (parser);
-  g_queue_push_tail (&ws->messages, m);
-}
-
-static void
-ws_on_closed (SoupWebsocketConnection * conn, gpointer user_data)
-{
-  ApmTestWs *ws = user_data;
-
-  ws->closed = TRUE;
-}
-
-static void
-ws_on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
-{
-  ApmTestWs *ws = user_data;
-
-  ws->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
-      res, &ws->error);
-  if (ws->conn) {
-    /* monitoring documents can be large */
-    soup_websocket_connection_set_max_incoming_payload_size (ws->conn,
-        64 * 1024 * 1024);
-    g_signal_connect (ws->conn, "message", G_CALLBACK (ws_on_message), ws);
-    g_signal_connect (ws->conn, "closed", G_CALLBACK (ws_on_closed), ws);
-  }
-  ws->connect_done = TRUE;
-}
-
-static gboolean
-ws_deadline_reached (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef gboolean (*WsCondition) (ApmTestWs * ws, gpointer data);
-
-/* Iterates the client's context until @cond holds or @deadline_us. */
-static gboolean
-ws_iterate (ApmTestWs * ws, WsCondition cond, gpointer data,
-    gint64 deadline_us)
-{
-  gboolean ok;
-
-  g_main_context_push_thread_default (ws->context);
-  /* what is ready now, first */
-  while (g_main_context_iteration (ws->context, FALSE));
-  while (!(ok = cond && cond (ws, data))) {
-    gint64 now = g_get_monotonic_time ();
-    gboolean timed_out = FALSE;
-    GSource *timeout;
-
-    if (now >= deadline_us)
-      break;
-    timeout = g_timeout_source_new ((deadline_us - now + 999) / 1000);
-    g_source_set_callback (timeout, ws_deadline_reached, &timed_out, NULL);
-    g_source_attach (timeout, ws->context);
-    g_main_context_iteration (ws->context, TRUE);
-    g_source_destroy (timeout);
-    g_source_unref (timeout);
-  }
-  g_main_context_pop_thread_default (ws->context);
-  return ok;
-}
-
-static gboolean
-ws_cond_connected (ApmTestWs * ws, gpointer data)
-{
-  return ws->connect_done;
-}
-
-ApmTestWs *
-apm_test_ws_connect (const gchar * base_url, const gchar * path)
-{
-  ApmTestWs *ws = g_new0 (ApmTestWs, 1);
-  gchar *uri;
-  SoupMessage *msg;
-
-  fail_unless (g_str_has_prefix (base_url, "http://"), "bad base URL %s",
-      base_url);
-  uri = g_strconcat ("ws://", base_url + strlen ("http://"), path, NULL);
-  ws->context = g_main_context_new ();
-  g_queue_init (&ws->messages);
-  g_main_context_push_thread_default (ws->context);
-  ws->session = soup_session_new_with_options ("timeout", 10, NULL);
-  msg = soup_message_new ("GET", uri);
-  fail_unless (msg != NULL, "bad URI %s", uri);
-  soup_session_websocket_connect_async (ws->session, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, NULL, ws_on_connected, ws);
-  g_object_unref (msg);
-  g_main_context_pop_thread_default (ws->context);
-  ws_iterate (ws, ws_cond_connected, NULL, g_get_monotonic_time () +
-      APM_TEST_SCALED (10 * G_USEC_PER_SEC));
-  fail_unless (ws->connect_done, "WebSocket %s: no connection within 10 s",
-      uri);
-  fail_unless (ws->conn != NULL, "WebSocket %s: %s", uri,
-      ws->error ? ws->error->message : "?");
-  g_free (uri);
-  return ws;
-}
-
-static gboolean
-ws_cond_message (ApmTestWs * ws, gpointer data)
-{
-  return !g_queue_is_empty (&ws->messages) || ws->closed;
-}
-
-ApmTestWsMessage *
-apm_test_ws_next (ApmTestWs * ws, gint64 deadline_us)
-{
-  ws_iterate (ws, ws_cond_message, NULL, deadline_us);
-  return g_queue_pop_head (&ws->messages);
-}
-
-ApmTestWsMessage *
-apm_test_ws_wait_type (ApmTestWs * ws, const gchar * type,
-    gint64 deadline_us)
-{
-  ApmTestWsMessage *m;
-
-  while ((m = apm_test_ws_next (ws, deadline_us))) {
-    if (g_strcmp0 (m->type, type) == 0)
-      return m;
-    apm_test_ws_message_free (m);
-  }
-  return NULL;
-}
-
-void
-apm_test_ws_pump (ApmTestWs * ws, gint64 deadline_us)
-{
-  ws_iterate (ws, NULL, NULL, deadline_us);
-}
-
 guint
-apm_test_ws_drain (ApmTestWs * ws)
+apm_test_count_fds (void)
 {
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
   guint n = 0;
-  ApmTestWsMessage *m;
 
-  while ((m = g_queue_pop_head (&ws->messages))) {
-    apm_test_ws_message_free (m);
+  fail_unless (dir != NULL, "cannot list /proc/self/fd");
+  while (g_dir_read_name (dir))
     n++;
-  }
-  return n;
-}
-
-void
-apm_test_ws_send_text (ApmTestWs * ws, const gchar * text)
-{
-  fail_unless (soup_websocket_connection_get_state (ws->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN, "sending on a WebSocket that is not open");
-  g_main_context_push_thread_default (ws->context);
-  soup_websocket_connection_send_text (ws->conn, text);
-  g_main_context_pop_thread_default (ws->context);
-}
-
-void
-apm_test_ws_send_binary (ApmTestWs * ws, gconstpointer data, gsize len)
-{
-  fail_unless (soup_websocket_connection_get_state (ws->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN, "sending on a WebSocket that is not open");
-  g_main_context_push_thread_default (ws->context);
-  soup_websocket_connection_send_binary (ws->conn, data, len);
-  g_main_context_pop_thread_default (ws->context);
-}
-
-gboolean
-apm_test_ws_is_open (ApmTestWs * ws)
-{
-  ws_iterate (ws, NULL, NULL, 0);
-  return !ws->closed && soup_websocket_connection_get_state (ws->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN;
-}
-
-static gboolean
-ws_cond_closed (ApmTestWs * ws, gpointer data)
-{
-  return ws->closed;
-}
-
-gboolean
-apm_test_ws_wait_closed (ApmTestWs * ws, gint64 deadline_us, gushort * code)
-{
-  gboolean closed = ws_iterate (ws, ws_cond_closed, NULL, deadline_us);
-
-  if (code)
-    *code = closed ? soup_websocket_connection_get_close_code (ws->conn) : 0;
-  return closed;
-}
-
-static void
-ws_destroy (ApmTestWs * ws)
-{
-  if (ws->conn) {
-    g_signal_handlers_disconnect_by_data (ws->conn, ws);
-    g_object_unref (ws->conn);
-  }
-  g_object_unref (ws->session);
-  /* let the session's sources finish with the objects */
-  g_main_context_push_thread_default (ws->context);
-  while (g_main_context_iteration (ws->context, FALSE));
-  g_main_context_pop_thread_default (ws->context);
-  g_main_context_unref (ws->context);
-  apm_test_ws_drain (ws);
-  g_clear_error (&ws->error);
-  g_free (ws);
-}
-
-void
-apm_test_ws_abort (ApmTestWs * ws)
-{
-  GIOStream *io = soup_websocket_connection_get_io_stream (ws->conn);
-
-  g_main_context_push_thread_default (ws->context);
-  g_io_stream_close (io, NULL, NULL);
-  g_main_context_pop_thread_default (ws->context);
-  ws_iterate (ws, ws_cond_closed, NULL, g_get_monotonic_time () +
-      APM_TEST_SCALED (G_USEC_PER_SEC));
-  ws_destroy (ws);
-}
-
-void
-apm_test_ws_free (ApmTestWs * ws)
-{
-  if (!ws)
-    return;
-  if (!ws->closed && soup_websocket_connection_get_state (ws->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN) {
-    g_main_context_push_thread_default (ws->context);
-    soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
-        NULL);
-    g_main_context_pop_thread_default (ws->context);
-  }
-  ws_iterate (ws, ws_cond_closed, NULL, g_get_monotonic_time () +
-      APM_TEST_SCALED (5 * G_USEC_PER_SEC));
-  ws_destroy (ws);
-}
-
-gint
-apm_test_time_scale (void)
-{
-  const gchar *m = g_getenv ("CK_TIMEOUT_MULTIPLIER");
-  gint v = m ? atoi (m) : 1;
-
-  return CLAMP (v, 1, 100);
-}
-
-gchar *
-apm_test_start_service (void)
-{
-  ApmService *service = apm_service_get_default ();
-  GError *error = NULL;
-  gchar *url;
-
-  fail_unless (apm_service_ensure_started (service, &error),
-      "service not started: %s", error ? error->message : "?");
-  url = apm_service_get_url (service);
-  fail_unless (url != NULL, "the service has no URL");
-  return url;
+  g_dir_close (dir);
+  return n - 1;                 /* the directory's own */
 }

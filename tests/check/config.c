@@ -364,35 +364,13 @@ add_switch_rule (const gchar * name)
   return sw;
 }
 
-typedef struct
-{
-  const gchar *rule, *state;
-} AlertQuery;
-
-static gboolean
-alert_in_state (JsonNode * doc, gpointer user_data)
-{
-  AlertQuery *q = user_data;
-  JsonObject *a = apm_test_find_alert (doc, q->rule, NULL, NULL);
-
-  return a && g_strcmp0 (json_object_get_string_member (a, "state"),
-      q->state) == 0;
-}
-
 /* Waits for an alert of @rule in @state in /monitoring/alerts; returns it
  * (json_object_unref() it). */
 static JsonObject *
 wait_alert (const gchar * rule, const gchar * state, gint64 timeout_us)
 {
-  AlertQuery q = { rule, state };
-  JsonNode *doc = apm_test_wait_json (session, base_url, "/monitoring/alerts",
-      alert_in_state, &q, timeout_us);
-  JsonObject *a;
-
-  fail_unless (alert_in_state (doc, &q), "no %s alert of %s", state, rule);
-  a = json_object_ref (apm_test_find_alert (doc, rule, NULL, NULL));
-  json_node_unref (doc);
-  return a;
+  return apm_test_wait_alert (session, base_url, "/monitoring/alerts", rule,
+      NULL, NULL, state, timeout_us);
 }
 
 /* The one alert of a webhook body (an Alertmanager v2 array). */
@@ -452,7 +430,7 @@ GST_START_TEST (test_config_applied)
   gchar *url = NULL;
   guint port = 0;
   JsonNode *doc;
-  JsonObject *r, *checks, *c;
+  JsonObject *r, *c;
 
   /* the first pipeline of the process: configuration problems would be
    * posted on its bus as WARNING messages, which apm_test_wait() fails on */
@@ -509,14 +487,11 @@ GST_START_TEST (test_config_applied)
     while (!done) {
       doc = apm_test_http_json (session, "GET", base_url,
           "/health/monitoring", 200);
-      checks = json_object_get_object_member (json_object_get_object_member
-          (json_node_get_object (doc), "monitoring"), "health_checks");
       done = TRUE;
       for (guint i = 0; i < 3; i++) {
         const gchar *names[] = { "cfg_http", "cfg_path", "cfg_missing" };
 
-        c = json_object_has_member (checks, names[i]) ?
-            json_object_get_object_member (checks, names[i]) : NULL;
+        c = apm_test_health_check (doc, names[i]);
         fail_unless (c != NULL, "check %s from the file not listed",
             names[i]);
         if (g_strcmp0 (json_object_get_string_member (c, "status"),
@@ -529,15 +504,15 @@ GST_START_TEST (test_config_applied)
       g_usleep (50 * 1000);
     }
     fail_unless (done, "the file's checks did not run");
-    c = json_object_get_object_member (checks, "cfg_http");
+    c = apm_test_health_check (doc, "cfg_http");
     fail_unless_equals_string (json_object_get_string_member (c, "status"),
         "healthy");
     fail_unless_equals_string (json_object_get_string_member (c, "message"),
         "responding (200)");
-    c = json_object_get_object_member (checks, "cfg_path");
+    c = apm_test_health_check (doc, "cfg_path");
     fail_unless_equals_string (json_object_get_string_member (c, "status"),
         "healthy");
-    c = json_object_get_object_member (checks, "cfg_missing");
+    c = apm_test_health_check (doc, "cfg_missing");
     fail_unless_equals_string (json_object_get_string_member (c, "status"),
         "unhealthy");
     fail_unless (g_str_has_suffix (json_object_get_string_member (c,

@@ -225,18 +225,6 @@ tmp_file (const gchar * name)
 
 /* --- /health/monitoring --- */
 
-static JsonObject *
-check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
-
-  fail_unless (checks != NULL);
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 typedef struct
 {
   const gchar *name;
@@ -262,7 +250,7 @@ static gboolean
 check_matches (JsonNode * doc, gpointer user_data)
 {
   CheckQuery *q = user_data;
-  JsonObject *c = check_of (doc, q->name), *details;
+  JsonObject *c = apm_test_health_check (doc, q->name), *details;
 
   if (!q->present)
     return c == NULL;
@@ -388,7 +376,7 @@ GST_START_TEST (test_pipeline_file_gets_disk_check)
       APM_TEST_SCALED (10 * G_USEC_PER_SEC));
   sampler_stop (smp);
 
-  c = check_of (doc, name);
+  c = apm_test_health_check (doc, name);
   details = json_object_get_object_member (c, "details");
   fail_unless (details != NULL);
   fail_unless_equals_string (json_object_get_string_member (details,
@@ -477,7 +465,7 @@ GST_START_TEST (test_one_check_per_filesystem)
 
   doc = wait_check (name, TRUE, "apm_disk_reader", "apm_disk_writer2");
   paths = json_object_get_array_member (json_object_get_object_member
-      (check_of (doc, name), "details"), "paths");
+      (apm_test_health_check (doc, name), "details"), "paths");
   fail_unless_equals_int (json_array_get_length (paths), 2);
   fail_unless_equals_string (json_array_get_string_element (paths, 0), in);
   fail_unless_equals_string (json_array_get_string_element (paths, 1), out);
@@ -523,7 +511,7 @@ GST_START_TEST (test_config_path_checks)
     JsonObject *c, *details;
     gchar what[64];
 
-    c = check_of (doc, names[i]);
+    c = apm_test_health_check (doc, names[i]);
     fail_unless_equals_string (json_object_get_string_member (c, "status"),
         want[i]);
     details = json_object_get_object_member (c, "details");

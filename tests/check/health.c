@@ -44,29 +44,10 @@ setup (void)
 
 /* --- /health/monitoring --- */
 
-static JsonObject *
-checks_of (JsonNode * doc)
-{
-  JsonObject *mon = json_object_get_object_member (json_node_get_object (doc),
-      "monitoring");
-
-  fail_unless (mon != NULL, "no \"monitoring\"");
-  return json_object_get_object_member (mon, "health_checks");
-}
-
-static JsonObject *
-check_of (JsonNode * doc, const gchar * name)
-{
-  JsonObject *checks = checks_of (doc);
-
-  return json_object_has_member (checks, name) ?
-      json_object_get_object_member (checks, name) : NULL;
-}
-
 static const gchar *
 check_status (JsonNode * doc, const gchar * name)
 {
-  JsonObject *c = check_of (doc, name);
+  JsonObject *c = apm_test_health_check (doc, name);
 
   return c ? json_object_get_string_member (c, "status") : NULL;
 }
@@ -74,65 +55,22 @@ check_status (JsonNode * doc, const gchar * name)
 static const gchar *
 check_message (JsonNode * doc, const gchar * name)
 {
-  JsonObject *c = check_of (doc, name);
+  JsonObject *c = apm_test_health_check (doc, name);
 
   return c ? json_object_get_string_member (c, "message") : NULL;
 }
 
-static gint
-rank (const gchar * status)
-{
-  if (g_strcmp0 (status, "healthy") == 0)
-    return 0;
-  if (g_strcmp0 (status, "degraded") == 0)
-    return 1;
-  if (g_strcmp0 (status, "unhealthy") == 0)
-    return 2;
-  fail ("unknown status '%s'", GST_STR_NULL (status));
-  return -1;
-}
-
-/* The overall status is the worst of the checks that ran and of the
- * firing alerts' severities; active_alerts are the firing alerts. */
+/* The overall status follows the documented rule (see
+ * apm_test_check_overall_status()); the system metrics count jobs. */
 static void
 check_overall (JsonNode * doc)
 {
-  JsonObject *root = json_node_get_object (doc);
-  JsonObject *mon = json_object_get_object_member (root, "monitoring");
-  JsonArray *active = json_object_get_array_member (mon, "active_alerts");
-  JsonObject *sys = json_object_get_object_member (mon, "system_metrics");
-  JsonObject *checks = checks_of (doc);
-  GList *names = json_object_get_members (checks);
-  gint worst = 0;
+  JsonObject *mon = apm_test_member_object (json_node_get_object (doc),
+      "monitoring");
+  JsonObject *sys = apm_test_member_object (mon, "system_metrics");
 
-  fail_unless (sys != NULL, "no system_metrics");
   fail_unless (json_object_has_member (sys, "active_jobs"));
-  for (GList * l = names; l; l = l->next) {
-    JsonObject *c = json_object_get_object_member (checks, l->data);
-    const gchar *st = json_object_get_string_member (c, "status");
-
-    fail_unless (json_object_get_string_member (c, "message") != NULL,
-        "check %s without a message", (gchar *) l->data);
-    if (g_strcmp0 (st, "unknown") == 0) {
-      fail_if (json_object_has_member (c, "last_run"));
-      continue;
-    }
-    worst = MAX (worst, rank (st));
-    apm_test_parse_time (json_object_get_string_member (c, "last_run"));
-    fail_unless (json_object_get_double_member (c, "duration_seconds") >= 0);
-  }
-  g_list_free (names);
-  for (guint i = 0; i < json_array_get_length (active); i++) {
-    JsonObject *a = json_array_get_object_element (active, i);
-    const gchar *sev = json_object_get_string_member (a, "severity");
-
-    fail_unless_equals_string (json_object_get_string_member (a, "state"),
-        "firing");
-    worst = MAX (worst, g_strcmp0 (sev, "critical") == 0 ? 2 :
-        g_strcmp0 (sev, "warning") == 0 ? 1 : 0);
-  }
-  fail_unless_equals_int (rank (json_object_get_string_member (root,
-              "status")), worst);
+  apm_test_check_overall_status (doc);
 }
 
 /* GET /health/monitoring, timed: it must never wait on a check. */
@@ -287,7 +225,7 @@ GST_START_TEST (test_hanging_check_times_out)
   while (!timed_out && g_get_monotonic_time () < deadline) {
     doc = get_health (&took);
     worst = MAX (worst, took);
-    c = check_of (doc, "apm_test_hang");
+    c = apm_test_health_check (doc, "apm_test_hang");
     fail_unless (c != NULL, "apm_test_hang not listed");
     if (g_strcmp0 (json_object_get_string_member (c, "status"),
             "unhealthy") == 0) {
@@ -359,8 +297,8 @@ GST_START_TEST (test_hanging_check_times_out)
   fail_unless (apm_health_remove_check (health (), "apm_test_hang"));
   fail_unless (apm_health_remove_check (health (), "apm_test_quick"));
   doc = get_health (&took);
-  fail_if (check_of (doc, "apm_test_hang") != NULL);
-  fail_if (check_of (doc, "apm_test_quick") != NULL);
+  fail_if (apm_test_health_check (doc, "apm_test_hang") != NULL);
+  fail_if (apm_test_health_check (doc, "apm_test_quick") != NULL);
   json_node_unref (doc);
 }
 
@@ -376,8 +314,8 @@ GST_START_TEST (test_worker_check_status_counts)
   apm_health_add_check_full (health (), "apm_test_degraded", degraded_check,
       NULL, NULL, 1, 2, TRUE);
   doc = wait_check ("apm_test_degraded", "degraded", "half way", 5 * T);
-  fail_unless (rank (json_object_get_string_member (json_node_get_object
-              (doc), "status")) >= 1);
+  fail_unless (apm_test_status_rank (json_object_get_string_member
+          (json_node_get_object (doc), "status")) >= 1);
   json_node_unref (doc);
   /* replacing by name */
   apm_health_add_check_full (health (), "apm_test_degraded", quick_check,
@@ -608,13 +546,13 @@ GST_START_TEST (test_hanging_checks_do_not_starve)
     fail_unless (g_str_has_prefix (check_message (doc, name),
             "timed out after 2 s (still running since "), "%s: '%s'", name,
         check_message (doc, name));
-    c = check_of (doc, name);
+    c = apm_test_health_check (doc, name);
     apm_test_parse_time (json_object_get_string_member (c,
             "running_since"));
     g_free (name);
   }
   /* within its timeout: no result yet, not dispatched twice */
-  c = check_of (doc, "apm_test_starve_05");
+  c = apm_test_health_check (doc, "apm_test_starve_05");
   fail_unless_equals_string (json_object_get_string_member (c, "status"),
       "unknown");
   fail_unless (g_str_has_prefix (json_object_get_string_member (c,
@@ -627,8 +565,8 @@ GST_START_TEST (test_hanging_checks_do_not_starve)
 
   crowd_finish ("apm_test_starve_", n_core + 1, others);
   doc = get_health_fast ();
-  fail_if (check_of (doc, others[0]) != NULL);
-  fail_if (check_of (doc, "apm_test_starve_00") != NULL);
+  fail_if (apm_test_health_check (doc, others[0]) != NULL);
+  fail_if (apm_test_health_check (doc, "apm_test_starve_00") != NULL);
   json_node_unref (doc);
 }
 
@@ -701,7 +639,7 @@ GST_START_TEST (test_pipeline_check_lifecycle)
   fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   doc = wait_check ("pipeline:apm_hc", "healthy", "apm_hc is PLAYING", 5 * T);
-  c = check_of (doc, "pipeline:apm_hc");
+  c = apm_test_health_check (doc, "pipeline:apm_hc");
   details = json_object_get_object_member (c, "details");
   fail_unless (details != NULL);
   fail_unless_equals_string (json_object_get_string_member (details,

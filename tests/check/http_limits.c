@@ -103,21 +103,17 @@ raw_read_until_closed (gint fd, gint64 deadline_us, gboolean * closed)
   return got;
 }
 
-/* The JSON error body of a raw answer: {"error": {"code": @code, ...}} */
+/* The JSON error body of a raw answer (apm_test_check_error_doc()) */
 static void
-check_error_body (GString * answer, gint code)
+check_error_body (GString * answer, guint code)
 {
   const gchar *body = strstr (answer->str, "\r\n\r\n");
   JsonParser *parser = json_parser_new ();
-  JsonObject *error;
 
   fail_unless (body != NULL, "no body: %s", answer->str);
   fail_unless (json_parser_load_from_data (parser, body + 4, -1, NULL),
       "not JSON: %s", body + 4);
-  error = json_object_get_object_member (json_node_get_object
-      (json_parser_get_root (parser)), "error");
-  fail_unless (error != NULL, "no error member: %s", body + 4);
-  fail_unless_equals_int (json_object_get_int_member (error, "code"), code);
+  apm_test_check_error_doc (json_parser_get_root (parser), code);
   g_object_unref (parser);
 }
 
@@ -137,19 +133,6 @@ raw_request (const gchar * request)
       "(Connection: close)");
   close (fd);
   return answer;
-}
-
-static gint
-count_open_fds (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  gint n = 0;
-
-  fail_unless (dir != NULL);
-  while (g_dir_read_name (dir))
-    n++;
-  g_dir_close (dir);
-  return n;
 }
 
 /* /proc/self/task/TID/stat of the service thread, opened (to be read
@@ -241,7 +224,7 @@ count_log_lines (const gchar * component, const gchar * needle)
 {
   SoupSession *session = apm_test_session_new ();
   gchar *path = g_strdup_printf ("/monitoring/logs?component=%s", component);
-  JsonNode *root = apm_test_get_json (session, base_url, path, 200);
+  JsonNode *root = apm_test_http_json (session, "GET", base_url, path, 200);
   JsonArray *logs = json_object_get_array_member (json_node_get_object (root),
       "logs");
   guint n = 0;
@@ -276,7 +259,7 @@ GST_START_TEST (test_fd_exhaustion_does_not_spin)
 
   fail_unless (getrlimit (RLIMIT_NOFILE, &old) == 0);
   low = old;
-  low.rlim_cur = count_open_fds () + 60;
+  low.rlim_cur = apm_test_count_fds () + 60;
   fail_unless (low.rlim_cur <= old.rlim_max);
   fail_unless (setrlimit (RLIMIT_NOFILE, &low) == 0);
 

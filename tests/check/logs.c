@@ -53,13 +53,6 @@ teardown (void)
   g_clear_object (&session);
 }
 
-/* deadlines stretch under valgrind and sanitizers (CK_TIMEOUT_MULTIPLIER) */
-static gint64
-deadline_in (gdouble seconds)
-{
-  return g_get_monotonic_time () + APM_TEST_SCALED (SECONDS (seconds));
-}
-
 static ApmLog *
 the_log (void)
 {
@@ -125,19 +118,9 @@ line_at (GPtrArray * lines, guint i)
 }
 
 static const gchar *
-str (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
-static const gchar *
 context_str (JsonObject * line, const gchar * name)
 {
-  return str (json_object_get_object_member (line, "context"), name);
+  return apm_test_str (json_object_get_object_member (line, "context"), name);
 }
 
 /* number of lines of @component whose message is @message */
@@ -150,8 +133,8 @@ count_lines (GPtrArray * lines, const gchar * component,
   for (guint i = 0; i < lines->len; i++) {
     JsonObject *o = line_at (lines, i);
 
-    if (g_strcmp0 (str (o, "component"), component) == 0
-        && (!message || g_strcmp0 (str (o, "message"), message) == 0))
+    if (g_strcmp0 (apm_test_str (o, "component"), component) == 0
+        && (!message || g_strcmp0 (apm_test_str (o, "message"), message) == 0))
       n++;
   }
   return n;
@@ -188,18 +171,18 @@ GST_START_TEST (test_log_file_lines)
   fail_unless (lines->len >= 5, "only %u lines in %s", lines->len, log_path);
   for (guint i = 0; i < lines->len; i++) {
     JsonObject *o = line_at (lines, i);
-    const gchar *msg = str (o, "message");
+    const gchar *msg = apm_test_str (o, "message");
 
-    if (g_strcmp0 (str (o, "component"), "jobs") == 0
+    if (g_strcmp0 (apm_test_str (o, "component"), "jobs") == 0
         && strstr (msg, "logfile#1"))
       job_lines++;
-    if (g_strcmp0 (str (o, "component"), "logfiletest") != 0)
+    if (g_strcmp0 (apm_test_str (o, "component"), "logfiletest") != 0)
       continue;
-    fail_if (g_strcmp0 (str (o, "level"), "debug") == 0,
+    fail_if (g_strcmp0 (apm_test_str (o, "level"), "debug") == 0,
         "a debug line was written at the default level (info)");
     if (strcmp (msg, "two\nlines\tand \"quotes\"") == 0) {
       seen_newline = TRUE;
-      fail_unless_equals_string (str (o, "level"), "warning");
+      fail_unless_equals_string (apm_test_str (o, "level"), "warning");
       fail_unless (JSON_NODE_HOLDS_NULL (json_object_get_member (o,
                   "correlation_id")));
       fail_unless_equals_int (json_object_get_size
@@ -207,15 +190,16 @@ GST_START_TEST (test_log_file_lines)
     } else if (g_str_has_prefix (msg, "bad byte ")) {
       seen_invalid = TRUE;
       fail_unless (g_str_has_suffix (msg, " here"));
-      fail_unless_equals_string (str (o, "level"), "error");
+      fail_unless_equals_string (apm_test_str (o, "level"), "error");
     } else if (strcmp (msg, "nested context") == 0) {
       JsonObject *c = json_object_get_object_member (o, "context");
 
       seen_nested = TRUE;
-      fail_unless_equals_string (str (o, "correlation_id"), "cid-nested");
+      fail_unless_equals_string (apm_test_str (o, "correlation_id"),
+          "cid-nested");
       fail_unless_equals_int (json_object_get_int_member
           (json_object_get_object_member (c, "inner"), "n"), 7);
-      fail_unless_equals_string (str (c, "quote"), "a \"b\" \\ c");
+      fail_unless_equals_string (apm_test_str (c, "quote"), "a \"b\" \\ c");
     }
   }
   fail_unless (seen_newline, "the message with a newline is not one line");
@@ -243,7 +227,9 @@ GST_START_TEST (test_log_lines_utf8_with_bad_names)
   /* read_log_file() checks the file is UTF-8 and each line JSON */
   lines = read_log_file (log_path);
   for (guint i = 0; i < lines->len; i++)
-    ours += strstr (str (line_at (lines, i), "message"), "logutf8") != NULL;
+    ours +=
+        strstr (apm_test_str (line_at (lines, i), "message"),
+        "logutf8") != NULL;
   fail_unless (ours >= 2, "no line about the run of logutf8...");
   g_ptr_array_unref (lines);
 
@@ -262,18 +248,18 @@ GST_END_TEST;
 static JsonObject *
 wait_finished_job (const gchar * pipeline, JsonNode ** root_out)
 {
-  gint64 deadline = deadline_in (5);
+  gint64 deadline = apm_test_deadline_in (5);
 
   for (;;) {
-    JsonNode *root = apm_test_get_json (session, url, "/monitoring/jobs",
-        200);
+    JsonNode *root = apm_test_http_json (session, "GET", url,
+        "/monitoring/jobs", 200);
     JsonArray *finished = json_object_get_array_member (json_node_get_object
         (root), "finished");
 
     for (guint i = 0; finished && i < json_array_get_length (finished); i++) {
       JsonObject *j = json_array_get_object_element (finished, i);
 
-      if (g_strcmp0 (str (j, "pipeline"), pipeline) == 0) {
+      if (g_strcmp0 (apm_test_str (j, "pipeline"), pipeline) == 0) {
         *root_out = root;
         return j;
       }
@@ -299,8 +285,8 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   p = apm_test_parse_tracked ("audiotestsrc num-buffers=5 ! fakesink", "logcorr");
   apm_test_run_to_eos (p, NULL, NULL);
   job = wait_finished_job ("logcorr", &jobs_root);
-  cid = str (job, "correlation_id");
-  job_id = str (job, "job_id");
+  cid = apm_test_str (job, "correlation_id");
+  job_id = apm_test_str (job, "job_id");
   fail_unless (cid != NULL && *cid, "job without a correlation id");
   fail_unless (job_id != NULL);
 
@@ -308,18 +294,19 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   for (guint i = 0; i < lines->len; i++) {
     JsonObject *o = line_at (lines, i);
 
-    if (g_strcmp0 (str (o, "component"), "jobs") != 0
+    if (g_strcmp0 (apm_test_str (o, "component"), "jobs") != 0
         || g_strcmp0 (context_str (o, "job_id"), job_id) != 0)
       continue;
-    fail_unless (g_strcmp0 (str (o, "correlation_id"), cid) == 0,
+    fail_unless (g_strcmp0 (apm_test_str (o, "correlation_id"), cid) == 0,
         "job line '%s' has correlation id %s, /monitoring/jobs says %s",
-        str (o, "message"), GST_STR_NULL (str (o, "correlation_id")), cid);
+        apm_test_str (o, "message"), GST_STR_NULL (apm_test_str (o,
+                "correlation_id")), cid);
     fail_unless_equals_string (context_str (o, "pipeline"), "logcorr");
-    if (strstr (str (o, "message"), "started"))
+    if (strstr (apm_test_str (o, "message"), "started"))
       started = TRUE;
-    else if (strstr (str (o, "message"), "completed")) {
+    else if (strstr (apm_test_str (o, "message"), "completed")) {
       completed = TRUE;
-      fail_unless_equals_string (context_str (o, "status"), str (job,
+      fail_unless_equals_string (context_str (o, "status"), apm_test_str (job,
               "status"));
     }
   }
@@ -331,7 +318,7 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
   /* the ring answers the same by correlation id */
   escaped = g_uri_escape_string (cid, NULL, TRUE);
   path = g_strdup_printf ("/monitoring/logs?correlation_id=%s", escaped);
-  logs_root = apm_test_get_json (session, url, path, 200);
+  logs_root = apm_test_http_json (session, "GET", url, path, 200);
   logs = json_object_get_array_member (json_node_get_object (logs_root),
       "logs");
   started = completed = FALSE;
@@ -339,10 +326,10 @@ GST_START_TEST (test_job_lines_carry_correlation_id)
     JsonObject *o = json_array_get_object_element (logs, i);
 
     apm_test_check_log_line (o);
-    fail_unless_equals_string (str (o, "correlation_id"), cid);
-    if (g_strcmp0 (str (o, "component"), "jobs") == 0) {
-      started |= strstr (str (o, "message"), "started") != NULL;
-      completed |= strstr (str (o, "message"), "completed") != NULL;
+    fail_unless_equals_string (apm_test_str (o, "correlation_id"), cid);
+    if (g_strcmp0 (apm_test_str (o, "component"), "jobs") == 0) {
+      started |= strstr (apm_test_str (o, "message"), "started") != NULL;
+      completed |= strstr (apm_test_str (o, "message"), "completed") != NULL;
     }
   }
   fail_unless (started && completed, "GET %s misses the job's lines", path);
@@ -362,7 +349,7 @@ get_logs (const gchar * query, JsonNode ** root)
   gchar *path = g_strconcat ("/monitoring/logs", query, NULL);
   JsonArray *logs;
 
-  *root = apm_test_get_json (session, url, path, 200);
+  *root = apm_test_http_json (session, "GET", url, path, 200);
   fail_unless (JSON_NODE_HOLDS_OBJECT (*root));
   logs = json_object_get_array_member (json_node_get_object (*root), "logs");
   fail_unless (logs != NULL, "GET %s: no logs array", path);
@@ -378,15 +365,11 @@ check_bad_query (const gchar * query)
   gchar *path = g_strconcat ("/monitoring/logs", query, NULL);
   ApmTestResponse *r = apm_test_http (session, "GET", url, path);
   JsonNode *root;
-  JsonObject *err;
 
   fail_unless (r->status == 400, "GET %s: status %u, expected 400", path,
       r->status);
   root = apm_test_parse_json (r);
-  err = json_object_get_object_member (json_node_get_object (root), "error");
-  fail_unless (err != NULL, "GET %s: no error object", path);
-  fail_unless_equals_int (json_object_get_int_member (err, "code"), 400);
-  fail_unless (str (err, "message") && *str (err, "message"));
+  apm_test_check_error_doc (root, 400);
   json_node_unref (root);
   apm_test_response_free (r);
   g_free (path);
@@ -437,10 +420,10 @@ GST_START_TEST (test_logs_endpoint_filters)
     for (guint i = 0; i < json_array_get_length (logs); i++) {
       JsonObject *o = json_array_get_object_element (logs, i);
 
-      fail_unless (level_rank (str (o, "level")) >= 2,
-          "level=warning returned a %s line: %s", str (o, "level"),
-          str (o, "message"));
-      ours += g_strcmp0 (str (o, "component"), "filtertest") == 0;
+      fail_unless (level_rank (apm_test_str (o, "level")) >= 2,
+          "level=warning returned a %s line: %s", apm_test_str (o, "level"),
+          apm_test_str (o, "message"));
+      ours += g_strcmp0 (apm_test_str (o, "component"), "filtertest") == 0;
     }
     fail_unless (ours >= 6, "level=warning: %u of our 6 lines", ours);
   }
@@ -450,16 +433,16 @@ GST_START_TEST (test_logs_endpoint_filters)
   logs = get_logs ("?level=ERROR&component=filtertest", &root);
   fail_unless (json_array_get_length (logs) >= 4);
   for (guint i = 0; i < json_array_get_length (logs); i++)
-    fail_unless (level_rank (str (json_array_get_object_element (logs, i),
-                "level")) >= 3);
+    fail_unless (level_rank (apm_test_str (json_array_get_object_element (logs,
+                    i), "level")) >= 3);
   json_node_unref (root);
 
   /* correlation_id */
   logs = get_logs ("?correlation_id=filter-odd", &root);
   fail_unless (json_array_get_length (logs) >= 4);
   for (guint i = 0; i < json_array_get_length (logs); i++)
-    fail_unless_equals_string (str (json_array_get_object_element (logs, i),
-            "correlation_id"), "filter-odd");
+    fail_unless_equals_string (apm_test_str (json_array_get_object_element
+            (logs, i), "correlation_id"), "filter-odd");
   json_node_unref (root);
 
   /* component=jobs: only job lines, the last run's among them */
@@ -470,7 +453,7 @@ GST_START_TEST (test_logs_endpoint_filters)
     for (guint i = 0; i < json_array_get_length (logs); i++) {
       JsonObject *o = json_array_get_object_element (logs, i);
 
-      fail_unless_equals_string (str (o, "component"), "jobs");
+      fail_unless_equals_string (apm_test_str (o, "component"), "jobs");
       seen |= g_strcmp0 (context_str (o, "pipeline"), "logfilter") == 0;
     }
     fail_unless (seen, "component=jobs has no line of the logfilter run");
@@ -481,9 +464,10 @@ GST_START_TEST (test_logs_endpoint_filters)
   logs = get_logs ("?component=filtertest&limit=3", &root);
   fail_unless_equals_int (json_array_get_length (logs), 3);
   for (guint i = 0; i < 3; i++)
-    fail_unless_equals_string (str (json_array_get_object_element (logs, i),
-            "message"), (i == 0 ? "filter line 5" : i == 1 ? "filter line 6" :
-            "filter line 7"));
+    fail_unless_equals_string (apm_test_str (json_array_get_object_element
+            (logs, i), "message"),
+        (i == 0 ? "filter line 5" : i ==
+            1 ? "filter line 6" : "filter line 7"));
   json_node_unref (root);
 
   /* since: absolute Unix seconds, or negative seconds before now */
@@ -495,8 +479,8 @@ GST_START_TEST (test_logs_endpoint_filters)
       / 1e6);
   logs = get_logs (q, &root);
   fail_unless_equals_int (json_array_get_length (logs), 1);
-  fail_unless_equals_string (str (json_array_get_object_element (logs, 0),
-          "message"), "after");
+  fail_unless_equals_string (apm_test_str (json_array_get_object_element (logs,
+              0), "message"), "after");
   json_node_unref (root);
   g_free (q);
   logs = get_logs ("?component=sincetest&since=-3600", &root);
@@ -657,7 +641,7 @@ GST_START_TEST (test_log_file_reopened_on_sighup)
   fail_unless (g_rename (log_path, moved) == 0);
   fail_unless (raise (SIGHUP) == 0);
 
-  deadline = deadline_in (3);
+  deadline = apm_test_deadline_in (3);
   while (!reopened && g_get_monotonic_time () < deadline) {
     g_clear_pointer (&lines, g_ptr_array_unref);
     if (g_file_test (log_path, G_FILE_TEST_EXISTS)) {
@@ -673,7 +657,7 @@ GST_START_TEST (test_log_file_reopened_on_sighup)
   for (guint i = 0; i < lines->len; i++) {
     JsonObject *o = line_at (lines, i);
 
-    if (g_strcmp0 (str (o, "component"), "log") == 0) {
+    if (g_strcmp0 (apm_test_str (o, "component"), "log") == 0) {
       fail_unless_equals_string (context_str (o, "signal"), "SIGHUP");
       fail_unless_equals_string (context_str (o, "path"), log_path);
     }
@@ -715,9 +699,9 @@ job_active (JsonNode * doc, gpointer user_data)
   for (guint i = 0; active && i < json_array_get_length (active); i++) {
     JsonObject *j = json_array_get_object_element (active, i);
 
-    if (g_strcmp0 (str (j, "pipeline"), w->pipeline) == 0) {
+    if (g_strcmp0 (apm_test_str (j, "pipeline"), w->pipeline) == 0) {
       g_free (w->cid);
-      w->cid = g_strdup (str (j, "correlation_id"));
+      w->cid = g_strdup (apm_test_str (j, "correlation_id"));
       return TRUE;
     }
   }
@@ -731,8 +715,8 @@ find_gst_line (JsonArray * logs, const gchar * prefix)
   for (guint i = 0; i < json_array_get_length (logs); i++) {
     JsonObject *o = json_array_get_object_element (logs, i);
 
-    if (g_strcmp0 (str (o, "component"), "gstreamer") == 0
-        && g_str_has_prefix (str (o, "message"), prefix))
+    if (g_strcmp0 (apm_test_str (o, "component"), "gstreamer") == 0
+        && g_str_has_prefix (apm_test_str (o, "message"), prefix))
       return o;
   }
   return NULL;
@@ -796,28 +780,29 @@ GST_START_TEST (test_gst_debug_bridge)
   fail_unless (line != NULL, "the bridged message is not in "
       "/monitoring/logs within 5 s");
   apm_test_check_log_line (line);
-  fail_unless_equals_string (str (line, "message"), "bridge message 42");
-  fail_unless_equals_string (str (line, "level"), "info");
-  fail_unless_equals_string (str (line, "correlation_id"), job.cid);
+  fail_unless_equals_string (apm_test_str (line, "message"),
+      "bridge message 42");
+  fail_unless_equals_string (apm_test_str (line, "level"), "info");
+  fail_unless_equals_string (apm_test_str (line, "correlation_id"), job.cid);
   ctx = json_object_get_object_member (line, "context");
-  fail_unless_equals_string (str (ctx, "category"), "bridgetest");
-  fail_unless_equals_string (str (ctx, "gst_level"), "INFO");
-  fail_unless_equals_string (str (ctx, "object"), "bridgesink");
-  fail_unless_equals_string (str (ctx, "pipeline"), "bridgepipe");
-  fail_unless_equals_string (str (ctx, "function"),
+  fail_unless_equals_string (apm_test_str (ctx, "category"), "bridgetest");
+  fail_unless_equals_string (apm_test_str (ctx, "gst_level"), "INFO");
+  fail_unless_equals_string (apm_test_str (ctx, "object"), "bridgesink");
+  fail_unless_equals_string (apm_test_str (ctx, "pipeline"), "bridgepipe");
+  fail_unless_equals_string (apm_test_str (ctx, "function"),
       "test_gst_debug_bridge");
-  source = g_strdup (str (ctx, "source"));
+  source = g_strdup (apm_test_str (ctx, "source"));
   fail_unless (source && g_str_has_prefix (source, "logs.c:"),
       "source is %s", GST_STR_NULL (source));
 
   /* an element in no pipeline: no job, no pipeline */
   line = find_gst_line (logs, "bridge loose element");
   fail_unless (line != NULL, "the message about a loose element is missing");
-  fail_unless_equals_string (str (line, "level"), "warning");
+  fail_unless_equals_string (apm_test_str (line, "level"), "warning");
   fail_unless (JSON_NODE_HOLDS_NULL (json_object_get_member (line,
               "correlation_id")));
   ctx = json_object_get_object_member (line, "context");
-  fail_unless_equals_string (str (ctx, "object"), "bridgeloose");
+  fail_unless_equals_string (apm_test_str (ctx, "object"), "bridgeloose");
   fail_if (json_object_has_member (ctx, "pipeline"));
 
   fail_if (find_gst_line (logs, "bridge finer than info") != NULL,
@@ -832,9 +817,9 @@ GST_START_TEST (test_gst_debug_bridge)
     JsonObject *c = json_object_get_object_member
         (json_array_get_object_element (logs, i), "context");
 
-    fail_if (g_str_has_prefix (str (c, "category"), "apm"),
+    fail_if (g_str_has_prefix (apm_test_str (c, "category"), "apm"),
         "a message of the monitor's own category %s was bridged",
-        str (c, "category"));
+        apm_test_str (c, "category"));
   }
   json_node_unref (doc);
 
@@ -843,9 +828,9 @@ GST_START_TEST (test_gst_debug_bridge)
   for (guint i = 0; i < file_lines->len; i++) {
     JsonObject *o = line_at (file_lines, i);
 
-    if (g_strcmp0 (str (o, "message"), "bridge message 42") == 0) {
+    if (g_strcmp0 (apm_test_str (o, "message"), "bridge message 42") == 0) {
       in_file = TRUE;
-      fail_unless_equals_string (str (o, "correlation_id"), job.cid);
+      fail_unless_equals_string (apm_test_str (o, "correlation_id"), job.cid);
       fail_unless_equals_string (context_str (o, "source"), source);
     }
   }
@@ -854,7 +839,7 @@ GST_START_TEST (test_gst_debug_bridge)
   escaped = g_uri_escape_string (job.cid, NULL, TRUE);
   path = g_strdup_printf ("/monitoring/logs?component=gstreamer&"
       "correlation_id=%s", escaped);
-  doc = apm_test_get_json (session, url, path, 200);
+  doc = apm_test_http_json (session, "GET", url, path, 200);
   fail_unless (find_gst_line (json_object_get_array_member
           (json_node_get_object (doc), "logs"), "bridge message") != NULL,
       "GET %s misses the bridged line", path);
@@ -919,19 +904,6 @@ own_start_time (void)
   return btime + (gdouble) start_ticks / sysconf (_SC_CLK_TCK);
 }
 
-static guint
-count_fds (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  fail_unless (dir != NULL);
-  while (g_dir_read_name (dir))
-    n++;
-  g_dir_close (dir);
-  return n - 1;                 /* the directory's own */
-}
-
 /* non-live: runs as fast as the CPU allows */
 #define BUSY_PIPELINE "audiotestsrc wave=white-noise samplesperbuffer=4096 ! " \
   "audioconvert ! audioresample ! audio/x-raw,rate=22050 ! fakesink"
@@ -967,7 +939,7 @@ GST_START_TEST (test_process_metrics)
 
   fds = metric (m, "process_open_fds");
   max_fds = metric (m, "process_max_fds");
-  own_fds = count_fds ();
+  own_fds = apm_test_count_fds ();
   fail_unless (fds >= 3, "process_open_fds %.0f", fds);
   fail_unless (fds <= max_fds, "open fds %.0f > max %.0f", fds, max_fds);
   fail_unless (ABS (fds - own_fds) <= 20, "process_open_fds %.0f, "
@@ -1014,7 +986,7 @@ thread_named (const gchar * name)
 static gint
 wait_thread_named (const gchar * name)
 {
-  gint64 deadline = deadline_in (5);
+  gint64 deadline = apm_test_deadline_in (5);
   gint tid;
 
   while (!(tid = thread_named (name)) && g_get_monotonic_time () < deadline)
@@ -1112,7 +1084,7 @@ GST_START_TEST (test_thread_cpu_series)
   /* a busy thread's counter grows (sampled each second) */
   later.tid = g_strdup (first.tid);
   {
-    gint64 deadline = deadline_in (5);
+    gint64 deadline = apm_test_deadline_in (5);
 
     do {
       g_usleep (100 * 1000);

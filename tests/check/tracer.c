@@ -16,16 +16,6 @@
 #define BUFFERS "apm_pad_buffers_total"
 #define BYTES "apm_pad_bytes_total"
 
-/* the URL of the one service of the process, as first announced */
-static gchar *service_url;
-
-/* every pipeline is tracked: a failing test's are stopped by teardown */
-static GstElement *
-tracked_parse (const gchar * description, const gchar * name)
-{
-  return apm_test_track (apm_test_parse (description, name));
-}
-
 static void
 teardown (void)
 {
@@ -42,22 +32,7 @@ check_service_url (const gchar * url, guint port)
   expected = g_strdup_printf ("http://127.0.0.1:%u", port);
   fail_unless_equals_string (url, expected);
   g_free (expected);
-  if (!service_url)
-    service_url = g_strdup (url);
-  else
-    fail_unless_equals_string (url, service_url);
-}
-
-static gdouble
-pad_value (GHashTable * metrics, const gchar * family, const gchar * pipeline,
-    const gchar * element, const gchar * pad)
-{
-  gdouble v = -1;
-
-  fail_unless (apm_test_pad_value (metrics, family, pipeline, element, pad,
-          &v), "no series %s{pipeline=\"%s\",element=\"%s\",pad=\"%s\"}",
-      family, pipeline, element, pad);
-  return v;
+  apm_test_url_of_run (g_strdup (url));
 }
 
 /* Checks every pad of every element in @pipeline: @n_buffers buffers and, when
@@ -80,9 +55,9 @@ check_all_pads (GHashTable * metrics, GstElement * pipeline, guint n_buffers,
 
     while (gst_iterator_next (pads, &pv) == GST_ITERATOR_OK) {
       GstPad *pad = g_value_get_object (&pv);
-      gdouble n_bufs = pad_value (metrics, BUFFERS,
+      gdouble n_bufs = apm_test_pad_get (metrics, BUFFERS,
           GST_OBJECT_NAME (pipeline), path, GST_OBJECT_NAME (pad));
-      gdouble bytes = pad_value (metrics, BYTES,
+      gdouble bytes = apm_test_pad_get (metrics, BYTES,
           GST_OBJECT_NAME (pipeline), path, GST_OBJECT_NAME (pad));
 
       fail_unless (n_bufs == n_buffers, "%s:%s counted %.0f buffers, "
@@ -121,7 +96,7 @@ GST_START_TEST (test_counts_along_path)
   gchar *desc = g_strdup_printf ("audiotestsrc name=src num-buffers=%u "
       "samplesperbuffer=%u ! audioconvert name=conv ! volume name=vol "
       "! fakesink name=sink", n, spb);
-  GstElement *pipeline = tracked_parse (desc, "apm_path");
+  GstElement *pipeline = apm_test_parse_tracked (desc, "apm_path");
   static const gchar *path[][2] = {
     {"src", "src"}, {"conv", "sink"}, {"conv", "src"}, {"vol", "sink"},
     {"vol", "src"}, {"sink", "sink"},
@@ -137,8 +112,8 @@ GST_START_TEST (test_counts_along_path)
 
   metrics = apm_test_fetch_metrics (session, url);
   for (guint i = 0; i < G_N_ELEMENTS (path); i++) {
-    fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_path",
-            path[i][0], path[i][1]), n);
+    fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+            "apm_path", path[i][0], path[i][1]), n);
   }
   /* exactly one series per pad, none left over */
   fail_unless_equals_int (check_all_pads (metrics, pipeline, n, spb),
@@ -154,14 +129,15 @@ GST_START_TEST (test_counts_along_path)
     GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
     GstPad *srcpad = gst_element_get_static_pad (src, "src");
     GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
-    gdouble src_bytes = pad_value (metrics, BYTES, "apm_path", "src", "src");
+    gdouble src_bytes =
+        apm_test_pad_get (metrics, BYTES, "apm_path", "src", "src");
 
     first_caps = gst_pad_get_current_caps (srcpad);
     last_caps = gst_pad_get_current_caps (sinkpad);
     fail_unless (gst_caps_is_equal (first_caps, last_caps));
     fail_unless (src_bytes > 0);
     for (guint i = 0; i < G_N_ELEMENTS (path); i++) {
-      fail_unless (pad_value (metrics, BYTES, "apm_path", path[i][0],
+      fail_unless (apm_test_pad_get (metrics, BYTES, "apm_path", path[i][0],
               path[i][1]) == src_bytes, "%s:%s bytes differ from src:src",
           path[i][0], path[i][1]);
     }
@@ -212,15 +188,15 @@ GST_START_TEST (test_nested_bin_label)
   check_service_url (url, port);
 
   metrics = apm_test_fetch_metrics (session, url);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_nested",
-          "bin0/identity0", "sink"), n);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_nested",
-          "bin0/identity0", "src"), n);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_nested", "bin0/identity0", "sink"), n);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_nested", "bin0/identity0", "src"), n);
   /* the bin's ghost pads are pads of "bin0" */
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_nested",
-          "bin0", "sink"), n);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_nested",
-          "bin0", "src"), n);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_nested", "bin0", "sink"), n);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_nested", "bin0", "src"), n);
   /* no flat "identity0" label */
   fail_if (apm_test_pad_value (metrics, BUFFERS, "apm_nested", "identity0",
           "sink", NULL));
@@ -236,70 +212,21 @@ GST_START_TEST (test_nested_bin_label)
 
 GST_END_TEST;
 
-static JsonObject *
-get_member_object (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  fail_unless (n != NULL, "no member '%s'", name);
-  fail_unless (JSON_NODE_HOLDS_OBJECT (n), "member '%s' is not an object",
-      name);
-  return json_node_get_object (n);
-}
-
-static const gchar *
-get_member_string (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  fail_unless (n != NULL, "no member '%s'", name);
-  fail_unless (JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING,
-      "member '%s' is not a string", name);
-  return json_node_get_string (n);
-}
-
-static gint64
-get_member_int (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  fail_unless (n != NULL, "no member '%s'", name);
-  fail_unless (JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_INT64,
-      "member '%s' is not an integer", name);
-  return json_node_get_int (n);
-}
-
-static JsonNode *
-fetch_health (SoupSession * session, const gchar * url)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", url,
-      "/health/monitoring");
-  JsonNode *root;
-
-  fail_unless_equals_int (r->status, 200);
-  root = apm_test_parse_json (r);
-  fail_unless (JSON_NODE_HOLDS_OBJECT (root));
-  apm_test_response_free (r);
-  return root;
-}
-
 /* The health check of a pipeline, checked for its common shape. */
 static JsonObject *
 pipeline_check (JsonObject * root, const gchar * pipeline)
 {
   JsonObject *checks =
-      get_member_object (get_member_object (root, "monitoring"),
+      apm_test_member_object (apm_test_member_object (root, "monitoring"),
       "health_checks");
   gchar *name = g_strdup_printf ("pipeline:%s", pipeline);
-  JsonObject *check = get_member_object (checks, name);
+  JsonObject *check = apm_test_member_object (checks, name);
   JsonObject *details;
 
-  get_member_string (check, "status");
-  get_member_string (check, "message");
-  details = get_member_object (check, "details");
-  fail_unless_equals_string (get_member_string (details, "pipeline"),
+  apm_test_member_string (check, "status");
+  apm_test_member_string (check, "message");
+  details = apm_test_member_object (check, "details");
+  fail_unless_equals_string (apm_test_member_string (details, "pipeline"),
       pipeline);
   g_free (name);
   return check;
@@ -307,9 +234,11 @@ pipeline_check (JsonObject * root, const gchar * pipeline)
 
 GST_START_TEST (test_two_pipelines_share_service)
 {
-  GstElement *a = tracked_parse ("audiotestsrc name=src num-buffers=11 "
+  GstElement *a =
+      apm_test_parse_tracked ("audiotestsrc name=src num-buffers=11 "
       "! fakesink name=sink", "apm_shared_a");
-  GstElement *b = tracked_parse ("audiotestsrc name=src num-buffers=23 "
+  GstElement *b =
+      apm_test_parse_tracked ("audiotestsrc name=src num-buffers=23 "
       "! audioconvert name=conv ! fakesink name=sink", "apm_shared_b");
   SoupSession *session = apm_test_session_new ();
   GHashTable *metrics;
@@ -330,23 +259,23 @@ GST_START_TEST (test_two_pipelines_share_service)
   fail_unless_equals_int (port_a, port_b);
 
   metrics = apm_test_fetch_metrics (session, url_a);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_shared_a",
-          "src", "src"), 11);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_shared_a",
-          "sink", "sink"), 11);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_shared_b",
-          "src", "src"), 23);
-  fail_unless_equals_int ((gint) pad_value (metrics, BUFFERS, "apm_shared_b",
-          "sink", "sink"), 23);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_shared_a", "src", "src"), 11);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_shared_a", "sink", "sink"), 11);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_shared_b", "src", "src"), 23);
+  fail_unless_equals_int ((gint) apm_test_pad_get (metrics, BUFFERS,
+          "apm_shared_b", "sink", "sink"), 23);
   fail_unless_equals_int (check_all_pads (metrics, a, 11, 1024), 2);
   fail_unless_equals_int (check_all_pads (metrics, b, 23, 1024), 4);
   g_hash_table_unref (metrics);
 
-  root = fetch_health (session, url_b);
-  fail_unless_equals_string (get_member_string (pipeline_check
+  root = apm_test_http_json (session, "GET", url_b, "/health/monitoring", 200);
+  fail_unless_equals_string (apm_test_member_string (pipeline_check
           (json_node_get_object (root), "apm_shared_a"), "status"),
       "healthy");
-  fail_unless_equals_string (get_member_string (pipeline_check
+  fail_unless_equals_string (apm_test_member_string (pipeline_check
           (json_node_get_object (root), "apm_shared_b"), "status"),
       "healthy");
   json_node_unref (root);
@@ -365,7 +294,7 @@ static gchar *
 unhealthy_checks (JsonObject * root)
 {
   JsonObject *checks =
-      get_member_object (get_member_object (root, "monitoring"),
+      apm_test_member_object (apm_test_member_object (root, "monitoring"),
       "health_checks");
   GList *names = json_object_get_members (checks);
   GString *out = g_string_new (NULL);
@@ -382,32 +311,9 @@ unhealthy_checks (JsonObject * root)
   return g_string_free (out, FALSE);
 }
 
-/* the overall status the checks call for: the worst of them */
-static const gchar *
-worst_check_status (JsonObject * root)
-{
-  static const gchar *order[] = { "healthy", "degraded", "unhealthy" };
-  JsonObject *checks =
-      get_member_object (get_member_object (root, "monitoring"),
-      "health_checks");
-  GList *names = json_object_get_members (checks);
-  guint worst = 0;
-
-  for (GList * l = names; l; l = l->next) {
-    const gchar *st = get_member_string (json_object_get_object_member
-        (checks, l->data), "status");
-
-    for (guint i = 0; i < G_N_ELEMENTS (order); i++)
-      if (strcmp (st, order[i]) == 0)
-        worst = MAX (worst, i);
-  }
-  g_list_free (names);
-  return order[worst];
-}
-
 GST_START_TEST (test_health_monitoring_shape)
 {
-  GstElement *pipeline = tracked_parse ("audiotestsrc num-buffers=3 "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc num-buffers=3 "
       "! fakesink", "apm_health");
   SoupSession *session = apm_test_session_new ();
   JsonObject *root, *monitoring, *system, *check, *details;
@@ -420,9 +326,9 @@ GST_START_TEST (test_health_monitoring_shape)
   apm_test_run_to_eos (pipeline, &url, &port);
   check_service_url (url, port);
 
-  node = fetch_health (session, url);
+  node = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   root = json_node_get_object (node);
-  status = get_member_string (root, "status");
+  status = apm_test_member_string (root, "status");
   /* the only pipeline alive is this PLAYING one: healthy, unless the
    * machine's own checks say otherwise (cpu is degraded while the box is
    * saturated, as under a sanitizer's slowdown) */
@@ -430,35 +336,34 @@ GST_START_TEST (test_health_monitoring_shape)
   fail_unless (strstr (not_healthy, "pipeline:") == NULL, "status %s: %s",
       status, not_healthy);
   g_free (not_healthy);
-  fail_unless_equals_string (status, worst_check_status (root));
+  apm_test_check_overall_status (node);
 
-  monitoring = get_member_object (root, "monitoring");
-  get_member_object (monitoring, "health_checks");
+  monitoring = apm_test_member_object (root, "monitoring");
+  apm_test_member_object (monitoring, "health_checks");
   fail_unless (json_object_has_member (monitoring, "active_alerts"));
   fail_unless (JSON_NODE_HOLDS_ARRAY (json_object_get_member (monitoring,
               "active_alerts")));
   alerts = json_object_get_array_member (monitoring, "active_alerts");
   fail_unless_equals_int (json_array_get_length (alerts), 0);
-  system = get_member_object (monitoring, "system_metrics");
-  fail_unless (get_member_int (system, "active_jobs") >= 0);
-  fail_unless (get_member_int (system, "tracked_jobs") >= 0);
-  fail_unless_equals_int (get_member_int (system, "websocket_connections"),
-      0);
+  system = apm_test_member_object (monitoring, "system_metrics");
+  fail_unless (apm_test_member_int (system, "active_jobs") >= 0);
+  fail_unless (apm_test_member_int (system, "tracked_jobs") >= 0);
+  fail_unless_equals_int (apm_test_member_int (system,
+          "websocket_connections"), 0);
 
   check = pipeline_check (root, "apm_health");
-  fail_unless_equals_string (get_member_string (check, "status"), "healthy");
-  fail_unless (strlen (get_member_string (check, "message")) > 0);
-  details = get_member_object (check, "details");
-  fail_unless_equals_string (get_member_string (details, "state"),
+  fail_unless_equals_string (apm_test_member_string (check, "status"),
+      "healthy");
+  fail_unless (strlen (apm_test_member_string (check, "message")) > 0);
+  details = apm_test_member_object (check, "details");
+  fail_unless_equals_string (apm_test_member_string (details, "state"),
       "PLAYING");
   json_node_unref (node);
 
   /* gone with its pipeline */
   apm_test_stop_untrack (pipeline);
-  node = fetch_health (session, url);
-  fail_if (json_object_has_member (get_member_object (get_member_object
-              (json_node_get_object (node), "monitoring"), "health_checks"),
-          "pipeline:apm_health"));
+  node = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
+  fail_if (apm_test_health_check (node, "pipeline:apm_health") != NULL);
   json_node_unref (node);
 
   g_free (url);
@@ -469,7 +374,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_health_reports_error)
 {
-  GstElement *pipeline = tracked_parse ("filesrc "
+  GstElement *pipeline = apm_test_parse_tracked ("filesrc "
       "name=missing location=/nonexistent/apm-test/missing.wav ! fakesink",
       "apm_failing");
   SoupSession *session = apm_test_session_new ();
@@ -483,16 +388,17 @@ GST_START_TEST (test_health_reports_error)
   apm_test_wait (pipeline, TRUE, &url, &port, NULL);
   check_service_url (url, port);
 
-  node = fetch_health (session, url);
+  node = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   check = pipeline_check (json_node_get_object (node), "apm_failing");
-  fail_unless_equals_string (get_member_string (check, "status"),
+  fail_unless_equals_string (apm_test_member_string (check, "status"),
       "unhealthy");
-  fail_unless (strstr (get_member_string (get_member_object (check,
+  fail_unless (strstr (apm_test_member_string (apm_test_member_object (check,
                   "details"), "error"), "missing") != NULL,
       "error detail does not name the element: %s",
-      get_member_string (get_member_object (check, "details"), "error"));
-  fail_unless_equals_string (get_member_string (json_node_get_object (node),
-          "status"), "unhealthy");
+      apm_test_member_string (apm_test_member_object (check, "details"),
+          "error"));
+  fail_unless_equals_string (apm_test_member_string (json_node_get_object
+          (node), "status"), "unhealthy");
   json_node_unref (node);
 
   g_free (url);
@@ -506,18 +412,14 @@ static void
 check_error_body (ApmTestResponse * r, guint code)
 {
   JsonNode *node = apm_test_parse_json (r);
-  JsonObject *error;
 
-  fail_unless (JSON_NODE_HOLDS_OBJECT (node));
-  error = get_member_object (json_node_get_object (node), "error");
-  fail_unless_equals_int (get_member_int (error, "code"), code);
-  fail_unless (strlen (get_member_string (error, "message")) > 0);
+  apm_test_check_error_doc (node, code);
   json_node_unref (node);
 }
 
 GST_START_TEST (test_http_errors)
 {
-  GstElement *pipeline = tracked_parse ("audiotestsrc num-buffers=1 "
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc num-buffers=1 "
       "! fakesink", "apm_http");
   SoupSession *session = apm_test_session_new ();
   ApmTestResponse *r;
@@ -579,7 +481,7 @@ GST_START_TEST (test_pull_mode_counts)
   gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u "
       "samplesperbuffer=%u ! audio/x-raw,format=S16LE,channels=2,rate=48000 "
       "! wavenc ! filesink location=\"%s\"", n, spb, file);
-  GstElement *writer = tracked_parse (desc, "apm_pull_writer");
+  GstElement *writer = apm_test_parse_tracked (desc, "apm_pull_writer");
   SoupSession *session = apm_test_session_new ();
   GstElement *reader, *parse;
   GstPad *parse_sink;
@@ -596,7 +498,7 @@ GST_START_TEST (test_pull_mode_counts)
 
   desc = g_strdup_printf ("filesrc name=file location=\"%s\" "
       "! wavparse name=parse ! fakesink name=sink", file);
-  reader = tracked_parse (desc, "apm_pull_reader");
+  reader = apm_test_parse_tracked (desc, "apm_pull_reader");
   apm_test_run_to_eos (reader, &url, &port);
   check_service_url (url, port);
 
@@ -605,25 +507,26 @@ GST_START_TEST (test_pull_mode_counts)
   fail_unless_equals_int (GST_PAD_MODE (parse_sink), GST_PAD_MODE_PULL);
 
   metrics = apm_test_fetch_metrics (session, url);
-  file_buffers = pad_value (metrics, BUFFERS, "apm_pull_reader", "file",
+  file_buffers = apm_test_pad_get (metrics, BUFFERS, "apm_pull_reader", "file",
       "src");
-  file_bytes = pad_value (metrics, BYTES, "apm_pull_reader", "file", "src");
+  file_bytes =
+      apm_test_pad_get (metrics, BYTES, "apm_pull_reader", "file", "src");
   fail_unless (file_buffers > 0);
   /* both ends of the pulled link see the same */
-  fail_unless (pad_value (metrics, BUFFERS, "apm_pull_reader", "parse",
+  fail_unless (apm_test_pad_get (metrics, BUFFERS, "apm_pull_reader", "parse",
           "sink") == file_buffers);
-  fail_unless (pad_value (metrics, BYTES, "apm_pull_reader", "parse",
+  fail_unless (apm_test_pad_get (metrics, BYTES, "apm_pull_reader", "parse",
           "sink") == file_bytes);
   fail_unless (file_bytes >= (gdouble) n * spb * bpf, "pulled %.0f bytes",
       file_bytes);
   /* pushed downstream: all the audio, once */
-  fail_unless (pad_value (metrics, BYTES, "apm_pull_reader", "parse",
+  fail_unless (apm_test_pad_get (metrics, BYTES, "apm_pull_reader", "parse",
           "src") == (gdouble) n * spb * bpf);
-  fail_unless (pad_value (metrics, BYTES, "apm_pull_reader", "sink",
+  fail_unless (apm_test_pad_get (metrics, BYTES, "apm_pull_reader", "sink",
           "sink") == (gdouble) n * spb * bpf);
-  fail_unless (pad_value (metrics, BUFFERS, "apm_pull_reader", "parse",
-          "src") == pad_value (metrics, BUFFERS, "apm_pull_reader", "sink",
-          "sink"));
+  fail_unless (apm_test_pad_get (metrics, BUFFERS, "apm_pull_reader", "parse",
+          "src") == apm_test_pad_get (metrics, BUFFERS, "apm_pull_reader",
+          "sink", "sink"));
 
   g_hash_table_unref (metrics);
   gst_object_unref (parse_sink);

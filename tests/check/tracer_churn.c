@@ -23,35 +23,8 @@
 #define SWEEP_TIMEOUT_US APM_TEST_SCALED ((GRACE_SECONDS + 5) * G_USEC_PER_SEC)
 #define METRICS_TIMEOUT_US APM_TEST_SCALED (10 * G_USEC_PER_SEC)
 
-static gchar *service_url;
-
-static const gchar *
-url_of_run (gchar * url)
-{
-  fail_unless (url != NULL, "apm-service without a URL: not listening?");
-  if (!service_url)
-    service_url = g_strdup (url);
-  else
-    fail_unless_equals_string (url, service_url);
-  g_free (url);
-  return service_url;
-}
-
-static gsize
-rss_kib (void)
-{
-  gchar *status = NULL;
-  const gchar *line;
-  gsize kib = 0;
-
-  fail_unless (g_file_get_contents ("/proc/self/status", &status, NULL,
-          NULL));
-  line = strstr (status, "\nVmRSS:");
-  fail_unless (line != NULL, "no VmRSS in /proc/self/status");
-  fail_unless (sscanf (line + 7, "%zu", &kib) == 1);
-  g_free (status);
-  return kib;
-}
+/* the process's service, once a run has reported it */
+static const gchar *service_url;
 
 /* bytes allocated with malloc and not freed, all arenas */
 static gsize
@@ -150,7 +123,7 @@ GST_START_TEST (test_disposed_playing_pipeline_swept)
       GST_STATE_CHANGE_FAILURE);
   /* the service listens once the pipeline is READY (no bus message) */
   u = apm_service_get_url (apm_service_get_default ());
-  url_of_run (u);
+  service_url = apm_test_url_of_run (u);
   m = apm_test_wait_metrics (session, service_url, has_series,
       (gpointer) "apm_pipeline_live{pipeline=\"churn_live\"}",
       METRICS_TIMEOUT_US);
@@ -179,7 +152,7 @@ GST_START_TEST (test_disposed_failed_pipeline_swept)
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   apm_test_wait (pipeline, TRUE, &u, NULL, NULL);
-  url_of_run (u);
+  service_url = apm_test_url_of_run (u);
   key = g_strdup ("apm_element_messages_total{element=\"id\","
       "pipeline=\"churn_error\",type=\"error\"}");
   m = apm_test_wait_metrics (session, service_url, has_series, key,
@@ -259,7 +232,8 @@ GST_START_TEST (test_churn_bounded)
   /* the series of the service with one such pipeline alive */
   pipeline = apm_test_parse (desc, NULL);
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session,
+      (service_url = apm_test_url_of_run (u)));
   with_one = service_series (m);
   g_hash_table_unref (m);
   apm_test_stop (pipeline);
@@ -278,7 +252,7 @@ GST_START_TEST (test_churn_bounded)
    * freed chunks are kept for reuse (RSS +15 MB from pipeline 50 to 200
    * with 3 MB more in use).  So memory is compared from a swept state
    * after 200 to a swept state after 200 more. */
-  rss_200 = rss_kib ();
+  rss_200 = apm_test_self_rss () / 1024;
   heap_200 = heap_in_use ();
 
   run_pipelines (desc, 200);
@@ -286,7 +260,7 @@ GST_START_TEST (test_churn_bounded)
   fail_unless (n <= bound, "%.0f series %d s after 400 pipelines were "
       "disposed, %.0f with one alive", n,
       (gint) (SWEEP_TIMEOUT_US / G_USEC_PER_SEC), with_one);
-  rss_400 = rss_kib ();
+  rss_400 = apm_test_self_rss () / 1024;
   heap_400 = heap_in_use ();
   /* A pipeline's stats and series are ~50 KiB while held: leaking them
    * would be 10 MB here.  What legitimately grows is the jobs kept (up to

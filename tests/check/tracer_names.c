@@ -57,18 +57,6 @@ source_bpf (GstElement * pipeline)
   return GST_AUDIO_INFO_BPF (&info);
 }
 
-static gdouble
-pad_value (GHashTable * metrics, const gchar * pipeline,
-    const gchar * element, const gchar * pad, const gchar * family)
-{
-  gdouble v = -1;
-
-  fail_unless (apm_test_pad_value (metrics, family, pipeline, element, pad,
-          &v), "no series %s{pipeline=\"%s\",element=\"%s\",pad=\"%s\"}",
-      family, pipeline, element, pad);
-  return v;
-}
-
 /* What a user checks of a pipeline's series: every pad and the monitor
  * counted exactly its own @n buffers of @spb frames, and there are
  * @n_pads pad series labelled with it, no more. */
@@ -85,12 +73,14 @@ check_series (GHashTable * m, const gchar * label, guint n, guint spb,
   for (guint i = 0; i < G_N_ELEMENTS (pads); i++) {
     if (!with_volume && strcmp (pads[i][0], "vol") == 0)
       continue;
-    fail_unless_equals_int ((gint) pad_value (m, label, pads[i][0],
-            pads[i][1], BUFFERS), n);
-    fail_unless (pad_value (m, label, pads[i][0], pads[i][1], BYTES) ==
-        (gdouble) n * spb * bpf, "%s %s:%s: %.0f bytes, expected %u x %u x "
-        "%d", label, pads[i][0], pads[i][1], pad_value (m, label, pads[i][0],
-            pads[i][1], BYTES), n, spb, bpf);
+    gdouble bytes = apm_test_pad_get (m, BYTES, label, pads[i][0],
+        pads[i][1]);
+
+    fail_unless_equals_int ((gint) apm_test_pad_get (m, BUFFERS, label,
+            pads[i][0], pads[i][1]), n);
+    fail_unless (bytes == (gdouble) n * spb * bpf, "%s %s:%s: %.0f bytes, "
+        "expected %u x %u x %d", label, pads[i][0], pads[i][1], bytes, n, spb,
+        bpf);
   }
   fail_unless_equals_int (apm_test_count_series (m, BUFFERS, label), n_pads);
   fail_unless (apm_test_metric_value (m, &v, "apm_element_buffers_out_total",
@@ -160,15 +150,10 @@ check_entry (JsonObject * entry, const gchar * object_name, guint n,
 static JsonObject *
 health_check (JsonNode * doc, const gchar * label)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
   gchar *name = g_strdup_printf ("pipeline:%s", label);
-  JsonObject *check;
+  JsonObject *check = apm_test_health_check (doc, name);
 
-  fail_unless (json_object_has_member (checks, name), "no health check %s",
-      name);
-  check = json_object_get_object_member (checks, name);
+  fail_unless (check != NULL, "no health check %s", name);
   fail_unless_equals_string (json_object_get_string_member
       (json_object_get_object_member (check, "details"), "pipeline"), label);
   fail_unless (g_str_has_prefix (json_object_get_string_member (check,
@@ -229,42 +214,20 @@ has_states (GHashTable * m, gpointer user_data)
 static gboolean
 check_gone (JsonNode * doc, gpointer user_data)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
-
-  return !json_object_has_member (checks, user_data);
+  return apm_test_health_check (doc, user_data) == NULL;
 }
 
 /* pipeline:twin reports the NULL state (checks are re-run once a second) */
 static gboolean
 first_twin_stopped (JsonNode * doc, gpointer user_data)
 {
-  JsonObject *checks = json_object_get_object_member
-      (json_object_get_object_member (json_node_get_object (doc),
-          "monitoring"), "health_checks");
-  JsonObject *check = json_object_has_member (checks, "pipeline:twin") ?
-      json_object_get_object_member (checks, "pipeline:twin") : NULL;
+  JsonObject *check = apm_test_health_check (doc, "pipeline:twin");
   JsonObject *details = check && json_object_has_member (check, "details") ?
       json_object_get_object_member (check, "details") : NULL;
 
   return details && json_object_has_member (details, "state")
       && g_strcmp0 (json_object_get_string_member (details, "state"),
       "NULL") == 0;
-}
-
-static gchar *
-get_text (SoupSession * session, const gchar * url, const gchar * path,
-    guint expect_status)
-{
-  ApmTestResponse *r = apm_test_http (session, "GET", url, path);
-  gsize len;
-  const gchar *data = g_bytes_get_data (r->body, &len);
-  gchar *text = g_strndup (data, len);
-
-  fail_unless_equals_int (r->status, expect_status);
-  apm_test_response_free (r);
-  return text;
 }
 
 static void
@@ -309,35 +272,36 @@ GST_START_TEST (test_twins_apart)
   g_hash_table_unref (m);
 
   /* the model: both, told apart, each fetched by its label */
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "twin"), "twin", 17, FALSE);
   check_entry (pipeline_entry (doc, "twin#2"), "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines/twin%232",
-      200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/twin%232", 200);
   entry = json_node_get_object (doc);
   fail_unless_equals_string (json_object_get_string_member (entry, "name"),
       "twin#2");
   check_entry (entry, "twin", 29, TRUE);
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines/twin", 200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/twin", 200);
   check_entry (json_node_get_object (doc), "twin", 17, FALSE);
   json_node_unref (doc);
-  json_node_unref (apm_test_get_json (session, url,
+  json_node_unref (apm_test_http_json (session, "GET", url,
           "/monitoring/pipelines/twin%233", 404));
-  text = get_text (session, url, "/monitoring/pipelines/twin%232?format=dot",
-      200);
+  text = apm_test_http_text (session, url,
+      "/monitoring/pipelines/twin%232?format=dot", 200);
   fail_unless (strstr (text, "\\ntwin#2") && strstr (text, "vol"),
       "the DOT of twin#2 is not titled twin#2 or lacks its volume:\n%.300s",
       text);
   g_free (text);
 
   /* health checks and jobs, one each */
-  doc = apm_test_get_json (session, url, "/health/monitoring", 200);
+  doc = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   health_check (doc, "twin");
   health_check (doc, "twin#2");
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/jobs", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/jobs", 200);
   check_job (doc, "twin", 17 * 256 * bpf_a);
   check_job (doc, "twin#2", 29 * 512 * bpf_b);
   json_node_unref (doc);
@@ -354,7 +318,7 @@ GST_START_TEST (test_twins_apart)
   check_series (m, "twin", 17, 256, bpf_a, 4, FALSE);
   check_series (m, "twin#2", 29, 512, bpf_b, 6, TRUE);
   g_hash_table_unref (m);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "twin#3"), "twin", 7, FALSE);
   fail_unless_equals_string (json_object_get_string_member (pipeline_entry
           (doc, "twin"), "state"), "NULL");
@@ -366,7 +330,7 @@ GST_START_TEST (test_twins_apart)
   fail_unless (first_twin_stopped (doc, NULL),
       "pipeline:twin does not say it is stopped");
   json_node_unref (doc);
-  doc = apm_test_get_json (session, url, "/monitoring/jobs", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/jobs", 200);
   check_job (doc, "twin#3", 7 * 128 * bpf_c);
   check_job (doc, "twin", 17 * 256 * bpf_a);
   json_node_unref (doc);
@@ -399,7 +363,7 @@ GST_START_TEST (test_label_reused_and_kept)
   /* its check goes last of what it holds, then the label is free */
   json_node_unref (apm_test_wait_json (session, url, "/health/monitoring",
           check_gone, "pipeline:reborn", GONE_TIMEOUT_US));
-  doc = apm_test_get_json (session, url, "/health/monitoring", 200);
+  doc = apm_test_http_json (session, "GET", url, "/health/monitoring", 200);
   fail_unless (check_gone (doc, "pipeline:reborn"),
       "pipeline:reborn stays after its pipeline is freed");
   json_node_unref (doc);
@@ -425,7 +389,7 @@ GST_START_TEST (test_label_reused_and_kept)
   check_series (m, "reborn", 9, 256, bpf, 4, FALSE);
   fail_unless_equals_int (apm_test_count_series (m, BUFFERS, "renamed"), 0);
   g_hash_table_unref (m);
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines", 200);
+  doc = apm_test_http_json (session, "GET", url, "/monitoring/pipelines", 200);
   check_entry (pipeline_entry (doc, "reborn"), "renamed", 9, FALSE);
   check_entry (pipeline_entry (doc, "reborn#2"), "reborn", 3, FALSE);
   json_node_unref (doc);

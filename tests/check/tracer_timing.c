@@ -24,20 +24,6 @@
 /* generous: only bounds a failure, never reached when the code works */
 #define METRICS_TIMEOUT_US APM_TEST_SCALED (10 * G_USEC_PER_SEC)
 
-static gchar *service_url;
-
-static const gchar *
-url_of_run (gchar * url)
-{
-  fail_unless (url != NULL, "apm-service without a URL: not listening?");
-  if (!service_url)
-    service_url = g_strdup (url);
-  else
-    fail_unless_equals_string (url, service_url);
-  g_free (url);
-  return service_url;
-}
-
 /* "name{a="x",b="y"}" for messages */
 static gchar *
 describe (const gchar * name, const gchar * const *labels)
@@ -222,7 +208,7 @@ GST_START_TEST (test_exact_counts)
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  url = url_of_run (u);
+  url = apm_test_url_of_run (u);
   m = apm_test_fetch_metrics (session, url);
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
@@ -272,7 +258,7 @@ GST_START_TEST (test_processing_time)
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   /* identity sleeps 20 ms per buffer before it pushes: own time >= 20 ms */
   hist_element (&h, m, PROC, "timing_proc", "slow", "identity");
@@ -369,7 +355,7 @@ GST_START_TEST (test_latency_through_queue)
   fail_unless (g_atomic_int_get (&hold.all_queued) == 1, "the queue never "
       "held the %u buffers behind the first one", n - 1);
   fail_unless_equals_int (g_atomic_int_get (&hold.seen), n);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   /* Let T be when the handoff saw all queued: every buffer was pushed by
    * the source before T, and buffer k reaches the sink after T + (k+1) D.
@@ -424,7 +410,7 @@ GST_START_TEST (test_latency_deep_queue)
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   /* a fixed 256-entry ring would lose every buffer more than 256 behind
    * the source: all but about 256.  A growing one loses at most those
@@ -462,7 +448,7 @@ GST_START_TEST (test_latency_tee_paths)
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   hist_path (&h, m, "timing_tee", "src", "a");
   fail_unless_equals_int ((gint) h.count, n);
@@ -496,7 +482,7 @@ GST_START_TEST (test_latency_mixer_paths)
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   sink_buffers = el (m, "apm_element_buffers_in_total", "timing_mix",
       "sink", "fakesink");
@@ -551,7 +537,7 @@ GST_START_TEST (test_flow_error_counted)
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   apm_test_wait (pipeline, TRUE, &u, NULL, NULL);
-  m = apm_test_wait_metrics (session, url_of_run (u), wants_met, want,
+  m = apm_test_wait_metrics (session, apm_test_url_of_run (u), wants_met, want,
       METRICS_TIMEOUT_US);
 
   fail_unless_equals_int ((gint) needv (m, FLOWS, lab), 1);
@@ -594,7 +580,7 @@ GST_START_TEST (test_flow_not_linked_counted)
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   apm_test_wait (pipeline, TRUE, &u, NULL, NULL);
-  m = apm_test_wait_metrics (session, url_of_run (u), wants_met, want,
+  m = apm_test_wait_metrics (session, apm_test_url_of_run (u), wants_met, want,
       METRICS_TIMEOUT_US);
 
   for (guint i = 0; want[i].name; i++)
@@ -671,7 +657,7 @@ check_decodebin (const gchar * pipeline_name, const gchar * file,
   gchar *u;
 
   apm_test_run_to_eos (pipeline, &u, NULL);
-  m = apm_test_fetch_metrics (session, url_of_run (u));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
 
   /* audioconvert's sink pad, linked once decodebin exposed its pad */
   conv_buffers = pad (m, "apm_pad_buffers_total", pipeline_name, "conv",

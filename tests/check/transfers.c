@@ -89,16 +89,6 @@ element_metric (GHashTable * m, const gchar * name, const gchar * pipeline,
   return v;
 }
 
-static const gchar *
-str (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
 typedef struct
 {
   const gchar *job_id;
@@ -116,7 +106,7 @@ job_finished (JsonNode * doc, gpointer user_data)
   for (guint i = 0; finished && i < json_array_get_length (finished); i++) {
     JsonObject *j = json_array_get_object_element (finished, i);
 
-    if (g_strcmp0 (str (j, "job_id"), w->job_id) == 0)
+    if (g_strcmp0 (apm_test_str (j, "job_id"), w->job_id) == 0)
       w->job = j;
   }
   return w->job != NULL;
@@ -132,7 +122,7 @@ check_job_bytes (const gchar * job_id, gint64 size)
 
   fail_unless (w.job != NULL, "no finished job %s in /monitoring/jobs",
       job_id);
-  fail_unless_equals_string (str (w.job, "status"), "success");
+  fail_unless_equals_string (apm_test_str (w.job, "status"), "success");
   fail_unless (json_object_has_member (w.job, "bytes_read")
       && json_object_has_member (w.job, "bytes_written"),
       "job %s has no bytes_read/bytes_written", job_id);
@@ -369,8 +359,8 @@ GST_START_TEST (test_pool_reuse)
   fail_unless_equals_int ((gint) fresh, distinct_buffers);
 
   /* and the model says the same, with the reuse ratio */
-  doc = apm_test_get_json (session, url, "/monitoring/pipelines/poolreuse",
-      200);
+  doc = apm_test_http_json (session, "GET", url,
+      "/monitoring/pipelines/poolreuse", 200);
   {
     JsonArray *els = json_object_get_array_member (json_node_get_object (doc),
         "elements");

@@ -83,13 +83,6 @@ live_teardown (void)
   g_clear_pointer (&url, g_free);
 }
 
-/* deadlines stretch under valgrind and sanitizers (CK_TIMEOUT_MULTIPLIER) */
-static gint64
-deadline_in (gdouble seconds)
-{
-  return g_get_monotonic_time () + APM_TEST_SCALED (SECONDS (seconds));
-}
-
 /* timing and memory measurements mean nothing there: only checked when
  * not instrumented */
 static gboolean
@@ -117,27 +110,6 @@ msg_data (ApmTestWsMessage * m)
   return json_node_get_object (d);
 }
 
-static JsonObject *
-member_object (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  fail_unless (n && JSON_NODE_HOLDS_OBJECT (n), "no object member '%s'",
-      name);
-  return json_node_get_object (n);
-}
-
-static const gchar *
-member_string (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  fail_unless (n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING,
-      "no string member '%s'", name);
-  return json_node_get_string (n);
-}
-
 /* Every message carries a type and an RFC 3339 timestamp close to now. */
 static gint64
 check_envelope (ApmTestWsMessage * m)
@@ -147,10 +119,8 @@ check_envelope (ApmTestWsMessage * m)
   gint64 t;
 
   fail_unless (m->type != NULL, "message without a type: %.300s", m->text);
-  ts = member_string (o, "timestamp");
-  t = apm_test_parse_timestamp (ts);
-  fail_unless (t > 0, "%s: timestamp '%s' is not RFC 3339 with "
-      "microseconds", m->type, ts);
+  ts = apm_test_member_string (o, "timestamp");
+  t = apm_test_parse_time (ts);
   fail_unless (ABS (t - g_get_real_time ()) <
       APM_TEST_SCALED (SECONDS (10)), "%s: timestamp %s is far from now",
       m->type, ts);
@@ -170,9 +140,10 @@ check_has_pipeline (JsonObject * data, const gchar * name)
   for (guint i = 0; i < json_array_get_length (arr); i++) {
     JsonObject *p = json_array_get_object_element (arr, i);
 
-    if (g_strcmp0 (member_string (p, "name"), name) == 0) {
+    if (g_strcmp0 (apm_test_member_string (p, "name"), name) == 0) {
       found = TRUE;
-      fail_unless_equals_string (member_string (p, "state"), "PLAYING");
+      fail_unless_equals_string (apm_test_member_string (p, "state"),
+          "PLAYING");
       fail_unless (json_object_has_member (p, "elements"),
           "pipeline %s without elements", name);
     }
@@ -183,8 +154,8 @@ check_has_pipeline (JsonObject * data, const gchar * name)
 static gint64
 system_ws_connections (JsonObject * data)
 {
-  return json_object_get_int_member (member_object (data, "system_metrics"),
-      "websocket_connections");
+  return json_object_get_int_member (apm_test_member_object (data,
+          "system_metrics"), "websocket_connections");
 }
 
 /* The server handles a client's messages in order and answers a bad one at
@@ -196,7 +167,7 @@ sync_with_server (ApmTestWs * ws)
   ApmTestWsMessage *m;
 
   apm_test_ws_send_text (ws, "sync marker (not JSON)");
-  m = apm_test_ws_wait_type (ws, "error", deadline_in (5));
+  m = apm_test_ws_wait_type (ws, "error", apm_test_deadline_in (5));
   fail_unless (m != NULL, "no error reply to a marker within 5 s");
   apm_test_ws_message_free (m);
 }
@@ -217,7 +188,7 @@ connect_after_snapshot (void)
 {
   ApmTestWs *ws = ws_open ();
   ApmTestWsMessage *m = apm_test_ws_wait_type (ws, "snapshot",
-      deadline_in (5));
+      apm_test_deadline_in (5));
 
   fail_unless (m != NULL, "no snapshot within 5 s of connecting");
   apm_test_ws_message_free (m);
@@ -233,7 +204,7 @@ GST_START_TEST (test_snapshot_on_connect)
   gchar first_type[64], first_text[301];
   JsonObject *data;
 
-  first = apm_test_ws_next (ws, deadline_in (5));
+  first = apm_test_ws_next (ws, apm_test_deadline_in (5));
   fail_unless (first != NULL, "no message within 5 s of connecting");
   g_strlcpy (first_type, first->type ? first->type : "(none)",
       sizeof first_type);
@@ -242,7 +213,7 @@ GST_START_TEST (test_snapshot_on_connect)
     snap = first;
   } else {
     apm_test_ws_message_free (first);
-    snap = apm_test_ws_wait_type (ws, "snapshot", deadline_in (5));
+    snap = apm_test_ws_wait_type (ws, "snapshot", apm_test_deadline_in (5));
     fail_unless (snap != NULL, "no snapshot within 5 s of connecting");
   }
   fail_unless (snap->arrival_us - t0 < APM_TEST_SCALED (SECONDS (2)),
@@ -252,8 +223,8 @@ GST_START_TEST (test_snapshot_on_connect)
   data = msg_data (snap);
   check_has_pipeline (data, "wslive");
   fail_unless (json_object_has_member (data, "status"));
-  member_string (data, "status");
-  member_object (data, "service");
+  apm_test_member_string (data, "status");
+  apm_test_member_object (data, "service");
   fail_unless (system_ws_connections (data) >= 1,
       "the snapshot counts %" G_GINT64_FORMAT " WebSocket connections",
       system_ws_connections (data));
@@ -278,7 +249,7 @@ GST_START_TEST (test_update_rate)
   gdouble rate;
 
   /* the first update after the snapshot starts the clock */
-  m = apm_test_ws_wait_type (ws, UPDATE, deadline_in (3));
+  m = apm_test_ws_wait_type (ws, UPDATE, apm_test_deadline_in (3));
   fail_unless (m != NULL, "no monitoring_update within 3 s");
   t1 = last = m->arrival_us;
   prev_ts = check_envelope (m);
@@ -357,7 +328,7 @@ GST_START_TEST (test_subscribe_alert_only)
   ApmLog *log = apm_service_get_log (apm_service_get_default ());
 
   /* all topics by default */
-  m = apm_test_ws_wait_type (ws, UPDATE, deadline_in (3));
+  m = apm_test_ws_wait_type (ws, UPDATE, apm_test_deadline_in (3));
   fail_unless (m != NULL, "no monitoring_update before subscribing");
   apm_test_ws_message_free (m);
 
@@ -365,7 +336,7 @@ GST_START_TEST (test_subscribe_alert_only)
   /* a log line is not an alert either */
   apm_log_write (log, APM_LOG_WARNING, "wstest", NULL, NULL,
       "not for alert subscribers");
-  counts = count_types (ws, deadline_in (7.0 / WS_RATE));
+  counts = count_types (ws, apm_test_deadline_in (7.0 / WS_RATE));
   fail_unless_equals_int (count_of (counts, UPDATE), 0);
   fail_unless_equals_int (count_of (counts, "log"), 0);
   fail_unless_equals_int (count_of (counts, "snapshot"), 0);
@@ -374,7 +345,8 @@ GST_START_TEST (test_subscribe_alert_only)
 
   /* and back: updates resume */
   subscribe (ws, "[\"monitoring_update\", \"alert\"]");
-  m = apm_test_ws_wait_type (ws, UPDATE, deadline_in (3.0 / WS_RATE + 1));
+  m = apm_test_ws_wait_type (ws, UPDATE,
+      apm_test_deadline_in (3.0 / WS_RATE + 1));
   fail_unless (m != NULL, "no monitoring_update after subscribing to it");
   apm_test_ws_message_free (m);
   ws_close (ws);
@@ -479,14 +451,14 @@ GST_START_TEST (test_bad_client_messages)
       apm_test_ws_send_text (ws, bad[i]);
     else
       apm_test_ws_send_binary (ws, binary, sizeof binary);
-    m = apm_test_ws_wait_type (ws, "error", deadline_in (3));
+    m = apm_test_ws_wait_type (ws, "error", apm_test_deadline_in (3));
     fail_unless (m != NULL, "no error reply to '%s'", what);
     check_envelope (m);
     d = json_object_get_member (msg_object (m), "data");
     fail_unless (d != NULL, "error reply to '%s' without data", what);
     /* a string, or an object with a message */
     if (JSON_NODE_HOLDS_OBJECT (d))
-      fail_unless (strlen (member_string (json_node_get_object (d),
+      fail_unless (strlen (apm_test_member_string (json_node_get_object (d),
                   "message")) > 0);
     else
       fail_unless (JSON_NODE_HOLDS_VALUE (d)
@@ -501,8 +473,10 @@ GST_START_TEST (test_bad_client_messages)
 
   /* still open, still subscribed to everything */
   apm_test_ws_drain (ws);
-  m = apm_test_ws_wait_type (ws, UPDATE, deadline_in (3.0 / WS_RATE + 1));
-  fail_unless (m != NULL, "no monitoring_update after the bad messages: a "
+  m = apm_test_ws_wait_type (ws, UPDATE,
+      apm_test_deadline_in (3.0 / WS_RATE + 1));
+  fail_unless (m != NULL,
+      "no monitoring_update after the bad messages: a "
       "bad subscription was applied, or the connection is dead");
   apm_test_ws_message_free (m);
   fail_unless (apm_test_ws_is_open (ws));
@@ -533,10 +507,10 @@ wait_alert_event (ApmTestWs * ws, const gchar * event, gint64 deadline_us,
 
   while ((m = apm_test_ws_wait_type (ws, "alert", deadline_us))) {
     JsonObject *d = msg_data (m);
-    JsonObject *a = member_object (d, "alert");
+    JsonObject *a = apm_test_member_object (d, "alert");
 
-    if (g_strcmp0 (member_string (a, "rule"), "ws_test_alert") == 0) {
-      const gchar *ev = member_string (d, "event");
+    if (g_strcmp0 (apm_test_member_string (a, "rule"), "ws_test_alert") == 0) {
+      const gchar *ev = apm_test_member_string (d, "event");
 
       if (saw_pending && strcmp (ev, "pending") == 0)
         *saw_pending = TRUE;
@@ -574,35 +548,35 @@ GST_START_TEST (test_alert_event_at_once)
   t0 = g_get_monotonic_time ();
   g_atomic_int_set (&alert_condition_flag, 1);
   /* evaluated every second: firing within about 1 s, sent at once */
-  m = wait_alert_event (ws, "firing", deadline_in (4), &saw_pending);
+  m = wait_alert_event (ws, "firing", apm_test_deadline_in (4), &saw_pending);
   fail_unless (m != NULL, "no firing alert event within 4 s");
   fail_unless (m->arrival_us - t0 < APM_TEST_SCALED (SECONDS (2.5)),
       "the firing alert came %.2f s after its condition held (alert-interval"
       "=1)", (m->arrival_us - t0) / 1e6);
   fail_unless (saw_pending, "no pending event before firing");
   sent = check_envelope (m);
-  a = member_object (msg_data (m), "alert");
-  fail_unless_equals_string (member_string (a, "state"), "firing");
-  fail_unless_equals_string (member_string (a, "severity"), "warning");
-  fail_unless_equals_string (member_string (a, "message"),
+  a = apm_test_member_object (msg_data (m), "alert");
+  fail_unless_equals_string (apm_test_member_string (a, "state"), "firing");
+  fail_unless_equals_string (apm_test_member_string (a, "severity"),
+      "warning");
+  fail_unless_equals_string (apm_test_member_string (a, "message"),
       "ws test alert 42");
-  fired = apm_test_parse_timestamp (member_string (a, "fired_at"));
-  fail_unless (fired > 0, "bad fired_at");
+  fired = apm_test_parse_time (apm_test_member_string (a, "fired_at"));
   /* pushed when it fired, not with a later periodic update */
   fail_unless (sent - fired >= 0
       && sent - fired < APM_TEST_SCALED (SECONDS (0.5)),
       "alert fired at %s but was sent %.3f s later",
-      member_string (a, "fired_at"), (sent - fired) / 1e6);
-  id = g_strdup (member_string (a, "id"));
+      apm_test_member_string (a, "fired_at"), (sent - fired) / 1e6);
+  id = g_strdup (apm_test_member_string (a, "id"));
   apm_test_ws_message_free (m);
 
   t0 = g_get_monotonic_time ();
   g_atomic_int_set (&alert_condition_flag, 0);
-  m = wait_alert_event (ws, "resolved", deadline_in (4), NULL);
+  m = wait_alert_event (ws, "resolved", apm_test_deadline_in (4), NULL);
   fail_unless (m != NULL, "no resolved alert event within 4 s");
-  a = member_object (msg_data (m), "alert");
-  fail_unless_equals_string (member_string (a, "id"), id);
-  fail_unless_equals_string (member_string (a, "state"), "resolved");
+  a = apm_test_member_object (msg_data (m), "alert");
+  fail_unless_equals_string (apm_test_member_string (a, "id"), id);
+  fail_unless_equals_string (apm_test_member_string (a, "state"), "resolved");
   apm_test_ws_message_free (m);
 
   fail_unless (apm_alerts_remove_rule (alerts, "ws_test_alert"));
@@ -616,9 +590,10 @@ GST_END_TEST;
 static gint64
 health_ws_connections (void)
 {
-  JsonNode *root = apm_test_get_json (session, url, "/health/monitoring",
-      200);
-  gint64 n = system_ws_connections (member_object (json_node_get_object
+  JsonNode *root = apm_test_http_json (session, "GET", url,
+      "/health/monitoring", 200);
+  gint64 n =
+      system_ws_connections (apm_test_member_object (json_node_get_object
           (root), "monitoring"));
 
   json_node_unref (root);
@@ -628,7 +603,7 @@ health_ws_connections (void)
 static void
 wait_ws_connections (gint64 expected, gdouble timeout_s)
 {
-  gint64 deadline = deadline_in (timeout_s), n;
+  gint64 deadline = apm_test_deadline_in (timeout_s), n;
 
   while ((n = health_ws_connections ()) != expected
       && g_get_monotonic_time () < deadline)
@@ -651,7 +626,7 @@ GST_START_TEST (test_connections_counted)
   fail_unless_equals_int (health_ws_connections (), 3);
   /* a's queue may still hold updates from before b and c came */
   {
-    gint64 deadline = deadline_in (3), n = -1;
+    gint64 deadline = apm_test_deadline_in (3), n = -1;
 
     while (n != 3 && (m = apm_test_ws_wait_type (a, UPDATE, deadline))) {
       n = system_ws_connections (msg_data (m));
@@ -688,38 +663,39 @@ GST_START_TEST (test_log_lines_pushed)
   json_object_set_string_member (ctx, "k", "v");
   apm_log_write (log, APM_LOG_WARNING, "wstest", "wstest-cid", ctx,
       "pushed %s", "\xc3\xbc \"quoted\"");
-  deadline = deadline_in (3);
+  deadline = apm_test_deadline_in (3);
   while ((m = apm_test_ws_wait_type (ws, "log", deadline))) {
     check_envelope (m);
     line = msg_data (m);
     apm_test_check_log_line (line);
-    if (g_strcmp0 (member_string (line, "component"), "wstest") == 0)
+    if (g_strcmp0 (apm_test_member_string (line, "component"), "wstest") == 0)
       break;
     apm_test_ws_message_free (m);
   }
   fail_unless (m != NULL, "our log line was not pushed within 3 s");
-  fail_unless_equals_string (member_string (line, "message"),
+  fail_unless_equals_string (apm_test_member_string (line, "message"),
       "pushed \xc3\xbc \"quoted\"");
-  fail_unless_equals_string (member_string (line, "level"), "warning");
-  fail_unless_equals_string (member_string (line, "correlation_id"),
+  fail_unless_equals_string (apm_test_member_string (line, "level"),
+      "warning");
+  fail_unless_equals_string (apm_test_member_string (line, "correlation_id"),
       "wstest-cid");
-  fail_unless_equals_string (member_string (member_object (line, "context"),
-          "k"), "v");
+  fail_unless_equals_string (apm_test_member_string (apm_test_member_object
+          (line, "context"), "k"), "v");
   apm_test_ws_message_free (m);
 
   /* a pipeline run logs its job's start and end: both pushed */
   p = apm_test_parse_tracked ("audiotestsrc num-buffers=3 ! fakesink", "wslogjob");
   apm_test_run_to_eos (p, NULL, NULL);
-  deadline = deadline_in (3);
+  deadline = apm_test_deadline_in (3);
   while ((!started || !completed)
       && (m = apm_test_ws_wait_type (ws, "log", deadline))) {
     line = msg_data (m);
     apm_test_check_log_line (line);
-    if (g_strcmp0 (member_string (line, "component"), "jobs") == 0
-        && strstr (member_string (line, "message"), "wslogjob#1")) {
+    if (g_strcmp0 (apm_test_member_string (line, "component"), "jobs") == 0
+        && strstr (apm_test_member_string (line, "message"), "wslogjob#1")) {
       fail_if (JSON_NODE_HOLDS_NULL (json_object_get_member (line,
                   "correlation_id")), "job line without correlation id");
-      if (strstr (member_string (line, "message"), "started"))
+      if (strstr (apm_test_member_string (line, "message"), "started"))
         started = TRUE;
       else
         completed = TRUE;
@@ -746,7 +722,7 @@ GST_START_TEST (test_job_topic_events)
   subscribe (ws, "[\"job\"]");
   p = apm_test_parse_tracked ("audiotestsrc num-buffers=3 ! fakesink", "wsjobtopic");
   apm_test_run_to_eos (p, NULL, NULL);
-  m = apm_test_ws_wait_type (ws, "job", deadline_in (3));
+  m = apm_test_ws_wait_type (ws, "job", apm_test_deadline_in (3));
   fail_unless (m != NULL, "subscribed to \"job\", ran a pipeline to EOS: "
       "no \"job\" event within 3 s (nothing publishes on the job topic)");
   check_envelope (m);
@@ -774,7 +750,7 @@ GST_START_TEST (test_health_topic_events)
   gst_element_set_state (p, GST_STATE_PLAYING);
   apm_test_wait (p, TRUE, NULL, NULL, NULL);
   /* health checks run every second */
-  m = apm_test_ws_wait_type (ws, "health", deadline_in (4));
+  m = apm_test_ws_wait_type (ws, "health", apm_test_deadline_in (4));
   fail_unless (m != NULL, "subscribed to \"health\", a pipeline failed: "
       "no \"health\" event within 4 s (nothing publishes on the health "
       "topic)");
