@@ -194,10 +194,13 @@ apm_monitor_get_job_json (ApmMonitor * self, const gchar * job_id)
   return text;
 }
 
+/* Prometheus metric names, outside apm_: the monitor's own metrics (its
+ * families' buckets and meaning are fixed by whoever publishes them) */
 static gboolean
 valid_name (const gchar * name)
 {
-  if (!name || !(g_ascii_isalpha (*name) || *name == '_' || *name == ':'))
+  if (!name || !(g_ascii_isalpha (*name) || *name == '_' || *name == ':')
+      || g_str_has_prefix (name, "apm_"))
     return FALSE;
   for (const gchar * c = name; *c; c++)
     if (!g_ascii_isalnum (*c) && *c != '_' && *c != ':')
@@ -233,7 +236,8 @@ series_for (const gchar * name, ApmMetricType type, GHashTable * labels)
   ApmSeries *s = NULL;
 
   if (!valid_name (name)) {
-    g_warning ("apm: invalid metric name '%s'", name ? name : "(null)");
+    g_warning ("apm: invalid metric name '%s' (Prometheus syntax; apm_ is "
+        "the monitor's own)", name ? name : "(null)");
     goto out;
   }
   for (GList * l = keys; l; l = l->next) {
@@ -268,7 +272,8 @@ out:
  * @value: what to add (>= 0)
  * @labels: (element-type utf8 utf8) (nullable): labels
  *
- * Returns: %FALSE if the name, labels or value are not valid
+ * Returns: %FALSE if the name, labels or value are not valid (names
+ * starting with apm_ are the monitor's own)
  */
 gboolean
 apm_monitor_increment_counter (ApmMonitor * self, const gchar * name,
@@ -294,7 +299,8 @@ apm_monitor_increment_counter (ApmMonitor * self, const gchar * name,
  * @value: the value
  * @labels: (element-type utf8 utf8) (nullable): labels
  *
- * Returns: %FALSE if the name or labels are not valid
+ * Returns: %FALSE if the name or labels are not valid (names starting
+ * with apm_ are the monitor's own)
  */
 gboolean
 apm_monitor_set_gauge (ApmMonitor * self, const gchar * name, gdouble value,
@@ -322,7 +328,8 @@ apm_monitor_set_gauge (ApmMonitor * self, const gchar * name, gdouble value,
  * to per-buffer times; names ending in _bytes get buckets from 1 KiB to
  * 1 GiB, other names ending in _seconds get buckets from 0.1 s to 1 h.
  *
- * Returns: %FALSE if the name, labels or value are not valid
+ * Returns: %FALSE if the name, labels or value are not valid (names
+ * starting with apm_ are the monitor's own)
  */
 gboolean
 apm_monitor_record_histogram (ApmMonitor * self, const gchar * name,
@@ -359,8 +366,7 @@ apm_monitor_record_histogram (ApmMonitor * self, const gchar * name,
     else if (g_str_has_suffix (name, "_bytes"))
       apm_registry_family (reg, name, APM_METRIC_HISTOGRAM, name,
           (const gchar * const *) names->pdata, bytes, G_N_ELEMENTS (bytes));
-    else if (g_str_has_suffix (name, "_seconds")
-        && !g_str_has_prefix (name, "apm_element_"))
+    else if (g_str_has_suffix (name, "_seconds"))
       apm_registry_family (reg, name, APM_METRIC_HISTOGRAM, name,
           (const gchar * const *) names->pdata, long_seconds,
           G_N_ELEMENTS (long_seconds));
@@ -392,7 +398,7 @@ one_label (const gchar * key, const gchar * value)
  * @processing_seconds: how long it took
  * @success: whether it worked
  *
- * The original spec's helper: observes pipeline_audio_processing_seconds
+ * Observes pipeline_audio_processing_seconds
  * and pipeline_audio_file_size_bytes with a success label, and records a
  * "audio_processing" stage on the job.
  */
@@ -677,7 +683,8 @@ apm_monitor_get_n_active_alerts (ApmMonitor * self)
  * @correlation_id: (nullable): the job's correlation id
  * @context_json: (nullable): a JSON object text with context
  *
- * Writes one structured log line (the original spec's StructuredLogger).
+ * Writes one structured log line: to the service's log ring, its
+ * outputs (file, stderr) and the WebSocket feed.
  */
 void
 apm_monitor_log (ApmMonitor * self, ApmLogLevel level,

@@ -523,8 +523,11 @@ GST_START_TEST (test_invalid_rejected)
   GHashTable *other = labels_new ("sort", "x", NULL);
   GHashTable *bad = labels_new ("bad-label", "x", NULL);
   GHashTable *digit = labels_new ("1st", "x", NULL);
+  /* apm_ is the monitor's own namespace: an application must not skew its
+   * series (e.g. job counts) nor give its families other buckets */
   const gchar *bad_names[] = { "", "1abc", "has-dash", "has space",
-    "dotted.name", "é_total"
+    "dotted.name", "é_total", "apm_jobs_completed_total",
+    "apm_element_processing_seconds"
   };
   GHashTable *m;
 
