@@ -7,6 +7,7 @@
 #include "gstapmtracer.h"
 #include "gstapmonitor.h"
 #include "gstapmstats.h"
+#include "gstapmrules.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -14,6 +15,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ok = TRUE;
 
   gst_apm_stats_init ();
+  /* stores a function pointer: no service is made in the registry scanner */
+  apm_service_add_setup (gst_apm_rules_install);
   ok &= gst_tracer_register (plugin, "apm", GST_TYPE_APM_TRACER);
   ok &= GST_ELEMENT_REGISTER (apmonitor, plugin);
   return ok;

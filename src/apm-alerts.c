@@ -59,6 +59,7 @@ struct _ApmAlerts
   GPtrArray *rules;             /* ApmAlertRule, evaluation order */
   GHashTable *active;           /* key -> ApmAlert (pending, firing) */
   GHashTable *suppressed;       /* keys resolved by hand, until clear */
+  GHashTable *removed;          /* rule names removed: defaults stay out */
   GQueue history;               /* resolved ApmAlert, newest last */
   guint keep;
   guint seq;
@@ -135,6 +136,21 @@ apm_alert_rule_new_expr (const gchar * name, const gchar * metric,
   r->window_s = window_s;
   r->op = op;
   r->threshold = threshold;
+  return r;
+}
+
+ApmAlertRule *
+apm_alert_rule_new_expr_full (const gchar * name, const gchar * metric,
+    ApmAggregation agg, gdouble window_s, ApmComparison op,
+    gdouble threshold, gdouble for_s, ApmSeverity severity,
+    const gchar * message)
+{
+  ApmAlertRule *r = apm_alert_rule_new_expr (name, metric, agg, window_s, op,
+      threshold);
+
+  apm_alert_rule_set_for (r, for_s);
+  apm_alert_rule_set_severity (r, severity);
+  apm_alert_rule_set_message (r, message);
   return r;
 }
 
@@ -318,6 +334,7 @@ apm_alerts_new (ApmRegistry * registry, guint keep_history)
       (GDestroyNotify) alert_free);
   al->suppressed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
+  al->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&al->history);
   al->keep = keep_history ? keep_history : 1000;
   al->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
@@ -332,6 +349,7 @@ apm_alerts_free (ApmAlerts * al)
   g_ptr_array_unref (al->rules);
   g_hash_table_destroy (al->active);
   g_hash_table_destroy (al->suppressed);
+  g_hash_table_destroy (al->removed);
   g_queue_clear_full (&al->history, (GDestroyNotify) alert_free);
   g_array_unref (al->listeners);
   g_mutex_clear (&al->lock);
@@ -351,8 +369,26 @@ apm_alerts_add_rule (ApmAlerts * al, ApmAlertRule * rule)
       break;
     }
   }
+  g_hash_table_remove (al->removed, rule->name);
   g_ptr_array_add (al->rules, rule);
   g_mutex_unlock (&al->rules_lock);
+}
+
+void
+apm_alerts_add_default_rule (ApmAlerts * al, ApmAlertRule * rule)
+{
+  gboolean taken;
+
+  g_mutex_lock (&al->rules_lock);
+  taken = g_hash_table_contains (al->removed, rule->name);
+  for (guint i = 0; i < al->rules->len && !taken; i++)
+    taken = strcmp (((ApmAlertRule *) al->rules->pdata[i])->name,
+        rule->name) == 0;
+  if (!taken)
+    g_ptr_array_add (al->rules, rule);
+  g_mutex_unlock (&al->rules_lock);
+  if (taken)
+    apm_alert_rule_free (rule);
 }
 
 gboolean
@@ -369,6 +405,7 @@ apm_alerts_remove_rule (ApmAlerts * al, const gchar * name)
       found = TRUE;
     }
   }
+  g_hash_table_add (al->removed, g_strdup (name));
   g_mutex_unlock (&al->rules_lock);
   return found;
 }

@@ -58,6 +58,11 @@ typedef struct _ApmAlertRule ApmAlertRule;
 ApmAlertRule *apm_alert_rule_new_expr (const gchar * name,
     const gchar * metric, ApmAggregation agg, gdouble window_s,
     ApmComparison op, gdouble threshold);
+/* The same with its "for" duration, severity and message template set. */
+ApmAlertRule *apm_alert_rule_new_expr_full (const gchar * name,
+    const gchar * metric, ApmAggregation agg, gdouble window_s,
+    ApmComparison op, gdouble threshold, gdouble for_s,
+    ApmSeverity severity, const gchar * message);
 /* A rule whose condition is computed by @func. */
 ApmAlertRule *apm_alert_rule_new_func (const gchar * name,
     ApmAlertConditionFunc func, gpointer user_data, GDestroyNotify destroy);
@@ -83,6 +88,9 @@ void apm_alerts_free (ApmAlerts * alerts);
 
 /* Adds @rule (taking it), replacing a rule of the same name. */
 void apm_alerts_add_rule (ApmAlerts * alerts, ApmAlertRule * rule);
+/* A default: added unless a rule of that name exists or was removed (a
+ * configuration's choice stands whatever the order); takes @rule. */
+void apm_alerts_add_default_rule (ApmAlerts * alerts, ApmAlertRule * rule);
 gboolean apm_alerts_remove_rule (ApmAlerts * alerts, const gchar * name);
 
 /* Evaluates every rule.  Service thread. */

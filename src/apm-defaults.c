@@ -1,8 +1,9 @@
-/* gst-apm: the default alert rules and health checks
+/* gst-apm: the core's default alert rules and health checks
  *
- * The original spec's three rules (error rate, memory, slow jobs) plus the
- * audio ones, written over the metric names the GStreamer glue publishes.
- * A configuration file can replace any of them by name.
+ * Error rate, memory and slow jobs, over what the core itself measures;
+ * the GStreamer plugin adds its own (gst-plugin/gstapmrules.c) through
+ * apm_service_add_setup().  A configuration file can replace or disable any
+ * of them by name.
  */
 #include "apm-defaults.h"
 #include "apm-service.h"
@@ -29,20 +30,6 @@ slow_job (gpointer user_data, gdouble * value)
 }
 
 static void
-add_expr (ApmAlerts * al, const gchar * name, const gchar * metric,
-    ApmAggregation agg, gdouble window, ApmComparison op, gdouble threshold,
-    gdouble for_s, ApmSeverity sev, const gchar * message)
-{
-  ApmAlertRule *r = apm_alert_rule_new_expr (name, metric, agg, window, op,
-      threshold);
-
-  apm_alert_rule_set_for (r, for_s);
-  apm_alert_rule_set_severity (r, sev);
-  apm_alert_rule_set_message (r, message);
-  apm_alerts_add_rule (al, r);
-}
-
-static void
 add_default_rules (ApmService * s)
 {
   ApmAlerts *al = apm_service_get_alerts (s);
@@ -51,50 +38,19 @@ add_default_rules (ApmService * s)
   r = apm_alert_rule_new_func ("high_error_rate", high_error_rate, s, NULL);
   apm_alert_rule_set_severity (r, APM_SEVERITY_CRITICAL);
   apm_alert_rule_set_message (r, "{{value}} of the last 10 jobs failed");
-  apm_alerts_add_rule (al, r);
+  apm_alerts_add_default_rule (al, r);
 
-  add_expr (al, "high_memory_usage", "apm_system_memory_used_percent",
-      APM_AGG_LAST, 0, APM_CMP_GT, 85, 0, APM_SEVERITY_WARNING,
-      "System memory usage is {{value}}% (above {{threshold}}%)");
+  apm_alerts_add_default_rule (al,
+      apm_alert_rule_new_expr_full ("high_memory_usage",
+          "apm_system_memory_used_percent", APM_AGG_LAST, 0, APM_CMP_GT, 85,
+          0, APM_SEVERITY_WARNING,
+          "System memory usage is {{value}}% (above {{threshold}}%)"));
 
   r = apm_alert_rule_new_func ("slow_job_processing", slow_job, s, NULL);
   apm_alert_rule_set_severity (r, APM_SEVERITY_WARNING);
   apm_alert_rule_set_message (r, "A job has been running for {{value}} s "
       "(over 30 minutes)");
-  apm_alerts_add_rule (al, r);
-
-  add_expr (al, "pipeline_stalled", "apm_pipeline_stalled_seconds", APM_AGG_LAST, 0,
-      APM_CMP_GT, 0, 0, APM_SEVERITY_CRITICAL,
-      "Pipeline {{pipeline}} is PLAYING but no buffer reached its sinks for "
-      "{{value}} s");
-  add_expr (al, "audio_silence", "apm_monitor_silent", APM_AGG_LAST, 0,
-      APM_CMP_GT, 0, 10, APM_SEVERITY_WARNING,
-      "Silence at {{monitor}} in {{pipeline}}");
-  r = apm_alert_rule_new_expr ("audio_clipping",
-      "apm_monitor_clipped_samples_total", APM_AGG_RATIO, 30, APM_CMP_GT,
-      0.01);
-  apm_alert_rule_set_denominator (r, "apm_monitor_samples_total");
-  apm_alert_rule_set_severity (r, APM_SEVERITY_WARNING);
-  apm_alert_rule_set_message (r, "Clipping at {{monitor}} in {{pipeline}}: "
-      "{{value}} of samples (over {{threshold}})");
-  apm_alerts_add_rule (al, r);
-  add_expr (al, "latency_budget", "apm_pipeline_latency_seconds",
-      APM_AGG_P95, 0, APM_CMP_GT, 0.5, 0, APM_SEVERITY_WARNING,
-      "p95 latency {{source}} -> {{sink}} in {{pipeline}} is {{value}} s "
-      "(budget {{threshold}} s)");
-  /* a live pipeline runs at 1.0 by construction: only a clear shortfall
-   * over half a minute is a problem, not sampling noise */
-  r = apm_alert_rule_new_expr ("realtime_factor_low",
-      "apm_pipeline_realtime_factor", APM_AGG_AVG, 30, APM_CMP_LT, 0.95);
-  apm_alert_rule_set_require (r, "apm_pipeline_live");
-  apm_alert_rule_set_for (r, 10);
-  apm_alert_rule_set_severity (r, APM_SEVERITY_WARNING);
-  apm_alert_rule_set_message (r, "Live pipeline {{pipeline}} processes "
-      "{{value}} s of media per second (below real time)");
-  apm_alerts_add_rule (al, r);
-  add_expr (al, "audio_underruns", "apm_monitor_underruns_total",
-      APM_AGG_INCREASE, 60, APM_CMP_GT, 0, 0, APM_SEVERITY_WARNING,
-      "{{value}} underruns at {{monitor}} in {{pipeline}} in the last minute");
+  apm_alerts_add_default_rule (al, r);
 }
 
 static ApmHealthStatus

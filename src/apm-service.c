@@ -170,6 +170,28 @@ apm_service_set_fork_func (ApmServiceForkFunc func)
   g_mutex_unlock (&default_lock);
 }
 
+static ApmServiceSetupFunc setup_funcs[8];
+static guint n_setup_funcs;
+
+void
+apm_service_add_setup (ApmServiceSetupFunc func)
+{
+  ApmService *existing;
+
+  g_mutex_lock (&default_lock);
+  if (n_setup_funcs == G_N_ELEMENTS (setup_funcs)) {
+    g_mutex_unlock (&default_lock);
+    g_critical ("apm: too many service setup functions");
+    return;
+  }
+  setup_funcs[n_setup_funcs++] = func;
+  existing = default_service && default_service->pid == getpid () ?
+      default_service : NULL;
+  g_mutex_unlock (&default_lock);
+  if (existing)
+    func (existing);
+}
+
 ApmService *
 apm_service_get_default (void)
 {
@@ -205,6 +227,8 @@ apm_service_get_default (void)
     s->sysres = apm_sysres_new (s->registry);
     s->alert_interval = APM_DEFAULT_ALERT_INTERVAL;
     apm_defaults_install (s);
+    for (guint i = 0; i < n_setup_funcs; i++)
+      setup_funcs[i] (s);
     s->series_grace_us = SERIES_GRACE_US;
     {
       const gchar *grace = g_getenv ("APM_SERIES_GRACE_SECONDS");

@@ -49,6 +49,15 @@ void apm_service_config_clear (ApmServiceConfig * config);
 typedef void (*ApmServiceForkFunc) (ApmService * service);
 void apm_service_set_fork_func (ApmServiceForkFunc func);
 
+/* Called with the default service when it is made (and with a forked
+ * child's new one), right after the core's defaults; at once if it exists
+ * already.  How a library built on the core (the GStreamer plugin) adds
+ * its default rules and checks.  At most 8.  @func runs under the lock
+ * that makes the service: it uses the service it is given and must not call
+ * apm_service_get_default(). */
+typedef void (*ApmServiceSetupFunc) (ApmService * service);
+void apm_service_add_setup (ApmServiceSetupFunc func);
+
 /* The process-wide service, created on first use (not started). */
 ApmService *apm_service_get_default (void);
 

@@ -505,6 +505,76 @@ GST_START_TEST (test_default_rules_use_published_metrics)
 
 GST_END_TEST;
 
+/* the rules JSON of @name, or NULL if it is not listed */
+static JsonObject *
+listed_rule (JsonNode * doc, const gchar * name)
+{
+  JsonArray *rules = json_object_get_array_member (json_node_get_object (doc),
+      "rules");
+
+  for (guint i = 0; i < json_array_get_length (rules); i++) {
+    JsonObject *r = json_array_get_object_element (rules, i);
+
+    if (g_strcmp0 (json_object_get_string_member (r, "name"), name) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+static ApmAlertRule *
+rule_over (const gchar * name, gdouble threshold, const gchar * message)
+{
+  return apm_alert_rule_new_expr_full (name, "apm_test_default_metric",
+      APM_AGG_LAST, 0, APM_CMP_GT, threshold, 0, APM_SEVERITY_INFO, message);
+}
+
+/* Defaults fill in and never override: the plugin's rules arrive when the
+ * plugin loads, which may be after an application loaded its
+ * configuration (that replaced one rule and disabled another). */
+GST_START_TEST (test_default_rules_never_override)
+{
+  JsonNode *doc;
+  JsonObject *r;
+
+  setup ();
+  apm_alerts_add_rule (alerts (), rule_over ("apm_test_replaced", 7,
+          "configured"));
+  apm_alerts_remove_rule (alerts (), "apm_test_disabled");
+  apm_alerts_add_default_rule (alerts (), rule_over ("apm_test_replaced", 1,
+          "default"));
+  apm_alerts_add_default_rule (alerts (), rule_over ("apm_test_disabled", 1,
+          "default"));
+  apm_alerts_add_default_rule (alerts (), rule_over ("apm_test_new", 1,
+          "default"));
+
+  doc = apm_test_http_json (session, "GET", base_url,
+      "/monitoring/alerts/rules", 200);
+  r = listed_rule (doc, "apm_test_replaced");
+  fail_unless (r != NULL);
+  fail_unless_equals_string (json_object_get_string_member (r, "message"),
+      "configured");
+  fail_unless (listed_rule (doc, "apm_test_disabled") == NULL,
+      "a default came back after it was disabled");
+  r = listed_rule (doc, "apm_test_new");
+  fail_unless (r != NULL, "a default with a new name was not added");
+  fail_unless_equals_string (json_object_get_string_member (r, "message"),
+      "default");
+  json_node_unref (doc);
+
+  /* the application may still put a disabled rule back */
+  apm_alerts_add_rule (alerts (), rule_over ("apm_test_disabled", 3,
+          "configured again"));
+  doc = apm_test_http_json (session, "GET", base_url,
+      "/monitoring/alerts/rules", 200);
+  fail_unless (listed_rule (doc, "apm_test_disabled") != NULL);
+  json_node_unref (doc);
+  for (guint i = 0; i < 3; i++)
+    apm_alerts_remove_rule (alerts (), (const gchar *[]) {
+        "apm_test_replaced", "apm_test_disabled", "apm_test_new"}[i]);
+}
+
+GST_END_TEST;
+
 /* pipeline_stalled (and realtime_factor_low, which a stalled live pipeline
  * also trips): a live pipeline whose valve starts dropping stalls; the
  * alert fires with the pipeline's label, /health/monitoring turns
@@ -1347,6 +1417,7 @@ apm_alerts_suite (void)
   tcase_add_test (tc, test_failure_before_playing_is_failed_job);
   tcase_add_test (tc, test_pipeline_stalled);
   tcase_add_test (tc, test_latency_budget);
+  tcase_add_test (tc, test_default_rules_never_override);
   tcase_add_test (tc, test_audio_clipping);
   tcase_add_test (tc, test_audio_underruns);
   tcase_add_test (tc, test_audio_silence);
