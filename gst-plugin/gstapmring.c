@@ -8,8 +8,8 @@ gst_apm_ring_new (guint size_pow2, guint max_pow2)
 
   g_return_val_if_fail (size_pow2 && (size_pow2 & (size_pow2 - 1)) == 0,
       NULL);
-  r = g_malloc0 (sizeof (GstApmRing) + size_pow2 * sizeof (GstApmRingEntry));
-  r->ref_count = 1;
+  r = g_atomic_rc_box_alloc0 (sizeof (GstApmRing) +
+      size_pow2 * sizeof (GstApmRingEntry));
   r->mask = size_pow2 - 1;
   r->max = MAX (max_pow2, size_pow2);
   for (guint i = 0; i < size_pow2; i++)
@@ -20,17 +20,20 @@ gst_apm_ring_new (guint size_pow2, guint max_pow2)
 GstApmRing *
 gst_apm_ring_ref (GstApmRing * r)
 {
-  g_atomic_int_inc (&r->ref_count);
-  return r;
+  return g_atomic_rc_box_acquire (r);
+}
+
+static void
+ring_clear (GstApmRing * r)
+{
+  gst_apm_ring_unref (r->retired);
 }
 
 void
 gst_apm_ring_unref (GstApmRing * r)
 {
-  if (r && g_atomic_int_dec_and_test (&r->ref_count)) {
-    gst_apm_ring_unref (r->retired);
-    g_free (r);
-  }
+  if (r)
+    g_atomic_rc_box_release_full (r, (GDestroyNotify) ring_clear);
 }
 
 GstApmRing *

@@ -19,9 +19,8 @@ typedef struct
 
 typedef struct _GstApmRing GstApmRing;
 
-struct _GstApmRing
+struct _GstApmRing                /* a g_atomic_rc_box */
 {
-  gint ref_count;
   guint mask;
   guint max;                    /* the size it may grow to */
   guint64 written;              /* entries ever written (release/acquire) */

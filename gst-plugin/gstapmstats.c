@@ -209,10 +209,8 @@ gst_apm_element_path (GstElement * element, gchar ** pipeline, gchar ** path)
 /* --- elements --- */
 
 static void
-element_stats_unref (GstApmElementStats * es)
+element_stats_clear (GstApmElementStats * es)
 {
-  if (!es || !g_atomic_int_dec_and_test (&es->ref_count))
-    return;
   apm_series_retire (es->processing);
   apm_series_retire (es->buffers_in);
   apm_series_retire (es->buffers_out);
@@ -239,14 +237,19 @@ element_stats_unref (GstApmElementStats * es)
   g_free (es->pipeline);
   g_free (es->path);
   g_free (es->factory);
-  g_free (es);
+}
+
+static void
+element_stats_unref (GstApmElementStats * es)
+{
+  if (es)
+    g_atomic_rc_box_release_full (es, (GDestroyNotify) element_stats_clear);
 }
 
 static GstApmElementStats *
 element_stats_ref (GstApmElementStats * es)
 {
-  g_atomic_int_inc (&es->ref_count);
-  return es;
+  return g_atomic_rc_box_acquire (es);
 }
 
 /* qdata destroy: the element is being finalized */
@@ -290,13 +293,13 @@ element_stats_get_locked (GstElement * element)
 
   if (es)
     return es;
-  es = g_new0 (GstApmElementStats, 1);
+  es = g_atomic_rc_box_new0 (GstApmElementStats);
   if (!gst_apm_element_path (element, &es->pipeline, &es->path)) {
-    g_free (es);
+    g_atomic_rc_box_release (es);
     return NULL;
   }
   ensure_families ();
-  es->ref_count = 2;            /* qdata and the elements list */
+  g_atomic_rc_box_acquire (es); /* one for qdata, one for the elements list */
   {
     static guint64 serials;
 

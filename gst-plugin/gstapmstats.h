@@ -27,7 +27,7 @@ typedef struct _GstApmThreadState GstApmThreadState;
  * something changes (first buffer of a run, another pool, a queue level
  * once a second).  The counts are the pads' (GstApmPadHot), folded into
  * these series by the service thread. */
-struct _GstApmElementStats
+struct _GstApmElementStats      /* a g_atomic_rc_box */
 {
   /* read per buffer */
   guint64 serial;               /* unique in the process, never 0 */
@@ -45,7 +45,6 @@ struct _GstApmElementStats
    * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
   gpointer *pool_seen;
 
-  gint ref_count;
   gchar *pipeline;              /* the top-level pipeline's label */
   gchar *path;
   gchar *factory;
@@ -130,7 +129,7 @@ struct _GstApmPadStats
   GstApmPath *paths;
   ApmSeries *flows[GST_APM_N_FLOWS];          /* created lazily */
   /* the fold's side (service thread, under the fold lock) */
-  gint ref_count;
+  gint ref_count;               /* by hand: an rc box is not cache-aligned */
   ApmSeries *buffers, *bytes;
   ApmSeries *gaps, *overlaps, *discont, *jitter;      /* sink pads */
   GstApmPadHot folded;
