@@ -317,3 +317,19 @@ apm_test_count_fds (void)
   g_dir_close (dir);
   return n - 1;                 /* the directory's own */
 }
+
+const gchar *
+apm_test_service_url (const gchar * name)
+{
+  static gchar *url;
+
+  if (!url) {
+    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
+        name);
+
+    apm_test_run_to_eos (p, &url, NULL);
+    apm_test_stop (p);
+    fail_unless (url != NULL, "the service did not report its URL");
+  }
+  return url;
+}

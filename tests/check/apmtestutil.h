@@ -46,6 +46,10 @@ void apm_test_run_to_eos (GstElement * pipeline, gchar ** url, guint * port);
 /* Stops and frees a pipeline. */
 void apm_test_stop (GstElement * pipeline);
 
+/* The service starts with the first pipeline: the first call runs a short
+ * one (named @name) to EOS; returns the service's URL (valid until exit). */
+const gchar *apm_test_service_url (const gchar * name);
+
 /* A failed test (CK_FORK=no) jumps out before its apm_test_stop(): the
  * pipeline's streaming tasks stay and the next test's
  * gst_task_cleanup_all() waits on them forever.  apm_test_track() records

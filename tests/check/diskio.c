@@ -18,23 +18,14 @@
 /* meson's exit status for a skipped test */
 #define EXIT_SKIP 77
 
-static gchar *url;
+static const gchar *url;
 static SoupSession *session;
 
-/* The service starts with the first pipeline: run a short one to EOS and
- * keep its URL. */
 static void
 setup (void)
 {
   session = apm_test_session_new ();
-  if (!url) {
-    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
-        "diskstart");
-
-    apm_test_run_to_eos (p, &url, NULL);
-    apm_test_stop (p);
-    fail_unless (url != NULL);
-  }
+  url = apm_test_service_url ("diskstart");
 }
 
 /* after a failure */

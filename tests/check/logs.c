@@ -25,23 +25,14 @@ GST_DEBUG_CATEGORY_STATIC (other_cat);
 GST_DEBUG_CATEGORY_STATIC (own_cat);
 
 static gchar *log_dir, *log_path;
-static gchar *url;
+static const gchar *url;
 static SoupSession *session;
 
-/* The service starts with the first pipeline: run a short one to EOS and
- * keep its URL. */
 static void
 setup (void)
 {
   session = apm_test_session_new ();
-  if (!url) {
-    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
-        "logstart");
-
-    apm_test_run_to_eos (p, &url, NULL);
-    apm_test_stop (p);
-    fail_unless (url != NULL);
-  }
+  url = apm_test_service_url ("logstart");
 }
 
 /* GST_END_TEST waits for every streaming thread: tests stop their

@@ -16,24 +16,15 @@
 #define BUSY_PIPELINE "audiotestsrc wave=white-noise samplesperbuffer=4096 ! " \
   "audioconvert ! audioresample ! audio/x-raw,rate=22050 ! fakesink"
 
-static gchar *url;
+static const gchar *url;
 static SoupSession *session;
 static GstElement *busy;
 
-/* The service starts with the first pipeline: run a short one to EOS and
- * keep its URL. */
 static void
 setup (void)
 {
   session = apm_test_session_new ();
-  if (!url) {
-    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
-        "resstart");
-
-    apm_test_run_to_eos (p, &url, NULL);
-    apm_test_stop (p);
-    fail_unless (url != NULL);
-  }
+  url = apm_test_service_url ("resstart");
 }
 
 /* after a failure */

@@ -11,7 +11,7 @@
 
 #define SECONDS(s) ((gint64) ((s) * G_USEC_PER_SEC))
 
-static gchar *url;
+static const gchar *url;
 static SoupSession *session;
 static gchar *tmp_dir;
 
@@ -19,14 +19,7 @@ static void
 setup (void)
 {
   session = apm_test_session_new ();
-  if (!url) {
-    GstElement *p = apm_test_parse ("audiotestsrc num-buffers=2 ! fakesink",
-        "xferstart");
-
-    apm_test_run_to_eos (p, &url, NULL);
-    apm_test_stop (p);
-    fail_unless (url != NULL);
-  }
+  url = apm_test_service_url ("xferstart");
   tmp_dir = g_dir_make_tmp ("apm-transfers-XXXXXX", NULL);
   fail_unless (tmp_dir != NULL);
 }
