@@ -390,6 +390,7 @@ gst_apm_checkpoint_stop (GstBaseTransform * trans)
   GstApmCheckpoint *self = GST_APM_CHECKPOINT (trans);
 
   gst_apm_checkpoint_series_retire (&self->series);
+  gst_apm_checkpoint_drop_clock (self);
   g_clear_pointer (&self->stats, gst_apm_audio_stats_free);
   gst_caps_replace (&self->caps, NULL);
   g_clear_pointer (&self->format, g_free);
@@ -542,14 +543,33 @@ gst_apm_checkpoint_change_state (GstElement * element,
   /* before streaming starts; the first caps try again */
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
     gst_apm_checkpoint_resolve_span (self, FALSE);
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    gst_apm_checkpoint_clock_changed (self, FALSE);
 
   ret = GST_ELEMENT_CLASS (gst_apm_checkpoint_parent_class)->change_state
       (element, transition);
+
+  /* the base time and clock of this run are set by now */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING
+      && ret != GST_STATE_CHANGE_FAILURE)
+    gst_apm_checkpoint_clock_changed (self, TRUE);
 
   /* streaming has stopped */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
     gst_apm_checkpoint_release_span (self);
   return ret;
+}
+
+static gboolean
+gst_apm_checkpoint_set_clock (GstElement * element, GstClock * clock)
+{
+  GstApmCheckpoint *self = GST_APM_CHECKPOINT (element);
+  gboolean ok = GST_ELEMENT_CLASS (gst_apm_checkpoint_parent_class)->set_clock
+      (element, clock);
+
+  gst_apm_checkpoint_clock_changed (self,
+      g_atomic_int_get (&self->playing));
+  return ok;
 }
 
 static void
@@ -558,6 +578,7 @@ gst_apm_checkpoint_finalize (GObject * object)
   GstApmCheckpoint *self = GST_APM_CHECKPOINT (object);
 
   gst_apm_checkpoint_series_clear (&self->series);
+  gst_clear_object (&self->stream_clock);
   gst_apm_checkpoint_release_span (self);
   gst_apm_span_origin_unref (self->origin);
   g_mutex_clear (&self->span_lock);
@@ -798,6 +819,7 @@ gst_apm_checkpoint_class_init (GstApmCheckpointClass * klass)
       "gst-apm developers");
 
   element_class->change_state = gst_apm_checkpoint_change_state;
+  element_class->set_clock = gst_apm_checkpoint_set_clock;
   trans_class->set_caps = gst_apm_checkpoint_set_caps;
   trans_class->sink_event = gst_apm_checkpoint_sink_event;
   trans_class->src_event = gst_apm_checkpoint_src_event;
@@ -810,6 +832,7 @@ gst_apm_checkpoint_class_init (GstApmCheckpointClass * klass)
 static void
 gst_apm_checkpoint_init (GstApmCheckpoint * self)
 {
+  self->stream_clock_gen = -1;        /* take the clock at the first check */
   self->port = APM_DEFAULT_PORT;
   self->address = g_strdup (APM_DEFAULT_ADDRESS);
   self->props.interval = DEFAULT_INTERVAL;

@@ -67,6 +67,15 @@ struct _GstApmCheckpoint
   /* pipeline latency from the LATENCY event (upstream thread): atomic */
   guint64 latency;
 
+  /* the clock underruns are judged on: set_clock and the PLAYING
+   * transitions bump clock_gen (atomic) and set playing; the streaming
+   * thread takes the clock and base time again only when clock_gen moved,
+   * so a buffer takes no lock and no reference */
+  gint clock_gen, playing;
+  gint stream_clock_gen;        /* streaming thread */
+  GstClock *stream_clock;       /* streaming thread: ref, or NULL */
+  GstClockTime stream_base_time;
+
   /* stage spans.  As a span's origin: the record of where running time
    * passed, created when a downstream monitor first asks (atomic pointer,
    * then kept until finalize).  As a span's end: the span, set before
@@ -104,6 +113,12 @@ struct _GstApmCheckpoint
   /* series, created at set_caps, retired at stop */
   GstApmCheckpointSeries series;
 };
+
+/* gstapmonitortiming.c: the element's clock or PLAYING state changed (any
+ * thread); forget the streaming thread's clock (streaming stopped) */
+void gst_apm_checkpoint_clock_changed (GstApmCheckpoint * self,
+    gboolean playing);
+void gst_apm_checkpoint_drop_clock (GstApmCheckpoint * self);
 
 /* gstapmonitor.c: the silent property changed */
 void gst_apm_checkpoint_notify_silent (GstApmCheckpoint * self);

@@ -19,39 +19,64 @@ gst_apm_checkpoint_reset_timing (GstApmCheckpoint * self)
 /* Whether a buffer of a live stream arrives after the pipeline clock has
  * passed its deadline: base time + running time + pipeline latency, plus
  * the tolerance (by default at least half the buffer's duration). */
+/* streaming thread, when clock_gen moved: what set_clock and the state
+ * changes published, read under the object lock once */
+static void
+take_clock (GstApmCheckpoint * self, gint gen)
+{
+  GstClock *clock = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (g_atomic_int_get (&self->playing) && GST_ELEMENT_CLOCK (self))
+    clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
+  self->stream_base_time = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  gst_object_replace ((GstObject **) & self->stream_clock, (GstObject *) clock);
+  g_clear_object (&clock);
+  self->stream_clock_gen = gen;
+}
+
+void
+gst_apm_checkpoint_clock_changed (GstApmCheckpoint * self, gboolean playing)
+{
+  g_atomic_int_set (&self->playing, playing);
+  g_atomic_int_inc (&self->clock_gen);
+}
+
+void
+gst_apm_checkpoint_drop_clock (GstApmCheckpoint * self)
+{
+  gst_clear_object (&self->stream_clock);
+  self->stream_clock_gen = g_atomic_int_get (&self->clock_gen) - 1;
+}
+
 static gboolean
 is_late (GstApmCheckpoint * self, GstClockTime pts, GstClockTime duration)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  GstClock *clock = NULL;
-  GstClockTime base_time, running_time, latency, tolerance = self->tolerance;
-  gboolean late = FALSE;
+  GstClockTime running_time, latency, tolerance = self->tolerance;
+  gint gen = g_atomic_int_get (&self->clock_gen);
 
   if (segment->format != GST_FORMAT_TIME)
     return FALSE;
-  GST_OBJECT_LOCK (self);
-  if (GST_STATE (self) == GST_STATE_PLAYING && GST_ELEMENT_CLOCK (self))
-    clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
-  base_time = GST_ELEMENT_CAST (self)->base_time;
-  GST_OBJECT_UNLOCK (self);
-  if (!clock)
+  if (G_UNLIKELY (gen != self->stream_clock_gen))
+    take_clock (self, gen);
+  if (!self->stream_clock)
     return FALSE;
 
   running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
-  if (GST_CLOCK_TIME_IS_VALID (running_time)) {
-    latency = __atomic_load_n (&self->latency, __ATOMIC_RELAXED);
-    if (!GST_CLOCK_TIME_IS_VALID (latency))
-      latency = GST_CLOCK_TIME_IS_VALID (self->upstream_latency) ?
-          self->upstream_latency : 0;
-    /* a source wakes up once per buffer: by default, half a buffer of
-     * scheduling delay is jitter, not an underrun */
-    if (!self->cur.tolerance_set && GST_CLOCK_TIME_IS_VALID (duration))
-      tolerance = MAX (tolerance, duration / 2);
-    late = gst_clock_get_time (clock) >
-        base_time + running_time + latency + tolerance;
-  }
-  gst_object_unref (clock);
-  return late;
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    return FALSE;
+  latency = __atomic_load_n (&self->latency, __ATOMIC_RELAXED);
+  if (!GST_CLOCK_TIME_IS_VALID (latency))
+    latency = GST_CLOCK_TIME_IS_VALID (self->upstream_latency) ?
+        self->upstream_latency : 0;
+  /* a source wakes up once per buffer: by default, half a buffer of
+   * scheduling delay is jitter, not an underrun */
+  if (!self->cur.tolerance_set && GST_CLOCK_TIME_IS_VALID (duration))
+    tolerance = MAX (tolerance, duration / 2);
+  return gst_clock_get_time (self->stream_clock) >
+      self->stream_base_time + running_time + latency + tolerance;
 }
 
 /* Per buffer: flags, arrival jitter, timestamp continuity, lateness. */
