@@ -24,6 +24,7 @@ if [ "${1:-}" = --tests ]; then
   # stuck process's threads: tests/check/apmtestdeadline.c, tests/e2e/lib.sh)
   PKGS+=(valgrind clang libclang-rt-14-dev prometheus chromium gdb
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+    python3-prometheus-client
     gobject-introspection libgirepository1.0-dev wrk
     # tier 4: apt-get source needs dpkg-source, each program runs in its own
     # network namespace (ip); tier 5: the Debian 13 and unstable roots;

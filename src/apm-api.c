@@ -2,6 +2,7 @@
 #include "apm-api.h"
 #include "apm-http.h"
 #include "apm-service.h"
+#include "apm-negotiate.h"
 #include "apm-prometheus.h"
 #include "apm-status.h"
 #include "apm-history.h"
@@ -37,18 +38,45 @@ respond_node (SoupServerMessage * msg, JsonNode * node)
   json_node_unref (node);
 }
 
+/* OpenMetrics when the client prefers it (Prometheus does), else the text
+ * format plain curl has always seen; gzip when accepted */
 static void
 handle_metrics (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
 {
+  static const gchar *const om_versions[] = { "1.0.0", "0.0.1", NULL };
+  static const gchar *const text_versions[] = { "0.0.4", NULL };
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
+  const gchar *accept = soup_message_headers_get_list (req, "Accept");
+  const gchar *encodings = soup_message_headers_get_list (req,
+      "Accept-Encoding");
+  gboolean om = apm_negotiate_quality (accept,
+      "application/openmetrics-text", om_versions) >
+      apm_negotiate_quality (accept, "text/plain", text_versions);
+  gboolean gzip = encodings
+      && apm_negotiate_quality (encodings, "gzip", NULL) > 0;
   gsize len;
   gchar *body;
 
   apm_status_refresh_metrics (service);
-  body = apm_prometheus_render (apm_service_get_registry (service), &len);
+  body = apm_prometheus_render (apm_service_get_registry (service),
+      om ? APM_EXPOSITION_OPENMETRICS : APM_EXPOSITION_TEXT, &len);
+  soup_message_headers_append (resp, "Vary", "Accept, Accept-Encoding");
+  if (gzip) {
+    gsize zlen;
+    guint8 *z = apm_gzip ((const guint8 *) body, len, &zlen);
+
+    if (z) {
+      g_free (body);
+      body = (gchar *) z;
+      len = zlen;
+      soup_message_headers_replace (resp, "Content-Encoding", "gzip");
+    }
+  }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, APM_PROMETHEUS_CONTENT_TYPE,
-      SOUP_MEMORY_TAKE, body, len);
+  soup_server_message_set_response (msg, om ? APM_OPENMETRICS_CONTENT_TYPE :
+      APM_PROMETHEUS_CONTENT_TYPE, SOUP_MEMORY_TAKE, body, len);
 }
 
 static void

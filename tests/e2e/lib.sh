@@ -15,6 +15,9 @@ E2E_WATCHDOG_PID=
 
 cleanup() {
   local pid expired='' procs
+  # a test with errexit on must still clean up all: a killed watchdog's
+  # status (137) would otherwise end the trap, and the test, right here
+  set +e
   if [ -n "$E2E_WATCHDOG_PID" ]; then
     # past the test's deadline, it is reporting: let it finish (bounded)
     [ ! -e "$WORK/.watchdog" ] || wait_gone "$E2E_WATCHDOG_PID" 60 || true
