@@ -100,6 +100,35 @@ describe_pool (JsonObject * o, GstApmElementStats * es)
   json_object_set_object_member (o, "pool", pool);
 }
 
+/* a queue's level as its threads last sampled it, and how full that is
+ * against the tightest of its limits (0 = unlimited) */
+static void
+describe_queue (JsonObject * o, GstElement * e, GstApmElementStats * es)
+{
+  guint buffers, bytes, max_buffers = 0, max_bytes = 0;
+  guint64 time, max_time = 0;
+  gdouble fill = 0;
+  JsonObject *q;
+
+  if (!gst_apm_element_stats_get_queue_level (es, &buffers, &bytes, &time))
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), "max-size-time"))
+    g_object_get (e, "max-size-buffers", &max_buffers, "max-size-bytes",
+        &max_bytes, "max-size-time", &max_time, NULL);
+  if (max_buffers)
+    fill = MAX (fill, 100.0 * buffers / max_buffers);
+  if (max_bytes)
+    fill = MAX (fill, 100.0 * bytes / max_bytes);
+  if (max_time)
+    fill = MAX (fill, 100.0 * time / max_time);
+  q = json_object_new ();
+  json_object_set_int_member (q, "buffers", buffers);
+  json_object_set_int_member (q, "bytes", bytes);
+  json_object_set_double_member (q, "seconds", time / 1e9);
+  json_object_set_double_member (q, "fill_percent", fill);
+  json_object_set_object_member (o, "queue", q);
+}
+
 /* @mean_own: the mean own time per buffer, or NaN without one */
 static JsonObject *
 describe_element (GstElement * e, const gchar * path, JsonArray * links,
@@ -142,6 +171,7 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links,
           apm_series_value (es->rtf));
     if (es->pool_fresh)
       describe_pool (o, es);
+    describe_queue (o, e, es);
   }
   if (GST_IS_APM_CHECKPOINT (e)) {
     JsonObject *span = gst_apm_checkpoint_describe_span (e);
