@@ -85,9 +85,15 @@ gst_apm_announce (GPtrArray ** problems_out)
           NULL, NULL, "%s", (gchar *) g_ptr_array_index (problems, i));
     }
     if (url) {
+      gchar *note = apm_service_dup_port_note (service);
+
       GST_INFO ("serving %s", url);
-      if (!apm_service_is_quiet (service))
+      if (!apm_service_is_quiet (service)) {
+        if (note)
+          g_printerr ("apm: %s\n", note);
         g_printerr ("apm: serving %s (metrics at %s/metrics)\n", url, url);
+      }
+      g_free (note);
     }
   }
   g_mutex_unlock (&announce_lock);

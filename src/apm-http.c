@@ -388,26 +388,45 @@ apm_http_new (ApmService * service, guint ws_interval_ms)
 
 gboolean
 apm_http_listen (ApmHttp * http, const gchar * address, gint port,
-    guint * bound_port, GError ** error)
+    gint last_port, guint * bound_port, GError ** error)
 {
   GInetAddress *inet = g_inet_address_new_from_string (address);
-  GSocketAddress *sa, *effective = NULL;
-  gboolean ok;
+  GSocketAddress *effective = NULL;
+  gboolean ok = FALSE;
 
   if (!inet) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
         "'%s' is not an IP address", address);
     return FALSE;
   }
-  sa = g_inet_socket_address_new (inet, port);
-  g_object_unref (inet);
-
   http->listener = g_socket_listener_new ();
   /* GSocketListener's default of 10 drops SYNs of a burst of clients */
   g_socket_listener_set_backlog (http->listener, APM_HTTP_LISTEN_BACKLOG);
-  ok = g_socket_listener_add_address (http->listener, sa,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective, error);
-  g_object_unref (sa);
+  for (gint p = port; p <= MAX (port, last_port); p++) {
+    GSocketAddress *sa = g_inet_socket_address_new (inet, p);
+    GError *e = NULL;
+    gboolean taken;
+
+    ok = g_socket_listener_add_address (http->listener, sa,
+        G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective, &e);
+    g_object_unref (sa);
+    if (ok)
+      break;
+    /* only a taken port moves on to the next */
+    taken = g_error_matches (e, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+    if (taken && p < last_port) {
+      g_clear_error (&e);
+      continue;
+    }
+    if (taken && p > port)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+          "ports %d to %d are all in use", port, p);
+    else
+      g_propagate_error (error, g_steal_pointer (&e));
+    g_clear_error (&e);
+    break;
+  }
+  g_object_unref (inet);
   if (!ok) {
     g_clear_object (&http->listener);
     return FALSE;

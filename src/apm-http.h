@@ -31,8 +31,10 @@ typedef struct _ApmHttp ApmHttp;
 ApmHttp *apm_http_new (ApmService * service, guint ws_interval_ms);
 void apm_http_broadcast (ApmHttp * http, const gchar * type,
     JsonNode * data);
+/* Listens on the first free port from @port to @last_port (@port alone
+ * when they are equal; 0 picks any free port). */
 gboolean apm_http_listen (ApmHttp * http, const gchar * address, gint port,
-    guint * bound_port, GError ** error);
+    gint last_port, guint * bound_port, GError ** error);
 void apm_http_free (ApmHttp * http);
 
 /* Response helpers for route handlers. */

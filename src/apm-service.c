@@ -52,6 +52,7 @@ struct _ApmService
   GThread *thread;
   gboolean start_done;
   GError *start_error;
+  gchar *port_note;             /* why the default port was not used */
   GMainContext *context;
   GMainLoop *loop;
   ApmHttp *http;
@@ -480,19 +481,24 @@ service_thread (gpointer user_data)
   GError *error = NULL;
   GSource *tick;
   gchar *address;
-  gint port, rate, alert_interval;
+  gint port, last_port, rate, alert_interval;
 
   g_main_context_push_thread_default (s->context);
 
   g_mutex_lock (&s->lock);
   address = g_strdup (s->address);
   port = s->port;
+  /* the default port, taken by another monitored process on this host:
+   * the next free one of the range (an explicit port is used as given) */
+  last_port = !s->port_set && port == APM_DEFAULT_PORT ?
+      APM_DEFAULT_PORT_LAST : port;
   rate = s->ws_rate;
   alert_interval = s->alert_interval;
   g_mutex_unlock (&s->lock);
 
   s->http = apm_http_new (s, 1000 / rate);
-  if (!apm_http_listen (s->http, address, port, &s->bound_port, &error)) {
+  if (!apm_http_listen (s->http, address, port, last_port, &s->bound_port,
+          &error)) {
     apm_http_free (s->http);
     s->http = NULL;
   }
@@ -512,6 +518,16 @@ service_thread (gpointer user_data)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
         "HTTP service not started on %s:%d: %s", address, port,
         error->message);
+  if (!error && port != 0 && s->bound_port != (guint) port) {
+    gchar *note = g_strdup_printf ("port %d is in use (another monitored "
+        "process?): serving on %u, the first free port of %d-%d", port,
+        s->bound_port, port, last_port);
+
+    apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL, "%s", note);
+    g_mutex_lock (&s->lock);
+    s->port_note = note;
+    g_mutex_unlock (&s->lock);
+  }
   g_mutex_lock (&s->lock);
   if (error) {
     s->start_error = error;
@@ -745,6 +761,17 @@ apm_service_start_time_us (ApmService * s)
   return s->created_wall_us;
 }
 
+gchar *
+apm_service_dup_port_note (ApmService * s)
+{
+  gchar *note;
+
+  g_mutex_lock (&s->lock);
+  note = g_strdup (s->port_note);
+  g_mutex_unlock (&s->lock);
+  return note;
+}
+
 gboolean
 apm_service_is_quiet (ApmService * s)
 {
@@ -913,6 +940,7 @@ apm_service_shutdown (void)
 
   stop_thread (s);
   g_clear_error (&s->start_error);
+  g_clear_pointer (&s->port_note, g_free);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);

@@ -18,6 +18,9 @@
 G_BEGIN_DECLS
 
 #define APM_DEFAULT_PORT 9464
+/* with the default port, the service takes the first free one up to this
+ * (another process on the host may serve on the default) */
+#define APM_DEFAULT_PORT_LAST 9563
 #define APM_DEFAULT_ADDRESS "127.0.0.1"
 
 typedef struct _ApmService ApmService;
@@ -92,6 +95,9 @@ void apm_service_set_alert_interval (ApmService * service, guint seconds);
 guint apm_service_n_websockets (ApmService * service);
 gint64 apm_service_start_time_us (ApmService * service);
 gboolean apm_service_is_quiet (ApmService * service);
+/* Why the service does not serve on the port asked (the default was taken),
+ * or NULL (a new string). */
+gchar *apm_service_dup_port_note (ApmService * service);
 
 /* Stops the thread and frees everything.  Idempotent; in a forked child it
  * only forgets the parent's state.  Called at gst_deinit() and exit. */

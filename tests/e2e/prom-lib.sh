@@ -138,9 +138,20 @@ global:
   evaluation_interval: 1s
 scrape_configs:
   - job_name: apm
+EOF
+  # PROM_SD_FILE: the targets come from that file (file_sd_configs), as
+  # gst-apm sd writes it
+  if [ -n "${PROM_SD_FILE:-}" ]; then
+    cat >>"$WORK/prom.yml" <<EOF
+    file_sd_configs:
+      - files: ['$PROM_SD_FILE']
+EOF
+  else
+    cat >>"$WORK/prom.yml" <<EOF
     static_configs:
       - targets: [$targets]
 EOF
+  fi
   for _ in 1 2 3; do
     port=$(free_port) || fail "no free port"
     rm -rf "$WORK/tsdb"
