@@ -2,11 +2,14 @@
 #include "apm-api.h"
 #include "apm-http.h"
 #include "apm-service.h"
+#include "apm-discovery.h"
 #include "apm-negotiate.h"
 #include "apm-prometheus.h"
 #include "apm-status.h"
 #include "apm-history.h"
 #include "apm-query.h"
+
+#include <unistd.h>
 
 #include <math.h>
 
@@ -77,6 +80,38 @@ handle_metrics (ApmService * service, SoupServerMessage * msg,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, om ? APM_OPENMETRICS_CONTENT_TYPE :
       APM_PROMETHEUS_CONTENT_TYPE, SOUP_MEMORY_TAKE, body, len);
+}
+
+/* the other monitored processes of this host (the registry), for the
+ * dashboard's links; not their command lines, which may say more than a
+ * remote reader should see */
+static void
+handle_instances (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  static const gchar *const shown[] = { "pid", "program", "url", "port",
+    "started", NULL
+  };
+  JsonArray *all = apm_discovery_list (FALSE), *out = json_array_new ();
+  JsonObject *root = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  for (guint i = 0; i < json_array_get_length (all); i++) {
+    JsonObject *in = json_array_get_object_element (all, i), *o =
+        json_object_new ();
+
+    for (guint k = 0; shown[k]; k++)
+      if (json_object_has_member (in, shown[k]))
+        json_object_set_member (o, shown[k], json_node_copy
+            (json_object_get_member (in, shown[k])));
+    json_object_set_boolean_member (o, "self",
+        json_object_get_int_member_with_default (in, "pid", 0) == getpid ());
+    json_array_add_object_element (out, o);
+  }
+  json_object_set_array_member (root, "instances", out);
+  json_node_take_object (node, root);
+  respond_node (msg, node);
+  json_array_unref (all);
 }
 
 static void
@@ -434,6 +469,7 @@ static const ApmRoute routes[] = {
   {"/monitoring/pipelines", "GET, HEAD", handle_pipelines},
   {"/monitoring/pipelines/", "GET, HEAD", handle_pipeline},
   {"/monitoring/jobs", "GET, HEAD", handle_jobs},
+  {"/monitoring/instances", "GET, HEAD", handle_instances},
   {"/monitoring/jobs/", "GET, HEAD", handle_job},
 };
 

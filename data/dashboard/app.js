@@ -1253,6 +1253,29 @@
   function refreshLists() {
     refreshJobs();
     refreshAlerts();
+    refreshInstances();
+  }
+
+  /* the other monitored processes on this host, as links to their
+   * dashboards (GET /monitoring/instances, the host's registry) */
+  function refreshInstances() {
+    if (!conn.httpUp) return Promise.resolve();
+    return request('/monitoring/instances').then(guard('instances', function (r) {
+      var box = byId('d-instances');
+      var others = (r.ok && r.data && r.data.instances || []).filter(function (i) {
+        return !i.self && /^https?:\/\/[^\s]+$/.test(i.url || '');
+      });
+      state.instances = others;
+      box.textContent = '';
+      box.hidden = others.length === 0;
+      if (!others.length) return;
+      append(box, 'also on this host: ');
+      others.forEach(function (i, n) {
+        if (n) append(box, ', ');
+        append(box, h('a', { href: i.url + '/monitoring/dashboard', title: i.url,
+          'data-pid': String(i.pid) }, (i.program || 'pid') + ' ' + i.pid));
+      });
+    }));
   }
 
   /* ------------------------------------------------------------------ */

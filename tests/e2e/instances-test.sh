@@ -63,6 +63,20 @@ done
 [ ! -e "$APM_RUNTIME_DIR/$dead.json" ] || fail "the stale entry of pid $dead was not cleaned"
 grep -q "\"pid\" : $dead" "$WORK/list.json" && fail "the stale entry of pid $dead was listed"
 
+# each service shows the others (the dashboard's links): itself flagged
+url1=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["instances"][0]["url"])' "$WORK/list.json")
+curl -sf --max-time 5 "$url1/monitoring/instances" >"$WORK/instances.json" ||
+  fail "GET $url1/monitoring/instances failed"
+python3 - "$WORK/instances.json" "$url1" <<'PYEOF2' || { dump_files "$WORK/instances.json"; fail "/monitoring/instances is wrong"; }
+import json, sys
+inst = json.load(open(sys.argv[1]))["instances"]
+selves = [i for i in inst if i["self"]]
+assert len(inst) == 3 and len(selves) == 1 and selves[0]["url"] == sys.argv[2], inst
+assert all("cmdline" not in i for i in inst), "command lines must not be served"
+PYEOF2
+
 # top --once: the elements of all three
 run_with_deadline 20 "$GST_APM" top --once -n 100 >"$WORK/top.txt" 2>&1 ||
   { dump_files "$WORK/top.txt"; fail "gst-apm top --once failed"; }
