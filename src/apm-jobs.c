@@ -164,19 +164,26 @@ apm_jobs_free (ApmJobs * jobs)
   g_free (jobs);
 }
 
+/* @cid: with an observation, the job's correlation id, whose trace id
+ * becomes the bucket's exemplar */
 static void
-family_add (ApmFamily * f, const gchar * label, gdouble v, gboolean observe)
+family_add (ApmFamily * f, const gchar * label, gdouble v, gboolean observe,
+    const gchar * cid)
 {
   const gchar *values[2] = { label, NULL };
+  gchar trace_id[APM_TRACE_ID_LEN + 1];
   ApmSeries *s;
 
   if (!f)
     return;
   s = apm_family_series (f, label ? values : NULL);
-  if (observe)
+  if (observe) {
     apm_histogram_observe (s, v);
-  else
+    if (cid && apm_trace_id_from_correlation_id (cid, trace_id))
+      apm_histogram_set_exemplar (s, v, trace_id);
+  } else {
     apm_series_add (s, v);
+  }
   apm_series_unref (s);
 }
 
@@ -198,20 +205,21 @@ finish_locked (ApmJobs * jobs, ApmJob * j, const gchar * status,
   else if (g_strcmp0 (j->status, "failed") == 0)
     jobs->n_failed++;
 
-  family_add (jobs->f_completed, j->status, 1, FALSE);
+  family_add (jobs->f_completed, j->status, 1, FALSE, NULL);
   family_add (jobs->f_processing, success ? "true" : "false",
-      j->processing_seconds, TRUE);
+      j->processing_seconds, TRUE, j->correlation_id);
   if (j->bytes_read >= 0) {
-    family_add (jobs->f_in, NULL, j->bytes_read, TRUE);
+    family_add (jobs->f_in, NULL, j->bytes_read, TRUE, j->correlation_id);
     if (j->processing_seconds > 0)
       family_add (jobs->f_rate, "read", j->bytes_read /
-          j->processing_seconds, TRUE);
+          j->processing_seconds, TRUE, j->correlation_id);
   }
   if (j->bytes_written >= 0) {
-    family_add (jobs->f_out, NULL, j->bytes_written, TRUE);
+    family_add (jobs->f_out, NULL, j->bytes_written, TRUE,
+        j->correlation_id);
     if (j->processing_seconds > 0)
       family_add (jobs->f_rate, "written", j->bytes_written /
-          j->processing_seconds, TRUE);
+          j->processing_seconds, TRUE, j->correlation_id);
   }
 
   g_queue_push_tail (&jobs->finished, j);
@@ -246,7 +254,7 @@ apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
   g_hash_table_insert (jobs->active, j->job_id, j);
   jobs->n_started++;
   g_mutex_unlock (&jobs->lock);
-  family_add (jobs->f_started, NULL, 1, FALSE);
+  family_add (jobs->f_started, NULL, 1, FALSE, NULL);
   if (jobs->log) {
     JsonObject *ctx = json_object_new ();
 
@@ -334,6 +342,7 @@ apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
 {
   ApmJob *j;
   JsonObject *o, *l;
+  gchar *cid;
 
   g_return_val_if_fail (job_id != NULL && stage != NULL, FALSE);
   if (!isfinite (seconds) || seconds < 0)
@@ -363,8 +372,10 @@ apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
       json_object_set_string_member (l, labels[i], labels[i + 1]);
     json_object_set_object_member (o, "labels", l);
   }
+  cid = g_strdup (j->correlation_id);
   g_mutex_unlock (&jobs->lock);
-  family_add (jobs->f_stage, stage, seconds, TRUE);
+  family_add (jobs->f_stage, stage, seconds, TRUE, cid);
+  g_free (cid);
   return TRUE;
 }
 

@@ -260,6 +260,7 @@ apm_series_unref (ApmSeries * s)
   for (guint i = 0; s->label_values[i]; i++)
     g_ref_string_release (s->label_values[i]);
   g_free (s->buckets);
+  g_free (s->exemplars);
   g_free (s->history);
   g_free (s);
 }
@@ -358,6 +359,42 @@ apm_histogram_observe (ApmSeries * s, gdouble v)
     i++;
   __atomic_fetch_add (&s->buckets[i], 1, __ATOMIC_RELAXED);
   apm_series_add (s, v);
+}
+
+void
+apm_histogram_set_exemplar (ApmSeries * s, gdouble v, const gchar * trace_id)
+{
+  ApmRegistry *r = s->family->registry;
+  guint i = 0;
+
+  if (!s->buckets || !trace_id || strlen (trace_id) != APM_TRACE_ID_LEN)
+    return;
+  while (i < s->n_bounds && v > s->bounds[i])
+    i++;
+  g_mutex_lock (&r->lock);
+  if (!s->exemplars)
+    s->exemplars = g_new0 (ApmExemplar, s->n_bounds + 1);
+  memcpy (s->exemplars[i].trace_id, trace_id, APM_TRACE_ID_LEN + 1);
+  s->exemplars[i].value = v;
+  s->exemplars[i].wall_us = g_get_real_time ();
+  g_mutex_unlock (&r->lock);
+}
+
+gboolean
+apm_trace_id_from_correlation_id (const gchar * cid,
+    gchar out[APM_TRACE_ID_LEN + 1])
+{
+  guint n = 0;
+
+  for (const gchar * c = cid; c && *c; c++) {
+    if (*c == '-')
+      continue;
+    if (!g_ascii_isxdigit (*c) || n == APM_TRACE_ID_LEN)
+      return FALSE;
+    out[n++] = g_ascii_tolower (*c);
+  }
+  out[n] = '\0';
+  return n == APM_TRACE_ID_LEN;
 }
 
 gdouble

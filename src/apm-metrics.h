@@ -37,6 +37,9 @@ struct _ApmSeries
   gchar **label_values;         /* interned (GRefString) */
   gint ref_count;
   gint64 retired_at;            /* monotonic us, 0 while live */
+  /* histograms: an example observation per bucket (OpenMetrics
+   * exemplars), made on the first one, under the registry's lock */
+  struct _ApmExemplar *exemplars;
   /* sampled history, service thread only (see apm-history.h) */
   struct _ApmPoint *history;
   guint history_len, history_next;
@@ -131,6 +134,26 @@ apm_histogram_observe_ns (ApmSeries * s, gint64 v_ns)
 }
 
 void apm_histogram_observe (ApmSeries * s, gdouble v);
+
+/* OpenMetrics exemplars: the trace of an observation, 32 lowercase hex
+ * digits (W3C trace id) */
+#define APM_TRACE_ID_LEN 32
+typedef struct _ApmExemplar
+{
+  gchar trace_id[APM_TRACE_ID_LEN + 1];
+  gdouble value;
+  gint64 wall_us;               /* 0: none */
+} ApmExemplar;
+
+/* Makes @v, observed for the trace @trace_id, the example of the bucket it
+ * falls in (the newest replaces the last).  Any thread. */
+void apm_histogram_set_exemplar (ApmSeries * s, gdouble v,
+    const gchar * trace_id);
+
+/* The trace id of a correlation id (a UUID): its 32 hex digits,
+ * lowercase, into @out; FALSE if it has not exactly 32. */
+gboolean apm_trace_id_from_correlation_id (const gchar * correlation_id,
+    gchar out[APM_TRACE_ID_LEN + 1]);
 
 /* Reads for exposition and JSON. */
 gdouble apm_series_value (const ApmSeries * s);

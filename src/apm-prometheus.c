@@ -3,7 +3,8 @@
  *
  * OpenMetrics differs in: counter families named without _total (their
  * samples carry it), # UNIT for names ending in a unit, canonical floats in
- * le, quotes escaped in HELP, and # EOF at the end.
+ * le, quotes escaped in HELP, exemplars on histogram buckets, and # EOF at
+ * the end.
  */
 #include "apm-prometheus.h"
 
@@ -200,7 +201,18 @@ render_family (const gchar * name, ApmMetricType type, const gchar * help,
           apm_prometheus_append_number (le, s->bounds[b]);
         g_string_append_printf (out, "%s_bucket", family);
         append_labels (out, label_names, values, le->str);
-        g_string_append_printf (out, " %" G_GUINT64_FORMAT "\n", counts[b]);
+        g_string_append_printf (out, " %" G_GUINT64_FORMAT, counts[b]);
+        /* the registry's lock is held: the exemplars are stable */
+        if (r->openmetrics && s->exemplars && s->exemplars[b].wall_us
+            && counts[b] > 0) {
+          const ApmExemplar *x = &s->exemplars[b];
+
+          g_string_append_printf (out, " # {trace_id=\"%s\"} ", x->trace_id);
+          apm_prometheus_append_number (out, x->value);
+          g_string_append_printf (out, " %" G_GINT64_FORMAT ".%06d",
+              x->wall_us / G_USEC_PER_SEC, (gint) (x->wall_us % G_USEC_PER_SEC));
+        }
+        g_string_append_c (out, '\n');
       }
       g_string_append_printf (out, "%s_sum", family);
       append_labels (out, label_names, values, NULL);

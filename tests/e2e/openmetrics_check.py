@@ -68,6 +68,12 @@ if not monitor.increment_counter("e2e_odd_labels_total", 3,
                                  {"who": ODD_LABEL}):
     fail("increment_counter refused a valid label value")
 monitor.record_histogram("e2e_odd_latency_seconds", 0.25, {"who": ODD_LABEL})
+# a finished job: its histograms' buckets carry its trace as exemplar
+correlation_id = monitor.start_job_tracking("e2e-exemplar-job")
+time.sleep(0.05)
+monitor.record_job_stage("e2e-exemplar-job", "decode", 0.04, None)
+monitor.complete_job_tracking("e2e-exemplar-job", "success", None)
+trace_id = correlation_id.replace("-", "").lower()
 
 deadline = time.monotonic() + 20
 url = None
@@ -123,6 +129,23 @@ odd_samples = [s for s in by_name["e2e_odd_labels"].samples
 if not odd_samples or odd_samples[0].value != 3:
     fail("label value %r did not read back from OpenMetrics" % ODD_LABEL)
 
+# exemplars: the job's trace id, 32 lowercase hex digits, on the bucket
+# its processing time fell in, with that value
+job = next((s for s in by_name["apm_job_processing_seconds"].samples
+            if s.name.endswith("_bucket") and s.exemplar), None)
+if job is None:
+    fail("no exemplar on apm_job_processing_seconds")
+if job.exemplar.labels.get("trace_id") != trace_id or len(trace_id) != 32:
+    fail("exemplar trace_id %r, the job's correlation id is %r"
+         % (job.exemplar.labels, correlation_id))
+le = float(job.labels["le"])
+if not (0 < job.exemplar.value <= le) or job.exemplar.timestamp is None:
+    fail("exemplar %r does not fit bucket le=%s" % (job.exemplar, le))
+stage = [s for s in by_name["apm_job_stage_seconds"].samples
+         if s.exemplar and s.exemplar.labels.get("trace_id") == trace_id]
+if not stage or stage[0].exemplar.value != 0.04:
+    fail("no exemplar of the job on apm_job_stage_seconds")
+
 # curl: text 0.0.4, plain
 headers, body = fetch(url, {})
 ctype = headers.get("Content-Type", "")
@@ -134,6 +157,8 @@ if headers.get("Content-Encoding"):
 text = body.decode("utf-8")
 if "# EOF" in text:
     fail("text 0.0.4 must not end with # EOF")
+if "trace_id" in text:
+    fail("text 0.0.4 has no exemplars")
 try:
     fams = list(parse_text(text))
 except ValueError as e:
