@@ -1,5 +1,5 @@
-/* gst-apm: what the alert files share (apm-alert-rule.c, apm-alerts.c): a
- * rule's fields and its message template.  G_GNUC_INTERNAL and
+/* gst-apm: what the alert files share (apm-alert-rule.c, apm-alert-eval.c,
+ * apm-alerts.c): a rule's fields and its evaluation.  G_GNUC_INTERNAL and
  * names without the apm_ prefix keep these out of the library's symbols. */
 #pragma once
 
@@ -29,6 +29,21 @@ struct _ApmAlertRule
   /* p95: bucket counts at the previous evaluation, per series key */
   GHashTable *snapshots;
 };
+
+/* A label set for which a rule's condition holds now */
+typedef struct
+{
+  gchar *key;                   /* rule name, or rule \x1e series key */
+  JsonObject *labels;
+  gdouble value;
+} ApmAlertHit;
+
+/* The label sets (ApmAlertHit) for which @rule holds now, over @registry or
+ * from a custom rule's function.  The caller takes the hits (the array has
+ * no free function).  Service thread, with the rules lock held: p95 rules
+ * keep their bucket snapshots in the rule. */
+G_GNUC_INTERNAL GPtrArray *alert_rule_collect_hits (ApmAlertRule * rule,
+    ApmRegistry * registry, gint64 now_wall_us);
 
 /* The rule's message template filled in for @labels and @value. */
 G_GNUC_INTERNAL gchar *alert_rule_render_message (const ApmAlertRule * rule,
