@@ -1,33 +1,10 @@
-/* gst-apm: alert rules and alerts with a pending/firing/resolved lifecycle */
-#include "apm-alerts.h"
-#include "apm-history.h"
+/* gst-apm: the set of alert rules, and their alerts' lifecycle (pending,
+ * firing, resolved), listeners and JSON views */
+#include "apm-alerts-private.h"
 #include "apm-time.h"
 
 #include <math.h>
 #include <string.h>
-
-struct _ApmAlertRule
-{
-  gchar *name;
-  ApmSeverity severity;
-  gchar *message;
-  gdouble for_s;
-  /* expression */
-  gchar *metric;
-  ApmAggregation agg;
-  gdouble window_s;
-  ApmComparison op;
-  gdouble threshold;
-  GPtrArray *match;             /* label, value, label, value ... */
-  gchar *denominator;
-  gchar *require;
-  /* callback */
-  ApmAlertConditionFunc func;
-  gpointer user_data;
-  GDestroyNotify destroy;
-  /* p95: bucket counts at the previous evaluation, per series key */
-  GHashTable *snapshots;
-};
 
 typedef struct
 {
@@ -66,206 +43,6 @@ struct _ApmAlerts
   GArray *listeners;
 };
 
-static const gchar *severity_names[] = { "info", "warning", "critical" };
-static const gchar *agg_names[] = { "last", "avg", "max", "min", "rate",
-  "increase", "p95", "ratio"
-};
-static const gchar *cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
-
-const gchar *
-apm_severity_to_string (ApmSeverity s)
-{
-  return severity_names[CLAMP (s, 0, 2)];
-}
-
-static gboolean
-lookup_name (const gchar * const *names, guint n, const gchar * text,
-    gint * out)
-{
-  for (guint i = 0; text && i < n; i++)
-    if (g_ascii_strcasecmp (names[i], text) == 0) {
-      *out = i;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-gboolean
-apm_severity_from_string (const gchar * text, ApmSeverity * out)
-{
-  return lookup_name (severity_names, 3, text, (gint *) out);
-}
-
-gboolean
-apm_aggregation_from_string (const gchar * text, ApmAggregation * out)
-{
-  return lookup_name (agg_names, G_N_ELEMENTS (agg_names), text, (gint *) out);
-}
-
-gboolean
-apm_comparison_from_string (const gchar * text, ApmComparison * out)
-{
-  return lookup_name (cmp_names, G_N_ELEMENTS (cmp_names), text, (gint *) out);
-}
-
-/* --- rules --- */
-
-static ApmAlertRule *
-rule_new (const gchar * name)
-{
-  ApmAlertRule *r = g_new0 (ApmAlertRule, 1);
-
-  r->name = g_strdup (name);
-  r->severity = APM_SEVERITY_WARNING;
-  r->match = g_ptr_array_new_with_free_func (g_free);
-  r->snapshots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
-  return r;
-}
-
-ApmAlertRule *
-apm_alert_rule_new_expr (const gchar * name, const gchar * metric,
-    ApmAggregation agg, gdouble window_s, ApmComparison op, gdouble threshold)
-{
-  ApmAlertRule *r;
-
-  g_return_val_if_fail (name && metric, NULL);
-  r = rule_new (name);
-  r->metric = g_strdup (metric);
-  r->agg = agg;
-  r->window_s = window_s;
-  r->op = op;
-  r->threshold = threshold;
-  return r;
-}
-
-ApmAlertRule *
-apm_alert_rule_new_expr_full (const gchar * name, const gchar * metric,
-    ApmAggregation agg, gdouble window_s, ApmComparison op,
-    gdouble threshold, gdouble for_s, ApmSeverity severity,
-    const gchar * message)
-{
-  ApmAlertRule *r = apm_alert_rule_new_expr (name, metric, agg, window_s, op,
-      threshold);
-
-  apm_alert_rule_set_for (r, for_s);
-  apm_alert_rule_set_severity (r, severity);
-  apm_alert_rule_set_message (r, message);
-  return r;
-}
-
-ApmAlertRule *
-apm_alert_rule_new_func (const gchar * name, ApmAlertConditionFunc func,
-    gpointer user_data, GDestroyNotify destroy)
-{
-  ApmAlertRule *r;
-
-  g_return_val_if_fail (name && func, NULL);
-  r = rule_new (name);
-  r->func = func;
-  r->user_data = user_data;
-  r->destroy = destroy;
-  return r;
-}
-
-void
-apm_alert_rule_set_severity (ApmAlertRule * r, ApmSeverity severity)
-{
-  r->severity = severity;
-}
-
-void
-apm_alert_rule_set_message (ApmAlertRule * r, const gchar * message)
-{
-  g_free (r->message);
-  r->message = g_strdup (message);
-}
-
-void
-apm_alert_rule_set_for (ApmAlertRule * r, gdouble seconds)
-{
-  r->for_s = MAX (seconds, 0);
-}
-
-void
-apm_alert_rule_add_match (ApmAlertRule * r, const gchar * label,
-    const gchar * value)
-{
-  g_ptr_array_add (r->match, g_strdup (label));
-  g_ptr_array_add (r->match, g_strdup (value));
-}
-
-void
-apm_alert_rule_set_denominator (ApmAlertRule * r, const gchar * metric)
-{
-  g_free (r->denominator);
-  r->denominator = g_strdup (metric);
-}
-
-void
-apm_alert_rule_set_require (ApmAlertRule * r, const gchar * metric)
-{
-  g_free (r->require);
-  r->require = g_strdup (metric);
-}
-
-void
-apm_alert_rule_free (ApmAlertRule * r)
-{
-  if (!r)
-    return;
-  if (r->destroy)
-    r->destroy (r->user_data);
-  g_free (r->name);
-  g_free (r->message);
-  g_free (r->metric);
-  g_free (r->denominator);
-  g_free (r->require);
-  g_ptr_array_unref (r->match);
-  g_hash_table_destroy (r->snapshots);
-  g_free (r);
-}
-
-JsonNode *
-apm_alert_rule_to_json (const ApmAlertRule * r)
-{
-  JsonObject *o = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_object_set_string_member (o, "name", r->name);
-  json_object_set_string_member (o, "severity", severity_names[r->severity]);
-  json_object_set_double_member (o, "for_seconds", r->for_s);
-  if (r->message)
-    json_object_set_string_member (o, "message", r->message);
-  if (r->metric) {
-    GString *expr = g_string_new (NULL);
-
-    g_string_append_printf (expr, "%s(%s", agg_names[r->agg], r->metric);
-    if (r->match->len) {
-      g_string_append_c (expr, '{');
-      for (guint i = 0; i + 1 < r->match->len; i += 2)
-        g_string_append_printf (expr, "%s%s=\"%s\"", i ? "," : "",
-            (gchar *) r->match->pdata[i], (gchar *) r->match->pdata[i + 1]);
-      g_string_append_c (expr, '}');
-    }
-    if (r->denominator)
-      g_string_append_printf (expr, " / %s", r->denominator);
-    if (r->window_s > 0)
-      g_string_append_printf (expr, "[%gs]", r->window_s);
-    g_string_append_printf (expr, ") %s %g", cmp_names[r->op], r->threshold);
-    if (r->require)
-      g_string_append_printf (expr, " if %s > 0", r->require);
-    json_object_set_string_member (o, "expression", expr->str);
-    g_string_free (expr, TRUE);
-  } else {
-    json_object_set_string_member (o, "expression", "custom function");
-  }
-  json_node_take_object (node, o);
-  return node;
-}
-
-/* --- alerts --- */
-
 static void
 alert_free (ApmAlert * a)
 {
@@ -299,7 +76,8 @@ alert_to_json (const ApmAlert * a)
 
   json_object_set_string_member (o, "id", a->id);
   json_object_set_string_member (o, "rule", a->rule);
-  json_object_set_string_member (o, "severity", severity_names[a->severity]);
+  json_object_set_string_member (o, "severity",
+      apm_severity_to_string (a->severity));
   json_object_set_string_member (o, "state", a->state);
   json_object_set_string_member (o, "message", a->message);
   json_object_set_object_member (o, "labels", json_object_ref (a->labels));
@@ -421,244 +199,6 @@ apm_alerts_add_listener (ApmAlerts * al, ApmAlertListener func,
   g_mutex_unlock (&al->lock);
 }
 
-/* --- evaluation --- */
-
-typedef struct
-{
-  gchar *key;
-  JsonObject *labels;
-  gdouble value;
-} Hit;
-
-static gboolean
-compare (ApmComparison op, gdouble v, gdouble t)
-{
-  switch (op) {
-    case APM_CMP_GT:
-      return v > t;
-    case APM_CMP_GE:
-      return v >= t;
-    case APM_CMP_LT:
-      return v < t;
-    case APM_CMP_LE:
-      return v <= t;
-    case APM_CMP_EQ:
-      return v == t;
-    default:
-      return v != t;
-  }
-}
-
-static gboolean
-series_matches (ApmAlertRule * r, ApmSeries * s)
-{
-  for (guint i = 0; i + 1 < r->match->len; i += 2)
-    if (g_strcmp0 (apm_series_label (s, r->match->pdata[i]),
-            r->match->pdata[i + 1]) != 0)
-      return FALSE;
-  return TRUE;
-}
-
-/* increase over the window from history; FALSE without two samples */
-static gboolean
-window_increase (ApmSeries * s, gint64 since, gdouble * inc, gdouble * secs)
-{
-  guint n;
-  ApmPoint *p = apm_history_points (s, since, &n);
-  gboolean ok = n >= 2;
-
-  if (ok) {
-    *inc = p[n - 1].v - p[0].v;
-    *secs = (p[n - 1].t_us - p[0].t_us) / 1e6;
-  }
-  g_free (p);
-  return ok && *secs > 0;
-}
-
-/* NaN when there is not enough data */
-static gdouble
-series_value (ApmAlertRule * r, ApmRegistry * reg, ApmSeries * s, gint64 now)
-{
-  gint64 since = now - (gint64) (MAX (r->window_s, 1) * 1e6);
-  gdouble v = NAN, inc, secs;
-  guint n;
-  ApmPoint *p;
-
-  switch (r->agg) {
-    case APM_AGG_LAST:
-      return apm_series_metric_type (s) == APM_METRIC_HISTOGRAM ?
-          (apm_series_count (s) ? apm_series_sum (s) / apm_series_count (s) :
-          NAN) : apm_series_value (s);
-    case APM_AGG_AVG:
-    case APM_AGG_MAX:
-    case APM_AGG_MIN:
-      p = apm_history_points (s, since, &n);
-      for (guint i = 0; i < n; i++) {
-        gdouble x = p[i].v;
-
-        if (i == 0)
-          v = x;
-        else if (r->agg == APM_AGG_AVG)
-          v += x;
-        else if (r->agg == APM_AGG_MAX)
-          v = MAX (v, x);
-        else
-          v = MIN (v, x);
-      }
-      if (n && r->agg == APM_AGG_AVG)
-        v /= n;
-      g_free (p);
-      return v;
-    case APM_AGG_RATE:
-      return window_increase (s, since, &inc, &secs) ? inc / secs : NAN;
-    case APM_AGG_INCREASE:
-      return window_increase (s, since, &inc, &secs) ? inc : NAN;
-    case APM_AGG_RATIO:{
-      ApmSeries *d = r->denominator ?
-          apm_registry_find_series_like (reg, r->denominator, s) : NULL;
-      gdouble dinc, dsecs;
-
-      if (d && window_increase (s, since, &inc, &secs)
-          && window_increase (d, since, &dinc, &dsecs) && dinc > 0)
-        v = inc / dinc;
-      g_clear_pointer (&d, apm_series_unref);
-      return v;
-    }
-    case APM_AGG_P95:{
-      guint nb = s->n_bounds + 1;
-      guint64 *now_counts = g_new (guint64, nb);
-      gchar *key = apm_series_dup_key (s);
-      guint64 *prev = g_hash_table_lookup (r->snapshots, key);
-      ApmSeries tmp;
-
-      if (!s->buckets) {
-        g_free (now_counts);
-        g_free (key);
-        return NAN;
-      }
-      apm_series_histogram (s, now_counts);
-      if (prev) {
-        /* the quantile of what was observed since the last evaluation */
-        guint64 *diff = g_new0 (guint64, nb);
-
-        for (guint i = 0; i < nb; i++) {
-          guint64 prev_i = prev[i] - (i ? prev[i - 1] : 0);
-          guint64 now_i = now_counts[i] - (i ? now_counts[i - 1] : 0);
-
-          diff[i] = now_i >= prev_i ? now_i - prev_i : now_i;
-        }
-        tmp = *s;
-        tmp.buckets = diff;
-        tmp.sum_ns = 0;
-        tmp.fbits = 0;
-        v = apm_series_quantile (&tmp, 0.95);
-        g_free (diff);
-      }
-      g_hash_table_replace (r->snapshots, key, now_counts);
-      return v;
-    }
-  }
-  return NAN;
-}
-
-/* collects the label sets for which @r's condition holds */
-static void
-evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
-    GPtrArray * hits)
-{
-  GPtrArray *series;
-  GHashTable *seen = NULL;
-
-  if (r->agg != APM_AGG_LAST && r->agg != APM_AGG_P95) {
-    apm_history_keep (reg, r->metric);
-    if (r->denominator)
-      apm_history_keep (reg, r->denominator);
-  }
-  series = apm_registry_list_series (reg, r->metric);
-  if (r->agg == APM_AGG_P95)
-    seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (guint j = 0; series && j < series->len; j++) {
-    ApmSeries *s = g_ptr_array_index (series, j);
-    gdouble v;
-
-    if (!series_matches (r, s))
-      continue;
-    if (seen)
-      g_hash_table_add (seen, apm_series_dup_key (s));
-    v = series_value (r, reg, s, now);
-    if (isnan (v) || !compare (r->op, v, r->threshold))
-      continue;
-    if (r->require) {
-      ApmSeries *req = apm_registry_find_series_like (reg, r->require, s);
-      gboolean on = req && apm_series_value (req) > 0;
-
-      g_clear_pointer (&req, apm_series_unref);
-      if (!on)
-        continue;
-    }
-    {
-      Hit *h = g_new0 (Hit, 1);
-      gchar *series_key = apm_series_dup_key (s);
-      const gchar *const *names = apm_series_label_names (s);
-      const gchar *const *values = apm_series_label_values (s);
-
-      h->key = g_strconcat (r->name, "\x1e", series_key, NULL);
-      g_free (series_key);
-      h->labels = json_object_new ();
-      for (guint i = 0; names && names[i]; i++)
-        json_object_set_string_member (h->labels, names[i], values[i]);
-      h->value = v;
-      g_ptr_array_add (hits, h);
-    }
-  }
-  if (seen) {
-    /* forget the snapshots of series that are gone */
-    GHashTableIter it;
-    gpointer key;
-
-    g_hash_table_iter_init (&it, r->snapshots);
-    while (g_hash_table_iter_next (&it, &key, NULL))
-      if (!g_hash_table_contains (seen, key))
-        g_hash_table_iter_remove (&it);
-    g_hash_table_destroy (seen);
-  }
-  g_clear_pointer (&series, g_ptr_array_unref);
-}
-
-static gchar *
-render_message (ApmAlertRule * r, JsonObject * labels, gdouble value)
-{
-  GString *out = g_string_new (NULL);
-  const gchar *p = r->message ? r->message : "{{rule}}: {{value}}";
-
-  while (*p) {
-    const gchar *open = strstr (p, "{{"), *close;
-
-    if (!open || !(close = strstr (open, "}}"))) {
-      g_string_append (out, p);
-      break;
-    }
-    g_string_append_len (out, p, open - p);
-    {
-      gchar *key = g_strstrip (g_strndup (open + 2, close - open - 2));
-
-      if (strcmp (key, "value") == 0)
-        g_string_append_printf (out, "%.4g", value);
-      else if (strcmp (key, "threshold") == 0)
-        g_string_append_printf (out, "%.4g", r->threshold);
-      else if (strcmp (key, "rule") == 0)
-        g_string_append (out, r->name);
-      else if (json_object_has_member (labels, key))
-        g_string_append (out, json_object_get_string_member (labels, key));
-      else
-        g_string_append_printf (out, "{{%s}}", key);
-      g_free (key);
-    }
-    p = close + 2;
-  }
-  return g_string_free (out, FALSE);
-}
-
 /* a lifecycle event for the listeners, sent once the locks are released */
 typedef struct
 {
@@ -682,39 +222,18 @@ add_notice (GArray * notices, const gchar * event, const ApmAlert * a)
   g_array_append_val (notices, n);
 }
 
+/* what is left of a hit once its key has gone into the true keys */
 static void
-hit_free (Hit * h)
+hit_free (ApmAlertHit * h)
 {
   json_object_unref (h->labels);
   g_free (h);
 }
 
-/* The label sets for which @r's condition holds now (Hit) */
-static GPtrArray *
-collect_hits (ApmAlerts * al, ApmAlertRule * r, gint64 now)
-{
-  GPtrArray *hits = g_ptr_array_new ();
-
-  if (r->func) {
-    gdouble v = NAN;
-
-    if (r->func (r->user_data, &v)) {
-      Hit *h = g_new0 (Hit, 1);
-
-      h->key = g_strdup (r->name);
-      h->labels = json_object_new ();
-      h->value = v;
-      g_ptr_array_add (hits, h);
-    }
-  } else {
-    evaluate_expr (r, al->registry, now, hits);
-  }
-  return hits;
-}
-
 /* A new pending alert for @h (called with the lock) */
 static ApmAlert *
-open_alert_locked (ApmAlerts * al, ApmAlertRule * r, Hit * h, gint64 now)
+open_alert_locked (ApmAlerts * al, ApmAlertRule * r, ApmAlertHit * h,
+    gint64 now)
 {
   ApmAlert *a = g_new0 (ApmAlert, 1);
 
@@ -727,7 +246,7 @@ open_alert_locked (ApmAlerts * al, ApmAlertRule * r, Hit * h, gint64 now)
   a->threshold = r->func ? NAN : r->threshold;
   a->started_us = now;
   a->value = h->value;
-  a->message = render_message (r, a->labels, h->value);
+  a->message = alert_rule_render_message (r, a->labels, h->value);
   g_hash_table_insert (al->active, a->key, a);
   return a;
 }
@@ -740,7 +259,7 @@ update_active_locked (ApmAlerts * al, ApmAlertRule * r, GPtrArray * hits,
     gint64 now, GHashTable * true_keys, GArray * notices)
 {
   for (guint j = 0; j < hits->len; j++) {
-    Hit *h = g_ptr_array_index (hits, j);
+    ApmAlertHit *h = g_ptr_array_index (hits, j);
     ApmAlert *a;
 
     g_hash_table_add (true_keys, h->key);
@@ -755,7 +274,7 @@ update_active_locked (ApmAlerts * al, ApmAlertRule * r, GPtrArray * hits,
     }
     a->value = h->value;
     g_free (a->message);
-    a->message = render_message (r, a->labels, h->value);
+    a->message = alert_rule_render_message (r, a->labels, h->value);
     if (strcmp (a->state, "pending") == 0
         && (now - a->started_us) / 1e6 >= r->for_s) {
       g_free (a->state);
@@ -829,7 +348,7 @@ apm_alerts_evaluate (ApmAlerts * al, gint64 now)
   g_mutex_lock (&al->rules_lock);
   for (guint i = 0; i < al->rules->len; i++) {
     ApmAlertRule *r = g_ptr_array_index (al->rules, i);
-    GPtrArray *hits = collect_hits (al, r, now);
+    GPtrArray *hits = alert_rule_collect_hits (r, al->registry, now);
 
     g_mutex_lock (&al->lock);
     update_active_locked (al, r, hits, now, true_keys, notices);
