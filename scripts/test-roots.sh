@@ -53,6 +53,8 @@ PKGS=(
   nodejs node-ws
   # the check programs' deadline handler dumps a hung test's threads with it
   gdb
+  # e2e-metrics-lint: the reference exposition parsers
+  python3-prometheus-client
 )
 # introspection is optional (-Dintrospection=disabled): no g-ir-scanner
 MESON_OPTS=(-Dintrospection=disabled -Dtests=enabled)

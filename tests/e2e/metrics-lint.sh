@@ -5,6 +5,8 @@
 #     complete histograms (le ascending to +Inf, cumulative, _count = +Inf
 #     bucket, _sum), HELP and TYPE for every family, counters end in _total,
 #     valid names, correct label escaping, units in names;
+#   - python3-prometheus-client's reference parsers read the text scrape
+#     and its OpenMetrics twin (refparse.py);
 #   - label values round-trip: an element named with a quote, a backslash, a
 #     newline and a non-ASCII character comes back exactly.
 # Three processes cover every family: the representative live pipeline
@@ -109,7 +111,19 @@ lint_one() {
   else
     log "$name: $(tail -n 1 "$WORK/$name.lint")"
   fi
+  # the reference parsers, on this scrape and on its OpenMetrics twin
+  curl -sf --max-time 5 -H "Accept: $PROMETHEUS_ACCEPT" "http://$addr/metrics" \
+    -o "$WORK/$name.om" || problem "$name: the OpenMetrics scrape failed"
+  if ! /usr/bin/python3 "$E2E_DIR/refparse.py" "$WORK/$name.metrics" \
+      "$WORK/$name.om" >"$WORK/$name.refparse" 2>&1; then
+    problem "$name: $(cat "$WORK/$name.refparse")"
+  else
+    log "$name: $(cat "$WORK/$name.refparse")"
+  fi
 }
+PROMETHEUS_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+  fail "python3-prometheus-client is missing (scripts/setup.sh --tests)"
 
 lint_one representative "$REP" --expect-label "element=$WEIRD_NAME" \
   --expect-label 'element=capture' --expect-label 'element=out1'
