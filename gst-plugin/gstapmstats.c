@@ -8,13 +8,9 @@
 #include <gst/base/gstbasesink.h>
 #include <gst/audio/audio.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/syscall.h>
 
 guint gst_apm_stats_generation = 1;
 guint gst_apm_topology_generation = 1;
-__thread GstApmThreadState *gst_apm_thread
-    __attribute__ ((tls_model ("initial-exec")));
 
 static GQuark pad_quark, element_quark;
 /* a pad's audio format seen before its stats exist (caps come before the
@@ -23,10 +19,6 @@ static GQuark format_quark;
 #define FORMAT_PACK(rate, bpf) \
     GSIZE_TO_POINTER (((gsize) (rate) << 12) | ((gsize) (bpf) & 0xfff))
 static GMutex create_lock;
-static void thread_state_free (gpointer data);
-static GPrivate thread_private = G_PRIVATE_INIT (thread_state_free);
-static GMutex threads_lock;
-static GArray *threads;         /* tids, under threads_lock */
 static GMutex elements_lock;
 static GList *elements;         /* GstApmElementStats, under elements_lock */
 
@@ -124,54 +116,6 @@ gst_apm_stats_init (void)
   pad_quark = g_quark_from_static_string ("apm-pad-stats");
   format_quark = g_quark_from_static_string ("apm-pad-format");
   element_quark = g_quark_from_static_string ("apm-element-stats");
-}
-
-static void
-thread_state_free (gpointer data)
-{
-  GstApmThreadState *t = data;
-
-  g_mutex_lock (&threads_lock);
-  for (guint i = 0; threads && i < threads->len; i++)
-    if (g_array_index (threads, gint, i) == t->tid) {
-      g_array_remove_index_fast (threads, i);
-      break;
-    }
-  g_mutex_unlock (&threads_lock);
-  gst_apm_thread = NULL;
-  g_free (t);
-}
-
-void
-gst_apm_threads_foreach (GFunc func, gpointer user_data)
-{
-  GArray *copy;
-
-  g_mutex_lock (&threads_lock);
-  copy = threads ? g_array_copy (threads) : g_array_new (FALSE, FALSE,
-      sizeof (gint));
-  g_mutex_unlock (&threads_lock);
-  for (guint i = 0; i < copy->len; i++)
-    func (GINT_TO_POINTER (g_array_index (copy, gint, i)), user_data);
-  g_array_unref (copy);
-}
-
-GstApmThreadState *
-gst_apm_thread_state_create (void)
-{
-  GstApmThreadState *t = g_new0 (GstApmThreadState, 1);
-
-  t->tid = (gint) syscall (SYS_gettid);
-  g_mutex_lock (&threads_lock);
-  if (!threads)
-    threads = g_array_new (FALSE, FALSE, sizeof (gint));
-  g_array_append_val (threads, t->tid);
-  g_mutex_unlock (&threads_lock);
-  t->last_end = GST_CLOCK_TIME_NONE;
-  /* freed at thread exit by GPrivate */
-  g_private_set (&thread_private, t);
-  gst_apm_thread = t;
-  return t;
 }
 
 gboolean
