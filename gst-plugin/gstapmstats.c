@@ -1,5 +1,5 @@
 /* gst-apm: the tracer's per-pad, per-element and per-thread state */
-#include "gstapmstats.h"
+#include "gstapmstats-private.h"
 #include "gstapmwatch.h"
 #include "apm-service.h"
 
@@ -404,11 +404,6 @@ gst_apm_element_stats_foreach (GFunc func, gpointer user_data)
 
 /* --- pads --- */
 
-/* Every counted pad's stats, for the fold; under fold_lock, which also
- * serialises folds.  Lock order: create_lock, then fold_lock. */
-static GMutex fold_lock;
-static GHashTable *pads;
-
 static GstApmPadStats *
 pad_stats_new (void)
 {
@@ -439,8 +434,6 @@ pad_stats_unref (GstApmPadStats * st)
   g_aligned_free (st);
 }
 
-static void fold_pad (GstApmPadStats * st);
-
 /* qdata destroy: the pad is being finalized.  What it counted is folded
  * and its series retired; a source pad linked to it may still hold the
  * struct (its writes then go nowhere) */
@@ -450,10 +443,7 @@ pad_stats_detach (GstApmPadStats * st)
   /* make every thread drop its cached pointers */
   __atomic_fetch_add (&gst_apm_stats_generation, 1, __ATOMIC_ACQ_REL);
   if (st->element) {
-    g_mutex_lock (&fold_lock);
-    fold_pad (st);
-    g_hash_table_remove (pads, st);
-    g_mutex_unlock (&fold_lock);
+    gst_apm_fold_remove_pad (st);
     apm_series_retire (st->buffers);
     apm_series_retire (st->bytes);
     if (st->is_sink) {
@@ -538,11 +528,7 @@ pad_stats_get_locked (GstPad * pad)
     st->jitter = apm_family_series (f_jitter, values);
   }
   g_free (pad_name);
-  g_mutex_lock (&fold_lock);
-  if (!pads)
-    pads = g_hash_table_new (NULL, NULL);
-  g_hash_table_add (pads, st);
-  g_mutex_unlock (&fold_lock);
+  gst_apm_fold_add_pad (st);
   g_object_set_qdata_full (G_OBJECT (pad), pad_quark, st,
       (GDestroyNotify) pad_stats_detach);
   return st;
@@ -608,79 +594,6 @@ gst_apm_pad_stats_peer_slow (GstApmThreadState * t, GstApmPadStats * st,
   st->peer_gen = t->cache_gen;
   pad_stats_unref (old);
   return st->peer;
-}
-
-/* --- the fold: pads' own counts into the series (under fold_lock) --- */
-
-static void
-fold_pad (GstApmPadStats * st)
-{
-  GstApmPadHot *h = &st->hot, *f = &st->folded;
-  GstApmElementStats *es = st->element;
-  guint64 buffers = apm_local_take (&h->buffers, &f->buffers);
-  guint64 bytes = apm_local_take (&h->bytes, &f->bytes);
-  gint tid = __atomic_load_n (&h->tid, __ATOMIC_RELAXED);
-
-  if (buffers) {
-    apm_counter_add_int (st->buffers, buffers);
-    apm_counter_add_int (st->is_sink ? es->buffers_in : es->buffers_out,
-        buffers);
-  }
-  if (bytes) {
-    apm_counter_add_int (st->bytes, bytes);
-    apm_counter_add_int (st->is_sink ? es->bytes_in : es->bytes_out, bytes);
-  }
-  if (tid && (buffers || !es->last_tid))
-    es->last_tid = tid;
-  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
-  if (st->is_sink) {
-    guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
-    guint32 n;
-    gint64 jitter = gst_apm_jitter_get_ns (&h->jitter);
-
-    if (media)
-      apm_counter_add_int (es->media_in, media);
-    if ((n = apm_local_take32 (&h->discont, &f->discont)))
-      apm_counter_add_int (st->discont, n);
-    if ((n = apm_local_take32 (&h->gaps, &f->gaps)))
-      apm_counter_add_int (st->gaps, n);
-    if ((n = apm_local_take32 (&h->overlaps, &f->overlaps)))
-      apm_counter_add_int (st->overlaps, n);
-    if (jitter != st->folded_jitter) {
-      apm_gauge_set_int (st->jitter, jitter);
-      st->folded_jitter = jitter;
-    }
-  } else {
-    guint32 n;
-    guint64 b;
-
-    if ((n = apm_local_take32 (&h->pooled, &f->pooled)))
-      apm_counter_add_int (es->pooled, n);
-    /* counted only once pool_seen is published, after pool_fresh */
-    if ((n = apm_local_take32 (&h->fresh, &f->fresh)))
-      apm_counter_add_int (g_atomic_pointer_get (&es->pool_fresh), n);
-    if ((n = apm_local_take32 (&h->allocated, &f->allocated)))
-      apm_counter_add_int (es->allocated, n);
-    if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
-      apm_counter_add_int (es->allocated_bytes, b);
-    if (es->residence)
-      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
-  }
-}
-
-void
-gst_apm_stats_fold (void)
-{
-  GHashTableIter it;
-  gpointer st;
-
-  g_mutex_lock (&fold_lock);
-  if (pads) {
-    g_hash_table_iter_init (&it, pads);
-    while (g_hash_table_iter_next (&it, &st, NULL))
-      fold_pad (st);
-  }
-  g_mutex_unlock (&fold_lock);
 }
 
 ApmSeries *
