@@ -3,6 +3,8 @@
  *
  * gstapmstats.c     metric families, pad stats: creation, the slow
  *                   lookups and peer links, flow-return series, caps
+ * gstapmelementstats.c  element stats: creation, path and labels, rings,
+ *                   buffer pools and queue levels
  * gstapmthread.c    per-thread state: the pad cache's owner, the tids
  * gstapmfold.c      the service thread's fold of the pads' counts
  */
@@ -11,6 +13,36 @@
 #include "gstapmstats.h"
 
 G_BEGIN_DECLS
+
+/* Serialises creating stats and the series made later on the slow path
+ * (flows, pools, latency paths).  Lock order: this, then the fold's. */
+extern GMutex gst_apm_create_lock;
+
+/* The metric families, made once by gst_apm_stats_ensure_families() (with
+ * the create lock, before the first element's stats) */
+typedef struct
+{
+  /* pads */
+  ApmFamily *pad_buffers, *pad_bytes, *gaps, *overlaps, *discont, *jitter;
+  ApmFamily *flows;
+  /* elements */
+  ApmFamily *processing, *buffers_in, *buffers_out, *bytes_in, *bytes_out;
+  ApmFamily *media, *residence, *pooled, *allocated, *allocated_bytes;
+  ApmFamily *pool_fresh;
+  /* latency paths */
+  ApmFamily *latency;
+} GstApmFamilies;
+
+extern GstApmFamilies gst_apm_families;
+void gst_apm_stats_ensure_families (void);
+
+/* Element stats (gstapmelementstats.c).  get_locked: @element's stats,
+ * made if need be (with the create lock), or NULL for an element in no
+ * bin; the element's qdata holds them. */
+void gst_apm_element_stats_init (void);
+GstApmElementStats *gst_apm_element_stats_get_locked (GstElement * element);
+GstApmElementStats *gst_apm_element_stats_ref (GstApmElementStats * es);
+void gst_apm_element_stats_unref (GstApmElementStats * es);
 
 /* The fold (gstapmfold.c) folds every pad added here, until it is removed.
  * Add: a counted pad's new stats (called with the create lock: lock order
