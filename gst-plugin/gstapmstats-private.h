@@ -7,6 +7,8 @@
  *                   buffer pools and queue levels
  * gstapmthread.c    per-thread state: the pad cache's owner, the tids
  * gstapmfold.c      the service thread's fold of the pads' counts
+ * gstapmpaths.c     end-to-end latency paths: the sources upstream of a
+ *                   sink pad, refreshed when the topology changes
  */
 #pragma once
 
@@ -50,5 +52,9 @@ void gst_apm_element_stats_unref (GstApmElementStats * es);
  * counted since the last fold is folded first. */
 void gst_apm_fold_add_pad (GstApmPadStats * st);
 void gst_apm_fold_remove_pad (GstApmPadStats * st);
+
+/* The pad is going: its latency paths are released, their series retired
+ * (gstapmpaths.c) */
+void gst_apm_pad_stats_clear_paths (GstApmPadStats * st);
 
 G_END_DECLS
