@@ -5,7 +5,8 @@
  *                   lookups and peer links, flow-return series, caps
  * gstapmelementstats.c  element stats: creation, path and labels, rings,
  *                   buffer pools and queue levels
- * gstapmthread.c    per-thread state: the pad cache's owner, the tids
+ * gstapmthread.c    per-thread state (pad cache, push stack): made and
+ *                   freed, and the streaming threads' tids
  * gstapmfold.c      the service thread's fold of the pads' counts
  * gstapmpaths.c     end-to-end latency paths: the sources upstream of a
  *                   sink pad, refreshed when the topology changes
