@@ -3,6 +3,7 @@
  * Created once, on the slow path, the first time a pad or element carries a
  * buffer (under a mutex, with allocation).  After that the streaming threads
  * only read it through a per-thread cache and update it with atomic adds.
+ * Which file implements what: gstapmstats-private.h.
  */
 #pragma once
 

@@ -1,0 +1,103 @@
+/* gst-apm: the fold, the pads' own counts added to their series
+ *
+ * The streaming threads count into their pads' GstApmPadHot with plain
+ * stores; the service thread runs gst_apm_stats_fold() before every read
+ * and adds what changed since the last fold (GstApmPadStats.folded) to the
+ * pad's and its element's series.  A pad's last counts are folded when it
+ * goes (gst_apm_fold_remove_pad). */
+#include "gstapmstats-private.h"
+
+/* Every counted pad's stats, for the fold; under fold_lock, which also
+ * serialises folds.  Lock order: create_lock, then fold_lock. */
+static GMutex fold_lock;
+static GHashTable *pads;
+
+static void
+fold_pad (GstApmPadStats * st)
+{
+  GstApmPadHot *h = &st->hot, *f = &st->folded;
+  GstApmElementStats *es = st->element;
+  guint64 buffers = apm_local_take (&h->buffers, &f->buffers);
+  guint64 bytes = apm_local_take (&h->bytes, &f->bytes);
+  gint tid = __atomic_load_n (&h->tid, __ATOMIC_RELAXED);
+
+  if (buffers) {
+    apm_counter_add_int (st->buffers, buffers);
+    apm_counter_add_int (st->is_sink ? es->buffers_in : es->buffers_out,
+        buffers);
+  }
+  if (bytes) {
+    apm_counter_add_int (st->bytes, bytes);
+    apm_counter_add_int (st->is_sink ? es->bytes_in : es->bytes_out, bytes);
+  }
+  if (tid && (buffers || !es->last_tid))
+    es->last_tid = tid;
+  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
+  if (st->is_sink) {
+    guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
+    guint32 n;
+    gint64 jitter = gst_apm_jitter_get_ns (&h->jitter);
+
+    if (media)
+      apm_counter_add_int (es->media_in, media);
+    if ((n = apm_local_take32 (&h->discont, &f->discont)))
+      apm_counter_add_int (st->discont, n);
+    if ((n = apm_local_take32 (&h->gaps, &f->gaps)))
+      apm_counter_add_int (st->gaps, n);
+    if ((n = apm_local_take32 (&h->overlaps, &f->overlaps)))
+      apm_counter_add_int (st->overlaps, n);
+    if (jitter != st->folded_jitter) {
+      apm_gauge_set_int (st->jitter, jitter);
+      st->folded_jitter = jitter;
+    }
+  } else {
+    guint32 n;
+    guint64 b;
+
+    if ((n = apm_local_take32 (&h->pooled, &f->pooled)))
+      apm_counter_add_int (es->pooled, n);
+    /* counted only once pool_seen is published, after pool_fresh */
+    if ((n = apm_local_take32 (&h->fresh, &f->fresh)))
+      apm_counter_add_int (g_atomic_pointer_get (&es->pool_fresh), n);
+    if ((n = apm_local_take32 (&h->allocated, &f->allocated)))
+      apm_counter_add_int (es->allocated, n);
+    if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
+      apm_counter_add_int (es->allocated_bytes, b);
+    if (es->residence)
+      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
+  }
+}
+
+void
+gst_apm_stats_fold (void)
+{
+  GHashTableIter it;
+  gpointer st;
+
+  g_mutex_lock (&fold_lock);
+  if (pads) {
+    g_hash_table_iter_init (&it, pads);
+    while (g_hash_table_iter_next (&it, &st, NULL))
+      fold_pad (st);
+  }
+  g_mutex_unlock (&fold_lock);
+}
+
+void
+gst_apm_fold_add_pad (GstApmPadStats * st)
+{
+  g_mutex_lock (&fold_lock);
+  if (!pads)
+    pads = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (pads, st);
+  g_mutex_unlock (&fold_lock);
+}
+
+void
+gst_apm_fold_remove_pad (GstApmPadStats * st)
+{
+  g_mutex_lock (&fold_lock);
+  fold_pad (st);
+  g_hash_table_remove (pads, st);
+  g_mutex_unlock (&fold_lock);
+}
