@@ -3,17 +3,53 @@
  * The streaming threads count into their pads' GstApmPadHot with plain
  * stores; the service thread runs gst_apm_stats_fold() before every read
  * and adds what changed since the last fold (GstApmPadStats.folded) to the
- * pad's and its element's series.  A pad's last counts are folded when it
- * goes (gst_apm_fold_remove_pad). */
+ * pad's and its element's series, with the interval's largest own time and
+ * residence as the buckets' exemplars, tagged with the pipeline's run.  A
+ * pad's last counts are folded when it goes (gst_apm_fold_remove_pad). */
 #include "gstapmstats-private.h"
+#include "gstapmwatch.h"
+
+/* an example observation of the interval: the largest own time or
+ * residence a pad saw, for its element's histogram bucket (OpenMetrics
+ * exemplar), tagged with the pipeline's run once fold_lock is released */
+typedef struct
+{
+  gchar *pipeline;
+  ApmSeries *series;
+  guint32 value_ns;
+} Example;
+
+static void
+example_clear (Example * e)
+{
+  g_free (e->pipeline);
+  apm_series_unref (e->series);
+}
+
+static void
+take_example (GArray * examples, ApmLocalHistogram * h, guint64 added,
+    GstApmElementStats * es, ApmSeries * series)
+{
+  guint32 max = apm_local_histogram_take_max_ns (h);
+  Example e;
+
+  /* saturated: the value is not known, no example */
+  if (!examples || !added || !max || max == G_MAXUINT32)
+    return;
+  e.pipeline = g_strdup (es->pipeline);
+  e.series = apm_series_ref (series);
+  e.value_ns = max;
+  g_array_append_val (examples, e);
+}
 
 /* Every counted pad's stats, for the fold; under fold_lock, which also
  * serialises folds.  Lock order: create_lock, then fold_lock. */
 static GMutex fold_lock;
 static GHashTable *pads;
 
+/* @examples: where to collect exemplars, or NULL */
 static void
-fold_pad (GstApmPadStats * st)
+fold_pad (GstApmPadStats * st, GArray * examples)
 {
   GstApmPadHot *h = &st->hot, *f = &st->folded;
   GstApmElementStats *es = st->element;
@@ -32,7 +68,8 @@ fold_pad (GstApmPadStats * st)
   }
   if (tid && (buffers || !es->last_tid))
     es->last_tid = tid;
-  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
+  take_example (examples, &h->processing, apm_local_histogram_fold
+      (&h->processing, &f->processing, es->processing), es, es->processing);
   if (st->is_sink) {
     guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
     guint32 n;
@@ -64,7 +101,8 @@ fold_pad (GstApmPadStats * st)
     if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
       apm_counter_add_int (es->allocated_bytes, b);
     if (es->residence)
-      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
+      take_example (examples, &h->residence, apm_local_histogram_fold
+          (&h->residence, &f->residence, es->residence), es, es->residence);
   }
 }
 
@@ -73,14 +111,36 @@ gst_apm_stats_fold (void)
 {
   GHashTableIter it;
   gpointer st;
+  GArray *examples = g_array_new (FALSE, FALSE, sizeof (Example));
+  GHashTable *traces = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
 
+  g_array_set_clear_func (examples, (GDestroyNotify) example_clear);
   g_mutex_lock (&fold_lock);
   if (pads) {
     g_hash_table_iter_init (&it, pads);
     while (g_hash_table_iter_next (&it, &st, NULL))
-      fold_pad (st);
+      fold_pad (st, examples);
   }
   g_mutex_unlock (&fold_lock);
+
+  /* the run each example belongs to, looked up once per pipeline and
+   * outside fold_lock (the watch list and the jobs have their own locks) */
+  for (guint i = 0; i < examples->len; i++) {
+    Example *e = &g_array_index (examples, Example, i);
+    gchar *trace_id = g_hash_table_lookup (traces, e->pipeline);
+
+    if (!trace_id) {
+      gchar id[APM_TRACE_ID_LEN + 1];
+
+      trace_id = g_strdup (gst_apm_run_trace_id (e->pipeline, id) ? id : "");
+      g_hash_table_insert (traces, g_strdup (e->pipeline), trace_id);
+    }
+    if (*trace_id)
+      apm_histogram_set_exemplar (e->series, e->value_ns / 1e9, trace_id);
+  }
+  g_hash_table_unref (traces);
+  g_array_unref (examples);
 }
 
 void
@@ -97,7 +157,7 @@ void
 gst_apm_fold_remove_pad (GstApmPadStats * st)
 {
   g_mutex_lock (&fold_lock);
-  fold_pad (st);
+  fold_pad (st, NULL);
   g_hash_table_remove (pads, st);
   g_mutex_unlock (&fold_lock);
 }

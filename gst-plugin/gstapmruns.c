@@ -174,3 +174,25 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     transfer_totals (w->label, &w->run_start);
   }
 }
+
+gboolean
+gst_apm_run_trace_id (const gchar * pipeline, gchar out[APM_TRACE_ID_LEN + 1])
+{
+  PipelineWatch *w = gst_apm_watch_ref_by_label (pipeline);
+  gchar *job_id = NULL, *cid = NULL;
+  gboolean ok;
+
+  if (!w)
+    return FALSE;
+  g_mutex_lock (&w->lock);
+  job_id = g_strdup (w->job_id);
+  g_mutex_unlock (&w->lock);
+  gst_apm_watch_unref (w);
+  if (job_id)
+    cid = apm_jobs_correlation_id (apm_service_get_jobs
+        (apm_service_get_default ()), job_id);
+  ok = cid && apm_trace_id_from_correlation_id (cid, out);
+  g_free (cid);
+  g_free (job_id);
+  return ok;
+}

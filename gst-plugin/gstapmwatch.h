@@ -107,4 +107,10 @@ void gst_apm_watch_message (GstElement * element, GstMessage * message);
  * tracer, at its state changes; the tracer does it in its hooks). */
 void gst_apm_watch_scan_files (GstElement * pipeline);
 
+/* gstapmruns.c: the trace id of the run of pipeline @pipeline (a label)
+ * now, for exemplars: its job's correlation id as 32 hex digits.  FALSE
+ * without a run.  Service thread (takes the watch list's lock). */
+gboolean gst_apm_run_trace_id (const gchar * pipeline,
+    gchar out[APM_TRACE_ID_LEN + 1]);
+
 G_END_DECLS

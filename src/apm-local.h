@@ -22,6 +22,10 @@ G_BEGIN_DECLS
 typedef struct
 {
   guint64 sum_ns;               /* first: in the line of the low buckets */
+  /* the largest observation since the reader last took it (saturates at
+   * G_MAXUINT32 ns): the value of an exemplar.  Beside the sum, in what
+   * was padding: no extra line, no extra byte */
+  guint32 max_ns;
   guint32 counts[APM_LOCAL_N_BUCKETS];
 } __attribute__ ((aligned (16))) ApmLocalHistogram;     /* starts lines */
 
@@ -50,6 +54,11 @@ apm_local_histogram_observe_ns (ApmLocalHistogram * h, gint64 v_ns)
     i++;
   apm_local_add32 (&h->counts[i], 1);
   apm_local_add (&h->sum_ns, v_ns);
+  /* a store only when the maximum grows: rare after the first buffers */
+  if (G_UNLIKELY (v_ns > (gint64) __atomic_load_n (&h->max_ns,
+              __ATOMIC_RELAXED)))
+    __atomic_store_n (&h->max_ns, (guint32) MIN (v_ns, G_MAXUINT32),
+        __ATOMIC_RELAXED);
 }
 
 /* --- reader: one at a time (the caller serialises folds) --- */
@@ -73,6 +82,20 @@ apm_local_take32 (const guint32 * counter, guint32 * folded)
 
   *folded = now;
   return d;
+}
+
+/* The largest observation since the last call (0: none), and starts a new
+ * interval.  The reader's store may cross a writer's (its maximum is then
+ * lost or kept one interval longer): an exemplar is an example, not a
+ * statistic, and this keeps the writer free of atomic read-modify-writes. */
+static inline guint32
+apm_local_histogram_take_max_ns (ApmLocalHistogram * h)
+{
+  guint32 max = __atomic_load_n (&h->max_ns, __ATOMIC_RELAXED);
+
+  if (max)
+    __atomic_store_n (&h->max_ns, 0, __ATOMIC_RELAXED);
+  return max;
 }
 
 /* Adds what @h observed since @folded to @series, a histogram with the

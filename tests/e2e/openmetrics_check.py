@@ -146,6 +146,26 @@ stage = [s for s in by_name["apm_job_stage_seconds"].samples
 if not stage or stage[0].exemplar.value != 0.04:
     fail("no exemplar of the job on apm_job_stage_seconds")
 
+# the tracer's histograms: the interval's largest own time of an element,
+# tagged with the trace of the pipeline's run (its job)
+with urllib.request.urlopen(url + "/monitoring/jobs", timeout=10) as resp:
+    import json
+    jobs = json.load(resp)
+run = next((j for j in jobs.get("active", [])
+            if j.get("job_id", "").startswith("pipeline0#")), None)
+if run is None:
+    fail("no active run of pipeline0 in /monitoring/jobs: %r" % jobs)
+run_trace = run["correlation_id"].replace("-", "").lower()
+elem = [s for s in by_name["apm_element_processing_seconds"].samples
+        if s.exemplar and s.exemplar.labels.get("trace_id") == run_trace]
+if not elem:
+    fail("no exemplar of the run %s on apm_element_processing_seconds"
+         % run_trace)
+for s in elem:
+    if not (s.exemplar.value > 0 and s.exemplar.value <= float(s.labels["le"])):
+        fail("exemplar %r outside its bucket le=%s" % (s.exemplar,
+                                                       s.labels["le"]))
+
 # curl: text 0.0.4, plain
 headers, body = fetch(url, {})
 ctype = headers.get("Content-Type", "")
