@@ -1,10 +1,13 @@
-/* gst-apm: the per-process monitoring service */
-#include "apm-service.h"
-#include "apm-http.h"
-#include "apm-history.h"
-#include "apm-defaults.h"
-#include "apm-webhook.h"
+/* gst-apm: the per-process monitoring service
+ *
+ * Its creation (once per process, again in a forked child), the service
+ * thread with its GMainContext and HTTP server, stopping at exit and
+ * shutdown, and the accessors.  The settings, the periodic work and the
+ * events it publishes have their own files (see apm-service-private.h).
+ */
+#include "apm-service-private.h"
 #include "apm-access.h"
+#include "apm-defaults.h"
 #include "apm-discovery.h"
 
 #include <stdlib.h>
@@ -15,67 +18,6 @@
  * (env APM_SERIES_GRACE_SECONDS overrides it, for tests). */
 #define SERIES_GRACE_US (30 * G_USEC_PER_SEC)
 
-struct _ApmService
-{
-  pid_t pid;                    /* owner: a forked child starts afresh */
-  ApmRegistry *registry;
-  ApmHealth *health;
-  ApmJobs *jobs;
-  ApmAlerts *alerts;
-  ApmSysres *sysres;
-  ApmLog *log;
-  struct _ApmAccess *access;
-  gchar *webhook_url;           /* under lock */
-  guint webhook_timeout;
-  ApmWebhook *webhook;          /* service thread */
-  GSource *alert_source;        /* service thread */
-  gint64 created_wall_us;
-  gint n_websockets;
-  gint64 series_grace_us;
-  GArray *collectors;           /* Collector, under lock */
-  GArray *flushers;             /* Collector, under lock */
-  ApmDescribeFunc describe;     /* under lock */
-  ApmDotFunc dot;
-  gpointer provider_data;
-
-  GMutex lock;
-  GCond cond;
-  /* configuration, first setting wins */
-  gint port;
-  gchar *address;
-  gboolean quiet;
-  gint ws_rate;
-  gint alert_interval;
-  gboolean port_set, address_set, quiet_set, ws_rate_set, alert_interval_set;
-
-  /* thread state, under lock */
-  GThread *thread;
-  gboolean start_done;
-  GError *start_error;
-  gchar *port_note;             /* why the default port was not used */
-  GMainContext *context;
-  GMainLoop *loop;
-  ApmHttp *http;
-  guint bound_port;
-  gchar *url;
-  gchar *discovery_path;        /* service thread */
-};
-
-typedef struct
-{
-  ApmCollectFunc func;
-  gpointer user_data;
-} Collector;
-
-static void publish_log (JsonNode * line, gpointer user_data);
-static void publish_job (JsonNode * job, gpointer user_data);
-
-static void
-publish_health (JsonNode * event, gpointer user_data)
-{
-  apm_service_publish (user_data, "health", event);
-}
-
 static GMutex default_lock;
 static ApmService *default_service;
 static ApmServiceForkFunc fork_func;
@@ -85,11 +27,9 @@ static void stop_thread (ApmService * s);
 
 /* --- sending to the service thread --- */
 
-/* The service thread's context (a reference), or NULL while there is no
- * thread: not started, or stopped; with @started_only also while it is
- * still starting. */
-static GMainContext *
-ref_thread_context (ApmService * s, gboolean started_only)
+/* (publishing uses it too: apm-service-publish.c) */
+GMainContext *
+apm_service_ref_thread_context (ApmService * s, gboolean started_only)
 {
   GMainContext *ctx = NULL;
 
@@ -100,52 +40,24 @@ ref_thread_context (ApmService * s, gboolean started_only)
   return ctx;
 }
 
-/* A JSON document for the service thread, which owns the HTTP server and
- * the webhook's session: json_call_run() hands it to @func there. */
-typedef void (*JsonCallFunc) (ApmService * s, const gchar * what,
-    JsonNode * node);
-
-typedef struct
+void
+apm_service_invoke (ApmService * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
 {
-  ApmService *service;
-  JsonCallFunc func;
-  gchar *what;                  /* the event type */
-  JsonNode *node;               /* nullable */
-} JsonCall;
+  GMainContext *ctx = apm_service_ref_thread_context (s, FALSE);
 
-/* takes @node */
-static JsonCall *
-json_call_new (ApmService * s, JsonCallFunc func, const gchar * what,
-    JsonNode * node)
-{
-  JsonCall *call = g_new (JsonCall, 1);
-
-  call->service = s;
-  call->func = func;
-  call->what = g_strdup (what);
-  call->node = node;
-  return call;
+  if (!ctx) {
+    /* not started: nothing else runs service code, so run it here */
+    func (data);
+    if (notify)
+      notify (data);
+    return;
+  }
+  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, func, data, notify);
+  g_main_context_unref (ctx);
 }
 
-static gboolean
-json_call_run (gpointer data)
-{
-  JsonCall *call = data;
-
-  call->func (call->service, call->what, call->node);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-json_call_free (gpointer data)
-{
-  JsonCall *call = data;
-
-  g_free (call->what);
-  if (call->node)
-    json_node_unref (call->node);
-  g_free (call);
-}
+/* --- the process-wide service --- */
 
 static void
 at_exit (void)
@@ -218,12 +130,9 @@ apm_service_get_default (void)
     s->log = apm_log_new (APM_LOG_RING_SIZE);
     s->access = apm_access_new ();
     apm_access_set_token (s->access, g_getenv ("APM_TOKEN"), FALSE);
-    apm_log_set_listener (s->log, publish_log, s);
     apm_jobs_set_log (s->jobs, s->log);
-    apm_jobs_set_listener (s->jobs, publish_job, s);
-    apm_health_set_listener (s->health, (ApmHealthListener) publish_health,
-        s);
     apm_health_set_log (s->health, s->log);
+    apm_service_connect_feeds (s);
     s->alerts = apm_alerts_new (s->registry, 1000);
     s->sysres = apm_sysres_new (s->registry);
     s->alert_interval = APM_DEFAULT_ALERT_INTERVAL;
@@ -258,219 +167,7 @@ apm_service_get_default (void)
   return s;
 }
 
-gboolean
-apm_service_configure (ApmService * s, const ApmServiceConfig * config,
-    gchar ** ignored)
-{
-  GString *why = g_string_new (NULL);
-
-  g_mutex_lock (&s->lock);
-  if (config->port >= 0) {
-    if (!s->port_set) {
-      s->port = config->port;
-      s->port_set = TRUE;
-    } else if (s->port != config->port) {
-      g_string_append_printf (why, "port=%d ignored: already %d; ",
-          config->port, s->port);
-    }
-  }
-  if (config->address) {
-    if (!s->address_set) {
-      g_free (s->address);
-      s->address = g_strdup (config->address);
-      s->address_set = TRUE;
-    } else if (g_strcmp0 (s->address, config->address) != 0) {
-      g_string_append_printf (why, "address=%s ignored: already %s; ",
-          config->address, s->address);
-    }
-  }
-  if (config->ws_rate > 0 && !s->ws_rate_set) {
-    s->ws_rate = CLAMP (config->ws_rate, 1, APM_MAX_WS_RATE);
-    s->ws_rate_set = TRUE;
-  }
-  if (config->alert_interval > 0 && !s->alert_interval_set) {
-    s->alert_interval = config->alert_interval;
-    s->alert_interval_set = TRUE;
-  }
-  if (config->token)
-    apm_access_set_token (s->access, config->token,
-        config->token_for_all > 0);
-  if (config->log_level >= 0)
-    apm_log_set_min_level (s->log, config->log_level);
-  if (config->log_stderr >= 0)
-    apm_log_set_stderr (s->log, config->log_stderr);
-  if (config->log_file) {
-    GError *error = NULL;
-
-    if (!apm_log_set_file (s->log, config->log_file, &error)) {
-      g_string_append_printf (why, "%s; ", error->message);
-      g_clear_error (&error);
-    }
-  }
-  if (config->quiet >= 0 && !s->quiet_set) {
-    s->quiet = config->quiet;
-    s->quiet_set = TRUE;
-  }
-  g_mutex_unlock (&s->lock);
-
-  if (why->len) {
-    g_string_truncate (why, why->len - 2);
-    if (ignored)
-      *ignored = g_string_free (why, FALSE);
-    else
-      g_string_free (why, TRUE);
-    return FALSE;
-  }
-  g_string_free (why, TRUE);
-  if (ignored)
-    *ignored = NULL;
-  return TRUE;
-}
-
-static void
-run_collectors (ApmService * s, GArray * list)
-{
-  GArray *copy;
-
-  g_mutex_lock (&s->lock);
-  copy = g_array_copy (list);
-  g_mutex_unlock (&s->lock);
-  for (guint i = 0; i < copy->len; i++) {
-    Collector *c = &g_array_index (copy, Collector, i);
-
-    c->func (s, c->user_data);
-  }
-  g_array_unref (copy);
-}
-
-void
-apm_service_flush (ApmService * s)
-{
-  run_collectors (s, s->flushers);
-}
-
-static gboolean
-sweep_tick (gpointer user_data)
-{
-  ApmService *s = user_data;
-
-  apm_service_flush (s);
-  run_collectors (s, s->collectors);
-  apm_sysres_sample (s->sysres);
-  apm_health_tick (s->health);
-  apm_log_check_file (s->log);
-  apm_history_sample (s->registry, g_get_real_time ());
-  apm_registry_sweep (s->registry, s->series_grace_us);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-alert_tick (gpointer user_data)
-{
-  ApmService *s = user_data;
-
-  apm_service_flush (s);
-  apm_alerts_evaluate (s->alerts, g_get_real_time ());
-  return G_SOURCE_CONTINUE;
-}
-
-/* Alert lifecycle events go to WebSocket clients at once. */
-static void
-publish_alert (const gchar * event, JsonNode * alert, gpointer user_data)
-{
-  ApmService *s = user_data;
-  JsonObject *o = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_object_set_string_member (o, "event", event);
-  json_object_set_member (o, "alert", json_node_copy (alert));
-  json_node_take_object (node, o);
-  /* resolves come from any thread: the feed is the service thread's */
-  apm_service_publish (s, "alert", node);
-  json_node_unref (node);
-
-  {
-    JsonObject *a = json_node_get_object (alert);
-    JsonObject *ctx = json_object_new ();
-
-    json_object_set_string_member (ctx, "alert_id",
-        json_object_get_string_member (a, "id"));
-    json_object_set_string_member (ctx, "rule",
-        json_object_get_string_member (a, "rule"));
-    json_object_set_string_member (ctx, "severity",
-        json_object_get_string_member (a, "severity"));
-    json_object_set_object_member (ctx, "labels",
-        json_object_ref (json_object_get_object_member (a, "labels")));
-    apm_log_write (s->log, strcmp (event, "firing") == 0 ? APM_LOG_WARNING :
-        APM_LOG_INFO, "alerts", NULL, ctx, "alert %s %s: %s",
-        json_object_get_string_member (a, "id"), event,
-        json_object_get_string_member (a, "message"));
-  }
-}
-
-static gboolean
-ensure_webhook (gpointer user_data)
-{
-  ApmService *s = user_data;
-  gchar *url;
-  guint timeout;
-
-  g_mutex_lock (&s->lock);
-  url = g_strdup (s->webhook_url);
-  timeout = s->webhook_timeout;
-  g_mutex_unlock (&s->lock);
-  if (url && !s->webhook)
-    s->webhook = apm_webhook_new (url, timeout, s->registry);
-  g_free (url);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-webhook_on_thread (ApmService * s, const gchar * event, JsonNode * alert)
-{
-  if (s->webhook)
-    apm_webhook_notify (s->webhook, event, alert);
-}
-
-/* the webhook's session belongs to the service thread: go there */
-static void
-notify_webhook (const gchar * event, JsonNode * alert, gpointer user_data)
-{
-  ApmService *s = user_data;
-
-  apm_service_invoke (s, json_call_run, json_call_new (s, webhook_on_thread,
-          event, json_node_copy (alert)), json_call_free);
-}
-
-static void
-publish_job (JsonNode * job, gpointer user_data)
-{
-  apm_service_publish (user_data, "job", job);
-}
-
-void
-apm_service_set_webhook (ApmService * s, const gchar * url, guint timeout_s)
-{
-  gboolean running;
-
-  g_mutex_lock (&s->lock);
-  if (s->webhook_url) {
-    g_mutex_unlock (&s->lock);
-    return;                     /* first configuration wins */
-  }
-  s->webhook_url = g_strdup (url);
-  s->webhook_timeout = timeout_s;
-  running = s->start_done;
-  g_mutex_unlock (&s->lock);
-  if (running)
-    apm_service_invoke (s, ensure_webhook, s, NULL);
-}
-
-static void
-publish_log (JsonNode * line, gpointer user_data)
-{
-  apm_service_publish (user_data, "log", line);
-}
+/* --- the service thread --- */
 
 static void publish_discovery (ApmService * s, const gchar * address);
 
@@ -479,7 +176,6 @@ service_thread (gpointer user_data)
 {
   ApmService *s = user_data;
   GError *error = NULL;
-  GSource *tick;
   gchar *address;
   gint port, last_port, rate, alert_interval;
 
@@ -503,16 +199,8 @@ service_thread (gpointer user_data)
     s->http = NULL;
   }
 
-  tick = g_timeout_source_new_seconds (1);
-  g_source_set_callback (tick, sweep_tick, s, NULL);
-  g_source_attach (tick, s->context);
-  g_source_unref (tick);
-  s->alert_source = g_timeout_source_new_seconds (alert_interval);
-  g_source_set_callback (s->alert_source, alert_tick, s, NULL);
-  g_source_attach (s->alert_source, s->context);
-  apm_alerts_add_listener (s->alerts, publish_alert, s);
-  apm_alerts_add_listener (s->alerts, notify_webhook, s);
-  ensure_webhook (s);
+  apm_service_start_ticks (s, alert_interval);
+  apm_service_start_alert_feeds (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -562,11 +250,8 @@ service_thread (gpointer user_data)
   if (s->http)
     apm_http_free (s->http);
   s->http = NULL;
-  g_clear_pointer (&s->webhook, apm_webhook_free);
-  if (s->alert_source) {
-    g_source_destroy (s->alert_source);
-    g_clear_pointer (&s->alert_source, g_source_unref);
-  }
+  apm_service_stop_webhook (s);
+  apm_service_stop_ticks (s);
   /* let sources destroyed above finish their cleanup */
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
@@ -622,276 +307,6 @@ apm_service_is_running (ApmService * s)
   running = s->start_done && s->url != NULL;
   g_mutex_unlock (&s->lock);
   return running;
-}
-
-gchar *
-apm_service_get_url (ApmService * s)
-{
-  gchar *url;
-
-  g_mutex_lock (&s->lock);
-  url = g_strdup (s->url);
-  g_mutex_unlock (&s->lock);
-  return url;
-}
-
-guint
-apm_service_get_port (ApmService * s)
-{
-  guint port;
-
-  g_mutex_lock (&s->lock);
-  port = s->bound_port;
-  g_mutex_unlock (&s->lock);
-  return port;
-}
-
-gchar *
-apm_service_get_address (ApmService * s)
-{
-  gchar *address;
-
-  g_mutex_lock (&s->lock);
-  address = g_strdup (s->address);
-  g_mutex_unlock (&s->lock);
-  return address;
-}
-
-ApmRegistry *
-apm_service_get_registry (ApmService * s)
-{
-  return s->registry;
-}
-
-ApmHealth *
-apm_service_get_health (ApmService * s)
-{
-  return s->health;
-}
-
-ApmJobs *
-apm_service_get_jobs (ApmService * s)
-{
-  return s->jobs;
-}
-
-ApmAlerts *
-apm_service_get_alerts (ApmService * s)
-{
-  return s->alerts;
-}
-
-ApmLog *
-apm_service_get_log (ApmService * s)
-{
-  return s->log;
-}
-
-struct _ApmAccess *
-apm_service_get_access (ApmService * s)
-{
-  return s->access;
-}
-
-void
-apm_service_config_clear (ApmServiceConfig * config)
-{
-  g_clear_pointer (&config->token, g_free);
-  g_clear_pointer (&config->address, g_free);
-  g_clear_pointer (&config->log_file, g_free);
-}
-
-ApmSysres *
-apm_service_get_sysres (ApmService * s)
-{
-  return s->sysres;
-}
-
-static gboolean
-rearm_alerts (gpointer user_data)
-{
-  ApmService *s = user_data;
-  guint interval = apm_service_get_alert_interval (s);
-
-  if (s->alert_source) {
-    g_source_destroy (s->alert_source);
-    g_source_unref (s->alert_source);
-  }
-  s->alert_source = g_timeout_source_new_seconds (interval);
-  g_source_set_callback (s->alert_source, alert_tick, s, NULL);
-  g_source_attach (s->alert_source, s->context);
-  return G_SOURCE_REMOVE;
-}
-
-void
-apm_service_set_alert_interval (ApmService * s, guint seconds)
-{
-  gboolean running;
-
-  g_return_if_fail (seconds >= 1);
-  g_mutex_lock (&s->lock);
-  s->alert_interval = seconds;
-  s->alert_interval_set = TRUE;
-  running = s->start_done && s->thread != NULL;
-  g_mutex_unlock (&s->lock);
-  if (running)
-    apm_service_invoke (s, rearm_alerts, s, NULL);
-}
-
-guint
-apm_service_get_alert_interval (ApmService * s)
-{
-  guint v;
-
-  g_mutex_lock (&s->lock);
-  v = s->alert_interval;
-  g_mutex_unlock (&s->lock);
-  return v;
-}
-
-guint
-apm_service_n_websockets (ApmService * s)
-{
-  return g_atomic_int_get (&s->n_websockets);
-}
-
-gint64
-apm_service_start_time_us (ApmService * s)
-{
-  return s->created_wall_us;
-}
-
-gchar *
-apm_service_dup_port_note (ApmService * s)
-{
-  gchar *note;
-
-  g_mutex_lock (&s->lock);
-  note = g_strdup (s->port_note);
-  g_mutex_unlock (&s->lock);
-  return note;
-}
-
-gboolean
-apm_service_is_quiet (ApmService * s)
-{
-  gboolean quiet;
-
-  g_mutex_lock (&s->lock);
-  quiet = s->quiet;
-  g_mutex_unlock (&s->lock);
-  return quiet;
-}
-
-void
-apm_service_add_collector (ApmService * s, ApmCollectFunc func,
-    gpointer user_data)
-{
-  Collector c = { func, user_data };
-
-  g_mutex_lock (&s->lock);
-  g_array_append_val (s->collectors, c);
-  g_mutex_unlock (&s->lock);
-}
-
-void
-apm_service_add_flush_func (ApmService * s, ApmCollectFunc func,
-    gpointer user_data)
-{
-  Collector c = { func, user_data };
-
-  g_mutex_lock (&s->lock);
-  g_array_append_val (s->flushers, c);
-  g_mutex_unlock (&s->lock);
-}
-
-void
-apm_service_set_pipelines_provider (ApmService * s, ApmDescribeFunc describe,
-    ApmDotFunc dot, gpointer user_data)
-{
-  g_mutex_lock (&s->lock);
-  s->describe = describe;
-  s->dot = dot;
-  s->provider_data = user_data;
-  g_mutex_unlock (&s->lock);
-}
-
-JsonNode *
-apm_service_describe_pipelines (ApmService * s, const gchar * name)
-{
-  ApmDescribeFunc describe;
-  gpointer data;
-
-  g_mutex_lock (&s->lock);
-  describe = s->describe;
-  data = s->provider_data;
-  g_mutex_unlock (&s->lock);
-  if (describe)
-    return describe (name, data);
-  if (name)
-    return NULL;
-  {
-    JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-
-    json_node_take_array (node, json_array_new ());
-    return node;
-  }
-}
-
-gchar *
-apm_service_pipeline_dot (ApmService * s, const gchar * name)
-{
-  ApmDotFunc dot;
-  gpointer data;
-
-  g_mutex_lock (&s->lock);
-  dot = s->dot;
-  data = s->provider_data;
-  g_mutex_unlock (&s->lock);
-  return dot ? dot (name, data) : NULL;
-}
-
-void
-apm_service_count_websocket (ApmService * s, gint delta)
-{
-  g_atomic_int_add (&s->n_websockets, delta);
-}
-
-static void
-broadcast_on_thread (ApmService * s, const gchar * type, JsonNode * data)
-{
-  if (s->http)
-    apm_http_broadcast (s->http, type, data);
-}
-
-void
-apm_service_publish (ApmService * s, const gchar * type, JsonNode * data)
-{
-  GMainContext *ctx = ref_thread_context (s, TRUE);
-
-  if (!ctx)
-    return;                     /* no service thread, so no clients */
-  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, json_call_run,
-      json_call_new (s, broadcast_on_thread, type,
-          data ? json_node_ref (data) : NULL), json_call_free);
-  g_main_context_unref (ctx);
-}
-
-void
-apm_service_invoke (ApmService * s, GSourceFunc func, gpointer data,
-    GDestroyNotify notify)
-{
-  GMainContext *ctx = ref_thread_context (s, FALSE);
-
-  if (!ctx) {
-    /* not started: nothing else runs service code, so run it here */
-    func (data);
-    if (notify)
-      notify (data);
-    return;
-  }
-  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, func, data, notify);
-  g_main_context_unref (ctx);
 }
 
 static gboolean
@@ -956,4 +371,124 @@ apm_service_shutdown (void)
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
   g_free (s);
+}
+
+/* --- accessors --- */
+
+gchar *
+apm_service_get_url (ApmService * s)
+{
+  gchar *url;
+
+  g_mutex_lock (&s->lock);
+  url = g_strdup (s->url);
+  g_mutex_unlock (&s->lock);
+  return url;
+}
+
+guint
+apm_service_get_port (ApmService * s)
+{
+  guint port;
+
+  g_mutex_lock (&s->lock);
+  port = s->bound_port;
+  g_mutex_unlock (&s->lock);
+  return port;
+}
+
+ApmRegistry *
+apm_service_get_registry (ApmService * s)
+{
+  return s->registry;
+}
+
+ApmHealth *
+apm_service_get_health (ApmService * s)
+{
+  return s->health;
+}
+
+ApmJobs *
+apm_service_get_jobs (ApmService * s)
+{
+  return s->jobs;
+}
+
+ApmAlerts *
+apm_service_get_alerts (ApmService * s)
+{
+  return s->alerts;
+}
+
+ApmLog *
+apm_service_get_log (ApmService * s)
+{
+  return s->log;
+}
+
+struct _ApmAccess *
+apm_service_get_access (ApmService * s)
+{
+  return s->access;
+}
+
+ApmSysres *
+apm_service_get_sysres (ApmService * s)
+{
+  return s->sysres;
+}
+
+gint64
+apm_service_start_time_us (ApmService * s)
+{
+  return s->created_wall_us;
+}
+
+/* --- the pipelines, as the GStreamer glue describes them --- */
+
+void
+apm_service_set_pipelines_provider (ApmService * s, ApmDescribeFunc describe,
+    ApmDotFunc dot, gpointer user_data)
+{
+  g_mutex_lock (&s->lock);
+  s->describe = describe;
+  s->dot = dot;
+  s->provider_data = user_data;
+  g_mutex_unlock (&s->lock);
+}
+
+JsonNode *
+apm_service_describe_pipelines (ApmService * s, const gchar * name)
+{
+  ApmDescribeFunc describe;
+  gpointer data;
+
+  g_mutex_lock (&s->lock);
+  describe = s->describe;
+  data = s->provider_data;
+  g_mutex_unlock (&s->lock);
+  if (describe)
+    return describe (name, data);
+  if (name)
+    return NULL;
+  {
+    JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+    json_node_take_array (node, json_array_new ());
+    return node;
+  }
+}
+
+gchar *
+apm_service_pipeline_dot (ApmService * s, const gchar * name)
+{
+  ApmDotFunc dot;
+  gpointer data;
+
+  g_mutex_lock (&s->lock);
+  dot = s->dot;
+  data = s->provider_data;
+  g_mutex_unlock (&s->lock);
+  return dot ? dot (name, data) : NULL;
 }
