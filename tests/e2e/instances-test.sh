@@ -95,8 +95,32 @@ until [ -s "$PROM_SD_FILE" ]; do
   [ "$(now_ms)" -lt "$deadline" ] || fail "gst-apm sd wrote no file"
   sleep 0.1
 done
-prom_start
+# exemplar storage: Prometheus asks for OpenMetrics, and keeps the trace
+# ids of the runs that the histogram buckets carry
+PROM_FLAGS=--enable-feature=exemplar-storage prom_start
 promcheck wait "$PROM_URL" 30 'count(up{job="apm"} == 1) == 3' \
   'count(count by (pid) (apm_pad_buffers_total)) == 3' ||
   { dump_files "$PROM_SD_FILE" "$WORK/prom.err"; fail "Prometheus does not have the three targets up"; }
+deadline=$(( $(now_ms) + 20000 ))
+until curl -sf --max-time 5 -G "$PROM_URL/api/v1/query_exemplars" \
+    --data-urlencode 'query=apm_element_processing_seconds_bucket' \
+    --data-urlencode "start=$(( $(date +%s) - 600 ))" \
+    --data-urlencode "end=$(( $(date +%s) + 60 ))" >"$WORK/exemplars.json" &&
+    python3 - "$WORK/exemplars.json" "$WORK/list.json" <<'PYEOF2'
+import json, re, sys
+data = json.load(open(sys.argv[1]))["data"]
+pids = {str(i["pid"]) for i in json.load(open(sys.argv[2]))["instances"]}
+seen = set()
+for series in data:
+    for ex in series["exemplars"]:
+        if re.fullmatch(r"[0-9a-f]{32}", ex["labels"].get("trace_id", "")):
+            seen.add(series["seriesLabels"].get("pid"))
+sys.exit(0 if seen >= pids else 1)
+PYEOF2
+do
+  [ "$(now_ms)" -lt "$deadline" ] ||
+    { dump_files "$WORK/exemplars.json"; fail "Prometheus has no exemplars with trace ids from all three processes"; }
+  sleep 0.5
+done
+log "exemplars with trace ids in Prometheus from all three processes"
 log "PASS"

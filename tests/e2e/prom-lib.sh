@@ -159,7 +159,7 @@ EOF
       --config.file="$WORK/prom.yml" \
       --storage.tsdb.path="$WORK/tsdb" \
       --web.listen-address="127.0.0.1:$port" \
-      --log.level=warn \
+      --log.level=warn ${PROM_FLAGS:-} \
       </dev/null >"$WORK/prom.out" 2>"$WORK/prom.err" &
     PROM_PID=$!
     BG_PIDS+=("$PROM_PID")
