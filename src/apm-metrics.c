@@ -141,13 +141,13 @@ apm_registry_lookup (ApmRegistry * r, const gchar * name)
 static ApmSeries *
 series_new (ApmFamily * f, const gchar * const *label_values)
 {
-  /* one allocation: the label value pointers follow the struct */
-  ApmSeries *s = g_malloc0 (sizeof (ApmSeries) +
+  /* one allocation (an rc box): the label value pointers follow the
+   * struct */
+  ApmSeries *s = g_atomic_rc_box_alloc0 (sizeof (ApmSeries) +
       sizeof (gchar *) * (f->n_labels + 1));
 
   s->family = f;
   s->scale = f->scale;
-  s->ref_count = 1;
   s->label_values = (gchar **) (s + 1);
   for (guint i = 0; i < f->n_labels; i++)
     s->label_values[i] = g_ref_string_new_intern (label_values &&
@@ -248,21 +248,24 @@ apm_family_series (ApmFamily * f, const gchar * const *label_values)
 ApmSeries *
 apm_series_ref (ApmSeries * s)
 {
-  g_atomic_int_inc (&s->ref_count);
-  return s;
+  return g_atomic_rc_box_acquire (s);
 }
 
-void
-apm_series_unref (ApmSeries * s)
+static void
+series_clear (ApmSeries * s)
 {
-  if (!s || !g_atomic_int_dec_and_test (&s->ref_count))
-    return;
   for (guint i = 0; s->label_values[i]; i++)
     g_ref_string_release (s->label_values[i]);
   g_free (s->buckets);
   g_free (s->exemplars);
   g_free (s->history);
-  g_free (s);
+}
+
+void
+apm_series_unref (ApmSeries * s)
+{
+  if (s)
+    g_atomic_rc_box_release_full (s, (GDestroyNotify) series_clear);
 }
 
 void

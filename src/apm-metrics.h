@@ -35,7 +35,6 @@ struct _ApmSeries
   /* private */
   ApmFamily *family;
   gchar **label_values;         /* interned (GRefString) */
-  gint ref_count;
   gint64 retired_at;            /* monotonic us, 0 while live */
   /* histograms: an example observation per bucket (OpenMetrics
    * exemplars), made on the first one, under the registry's lock */
