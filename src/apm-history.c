@@ -8,19 +8,21 @@ static void
 sample_series (ApmRegistry * r, ApmFamily * f, ApmSeries * s, gint64 now,
     guint * n_with_history)
 {
+  struct _ApmSeriesExtra *x = apm_series_get_extra (s);
   ApmPoint *p;
 
-  if (!s->history) {
+  if (!x || !x->history) {
     if (*n_with_history >= APM_HISTORY_MAX_SERIES)
       return;
+    x = apm_series_extra_locked (s);
     /* written whole now, so the ring is resident from the start and RSS
      * stays flat while it fills (a soak then shows leaks, not the ring);
      * not zeros, which the compiler could turn into a lazy calloc */
-    s->history = g_new (ApmPoint, APM_HISTORY_POINTS);
-    memset (s->history, 0xff, sizeof (ApmPoint) * APM_HISTORY_POINTS);
+    x->history = g_new (ApmPoint, APM_HISTORY_POINTS);
+    memset (x->history, 0xff, sizeof (ApmPoint) * APM_HISTORY_POINTS);
   }
   (*n_with_history)++;
-  p = &s->history[s->history_next];
+  p = &x->history[x->history_next];
   p->t_us = now;
   if (f->type == APM_METRIC_HISTOGRAM) {
     p->v = apm_series_count (s);
@@ -29,9 +31,9 @@ sample_series (ApmRegistry * r, ApmFamily * f, ApmSeries * s, gint64 now,
     p->v = apm_series_value (s);
     p->sum = 0;
   }
-  s->history_next = (s->history_next + 1) % APM_HISTORY_POINTS;
-  if (s->history_len < APM_HISTORY_POINTS)
-    s->history_len++;
+  x->history_next = (x->history_next + 1) % APM_HISTORY_POINTS;
+  if (x->history_len < APM_HISTORY_POINTS)
+    x->history_len++;
 }
 
 gboolean
@@ -61,7 +63,7 @@ apm_history_sample (ApmRegistry * r, gint64 now_us)
     for (guint j = 0; j < f->series->len; j++) {
       ApmSeries *s = g_ptr_array_index (f->series, j);
 
-      if (s->retired_at == 0 || s->history)
+      if (s->retired_at == 0 || (s->extra && s->extra->history))
         sample_series (r, f, s, now_us, &n);
     }
   }
@@ -71,13 +73,15 @@ apm_history_sample (ApmRegistry * r, gint64 now_us)
 ApmPoint *
 apm_history_points (const ApmSeries * s, gint64 since_us, guint * n_points)
 {
-  ApmPoint *out = g_new (ApmPoint, MAX (s->history_len, 1));
+  const struct _ApmSeriesExtra *x = apm_series_get_extra (s);
+  guint len = x && x->history ? x->history_len : 0;
+  ApmPoint *out = g_new (ApmPoint, MAX (len, 1));
   guint n = 0;
-  guint first = (s->history_next + APM_HISTORY_POINTS - s->history_len) %
-      APM_HISTORY_POINTS;
+  guint first = x ? (x->history_next + APM_HISTORY_POINTS - len) %
+      APM_HISTORY_POINTS : 0;
 
-  for (guint i = 0; s->history && i < s->history_len; i++) {
-    const ApmPoint *p = &s->history[(first + i) % APM_HISTORY_POINTS];
+  for (guint i = 0; i < len; i++) {
+    const ApmPoint *p = &x->history[(first + i) % APM_HISTORY_POINTS];
 
     if (p->t_us >= since_us)
       out[n++] = *p;

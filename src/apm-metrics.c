@@ -141,13 +141,13 @@ apm_registry_lookup (ApmRegistry * r, const gchar * name)
 static ApmSeries *
 series_new (ApmFamily * f, const gchar * const *label_values)
 {
-  /* one allocation (an rc box): the label value pointers follow the
-   * struct */
-  ApmSeries *s = g_atomic_rc_box_alloc0 (sizeof (ApmSeries) +
+  /* one allocation: the label value pointers follow the struct */
+  ApmSeries *s = g_malloc0 (sizeof (ApmSeries) +
       sizeof (gchar *) * (f->n_labels + 1));
 
   s->family = f;
   s->scale = f->scale;
+  s->ref_count = 1;
   s->label_values = (gchar **) (s + 1);
   for (guint i = 0; i < f->n_labels; i++)
     s->label_values[i] = g_ref_string_new_intern (label_values &&
@@ -248,24 +248,23 @@ apm_family_series (ApmFamily * f, const gchar * const *label_values)
 ApmSeries *
 apm_series_ref (ApmSeries * s)
 {
-  return g_atomic_rc_box_acquire (s);
-}
-
-static void
-series_clear (ApmSeries * s)
-{
-  for (guint i = 0; s->label_values[i]; i++)
-    g_ref_string_release (s->label_values[i]);
-  g_free (s->buckets);
-  g_free (s->exemplars);
-  g_free (s->history);
+  g_atomic_int_inc (&s->ref_count);
+  return s;
 }
 
 void
 apm_series_unref (ApmSeries * s)
 {
-  if (s)
-    g_atomic_rc_box_release_full (s, (GDestroyNotify) series_clear);
+  if (!s || !g_atomic_int_dec_and_test (&s->ref_count))
+    return;
+  for (guint i = 0; s->label_values[i]; i++)
+    g_ref_string_release (s->label_values[i]);
+  g_free (s->buckets);
+  if (s->extra) {
+    g_free (s->extra->history);
+    g_free (s->extra);
+  }
+  g_free (s);
 }
 
 void
@@ -364,6 +363,15 @@ apm_histogram_observe (ApmSeries * s, gdouble v)
   apm_series_add (s, v);
 }
 
+struct _ApmSeriesExtra *
+apm_series_extra_locked (ApmSeries * s)
+{
+  if (!s->extra)
+    __atomic_store_n (&s->extra, g_new0 (struct _ApmSeriesExtra, 1),
+        __ATOMIC_RELEASE);
+  return s->extra;
+}
+
 void
 apm_histogram_set_exemplar (ApmSeries * s, gdouble v, const gchar * trace_id)
 {
@@ -375,11 +383,14 @@ apm_histogram_set_exemplar (ApmSeries * s, gdouble v, const gchar * trace_id)
   while (i < s->n_bounds && v > s->bounds[i])
     i++;
   g_mutex_lock (&r->lock);
-  if (!s->exemplars)
-    s->exemplars = g_new0 (ApmExemplar, s->n_bounds + 1);
-  memcpy (s->exemplars[i].trace_id, trace_id, APM_TRACE_ID_LEN + 1);
-  s->exemplars[i].value = v;
-  s->exemplars[i].wall_us = g_get_real_time ();
+  {
+    ApmExemplar *x = &apm_series_extra_locked (s)->exemplar;
+
+    memcpy (x->trace_id, trace_id, APM_TRACE_ID_LEN + 1);
+    x->bucket = i;
+    x->value = v;
+    x->wall_us = g_get_real_time ();
+  }
   g_mutex_unlock (&r->lock);
 }
 

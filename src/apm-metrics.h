@@ -35,13 +35,14 @@ struct _ApmSeries
   /* private */
   ApmFamily *family;
   gchar **label_values;         /* interned (GRefString) */
+  /* by hand, not an rc box: ten thousand series at 500 elements, and a
+   * box's header would cost 16 bytes more each */
+  gint ref_count;
   gint64 retired_at;            /* monotonic us, 0 while live */
-  /* histograms: an example observation per bucket (OpenMetrics
-   * exemplars), made on the first one, under the registry's lock */
-  struct _ApmExemplar *exemplars;
-  /* sampled history, service thread only (see apm-history.h) */
-  struct _ApmPoint *history;
-  guint history_len, history_next;
+  /* what few series have (a sampled history, an exemplar), made on first
+   * use under the registry's lock and kept until the series goes: out of
+   * line, as 10,000 series at 500 elements mostly have neither */
+  struct _ApmSeriesExtra *extra;
 };
 
 ApmRegistry *apm_registry_new (guint max_series);
@@ -140,12 +141,34 @@ void apm_histogram_observe (ApmSeries * s, gdouble v);
 typedef struct _ApmExemplar
 {
   gchar trace_id[APM_TRACE_ID_LEN + 1];
+  guint bucket;                 /* where @value falls */
   gdouble value;
-  gint64 wall_us;               /* 0: none */
+  gint64 wall_us;
 } ApmExemplar;
 
-/* Makes @v, observed for the trace @trace_id, the example of the bucket it
- * falls in (the newest replaces the last).  Any thread. */
+struct _ApmSeriesExtra
+{
+  /* histograms: the newest example observation (an OpenMetrics exemplar,
+   * shown on its bucket; wall_us 0: none), under the registry's lock.  One
+   * per series, not one per bucket (a megabyte at 1,000 histograms) */
+  ApmExemplar exemplar;
+  /* sampled history, service thread only (see apm-history.h) */
+  struct _ApmPoint *history;
+  guint history_len, history_next;
+};
+
+/* The series' extra part (NULL: none yet); apm_series_extra_locked()
+ * makes it, with the registry's lock held. */
+static inline struct _ApmSeriesExtra *
+apm_series_get_extra (const ApmSeries * s)
+{
+  return __atomic_load_n (&s->extra, __ATOMIC_ACQUIRE);
+}
+
+struct _ApmSeriesExtra *apm_series_extra_locked (ApmSeries * s);
+
+/* Makes @v, observed for the trace @trace_id, the series' example (the
+ * newest replaces the last).  Any thread. */
 void apm_histogram_set_exemplar (ApmSeries * s, gdouble v,
     const gchar * trace_id);
 

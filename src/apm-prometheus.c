@@ -202,10 +202,10 @@ render_family (const gchar * name, ApmMetricType type, const gchar * help,
         g_string_append_printf (out, "%s_bucket", family);
         append_labels (out, label_names, values, le->str);
         g_string_append_printf (out, " %" G_GUINT64_FORMAT, counts[b]);
-        /* the registry's lock is held: the exemplars are stable */
-        if (r->openmetrics && s->exemplars && s->exemplars[b].wall_us
-            && counts[b] > 0) {
-          const ApmExemplar *x = &s->exemplars[b];
+        /* the registry's lock is held: the exemplar is stable */
+        if (r->openmetrics && s->extra && s->extra->exemplar.wall_us
+            && s->extra->exemplar.bucket == b && counts[b] > 0) {
+          const ApmExemplar *x = &s->extra->exemplar;
 
           g_string_append_printf (out, " # {trace_id=\"%s\"} ", x->trace_id);
           apm_prometheus_append_number (out, x->value);
