@@ -154,11 +154,27 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
   return status;
 }
 
+/* Called with watch_lock: the labels of the watched pipelines, for the
+ * host's registry of instances */
+static gchar **
+watched_labels_locked (void)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  gchar **names;
+
+  for (GList * l = g_list_last (watches); l; l = l->prev)
+    g_strv_builder_add (b, ((PipelineWatch *) l->data)->label);
+  names = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return names;
+}
+
 static void
 pipeline_gone (gpointer data, GObject * where_the_object_was)
 {
   PipelineWatch *w = data;
   ApmService *service = apm_service_get_default ();
+  gchar **names;
 
   g_atomic_int_set (&w->gone, 1);
   /* gone: nothing to count what it transferred */
@@ -174,7 +190,10 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
   g_mutex_lock (&watch_lock);
   watches = g_list_remove (watches, w);
   g_hash_table_remove (labels_in_use, w->label);
+  names = watched_labels_locked ();
   g_mutex_unlock (&watch_lock);
+  apm_service_set_pipeline_names (service, (const gchar * const *) names);
+  g_strfreev (names);
   gst_apm_watch_unref (w);      /* the list's */
   gst_apm_watch_unref (w);      /* this notify's */
 }
@@ -225,7 +244,7 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
   ApmService *service;
   PipelineWatch *w;
   GPtrArray *problems = NULL;
-  gchar *url, *name;
+  gchar *url, *name, **names;
 
   post = post || gst_apm_watch_bus_messages ();
   name = gst_object_get_name (GST_OBJECT (pipeline));
@@ -268,7 +287,10 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
       (GDestroyNotify) gst_apm_watch_unref, 1);
   g_mutex_lock (&watch_lock);
   watches = g_list_prepend (watches, g_atomic_rc_box_acquire (w));
+  names = watched_labels_locked ();
   g_mutex_unlock (&watch_lock);
+  apm_service_set_pipeline_names (service, (const gchar * const *) names);
+  g_strfreev (names);
   g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone,
       g_atomic_rc_box_acquire (w));
 

@@ -72,7 +72,7 @@ remove_stale (const gchar * dir)
 
 gchar *
 apm_discovery_publish (const gchar * url, guint port, const gchar * address,
-    GError ** error)
+    const gchar * const *pipelines, GError ** error)
 {
   gchar *dir = apm_discovery_dir ();
   gchar *name = g_strdup_printf ("%d.json", (gint) getpid ());
@@ -80,10 +80,16 @@ apm_discovery_publish (const gchar * url, guint port, const gchar * address,
   JsonBuilder *b = json_builder_new ();
   JsonGenerator *gen = json_generator_new ();
   GDateTime *now = g_date_time_new_now_utc ();
-  gchar *started = g_date_time_format_iso8601 (now);
+  /* a rewrite (the pipelines changed) keeps the first start time */
+  static gchar *first_started;
+  gchar *started;
   JsonNode *root;
   gchar *text, *cmdline = read_cmdline ();
   gboolean ok;
+
+  if (!first_started)
+    first_started = g_date_time_format_iso8601 (now);
+  started = g_strdup (first_started);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pid");
@@ -98,6 +104,11 @@ apm_discovery_publish (const gchar * url, guint port, const gchar * address,
   json_builder_add_string_value (b, g_get_prgname ()? g_get_prgname () : "");
   json_builder_set_member_name (b, "cmdline");
   json_builder_add_string_value (b, cmdline);
+  json_builder_set_member_name (b, "pipelines");
+  json_builder_begin_array (b);
+  for (guint i = 0; pipelines && pipelines[i]; i++)
+    json_builder_add_string_value (b, pipelines[i]);
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "started");
   json_builder_add_string_value (b, started);
   json_builder_end_object (b);

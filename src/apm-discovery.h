@@ -13,11 +13,11 @@ G_BEGIN_DECLS
 /* The directory of the files (a new string). */
 gchar *apm_discovery_dir (void);
 
-/* Writes this process's file: {"pid", "url", "port", "address",
- * "program", "cmdline", "started"}.  Returns its path (free it after withdrawing),
+/* Writes (or rewrites) this process's file: {"pid", "url", "port",
+ * "address", "program", "cmdline", "pipelines", "started"}.  Returns its path (free it after withdrawing),
  * or NULL if it could not be written (logged by the caller from @error). */
 gchar *apm_discovery_publish (const gchar * url, guint port,
-    const gchar * address, GError ** error);
+    const gchar * address, const gchar * const *pipelines, GError ** error);
 
 /* Removes the file written by apm_discovery_publish(). */
 void apm_discovery_withdraw (const gchar * path);

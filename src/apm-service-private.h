@@ -64,6 +64,8 @@ struct _ApmService
   guint bound_port;
   gchar *url;
   gchar *discovery_path;        /* service thread */
+  gchar *discovery_address;     /* service thread */
+  gchar **pipeline_names;       /* for the discovery file, under lock */
 };
 
 typedef struct

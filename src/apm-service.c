@@ -247,6 +247,7 @@ service_thread (gpointer user_data)
 
   apm_discovery_withdraw (s->discovery_path);
   g_clear_pointer (&s->discovery_path, g_free);
+  g_clear_pointer (&s->discovery_address, g_free);
   if (s->http)
     apm_http_free (s->http);
   s->http = NULL;
@@ -263,19 +264,47 @@ static void
 publish_discovery (ApmService * s, const gchar * address)
 {
   GError *error = NULL;
-  gchar *url;
+  gchar *url, **names;
 
   g_mutex_lock (&s->lock);
   url = g_strdup (s->url);
+  names = g_strdupv (s->pipeline_names);
   g_mutex_unlock (&s->lock);
+  if (address != s->discovery_address) {
+    g_free (s->discovery_address);
+    s->discovery_address = g_strdup (address);
+  }
+  g_free (s->discovery_path);
   s->discovery_path = apm_discovery_publish (url, s->bound_port, address,
-      &error);
+      (const gchar * const *) names, &error);
+  g_strfreev (names);
   if (error) {
     apm_log_write (s->log, APM_LOG_WARNING, "service", NULL, NULL,
         "discovery file not written: %s", error->message);
     g_error_free (error);
   }
   g_free (url);
+}
+
+/* service thread: the file again, with the pipelines of now */
+static gboolean
+republish_discovery (gpointer data)
+{
+  ApmService *s = data;
+
+  if (s->discovery_path)
+    publish_discovery (s, s->discovery_address);
+  return G_SOURCE_REMOVE;
+}
+
+void
+apm_service_set_pipeline_names (ApmService * s, const gchar * const *names)
+{
+  g_mutex_lock (&s->lock);
+  g_strfreev (s->pipeline_names);
+  s->pipeline_names = g_strdupv ((gchar **) names);
+  g_mutex_unlock (&s->lock);
+  apm_service_invoke (s, republish_discovery, s, NULL);
 }
 
 gboolean
@@ -356,6 +385,7 @@ apm_service_shutdown (void)
   stop_thread (s);
   g_clear_error (&s->start_error);
   g_clear_pointer (&s->port_note, g_free);
+  g_clear_pointer (&s->pipeline_names, g_strfreev);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);

@@ -95,6 +95,11 @@ void apm_service_set_alert_interval (ApmService * service, guint seconds);
 guint apm_service_n_websockets (ApmService * service);
 gint64 apm_service_start_time_us (ApmService * service);
 gboolean apm_service_is_quiet (ApmService * service);
+/* The pipelines this process runs, for its entry in the host's registry
+ * (apm-discovery.h), rewritten on the service thread.  Any thread. */
+void apm_service_set_pipeline_names (ApmService * service,
+    const gchar * const *names);
+
 /* Why the service does not serve on the port asked (the default was taken),
  * or NULL (a new string). */
 gchar *apm_service_dup_port_note (ApmService * service);

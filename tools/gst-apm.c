@@ -129,6 +129,9 @@ cmd_list (gint argc, gchar ** argv)
 
     json_builder_begin_object (b);
     for (GList * m = members; m; m = m->next) {
+      /* the pipelines: asked live below, the registry's copy if that fails */
+      if (strcmp (m->data, "pipelines") == 0 && doc)
+        continue;
       json_builder_set_member_name (b, m->data);
       json_builder_add_value (b, json_node_copy (json_object_get_member (inst,
                   m->data)));
@@ -136,16 +139,18 @@ cmd_list (gint argc, gchar ** argv)
     g_list_free (members);
     json_builder_set_member_name (b, "reachable");
     json_builder_add_boolean_value (b, doc != NULL);
-    json_builder_set_member_name (b, "pipelines");
-    json_builder_begin_array (b);
-    for (guint p = 0; pipes && p < json_array_get_length (pipes); p++) {
-      JsonObject *po = json_array_get_object_element (pipes, p);
+    if (doc) {
+      json_builder_set_member_name (b, "pipelines");
+      json_builder_begin_array (b);
+      for (guint p = 0; pipes && p < json_array_get_length (pipes); p++) {
+        JsonObject *po = json_array_get_object_element (pipes, p);
 
-      json_builder_add_string_value (b, str_member (po, "name"));
-      g_string_append_printf (names, "%s%s (%s)", p ? ", " : "",
-          str_member (po, "name"), str_member (po, "state"));
+        json_builder_add_string_value (b, str_member (po, "name"));
+        g_string_append_printf (names, "%s%s (%s)", p ? ", " : "",
+            str_member (po, "name"), str_member (po, "state"));
+      }
+      json_builder_end_array (b);
     }
-    json_builder_end_array (b);
     json_builder_end_object (b);
     if (!as_json)
       g_print ("%-8" G_GINT64_FORMAT " %-16.16s %-28s %-20.19s %s\n",

@@ -61,6 +61,14 @@ done
   { dump_files "$WORK/p1.err" "$WORK/p2.err" "$WORK/p3.err";
     fail "the processes that moved to another port did not say why"; }
 [ ! -e "$APM_RUNTIME_DIR/$dead.json" ] || fail "the stale entry of pid $dead was not cleaned"
+# each entry names its process's pipelines (rewritten as they come and go)
+for f in "$APM_RUNTIME_DIR"/*.json; do
+  python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+sys.exit(0 if e.get("pipelines") == ["pipeline0"] and e.get("cmdline") else 1)' "$f" ||
+    { dump_files "$f"; fail "registry entry $f lacks its pipelines or command line"; }
+done
 grep -q "\"pid\" : $dead" "$WORK/list.json" && fail "the stale entry of pid $dead was listed"
 
 # each service shows the others (the dashboard's links): itself flagged
