@@ -196,6 +196,15 @@ collect_thread (gpointer data, gpointer user_data)
   g_free (name);
 }
 
+gdouble
+gst_apm_aggregate_thread_cpu_seconds (gint tid)
+{
+  ApmSeries *s = thread_series ? g_hash_table_lookup (thread_series,
+      GINT_TO_POINTER (tid)) : NULL;
+
+  return s ? apm_series_value (s) : NAN;
+}
+
 static gboolean
 thread_gone (gpointer key, gpointer value, gpointer user_data)
 {

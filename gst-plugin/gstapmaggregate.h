@@ -33,4 +33,8 @@ void gst_apm_aggregate_pipeline_totals (const gchar * label,
 /* Registers the tracer's once-a-second collector with @service (once). */
 void gst_apm_aggregate_ensure (ApmService * service);
 
+/* Service thread: the cpu time the streaming thread @tid has used, as last
+ * sampled (NaN if not known). */
+gdouble gst_apm_aggregate_thread_cpu_seconds (gint tid);
+
 G_END_DECLS

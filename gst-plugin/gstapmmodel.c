@@ -12,6 +12,7 @@
  */
 #include "gstapmmodel.h"
 #include "gstapmonitor.h"
+#include "gstapmaggregate.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
 
@@ -147,6 +148,12 @@ describe_element (GstElement * e, const gchar * path, JsonArray * links,
       gst_element_state_get_name (GST_STATE (e)));
   if (es) {
     json_object_set_int_member (o, "thread", es->last_tid);
+    {
+      gdouble cpu = gst_apm_aggregate_thread_cpu_seconds (es->last_tid);
+
+      if (!isnan (cpu))
+        json_object_set_double_member (o, "thread_cpu_seconds", cpu);
+    }
     json_object_set_int_member (o, "buffers_in",
         (gint64) apm_series_value (es->buffers_in));
     json_object_set_int_member (o, "buffers_out",

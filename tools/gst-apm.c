@@ -188,7 +188,7 @@ typedef struct
 {
   gint64 pid;
   gchar *pipeline, *element, *factory;
-  gdouble own_s, buffers, rtf, latency_p95, queue_fill;
+  gdouble own_s, buffers, rtf, latency_p95, queue_fill, thread_cpu;
   gint64 thread;
 } Row;
 
@@ -251,6 +251,7 @@ snapshot (SoupSession * session, JsonArray * instances)
         r->latency_p95 = num_member (lat, "p95_seconds");
         r->queue_fill = num_member (queue, "fill_percent");
         r->thread = json_object_get_int_member_with_default (eo, "thread", 0);
+        r->thread_cpu = num_member (eo, "thread_cpu_seconds");
         g_hash_table_replace (rows, row_key (pid, r->pipeline, r->element), r);
       }
     }
@@ -306,6 +307,9 @@ render_top (GHashTable * before, GHashTable * after, gdouble dt,
     r->buffers = isnan (now->buffers) ? NAN :
         (now->buffers - (prev && !isnan (prev->buffers) ? prev->buffers : 0))
         / dt;
+    /* the element's thread, busy this share of a core */
+    r->thread_cpu = prev && !isnan (prev->thread_cpu) && prev->thread ==
+        now->thread ? 100 * (now->thread_cpu - prev->thread_cpu) / dt : NAN;
     g_ptr_array_add (rows, r);
     g_free (key);
   }
@@ -314,8 +318,8 @@ render_top (GHashTable * before, GHashTable * after, gdouble dt,
       " (own time per second of wall time, over %.1f s)\n\n", clock,
       n_instances, rows->len, dt);
   g_string_append_printf (out, "%-8s %-14s %-22s %-14s %9s %8s %8s %10s %6s "
-      "%8s\n", "PID", "PIPELINE", "ELEMENT", "FACTORY", "OWN ms/s", "BUF/s",
-      "RTF", "LAT p95ms", "QUEUE%", "THREAD");
+      "%8s %6s\n", "PID", "PIPELINE", "ELEMENT", "FACTORY", "OWN ms/s",
+      "BUF/s", "RTF", "LAT p95ms", "QUEUE%", "THREAD", "THR%");
   for (guint i = 0; i < rows->len && i < max_rows; i++) {
     Row *r = rows->pdata[i];
 
@@ -330,7 +334,9 @@ render_top (GHashTable * before, GHashTable * after, gdouble dt,
     print_number (out, r->latency_p95 * 1e3, 10, 2);
     g_string_append_c (out, ' ');
     print_number (out, r->queue_fill, 6, 0);
-    g_string_append_printf (out, " %8" G_GINT64_FORMAT "\n", r->thread);
+    g_string_append_printf (out, " %8" G_GINT64_FORMAT " ", r->thread);
+    print_number (out, r->thread_cpu, 6, 1);
+    g_string_append_c (out, '\n');
   }
   if (rows->len > max_rows)
     g_string_append_printf (out, "... %u more\n", rows->len - max_rows);
