@@ -124,6 +124,26 @@ gst_apm_stats_fold (void)
   }
   g_mutex_unlock (&fold_lock);
 
+  /* end-to-end latency: observed straight into its series by the sinks'
+   * threads, which keep the interval's largest there */
+  if (gst_apm_families.latency) {
+    GPtrArray *paths = apm_registry_list_series (apm_service_get_registry
+        (apm_service_get_default ()), "apm_pipeline_latency_seconds");
+
+    for (guint i = 0; paths && i < paths->len; i++) {
+      ApmSeries *s = g_ptr_array_index (paths, i);
+      guint32 max = apm_series_take_max_ns (s);
+      const gchar *pipeline = apm_series_label (s, "pipeline");
+      Example e = { g_strdup (pipeline), apm_series_ref (s), max };
+
+      if (max && max != G_MAXUINT32 && pipeline)
+        g_array_append_val (examples, e);
+      else
+        example_clear (&e);
+    }
+    g_clear_pointer (&paths, g_ptr_array_unref);
+  }
+
   /* the run each example belongs to, looked up once per pipeline and
    * outside fold_lock (the watch list and the jobs have their own locks) */
   for (guint i = 0; i < examples->len; i++) {

@@ -132,7 +132,7 @@ observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
     GstClockTime entered = gst_apm_ring_find (st->paths[i].ring, pts);
 
     if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
-      apm_histogram_observe_ns (st->paths[i].latency, ts - entered);
+      apm_histogram_observe_max_ns (st->paths[i].latency, ts - entered);
   }
 }
 

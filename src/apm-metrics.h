@@ -30,6 +30,10 @@ struct _ApmSeries
   const gint64 *bounds_ns;      /* histogram: bounds in nanounits */
   const gdouble *bounds;
   guint n_bounds;
+  /* histograms observed from streaming threads: the largest observation
+   * (ns, saturating) since apm_series_take_max_ns(), for an exemplar; in
+   * what was padding */
+  guint32 max_ns;
   gint64 sum_ns;                /* histogram: integer sum in nanounits */
   gdouble scale;                /* unit of ival (1, or 1e-9 for ns) */
   /* private */
@@ -134,6 +138,31 @@ apm_histogram_observe_ns (ApmSeries * s, gint64 v_ns)
 }
 
 void apm_histogram_observe (ApmSeries * s, gdouble v);
+
+/* apm_histogram_observe_ns() that also keeps the interval's largest
+ * observation (a load and a compare; a store when it grows). */
+static inline void
+apm_histogram_observe_max_ns (ApmSeries * s, gint64 v_ns)
+{
+  apm_histogram_observe_ns (s, v_ns);
+  if (G_UNLIKELY (v_ns > (gint64) __atomic_load_n (&s->max_ns,
+              __ATOMIC_RELAXED)))
+    __atomic_store_n (&s->max_ns, (guint32) MIN (v_ns, G_MAXUINT32),
+        __ATOMIC_RELAXED);
+}
+
+/* The largest observation since the last call (0: none); as with
+ * apm_local_histogram_take_max_ns(), a racing writer's maximum may be lost
+ * or kept one more interval: an example, not a statistic. */
+static inline guint32
+apm_series_take_max_ns (ApmSeries * s)
+{
+  guint32 max = __atomic_load_n (&s->max_ns, __ATOMIC_RELAXED);
+
+  if (max)
+    __atomic_store_n (&s->max_ns, 0, __ATOMIC_RELAXED);
+  return max;
+}
 
 /* OpenMetrics exemplars: the trace of an observation, 32 lowercase hex
  * digits (W3C trace id) */

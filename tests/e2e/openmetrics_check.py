@@ -161,7 +161,12 @@ elem = [s for s in by_name["apm_element_processing_seconds"].samples
 if not elem:
     fail("no exemplar of the run %s on apm_element_processing_seconds"
          % run_trace)
-for s in elem:
+e2e = [s for s in by_name["apm_pipeline_latency_seconds"].samples
+       if s.exemplar and s.exemplar.labels.get("trace_id") == run_trace]
+if not e2e:
+    fail("no exemplar of the run %s on apm_pipeline_latency_seconds"
+         % run_trace)
+for s in elem + e2e:
     if not (s.exemplar.value > 0 and s.exemplar.value <= float(s.labels["le"])):
         fail("exemplar %r outside its bucket le=%s" % (s.exemplar,
                                                        s.labels["le"]))
