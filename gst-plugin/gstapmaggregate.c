@@ -329,7 +329,7 @@ collect_pipeline (const GstApmWatchInfo * info, gpointer user_data)
 static void
 fold (ApmService * service, gpointer user_data)
 {
-  gst_apm_stats_fold ();
+  gst_apm_stats_fold (TRUE);
 }
 
 static void

@@ -27,14 +27,19 @@ example_clear (Example * e)
 }
 
 static void
-take_example (GArray * examples, ApmLocalHistogram * h, guint64 added,
+take_example (GArray * examples, ApmLocalHistogram * h,
     GstApmElementStats * es, ApmSeries * series)
 {
-  guint32 max = apm_local_histogram_take_max_ns (h);
+  guint32 max;
   Example e;
 
+  /* a fold without examples leaves the maximum to the next one (whose own
+   * count may then be 0: what it observed was counted already) */
+  if (!examples)
+    return;
+  max = apm_local_histogram_take_max_ns (h);
   /* saturated: the value is not known, no example */
-  if (!examples || !added || !max || max == G_MAXUINT32)
+  if (!max || max == G_MAXUINT32)
     return;
   e.pipeline = g_strdup (es->pipeline);
   e.series = apm_series_ref (series);
@@ -68,8 +73,8 @@ fold_pad (GstApmPadStats * st, GArray * examples)
   }
   if (tid && (buffers || !es->last_tid))
     es->last_tid = tid;
-  take_example (examples, &h->processing, apm_local_histogram_fold
-      (&h->processing, &f->processing, es->processing), es, es->processing);
+  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
+  take_example (examples, &h->processing, es, es->processing);
   if (st->is_sink) {
     guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
     guint32 n;
@@ -100,21 +105,34 @@ fold_pad (GstApmPadStats * st, GArray * examples)
       apm_counter_add_int (es->allocated, n);
     if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
       apm_counter_add_int (es->allocated_bytes, b);
-    if (es->residence)
-      take_example (examples, &h->residence, apm_local_histogram_fold
-          (&h->residence, &f->residence, es->residence), es, es->residence);
+    if (es->residence) {
+      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
+      take_example (examples, &h->residence, es, es->residence);
+    }
   }
 }
 
 void
-gst_apm_stats_fold (void)
+gst_apm_stats_fold (gboolean with_examples)
 {
   GHashTableIter it;
   gpointer st;
-  GArray *examples = g_array_new (FALSE, FALSE, sizeof (Example));
-  GHashTable *traces = g_hash_table_new_full (g_str_hash, g_str_equal,
-      g_free, g_free);
+  GArray *examples;
+  GHashTable *traces;
 
+  if (!with_examples) {
+    /* the maxima stay for the service thread's next fold */
+    g_mutex_lock (&fold_lock);
+    if (pads) {
+      g_hash_table_iter_init (&it, pads);
+      while (g_hash_table_iter_next (&it, &st, NULL))
+        fold_pad (st, NULL);
+    }
+    g_mutex_unlock (&fold_lock);
+    return;
+  }
+  examples = g_array_new (FALSE, FALSE, sizeof (Example));
+  traces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_array_set_clear_func (examples, (GDestroyNotify) example_clear);
   g_mutex_lock (&fold_lock);
   if (pads) {

@@ -15,7 +15,7 @@
 static void
 transfer_totals (const gchar * pipeline, GstApmPipelineTotals * totals)
 {
-  gst_apm_stats_fold ();
+  gst_apm_stats_fold (FALSE);
   gst_apm_aggregate_pipeline_totals (pipeline, totals);
 }
 

@@ -184,7 +184,10 @@ void gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps);
 /* Adds what the streaming threads counted since the last fold to the
  * series (any thread; folds are serialised).  The service runs it before
  * every read (apm_service_add_flush_func). */
-void gst_apm_stats_fold (void);
+/* @examples: also give the interval's largest observations, tagged with
+ * their runs, to the histograms as exemplars (the service thread); FALSE
+ * where a run ends, maybe on a streaming thread: counts only. */
+void gst_apm_stats_fold (gboolean examples);
 
 #define GST_APM_POOL_SEEN_SLOTS 256
 
