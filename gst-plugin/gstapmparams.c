@@ -35,6 +35,8 @@ static const Param params_table[] = {
   {"log-level", PARAM_STRING, 0, 0, "debug, info, warning, error or "
         "critical"},
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
+  {"otlp-endpoint", PARAM_STRING, 0, 0, "the http:// URL of an OTLP/HTTP "
+        "collector (OTEL_EXPORTER_OTLP_ENDPOINT wins)"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
@@ -180,6 +182,15 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "log-file") == 0) {
     g_free (c->log_file);
     c->log_file = g_strdup (s);
+  } else if (strcmp (key, "otlp-endpoint") == 0) {
+    if (g_str_has_prefix (s, "http://") || g_str_has_prefix (s, "https://")) {
+      g_free (c->otlp_endpoint);
+      c->otlp_endpoint = g_strdup (s);
+    } else {
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param "
+              "otlp-endpoint='%s' is not an http:// or https:// URL: not "
+              "exporting", s));
+    }
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);

@@ -55,4 +55,10 @@ void apm_config_check_keys (ApmConfigCtx * ctx, JsonObject * o,
 G_GNUC_INTERNAL
 JsonParser *apm_config_parse_json (ApmConfigCtx * ctx, gsize len);
 
+/* apm-config-otlp.c: the "otlp" block as OTEL_* name, value pairs
+ * appended to @settings */
+G_GNUC_INTERNAL
+void apm_config_parse_otlp (ApmConfigCtx * ctx, JsonObject * root,
+    GPtrArray * settings);
+
 G_END_DECLS

@@ -174,6 +174,7 @@ typedef struct
   GPtrArray *rules;             /* ApmAlertRule */
   GPtrArray *disabled;          /* rule names */
   GPtrArray *checks;            /* CheckSpec */
+  GPtrArray *otlp;              /* OTEL_* name, value, ... */
 } Parsed;
 
 static void
@@ -188,6 +189,7 @@ parsed_init (Parsed * p)
   p->rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
       apm_alert_rule_free);
   p->disabled = g_ptr_array_new_with_free_func (g_free);
+  p->otlp = g_ptr_array_new_with_free_func (g_free);
   p->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)
       check_spec_free);
 }
@@ -198,6 +200,7 @@ parsed_clear (Parsed * p)
   apm_service_config_clear (&p->config);
   g_ptr_array_unref (p->rules);
   g_ptr_array_unref (p->disabled);
+  g_ptr_array_unref (p->otlp);
   g_ptr_array_unref (p->checks);
   g_ptr_array_unref (p->origins);
 }
@@ -422,6 +425,9 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
     apm_service_set_webhook (service, p->webhook, p->webhook_timeout);
+  for (guint i = 0; i + 1 < p->otlp->len; i += 2)
+    apm_service_set_otlp_setting (service, p->otlp->pdata[i],
+        p->otlp->pdata[i + 1]);
   if (p->origins->len) {
     g_ptr_array_add (p->origins, NULL);
     apm_access_set_origins (apm_service_get_access (service),
@@ -461,7 +467,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", NULL
+    "security", "disk_space", "bus_messages", "otlp", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
@@ -484,6 +490,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     parse_disk_space (&ctx, root, &parsed);
     parse_rules (&ctx, root, &parsed);
     parse_health_checks (&ctx, root, &parsed);
+    apm_config_parse_otlp (&ctx, root, parsed.otlp);
     if (!ctx.failed && service)
       apply (service, &parsed, config); /* all checked */
     g_object_unref (parser);

@@ -66,6 +66,10 @@ struct _ApmService
   gchar *discovery_path;        /* service thread */
   gchar *discovery_address;     /* service thread */
   gchar **pipeline_names;       /* for the discovery file, under lock */
+  GHashTable *otlp_settings;    /* OTEL_* name -> value, under lock */
+  GRWLock otlp_lock;            /* otlp: made and freed on the service
+                                 * thread, used from any */
+  struct _ApmOtlp *otlp;
 };
 
 typedef struct
@@ -100,5 +104,17 @@ G_GNUC_INTERNAL
 void apm_service_start_alert_feeds (ApmService * s);
 G_GNUC_INTERNAL
 void apm_service_stop_webhook (ApmService * s);
+
+/* apm-service-otlp.c, on the service thread: the OpenTelemetry export,
+ * if configured; stop flushes it (bounded) and frees it. */
+G_GNUC_INTERNAL
+void apm_service_start_otlp (ApmService * s);
+G_GNUC_INTERNAL
+void apm_service_stop_otlp (ApmService * s);
+/* any thread: a log line and a job (start or end) for the export */
+G_GNUC_INTERNAL
+void apm_service_otlp_log_line (ApmService * s, JsonNode * line);
+G_GNUC_INTERNAL
+void apm_service_otlp_job (ApmService * s, JsonNode * job);
 
 G_END_DECLS

@@ -93,12 +93,14 @@ static void
 publish_log (JsonNode * line, gpointer user_data)
 {
   apm_service_publish (user_data, "log", line);
+  apm_service_otlp_log_line (user_data, line);
 }
 
 static void
 publish_job (JsonNode * job, gpointer user_data)
 {
   apm_service_publish (user_data, "job", job);
+  apm_service_otlp_job (user_data, job);
 }
 
 static void

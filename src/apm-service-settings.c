@@ -62,6 +62,9 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
     s->quiet_set = TRUE;
   }
   g_mutex_unlock (&s->lock);
+  if (config->otlp_endpoint)
+    apm_service_set_otlp_setting (s, "OTEL_EXPORTER_OTLP_ENDPOINT",
+        config->otlp_endpoint);
 
   if (why->len) {
     g_string_truncate (why, why->len - 2);
@@ -83,6 +86,7 @@ apm_service_config_clear (ApmServiceConfig * config)
   g_clear_pointer (&config->token, g_free);
   g_clear_pointer (&config->address, g_free);
   g_clear_pointer (&config->log_file, g_free);
+  g_clear_pointer (&config->otlp_endpoint, g_free);
 }
 
 gchar *

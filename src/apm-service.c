@@ -152,6 +152,7 @@ apm_service_get_default (void)
     s->created_wall_us = g_get_real_time ();
     g_mutex_init (&s->lock);
     g_cond_init (&s->cond);
+    g_rw_lock_init (&s->otlp_lock);
     s->port = APM_DEFAULT_PORT;
     s->ws_rate = APM_DEFAULT_WS_RATE;
     s->address = g_strdup (APM_DEFAULT_ADDRESS);
@@ -202,6 +203,7 @@ service_thread (gpointer user_data)
 
   apm_service_start_ticks (s, alert_interval);
   apm_service_start_alert_feeds (s);
+  apm_service_start_otlp (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -245,6 +247,8 @@ service_thread (gpointer user_data)
   g_main_loop_run (s->loop);
   apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
       "service stopping");
+  /* the spans of a short run still go out (bounded) */
+  apm_service_stop_otlp (s);
 
   apm_discovery_withdraw (s->discovery_path);
   g_clear_pointer (&s->discovery_path, g_free);
@@ -403,6 +407,7 @@ apm_service_shutdown (void)
   g_free (s->url);
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
+  g_rw_lock_clear (&s->otlp_lock);
   g_free (s);
 }
 

@@ -38,10 +38,12 @@ typedef struct
   gchar *token;                 /* bearer token, NULL: unset */
   gint token_for_all;           /* -1: unset */
   gint bus_messages;            /* tracer messages on buses, -1: unset */
+  gchar *otlp_endpoint;         /* OTEL_EXPORTER_OTLP_ENDPOINT's fallback,
+                                 * NULL: unset */
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1 }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
@@ -134,6 +136,13 @@ void apm_service_set_pipelines_provider (ApmService * service,
 JsonNode *apm_service_describe_pipelines (ApmService * service,
     const gchar * name);
 gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
+
+/* An OpenTelemetry setting (OTEL_EXPORTER_OTLP_ENDPOINT, ...) from the
+ * configuration file or the tracer's params, used when the environment
+ * does not set it; the first setting of each name wins.  Read when the
+ * service thread starts. */
+void apm_service_set_otlp_setting (ApmService * service, const gchar * name,
+    const gchar * value);
 
 /* Alert notifications are also POSTed to @url (Alertmanager format). */
 void apm_service_set_webhook (ApmService * service, const gchar * url,
