@@ -114,14 +114,11 @@ gst_apm_watch_run_start (const gchar * label)
   return start;
 }
 
-void
-gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
-    GstClockTime ts)
+/* the change as a log line, with the run's correlation id if one is
+ * active (a span event of the run in OTLP exports) */
+static void
+log_state_change (PipelineWatch * w, GstStateChange transition)
 {
-  PipelineWatch *w = gst_apm_watch_of (pipeline);
-
-  if (!w)
-    return;
   {
     ApmService *service = apm_service_get_default ();
     JsonObject *ctx = json_object_new ();
@@ -143,6 +140,19 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
         active_cid, ctx, "pipeline %s: %s -> %s", w->label, from, to);
     g_free (active_cid);
   }
+}
+
+void
+gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
+    GstClockTime ts)
+{
+  PipelineWatch *w = gst_apm_watch_of (pipeline);
+
+  if (!w)
+    return;
+  /* PLAYING starts the run: logged after, as the run's first event */
+  if (transition != GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    log_state_change (w, transition);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED
       || transition == GST_STATE_CHANGE_READY_TO_NULL)
@@ -159,6 +169,7 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
     g_mutex_unlock (&w->lock);
     if (!failed)
       gst_apm_run_start (w, TRUE);
+    log_state_change (w, transition);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL
       || transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     gst_apm_run_end (w, "stopped", NULL);

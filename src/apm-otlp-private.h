@@ -43,7 +43,12 @@ struct _ApmOtlp
  * correlation id) */
 gboolean apm_otlp_job_ids (JsonObject * job, guint8 trace_id[16],
     guint8 span_id[8]);
-/* service thread: ended jobs' JSON (items) -> ExportTraceServiceRequest */
+/* an ended job, queued: its JSON and the series of its pipeline's stage
+ * spans and elements, referenced at its end (the pipeline's series are
+ * retired when it goes, maybe before the batch is sent) */
+gpointer apm_otlp_trace_item_new (ApmOtlp * otlp, JsonNode * job);
+void apm_otlp_trace_item_free (gpointer item);
+/* service thread: trace items -> ExportTraceServiceRequest */
 GBytes *apm_otlp_encode_job_spans (GPtrArray * items, guint * n_sent,
     gpointer user_data);
 /* the job's events, taken (caller frees), or NULL */

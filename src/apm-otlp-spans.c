@@ -139,6 +139,61 @@ add_stage_spans (ApmOtlpSpan * job, JsonObject * stages, const gchar * cid,
   g_list_free (members);
 }
 
+typedef struct
+{
+  JsonNode *job;
+  GPtrArray *stage_series;      /* ApmSeries of apm_span_latency_seconds */
+  GPtrArray *element_series;    /* of apm_element_processing_seconds */
+} TraceItem;
+
+/* the series of @family whose pipeline is @pipeline (references) */
+static GPtrArray *
+pipeline_series (ApmRegistry * reg, const gchar * family,
+    const gchar * pipeline)
+{
+  GPtrArray *all = apm_registry_list_series (reg, family);
+  GPtrArray *mine = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      apm_series_unref);
+
+  for (guint i = 0; all && i < all->len; i++)
+    if (g_strcmp0 (apm_series_label (all->pdata[i], "pipeline"),
+            pipeline) == 0)
+      g_ptr_array_add (mine, apm_series_ref (all->pdata[i]));
+  if (all)
+    g_ptr_array_unref (all);
+  return mine;
+}
+
+gpointer
+apm_otlp_trace_item_new (ApmOtlp * otlp, JsonNode * job)
+{
+  TraceItem *item = g_new0 (TraceItem, 1);
+  const gchar *pipeline = get_string (json_node_get_object (job),
+      "pipeline");
+
+  item->job = json_node_ref (job);
+  if (pipeline) {
+    item->stage_series = pipeline_series (otlp->registry,
+        "apm_span_latency_seconds", pipeline);
+    item->element_series = pipeline_series (otlp->registry,
+        "apm_element_processing_seconds", pipeline);
+  }
+  return item;
+}
+
+void
+apm_otlp_trace_item_free (gpointer data)
+{
+  TraceItem *item = data;
+
+  json_node_unref (item->job);
+  if (item->stage_series)
+    g_ptr_array_unref (item->stage_series);
+  if (item->element_series)
+    g_ptr_array_unref (item->element_series);
+  g_free (item);
+}
+
 static void
 add_quantiles (GArray * attrs, const gchar * prefix, ApmSeries * s)
 {
@@ -166,12 +221,9 @@ add_quantiles (GArray * attrs, const gchar * prefix, ApmSeries * s)
 /* the apmonitor stage spans of @pipeline: a child span each, over the
  * run, with the latency percentiles (since the pipeline started) */
 static void
-add_monitor_spans (ApmOtlp * otlp, ApmOtlpSpan * job, const gchar * pipeline,
-    const gchar * cid, GPtrArray * out)
+add_monitor_spans (GPtrArray * series, ApmOtlpSpan * job,
+    const gchar * pipeline, const gchar * cid, GPtrArray * out)
 {
-  GPtrArray *series = apm_registry_list_series (otlp->registry,
-      "apm_span_latency_seconds");
-
   for (guint i = 0; series && i < series->len; i++) {
     ApmSeries *s = series->pdata[i];
     const gchar *span = apm_series_label (s, "span");
@@ -198,18 +250,14 @@ add_monitor_spans (ApmOtlp * otlp, ApmOtlpSpan * job, const gchar * pipeline,
     add_quantiles (c->attrs, "gstreamer.span.latency.", s);
     g_ptr_array_add (out, c);
   }
-  if (series)
-    g_ptr_array_unref (series);
 }
 
 /* the elements of @pipeline, a short child span each with its own time
  * (mean, p95) and buffers: one per element, never per buffer */
 static void
-add_element_summaries (ApmOtlp * otlp, ApmOtlpSpan * job,
+add_element_summaries (GPtrArray * series, ApmOtlpSpan * job,
     const gchar * pipeline, const gchar * cid, GPtrArray * out)
 {
-  GPtrArray *series = apm_registry_list_series (otlp->registry,
-      "apm_element_processing_seconds");
   guint n = 0;
 
   for (guint i = 0; series && i < series->len && n < 64; i++) {
@@ -237,14 +285,13 @@ add_element_summaries (ApmOtlp * otlp, ApmOtlpSpan * job,
     g_ptr_array_add (out, c);
     n++;
   }
-  if (series)
-    g_ptr_array_unref (series);
 }
 
 /* one ended job: its span and its children into @out */
 static void
-job_spans (ApmOtlp * otlp, JsonObject * o, GPtrArray * out)
+job_spans (ApmOtlp * otlp, TraceItem * item, GPtrArray * out)
 {
+  JsonObject *o = json_node_get_object (item->job);
   const gchar *cid = get_string (o, "correlation_id");
   const gchar *job_id = get_string (o, "job_id");
   const gchar *pipeline = get_string (o, "pipeline");
@@ -335,10 +382,10 @@ job_spans (ApmOtlp * otlp, JsonObject * o, GPtrArray * out)
       && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "stages")))
     add_stage_spans (span, json_object_get_object_member (o, "stages"), cid,
         out);
-  if (pipeline) {
-    add_monitor_spans (otlp, span, pipeline, cid, out);
-    add_element_summaries (otlp, span, pipeline, cid, out);
-  }
+  if (item->stage_series)
+    add_monitor_spans (item->stage_series, span, pipeline, cid, out);
+  if (item->element_series)
+    add_element_summaries (item->element_series, span, pipeline, cid, out);
 }
 
 GBytes *
@@ -351,7 +398,7 @@ apm_otlp_encode_job_spans (GPtrArray * items, guint * n_sent,
   GBytes *body = NULL;
 
   for (guint i = 0; i < items->len; i++)
-    job_spans (otlp, json_node_get_object (items->pdata[i]), spans);
+    job_spans (otlp, items->pdata[i], spans);
   *n_sent = spans->len;
   if (spans->len)
     body = apm_otlp_encode_traces (&otlp->resource, spans,

@@ -96,7 +96,7 @@ apm_otlp_new (ApmOtlpConfig * config, ApmService * service)
     apm_otlp_encode_metric_snapshots
   };
   static const GDestroyNotify item_free[] = {
-    (GDestroyNotify) json_node_unref, (GDestroyNotify) json_node_unref,
+    apm_otlp_trace_item_free, (GDestroyNotify) json_node_unref,
     (GDestroyNotify) g_ptr_array_unref
   };
   ApmOtlp *otlp;
@@ -357,7 +357,7 @@ apm_otlp_on_job (ApmOtlp * otlp, JsonNode * job)
   }
   if (otlp->exporter[APM_OTLP_TRACES])
     apm_otlp_exporter_enqueue (otlp->exporter[APM_OTLP_TRACES],
-        json_node_ref (job));
+        apm_otlp_trace_item_new (otlp, job));
   else
     apm_otlp_track_free (apm_otlp_take_track (otlp, cid));
 }

@@ -1,0 +1,135 @@
+// OTLP export end to end, in both encodings (http/protobuf, http/json):
+// gst-launch-1.0 runs under the apm tracer with OTEL_* set, transcodes a
+// short tone to WAV through two apmonitors (a stage span), then fails a
+// second pipeline; the test collector (otlp-receiver.mjs) decodes with
+// OpenTelemetry's definitions, and we check what a user would see in
+// Jaeger or Tempo: the run's span and its status, its children (the
+// stage, the elements), its events, the log records with its trace and
+// span ids, the resource and the headers.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { Receiver, waitFor } from './otlp-receiver.mjs';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-otlp-'));
+
+function run(args, env, ms) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('gst-launch-1.0', args, { env: { ...process.env, ...env } });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gst-launch-1.0 ran over ${ms} ms: ${err}`)); }, ms);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, err }); });
+  });
+}
+
+async function check(protocol) {
+  const rx = new Receiver();
+  const port = await rx.listen();
+  const env = {
+    GST_TRACERS: 'apm(port=0,quiet=true)',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    OTEL_SERVICE_NAME: 'otlp-e2e',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,team=audio%20ops',
+    OTEL_EXPORTER_OTLP_HEADERS: 'x-test-token=a%20b%3Dc',
+  };
+  const wav = path.join(work, `out-${protocol.replace('/', '-')}.wav`);
+  const ok = await run(['-q', 'audiotestsrc', 'num-buffers=40', 'samplesperbuffer=441', '!',
+    'audio/x-raw,rate=44100,channels=1', '!', 'apmonitor', 'name=m1', '!', 'audioconvert', '!',
+    'apmonitor', 'name=m2', 'span-from=m1', 'span-name=convert', '!', 'wavenc', '!',
+    'filesink', `location=${wav}`], env, 20000);
+  assert.equal(ok.code, 0, `the pipeline failed: ${ok.err}`);
+  // the export happened before exit (the flush at exit is bounded to 2 s)
+  assert.ok(rx.spans.length > 0, `no span arrived (stderr: ${ok.err})`);
+
+  const bad = await run(['-q', 'filesrc', `location=${path.join(work, 'missing.wav')}`, '!', 'fakesink'],
+    env, 20000);
+  assert.notEqual(bad.code, 0, 'the pipeline reading a missing file should fail');
+  assert.deepEqual(rx.errors, [], 'every request decodes');
+
+  // requests: the encoding asked, the headers given
+  const traceReqs = rx.requests.filter((r) => r.path === '/v1/traces');
+  assert.ok(traceReqs.length >= 2, 'a traces request from each process');
+  for (const r of rx.requests) {
+    assert.equal(r.encoding, protocol === 'http/json' ? 'json' : 'protobuf', `${r.path} encoding`);
+    assert.equal(r.headers['x-test-token'], 'a b=c', 'OTEL_EXPORTER_OTLP_HEADERS, percent-decoded');
+    assert.match(r.headers['user-agent'] || '', /^gst-apm\//);
+  }
+
+  // the successful run: one span per run, named after its pipeline
+  const runs = rx.spans.filter((s) => s.name.startsWith('pipeline '));
+  assert.equal(runs.length, 2, `two runs, got ${runs.map((s) => s.name)}`);
+  const good = runs.find((s) => s.status.code === 1);
+  const failed = runs.find((s) => s.status.code === 2);
+  assert.ok(good, 'the transcode run has status OK');
+  assert.ok(failed, 'the failing run has status ERROR');
+  assert.match(good.traceId, /^[0-9a-f]{32}$/);
+  assert.match(good.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(good.traceId, failed.traceId, 'each run is its own trace (no TRACEPARENT)');
+  assert.equal(good.resource['service.name'], 'otlp-e2e');
+  assert.equal(good.resource['deployment.environment'], 'test');
+  assert.equal(good.resource['team'], 'audio ops');
+  assert.equal(good.resource['telemetry.sdk.name'], 'gst-apm');
+  assert.equal(good.resource['process.executable.name'], 'gst-launch-1.0');
+  assert.ok(good.resource['process.pid'] > 0);
+  assert.equal(good.scope.name, 'gst-apm');
+  const a = good.attributes;
+  assert.equal(a['gstreamer.job.status'], 'success');
+  assert.equal(a['gstreamer.pipeline'], good.name.slice('pipeline '.length));
+  assert.ok(a['gstreamer.bytes_written'] > 40 * 441 * 2, `bytes written: ${a['gstreamer.bytes_written']}`);
+  assert.ok(Math.abs(a['gstreamer.media_seconds'] - 0.4) < 0.05, `media seconds: ${a['gstreamer.media_seconds']}`);
+  assert.ok(a['gstreamer.realtime_factor'] > 1, 'faster than real time');
+  assert.ok(good.end > good.start, 'the span has a duration');
+  // the correlation id is the trace id (32 hex, or a UUID's 32 hex digits)
+  assert.equal(a['gstreamer.job.correlation_id'].replace(/-/g, ''), good.traceId);
+  // events: the state changes of the run
+  assert.ok(good.events.some((e) => /PAUSED -> PLAYING/.test(e.name)), `state change events: ${good.events.map((e) => e.name)}`);
+  for (const e of good.events) assert.ok(e.time >= good.start - 1000000000n && e.time <= good.end + 1000000000n, 'event within the run');
+
+  // children: the apmonitor stage span, the elements' summaries
+  const kids = rx.spans.filter((s) => s.parentSpanId === good.spanId);
+  for (const k of kids) assert.equal(k.traceId, good.traceId, 'children share the trace');
+  const stage = kids.find((s) => s.name === 'apmonitor span convert');
+  assert.ok(stage, `the stage span is a child: ${kids.map((s) => s.name)}`);
+  assert.ok(stage.attributes['gstreamer.span.buffers'] > 0);
+  assert.ok(stage.attributes['gstreamer.span.latency.p95'] >= 0, 'latency percentiles');
+  const conv = kids.find((s) => s.name === 'element audioconvert0');
+  assert.ok(conv, `an element summary: ${kids.map((s) => s.name)}`);
+  assert.equal(conv.attributes['gstreamer.factory'], 'audioconvert');
+  assert.ok(conv.attributes['gstreamer.element.buffers'] >= 40);
+  assert.ok(conv.attributes['gstreamer.element.own_time.p95'] >= 0);
+  assert.equal(new Set(rx.spans.map((s) => s.spanId)).size, rx.spans.length, 'span ids are unique');
+
+  // the failed run: its error as status and exception event
+  assert.match(failed.status.message, /^filesrc0: (Resource not found|Could not open)/);
+  assert.equal(failed.attributes['error.type'], 'gstreamer.error');
+  assert.ok(failed.events.some((e) => e.name === 'exception' && e.attributes['exception.message']));
+
+  // log records: with severity, body, and the run's trace and span ids
+  await waitFor(() => rx.logs.length > 0, 5000, 'log records');
+  const ofRun = rx.logs.filter((l) => l.traceId === good.traceId);
+  assert.ok(ofRun.length >= 2, `log records of the run: ${ofRun.length}`);
+  for (const l of ofRun) assert.equal(l.spanId, good.spanId, 'a run\'s log record carries its span id');
+  const done = ofRun.find((l) => /completed/.test(l.body));
+  assert.ok(done, 'the run\'s completion is a log record');
+  assert.equal(done.severityNumber, 9);
+  assert.equal(done.severityText, 'info');
+  assert.equal(done.attributes['gstreamer.apm.component'], 'jobs');
+  const err = rx.logs.find((l) => l.traceId === failed.traceId && l.severityNumber === 17);
+  assert.ok(err, 'the failed run has an ERROR log record with its trace id');
+  assert.ok(rx.logs.some((l) => l.traceId === null), 'lines without a job have no trace id');
+
+  await rx.close();
+  console.log(`${protocol}: ${rx.spans.length} spans, ${rx.logs.length} log records, ` +
+    `${rx.requests.length} requests: PASS`);
+}
+
+try {
+  await check('http/protobuf');
+  await check('http/json');
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
