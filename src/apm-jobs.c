@@ -466,6 +466,8 @@ apm_jobs_record_stage (ApmJobs * jobs, const gchar * job_id,
       json_object_get_double_member (o, "seconds") + seconds);
   json_object_set_int_member (o, "count",
       json_object_get_int_member (o, "count") + 1);
+  /* when the stage (its last part) ended: where a trace places it */
+  json_object_set_int_member (o, "last_recorded_us", g_get_real_time ());
   if (labels && labels[0]) {
     l = json_object_new ();
     for (guint i = 0; labels[i] && labels[i + 1]; i += 2)

@@ -38,19 +38,17 @@ typedef struct
   gchar *token;                 /* bearer token, NULL: unset */
   gint token_for_all;           /* -1: unset */
   gint bus_messages;            /* tracer messages on buses, -1: unset */
-<<<<<<< HEAD
-  gchar *otlp_endpoint;         /* OTEL_EXPORTER_OTLP_ENDPOINT's fallback,
-                                 * NULL: unset */
-=======
   /* the plugin's pipeline runs: the W3C traceparent they continue (checked)
    * and their labels, key, value pairs; NULL: unset */
   gchar *run_traceparent;
   gchar **run_labels;
->>>>>>> wt-d
+  gchar *otlp_endpoint;         /* OTEL_EXPORTER_OTLP_ENDPOINT's fallback,
+                                 * NULL: unset */
 } ApmServiceConfig;
 
+/* (the pointers after bus_messages start NULL) */
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1 }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
