@@ -224,7 +224,9 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
     set_failing (e, NULL);
     if (body)
       g_bytes_unref (body);
-    try_send (e);               /* more may wait */
+    /* more may wait (a backlog after an outage): the next batch soon, not
+     * at once, so that draining it is spread out */
+    schedule_retry (e, APM_OTLP_BATCH_GAP_MS);
     return;
   }
   if (timed_out) {
@@ -342,6 +344,17 @@ on_wake (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gdouble
+breaker_reset_seconds (void)
+{
+  const gchar *v = g_getenv ("APM_OTLP_BREAKER_RESET_SECONDS");
+  guint64 n;
+
+  if (v && g_ascii_string_to_unsigned (v, 10, 1, 3600, &n, NULL))
+    return n;
+  return APM_OTLP_BREAKER_RESET_S;
+}
+
 ApmOtlpExporter *
 apm_otlp_exporter_new (ApmOtlpSignal signal,
     const ApmOtlpSignalConfig * config, ApmRegistry * reg, ApmLog * log,
@@ -376,8 +389,9 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
   e->session = soup_session_new_with_options ("timeout",
       e->timeout_ms / 1000 + 5, "user-agent", "gst-apm/" APM_VERSION, NULL);
   name = g_strdup_printf ("otlp-%s", apm_otlp_signal_name (signal));
-  /* five failed requests in a row: 30 s without calls, then one probe */
-  e->breaker = apm_circuit_breaker_new (name, 5, 30);
+  /* five failed requests in a row: 30 s without calls, then one probe
+   * (APM_OTLP_BREAKER_RESET_SECONDS changes the 30 s) */
+  e->breaker = apm_circuit_breaker_new (name, 5, breaker_reset_seconds ());
   g_free (name);
 
   f = apm_registry_family (reg, "apm_otlp_exported_total", APM_METRIC_COUNTER,

@@ -55,5 +55,10 @@ void apm_otlp_exporter_free (ApmOtlpExporter * exporter);
 #define APM_OTLP_MAX_ATTEMPTS 6
 /* Backoff: 1 s, doubled each retry, at most this */
 #define APM_OTLP_MAX_BACKOFF_MS 30000
+/* Between two batches sent back to back */
+#define APM_OTLP_BATCH_GAP_MS 20
+/* The circuit breaker stays open this long (env
+ * APM_OTLP_BREAKER_RESET_SECONDS overrides it) */
+#define APM_OTLP_BREAKER_RESET_S 30
 
 G_END_DECLS

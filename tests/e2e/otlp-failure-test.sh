@@ -1,0 +1,21 @@
+#!/bin/bash
+# A collector that fails: down, slow, 503 with Retry-After, back
+# (tests/e2e/otlp-failure-test.mjs): the exporting process's live canary
+# plays on, memory stays bounded, drops and failures are counted, the
+# export resumes.
+. "$(dirname "$0")/lib.sh"
+require node /usr/bin/python3
+/usr/bin/python3 -c 'import gi' 2>/dev/null ||
+  fail "python3-gi is missing (scripts/setup.sh --tests)"
+
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)
+if [ ! -f "$E2E_DIR/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js" ]; then
+  echo "SKIP: @opentelemetry/otlp-transformer is not installed (cd tests/e2e && npm ci)"
+  exit 77
+fi
+export GI_TYPELIB_PATH=$APM_BUILD_ROOT/src${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}
+export LD_LIBRARY_PATH=$APM_BUILD_ROOT/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+run_with_deadline 55 node "$E2E_DIR/otlp-failure-test.mjs" >"$WORK/failure.out" 2>&1 ||
+  { dump_files "$WORK/failure.out"; fail "the failing-collector check failed"; }
+grep -v '^tick ' "$WORK/failure.out"
+log "PASS"
