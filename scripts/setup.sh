@@ -49,8 +49,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# again when the lock file changed since (a new package: the OTLP tests'
+# @opentelemetry/otlp-transformer)
 if [ $TESTS = 1 ] && [ -f tests/e2e/package-lock.json ] &&
-   [ ! -d tests/e2e/node_modules ]; then
+   { [ ! -d tests/e2e/node_modules ] ||
+     [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; }; then
   (cd tests/e2e && npm ci --no-audit --no-fund --silent)
 fi
 
