@@ -385,6 +385,14 @@ apm_otlp_flush (ApmOtlp * otlp, guint timeout_ms)
   for (guint i = 0; i < APM_OTLP_N_SIGNALS; i++)
     if (otlp->exporter[i] && i != APM_OTLP_METRICS)
       apm_otlp_exporter_flush (otlp->exporter[i], deadline);
+  /* then the metrics as they are at the end, as OpenTelemetry's periodic
+   * readers do at shutdown */
+  if (otlp->exporter[APM_OTLP_METRICS]) {
+    apm_service_flush (otlp->service);
+    apm_otlp_exporter_enqueue (otlp->exporter[APM_OTLP_METRICS],
+        apm_otlp_snapshot_metrics (otlp));
+    apm_otlp_exporter_flush (otlp->exporter[APM_OTLP_METRICS], deadline);
+  }
 }
 
 void

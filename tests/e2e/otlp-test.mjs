@@ -122,8 +122,31 @@ async function check(protocol) {
   assert.ok(err, 'the failed run has an ERROR log record with its trace id');
   assert.ok(rx.logs.some((l) => l.traceId === null), 'lines without a job have no trace id');
 
+  // metrics: the /metrics families, sent once more at exit
+  const byName = (n) => rx.metrics.filter((m) => m.name === n);
+  const completed = byName('apm_jobs_completed_total');
+  assert.ok(completed.length >= 2, 'each process exported its metrics at exit');
+  for (const m of completed) {
+    assert.ok(m.sum, 'a counter is a sum');
+    assert.equal(m.sum.aggregationTemporality, 2, 'cumulative');
+    assert.equal(m.sum.isMonotonic, true);
+    assert.ok(m.sum.dataPoints.every((p) => p.attributes.some((a) => a.key === 'status')));
+  }
+  const success = completed.flatMap((m) => m.sum.dataPoints)
+    .filter((p) => p.attributes.some((a) => a.key === 'status' && a.value.stringValue === 'success'));
+  assert.ok(success.some((p) => p.asDouble === 1), 'the successful run is counted');
+  const hist = byName('apm_job_processing_seconds').flatMap((m) => m.histogram.dataPoints);
+  assert.ok(hist.length > 0, 'histograms are exported');
+  for (const p of hist) {
+    assert.equal(p.bucketCounts.length, p.explicitBounds.length + 1, 'one more bucket than bounds');
+    assert.equal(p.bucketCounts.reduce((a, b) => a + Number(b), 0), Number(p.count), 'buckets add up to the count');
+  }
+  assert.ok(hist.some((p) => Number(p.count) === 1 && p.sum > 0));
+  assert.equal(byName('apm_job_processing_seconds')[0].unit, 's');
+
   await rx.close();
   console.log(`${protocol}: ${rx.spans.length} spans, ${rx.logs.length} log records, ` +
+    `${rx.metrics.length} metrics, ` +
     `${rx.requests.length} requests: PASS`);
 }
 
