@@ -62,6 +62,57 @@ record_message (GstElement * element, const gchar * family_name,
   g_free (path);
 }
 
+/* A warning or a burst of QoS as a log line with the active run's
+ * correlation id: an event of the run's span in OTLP exports.  At message
+ * rate, on the poster's thread. */
+static void
+log_run_event (PipelineWatch * w, GstElement * element, ApmLogLevel level,
+    JsonObject * ctx, const gchar * text)
+{
+  ApmService *service = apm_service_get_default ();
+  gchar *job_id, *cid = NULL;
+
+  g_mutex_lock (&w->lock);
+  job_id = g_strdup (w->job_id);
+  g_mutex_unlock (&w->lock);
+  if (job_id)
+    cid = apm_jobs_correlation_id (apm_service_get_jobs (service), job_id);
+  json_object_set_string_member (ctx, "pipeline", w->label);
+  json_object_set_string_member (ctx, "element", GST_OBJECT_NAME (element));
+  apm_log_write (apm_service_get_log (service), level, "pipeline", cid, ctx,
+      "pipeline %s: %s", w->label, text);
+  g_free (cid);
+  g_free (job_id);
+}
+
+/* QoS comes in bursts (a late sink posts one per buffer): one line a
+ * second at most, with how many came */
+static void
+log_qos (PipelineWatch * w, GstElement * element, gint64 jitter_ns)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint n = 0;
+
+  g_mutex_lock (&w->lock);
+  w->qos_unlogged++;
+  if (now - w->qos_logged_us >= G_USEC_PER_SEC) {
+    n = w->qos_unlogged;
+    w->qos_unlogged = 0;
+    w->qos_logged_us = now;
+  }
+  g_mutex_unlock (&w->lock);
+  if (n) {
+    JsonObject *ctx = json_object_new ();
+    gchar *text = g_strdup_printf ("QoS: %s late by %.1f ms (%u QoS "
+        "messages)", GST_OBJECT_NAME (element), jitter_ns / 1e6, n);
+
+    json_object_set_int_member (ctx, "qos_messages", n);
+    json_object_set_double_member (ctx, "lateness_seconds", jitter_ns / 1e9);
+    log_run_event (w, element, APM_LOG_WARNING, ctx, text);
+    g_free (text);
+  }
+}
+
 void
 gst_apm_watch_message (GstElement * element, GstMessage * message)
 {
@@ -112,6 +163,14 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       record_message (element, "apm_element_messages_total",
           "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
           "warning", 0);
+      if (w) {
+        GError *err = NULL;
+
+        gst_message_parse_warning (message, &err, NULL);
+        log_run_event (w, element, APM_LOG_WARNING, json_object_new (),
+            err ? err->message : "warning");
+        g_clear_error (&err);
+      }
       break;
     case GST_MESSAGE_EOS:
       if (w && is_top)
@@ -134,6 +193,8 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       record_message (element, "apm_element_lateness_seconds",
           "Lateness of the last late buffer against the clock, from QoS",
           MESSAGE_SET_GAUGE, NULL, jitter / 1e9);
+      if (w)
+        log_qos (w, element, jitter);
       break;
     }
     default:

@@ -42,6 +42,10 @@ typedef struct
   gint gone;                    /* atomic: the pipeline was freed */
   gboolean latency_known, live; /* its last latency query, under lock */
   GstClockTime latency_min, latency_max;
+  /* QoS messages of the run not yet logged, and when last logged (at most
+   * one line a second: gstapmmessages.c), under lock */
+  guint qos_unlogged;
+  gint64 qos_logged_us;
 } PipelineWatch;
 
 /* The quark of the watch in a pipeline's qdata (initializes the debug

@@ -1,7 +1,7 @@
 // OTLP export end to end, in both encodings (http/protobuf, http/json):
 // gst-launch-1.0 runs under the apm tracer with OTEL_* set, transcodes a
 // short tone to WAV through two apmonitors (a stage span), then fails a
-// second pipeline; the test collector (otlp-receiver.mjs) decodes with
+// second pipeline and makes a third one's sink drop late buffers (QoS); the test collector (otlp-receiver.mjs) decodes with
 // OpenTelemetry's definitions, and we check what a user would see in
 // Jaeger or Tempo: the run's span and its status, its children (the
 // stage, the elements), its events, the log records with its trace and
@@ -48,6 +48,10 @@ async function check(protocol) {
   const bad = await run(['-q', 'filesrc', `location=${path.join(work, 'missing.wav')}`, '!', 'fakesink'],
     env, 20000);
   assert.notEqual(bad.code, 0, 'the pipeline reading a missing file should fail');
+  // a sink that drops late buffers (20 ms of work per 10 ms buffer): QoS
+  const late = await run(['-q', 'audiotestsrc', 'num-buffers=30', 'samplesperbuffer=441', '!',
+    'identity', 'sleep-time=20000', '!', 'fakesink', 'sync=true', 'qos=true', 'max-lateness=5000000'], env, 20000);
+  assert.equal(late.code, 0, `the late pipeline failed: ${late.err}`);
   assert.deepEqual(rx.errors, [], 'every request decodes');
 
   // requests: the encoding asked, the headers given
@@ -61,8 +65,14 @@ async function check(protocol) {
 
   // the successful run: one span per run, named after its pipeline
   const runs = rx.spans.filter((s) => s.name.startsWith('pipeline '));
-  assert.equal(runs.length, 2, `two runs, got ${runs.map((s) => s.name)}`);
-  const good = runs.find((s) => s.status.code === 1);
+  assert.equal(runs.length, 3, `three runs, got ${runs.map((s) => s.name)}`);
+  const qosRun = runs.find((s) => s.events.some((e) => /QoS: fakesink0 late by/.test(e.name)));
+  assert.ok(qosRun, `the late run has a QoS event: ${runs.map((s) => s.events.map((e) => e.name))}`);
+  const qos = qosRun.events.find((e) => /QoS/.test(e.name));
+  assert.equal(qos.attributes['log.level'], 'warning');
+  assert.ok(qos.attributes['qos_messages'] >= 1);
+  assert.equal(qos.attributes['element'], 'fakesink0');
+  const good = runs.find((s) => s.status.code === 1 && s !== qosRun);
   const failed = runs.find((s) => s.status.code === 2);
   assert.ok(good, 'the transcode run has status OK');
   assert.ok(failed, 'the failing run has status ERROR');
