@@ -1,0 +1,296 @@
+/* gst-apm tests: one OTLP exporter (apm-otlp-exporter.c) against a
+ * collector in the same process (a SoupServer on the test's GMainContext,
+ * which plays the service thread's part): batches and their headers, the
+ * bounded queue's drops, a Retry-After honoured, a time out, and freeing
+ * with a request in flight (run under valgrind: nothing leaks or is used
+ * after it is freed).
+ */
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "apm-otlp-exporter.h"
+#include "apm-service.h"
+
+typedef enum
+{
+  ANSWER_OK,
+  ANSWER_503,
+  ANSWER_HOLD,                  /* never answer: the client times out */
+} Answer;
+
+typedef struct
+{
+  GMainContext *ctx;
+  SoupServer *server;
+  gchar *url;
+  Answer answer;
+  GPtrArray *bodies;            /* gchar, in arrival order */
+  GArray *times;                /* gint64 monotonic us of each request */
+  gchar *content_type, *header;
+  GPtrArray *held;              /* SoupServerMessage paused */
+  ApmRegistry *reg;
+  ApmLog *log;
+} Fixture;
+
+static Fixture fx;
+
+static void
+handler (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  gint64 now = g_get_monotonic_time ();
+  GBytes *bytes = soup_message_body_flatten (body);
+
+  g_ptr_array_add (fx.bodies, g_strndup (g_bytes_get_data (bytes, NULL),
+          g_bytes_get_size (bytes)));
+  g_bytes_unref (bytes);
+  g_array_append_val (fx.times, now);
+  g_free (fx.content_type);
+  fx.content_type = g_strdup (soup_message_headers_get_content_type (h,
+          NULL));
+  g_free (fx.header);
+  fx.header = g_strdup (soup_message_headers_get_one (h, "x-api-key"));
+  switch (fx.answer) {
+    case ANSWER_OK:
+      soup_server_message_set_status (msg, 200, NULL);
+      break;
+    case ANSWER_503:
+      soup_message_headers_append (soup_server_message_get_response_headers
+          (msg), "Retry-After", "1");
+      soup_server_message_set_status (msg, 503, NULL);
+      break;
+    case ANSWER_HOLD:
+      soup_server_message_pause (msg);
+      g_ptr_array_add (fx.held, g_object_ref (msg));
+      break;
+  }
+}
+
+static void
+setup (void)
+{
+  GSList *uris;
+
+  memset (&fx, 0, sizeof fx);
+  fx.ctx = g_main_context_new ();
+  g_main_context_push_thread_default (fx.ctx);
+  fx.server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (fx.server, "/v1/traces", handler, NULL, NULL);
+  fail_unless (soup_server_listen_local (fx.server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (fx.server);
+  fx.url = g_strdup_printf ("http://127.0.0.1:%d/v1/traces",
+      g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  fx.bodies = g_ptr_array_new_with_free_func (g_free);
+  fx.times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  fx.held = g_ptr_array_new_with_free_func (g_object_unref);
+  fx.reg = apm_registry_new (1000);
+  fx.log = apm_log_new (100);
+}
+
+static void
+teardown (void)
+{
+  g_ptr_array_unref (fx.held);
+  soup_server_disconnect (fx.server);
+  g_object_unref (fx.server);
+  while (g_main_context_iteration (fx.ctx, FALSE));
+  g_main_context_pop_thread_default (fx.ctx);
+  g_main_context_unref (fx.ctx);
+  g_ptr_array_unref (fx.bodies);
+  g_array_unref (fx.times);
+  g_free (fx.url);
+  g_free (fx.content_type);
+  g_free (fx.header);
+  apm_registry_free (fx.reg);
+  apm_log_free (fx.log);
+  apm_service_shutdown ();      /* the breakers' default service */
+}
+
+/* items are strings; a batch is them joined by '|' */
+static GBytes *
+encode (GPtrArray * items, guint * n_sent, gpointer user_data)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < items->len; i++)
+    g_string_append_printf (s, "%s%s", i ? "|" : "",
+        (gchar *) items->pdata[i]);
+  *n_sent = items->len;
+  return g_string_free_to_bytes (s);
+}
+
+static ApmOtlpExporter *
+exporter_new (guint timeout_ms, guint max_queue, guint max_batch)
+{
+  gchar *headers[] = { (gchar *) "x-api-key", (gchar *) "k 1", NULL };
+  ApmOtlpSignalConfig sc = { fx.url, APM_OTLP_PROTOBUF, headers, timeout_ms,
+    50, max_queue, max_batch
+  };
+
+  return apm_otlp_exporter_new (APM_OTLP_TRACES, &sc, fx.reg, fx.log, encode,
+      g_free, NULL);
+}
+
+static gdouble
+counter (const gchar * family, const gchar * reason)
+{
+  GPtrArray *series = apm_registry_list_series (fx.reg, family);
+  gdouble sum = 0;
+
+  for (guint i = 0; series && i < series->len; i++)
+    if (!reason || g_strcmp0 (apm_series_label (series->pdata[i], "reason"),
+            reason) == 0)
+      sum += apm_series_value (series->pdata[i]);
+  if (series)
+    g_ptr_array_unref (series);
+  return sum;
+}
+
+/* iterates the context until @n requests arrived, or fails at @seconds */
+static void
+wait_requests (guint n, gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (fx.bodies->len < n) {
+    fail_unless (g_get_monotonic_time () < end, "%u requests, not %u",
+        fx.bodies->len, n);
+    g_main_context_iteration (fx.ctx, FALSE);
+    g_usleep (1000);
+  }
+}
+
+static void
+iterate_for (gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end) {
+    g_main_context_iteration (fx.ctx, FALSE);
+    g_usleep (1000);
+  }
+}
+
+GST_START_TEST (test_batches)
+{
+  ApmOtlpExporter *e;
+
+  setup ();
+  e = exporter_new (2000, 10, 2);
+  apm_otlp_exporter_enqueue (e, g_strdup ("a"));
+  apm_otlp_exporter_enqueue (e, g_strdup ("b"));
+  apm_otlp_exporter_enqueue (e, g_strdup ("c"));
+  wait_requests (2, 5);
+  fail_unless_equals_string (fx.bodies->pdata[0], "a|b");
+  fail_unless_equals_string (fx.bodies->pdata[1], "c");
+  fail_unless_equals_string (fx.content_type, "application/x-protobuf");
+  fail_unless_equals_string (fx.header, "k 1");
+  iterate_for (0.1);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 3);
+  fail_unless (!apm_otlp_exporter_busy (e));
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_queue_bound)
+{
+  ApmOtlpExporter *e;
+
+  setup ();
+  e = exporter_new (2000, 4, 2);
+  /* the context does not run meanwhile: nothing is sent yet */
+  for (guint i = 0; i < 10; i++)
+    apm_otlp_exporter_enqueue (e, g_strdup_printf ("%u", i));
+  fail_unless_equals_int ((gint) counter ("apm_otlp_dropped_total", NULL), 6);
+  wait_requests (2, 5);
+  fail_unless_equals_string (fx.bodies->pdata[0], "0|1");
+  fail_unless_equals_string (fx.bodies->pdata[1], "2|3");
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_retry_after)
+{
+  ApmOtlpExporter *e;
+  gint64 gap;
+
+  setup ();
+  fx.answer = ANSWER_503;
+  e = exporter_new (2000, 10, 1);
+  apm_otlp_exporter_enqueue (e, g_strdup ("x"));
+  wait_requests (2, 8);
+  gap = g_array_index (fx.times, gint64, 1) - g_array_index (fx.times,
+      gint64, 0);
+  /* the backoff alone would be 0.5-1 s: Retry-After makes it 1 s at least */
+  fail_unless (gap >= 950 * 1000, "retried after %" G_GINT64_FORMAT " us",
+      gap);
+  fail_unless_equals_string (fx.bodies->pdata[1], "x");
+  fx.answer = ANSWER_OK;
+  wait_requests (3, 8);
+  iterate_for (0.1);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_failed_total",
+          "http_503"), 2);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 1);
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timeout_and_free_in_flight)
+{
+  ApmOtlpExporter *e;
+  gint64 end;
+
+  setup ();
+  fx.answer = ANSWER_HOLD;
+  e = exporter_new (200, 10, 1);
+  apm_otlp_exporter_enqueue (e, g_strdup ("slow"));
+  wait_requests (1, 5);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (counter ("apm_otlp_failed_total", "timeout") < 1) {
+    fail_unless (g_get_monotonic_time () < end, "no time out counted");
+    g_main_context_iteration (fx.ctx, FALSE);
+    g_usleep (1000);
+  }
+  {
+    gchar *message = NULL;
+
+    fail_if (apm_otlp_exporter_healthy (e, &message));
+    fail_unless (strstr (message, "no answer within 200 ms"), "%s", message);
+    g_free (message);
+  }
+  /* the retry goes out and is held too: free with it in flight */
+  wait_requests (2, 5);
+  apm_otlp_exporter_free (e);
+  iterate_for (0.05);
+  teardown ();
+}
+
+GST_END_TEST;
+
+static Suite *
+otlp_export_suite (void)
+{
+  Suite *s = suite_create ("otlp_export");
+  TCase *tc = tcase_create ("exporter");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 40);
+  tcase_add_test (tc, test_batches);
+  tcase_add_test (tc, test_queue_bound);
+  tcase_add_test (tc, test_retry_after);
+  tcase_add_test (tc, test_timeout_and_free_in_flight);
+  return s;
+}
+
+GST_CHECK_MAIN (otlp_export);
