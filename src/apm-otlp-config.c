@@ -215,18 +215,23 @@ read_signal (ApmOtlpLookup func, gpointer data, ApmOtlpSignal signal,
   g_clear_pointer (&which, g_free);
 
   v = lookup_signal (func, data, signal, "HEADERS", &which);
-  sc->headers = apm_otlp_parse_pairs (v ? v : "", which, warnings);
-  for (guint i = 0; sc->headers[i]; i += 2)
-    if (!valid_header_name (sc->headers[i])) {
-      warn (warnings, "%s: '%s' is not an HTTP header name: ignored", which,
-          sc->headers[i]);
-      /* drop the pair, keep the order */
-      g_free (sc->headers[i]);
-      g_free (sc->headers[i + 1]);
-      memmove (&sc->headers[i], &sc->headers[i + 2],
-          sizeof (gchar *) * (g_strv_length (&sc->headers[i + 2]) + 1));
-      i -= 2;
+  {
+    gchar **pairs = apm_otlp_parse_pairs (v ? v : "", which, warnings);
+    GPtrArray *kept = g_ptr_array_new ();
+
+    for (guint i = 0; pairs[i]; i += 2) {
+      if (valid_header_name (pairs[i])) {
+        g_ptr_array_add (kept, g_strdup (pairs[i]));
+        g_ptr_array_add (kept, g_strdup (pairs[i + 1]));
+      } else {
+        warn (warnings, "%s: '%s' is not an HTTP header name: ignored", which,
+            pairs[i]);
+      }
     }
+    g_ptr_array_add (kept, NULL);
+    sc->headers = (gchar **) g_ptr_array_free (kept, FALSE);
+    g_strfreev (pairs);
+  }
   g_clear_pointer (&which, g_free);
 
   v = lookup_signal (func, data, signal, "TIMEOUT", &which);

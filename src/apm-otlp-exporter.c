@@ -399,8 +399,9 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
       signal_label, NULL, 0);
   e->exported = apm_family_series (f, values);
   f = apm_registry_family (reg, "apm_otlp_dropped_total", APM_METRIC_COUNTER,
-      "Spans, log records and metric batches not exported: queue full, "
-      "refused, or given up after retries", signal_label, NULL, 0);
+      "Items not exported (a job with its spans, a log record, a metrics "
+      "snapshot): queue full, refused, or given up after retries",
+      signal_label, NULL, 0);
   e->dropped = apm_family_series (f, values);
   f = apm_registry_family (reg, "apm_otlp_export_duration_seconds",
       APM_METRIC_HISTOGRAM, "Time of each successful OTLP export request",

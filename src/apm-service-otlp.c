@@ -55,7 +55,7 @@ apm_service_start_otlp (ApmService * s)
   for (guint i = 0; i < warnings->len; i++) {
     /* the user set it to export: say so where they look first too */
     if (!apm_service_is_quiet (s))
-      g_printerr ("gst-apm: %s\n", (gchar *) warnings->pdata[i]);
+      g_printerr ("apm: warning: %s\n", (gchar *) warnings->pdata[i]);
     apm_log_write (s->log, APM_LOG_WARNING, "otlp", NULL, NULL, "%s",
         (gchar *) warnings->pdata[i]);
   }
