@@ -48,9 +48,13 @@ async function check(protocol) {
   const bad = await run(['-q', 'filesrc', `location=${path.join(work, 'missing.wav')}`, '!', 'fakesink'],
     env, 20000);
   assert.notEqual(bad.code, 0, 'the pipeline reading a missing file should fail');
-  // a sink that drops late buffers (20 ms of work per 10 ms buffer): QoS
+  // a sink that drops late buffers (20 ms of work per 10 ms buffer): QoS;
+  // the endpoint from the tracer's param this time (an empty variable is
+  // an unset one), and GStreamer's debug log bridged
   const late = await run(['-q', 'audiotestsrc', 'num-buffers=30', 'samplesperbuffer=441', '!',
-    'identity', 'sleep-time=20000', '!', 'fakesink', 'sync=true', 'qos=true', 'max-lateness=5000000'], env, 20000);
+    'identity', 'sleep-time=20000', '!', 'fakesink', 'sync=true', 'qos=true', 'max-lateness=5000000'],
+  { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    GST_TRACERS: `apm(port=0,quiet=true,otlp-endpoint=http://127.0.0.1:${port},gst-debug=GST_STATES:4)` }, 20000);
   assert.equal(late.code, 0, `the late pipeline failed: ${late.err}`);
   assert.deepEqual(rx.errors, [], 'every request decodes');
 
@@ -131,6 +135,9 @@ async function check(protocol) {
   const err = rx.logs.find((l) => l.traceId === failed.traceId && l.severityNumber === 17);
   assert.ok(err, 'the failed run has an ERROR log record with its trace id');
   assert.ok(rx.logs.some((l) => l.traceId === null), 'lines without a job have no trace id');
+  const bridged = rx.logs.filter((l) => l.attributes['gstreamer.apm.component'] === 'gstreamer');
+  assert.ok(bridged.some((l) => l.attributes.category === 'GST_STATES' && l.severityNumber === 9 && l.body),
+    'GStreamer\'s debug lines are log records');
 
   // metrics: the /metrics families, sent once more at exit
   const byName = (n) => rx.metrics.filter((m) => m.name === n);
@@ -160,9 +167,33 @@ async function check(protocol) {
     `${rx.requests.length} requests: PASS`);
 }
 
+// the configuration file's "otlp" block, where the environment is silent
+async function checkConfigFile() {
+  const rx = new Receiver();
+  const port = await rx.listen();
+  const file = path.join(work, 'apm.json');
+  fs.writeFileSync(file, JSON.stringify({ otlp: { endpoint: `http://127.0.0.1:${port}`,
+    protocol: 'http/json', headers: { 'x-from-file': 'yes, it is' }, service_name: 'from-file',
+    resource_attributes: { 'deployment.environment': 'file' } } }));
+  const r = await run(['-q', 'audiotestsrc', 'num-buffers=5', '!', 'fakesink'],
+    { GST_TRACERS: `apm(port=0,quiet=true,config=${file})`, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, 20000);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(rx.requests.length > 0, `nothing exported with the file's endpoint: ${r.err}`);
+  for (const q of rx.requests) {
+    assert.equal(q.encoding, 'json', 'the file\'s protocol');
+    assert.equal(q.headers['x-from-file'], 'yes, it is', 'the file\'s headers');
+  }
+  const span = rx.spans.find((x) => x.name.startsWith('pipeline '));
+  assert.equal(span.resource['service.name'], 'from-file');
+  assert.equal(span.resource['deployment.environment'], 'file');
+  await rx.close();
+  console.log(`configuration file's otlp block: ${rx.requests.length} requests: PASS`);
+}
+
 try {
   await check('http/protobuf');
   await check('http/json');
+  await checkConfigFile();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
