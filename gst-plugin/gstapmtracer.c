@@ -20,7 +20,10 @@
  * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`),
  * `traceparent` (a W3C traceparent, default $TRACEPARENT: every pipeline
  * run is a job in that trace, a child of that span), `labels` (labels of
- * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`).
+ * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`),
+ * `otlp-endpoint` (an OTLP/HTTP collector's URL, default
+ * $OTEL_EXPORTER_OTLP_ENDPOINT: runs, stages and logs exported as
+ * OpenTelemetry traces and logs; the other OTEL_* variables apply).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"
