@@ -422,6 +422,16 @@ apm_otlp_exporter_enqueue (ApmOtlpExporter * e, gpointer item)
   gboolean wake = FALSE;
 
   g_mutex_lock (&e->lock);
+  if (e->queue.length >= e->max_queue && e->signal == APM_OTLP_METRICS) {
+    /* cumulative snapshots: the newest supersedes the one waiting */
+    gpointer old = g_queue_pop_head (&e->queue);
+
+    g_queue_push_tail (&e->queue, item);
+    g_mutex_unlock (&e->lock);
+    apm_counter_add_int (e->dropped, 1);
+    e->item_free (old);
+    return;
+  }
   if (e->queue.length >= e->max_queue) {
     g_mutex_unlock (&e->lock);
     /* the newest goes, as OpenTelemetry's batch processors do */
