@@ -298,8 +298,10 @@ apm_otlp_track_line (ApmOtlp * otlp, JsonObject * line)
 
   if (!cid && !alert)
     return;
-  /* debug lines (bridged GStreamer debug) are log records, not events */
-  if (g_strcmp0 (level, "debug") == 0)
+  /* debug lines are log records, not events; so are GStreamer's own
+   * bridged lines below warning (dozens a state change) */
+  if (g_strcmp0 (level, "debug") == 0 || (g_strcmp0 (component,
+              "gstreamer") == 0 && (g_strcmp0 (level, "info") == 0)))
     return;
   g_mutex_lock (&otlp->lock);
   if (cid) {
