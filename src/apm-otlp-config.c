@@ -214,6 +214,13 @@ read_signal (ApmOtlpLookup func, gpointer data, ApmOtlpSignal signal,
         "http/protobuf", which, v);
   g_clear_pointer (&which, g_free);
 
+  v = lookup_signal (func, data, signal, "COMPRESSION", &which);
+  if (v && strcmp (v, "gzip") == 0)
+    sc->gzip = TRUE;
+  else if (v && strcmp (v, "none") != 0)
+    warn (warnings, "%s='%s' is not gzip or none: using none", which, v);
+  g_clear_pointer (&which, g_free);
+
   v = lookup_signal (func, data, signal, "HEADERS", &which);
   {
     gchar **pairs = apm_otlp_parse_pairs (v ? v : "", which, warnings);

@@ -30,6 +30,7 @@ typedef struct
 {
   gchar *url;                   /* NULL: this signal is not exported */
   ApmOtlpEncoding encoding;
+  gboolean gzip;                /* OTEL_EXPORTER_OTLP_COMPRESSION=gzip */
   gchar **headers;              /* name, value, ..., NULL */
   guint timeout_ms;
   guint schedule_delay_ms;      /* batch at most this long */

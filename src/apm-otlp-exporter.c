@@ -23,6 +23,7 @@ struct _ApmOtlpExporter
   gchar *url;
   ApmOtlpEncoding encoding;
   gchar **headers;
+  gboolean gzip;
   guint timeout_ms, delay_ms, max_queue, max_batch;
   ApmOtlpEncodeFunc encode;
   GDestroyNotify item_free;
@@ -272,6 +273,28 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
   g_clear_error (&error);
 }
 
+/* @body gzipped (Content-Encoding: gzip), or NULL if that failed */
+static GBytes *
+gzip_bytes (GBytes * body)
+{
+  GZlibCompressor *z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP,
+      -1);
+  GOutputStream *mem = g_memory_output_stream_new_resizable ();
+  GOutputStream *out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+  gsize len;
+  const guint8 *data = g_bytes_get_data (body, &len);
+  GBytes *zipped = NULL;
+
+  if (g_output_stream_write_all (out, data, len, NULL, NULL, NULL)
+      && g_output_stream_close (out, NULL, NULL))
+    zipped = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM
+        (mem));
+  g_object_unref (out);
+  g_object_unref (mem);
+  g_object_unref (z);
+  return zipped;
+}
+
 /* takes the next batch off the queue and encodes it */
 static void
 take_batch (ApmOtlpExporter * e)
@@ -286,6 +309,12 @@ take_batch (ApmOtlpExporter * e)
   g_mutex_unlock (&e->lock);
   if (items->len)
     e->pending = e->encode (items, &n, e->user_data);
+  if (e->pending && e->gzip) {
+    GBytes *zipped = gzip_bytes (e->pending);
+
+    g_bytes_unref (e->pending);
+    e->pending = zipped;
+  }
   e->pending_items = e->pending ? n : 0;
   g_ptr_array_unref (items);
 }
@@ -317,6 +346,9 @@ try_send (ApmOtlpExporter * e)
   for (guint i = 0; e->headers && e->headers[i]; i += 2)
     soup_message_headers_replace (soup_message_get_request_headers (msg),
         e->headers[i], e->headers[i + 1]);
+  if (e->gzip)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Content-Encoding", "gzip");
   soup_message_set_request_body_from_bytes (msg,
       e->encoding == APM_OTLP_JSON ? "application/json" :
       "application/x-protobuf", e->pending);
@@ -374,6 +406,7 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
   e->url = g_strdup (config->url);
   e->encoding = config->encoding;
   e->headers = g_strdupv (config->headers);
+  e->gzip = config->gzip;
   e->timeout_ms = config->timeout_ms;
   e->delay_ms = config->schedule_delay_ms;
   e->max_queue = MAX (config->max_queue, 1);

@@ -128,9 +128,15 @@ static ApmOtlpExporter *
 exporter_new (guint timeout_ms, guint max_queue, guint max_batch)
 {
   gchar *headers[] = { (gchar *) "x-api-key", (gchar *) "k 1", NULL };
-  ApmOtlpSignalConfig sc = { fx.url, APM_OTLP_PROTOBUF, headers, timeout_ms,
-    50, max_queue, max_batch
-  };
+  ApmOtlpSignalConfig sc = { 0 };
+
+  sc.url = fx.url;
+  sc.encoding = APM_OTLP_PROTOBUF;
+  sc.headers = headers;
+  sc.timeout_ms = timeout_ms;
+  sc.schedule_delay_ms = 50;
+  sc.max_queue = max_queue;
+  sc.max_batch = max_batch;
 
   return apm_otlp_exporter_new (APM_OTLP_TRACES, &sc, fx.reg, fx.log, encode,
       g_free, NULL);

@@ -8,6 +8,7 @@
 // are refused), "slow" (answers after delayMs), "status" (answers
 // `status`, with a Retry-After when retryAfter is set), "ok".
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -68,11 +69,15 @@ export class Receiver {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
+      let body = Buffer.concat(chunks);
       const type = TYPES[req.url];
       const record = { path: req.url, contentType: req.headers['content-type'],
         headers: req.headers, bytes: body.length, status: 0, at: Date.now() };
       this.requests.push(record);
+      if (req.headers['content-encoding'] === 'gzip') {
+        record.gzip = true;
+        body = zlib.gunzipSync(body);
+      }
       const answer = (status, extra = {}) => {
         record.status = status;
         res.writeHead(status, { 'content-type': 'application/json', ...extra });

@@ -176,12 +176,14 @@ async function checkConfigFile() {
     protocol: 'http/json', headers: { 'x-from-file': 'yes, it is' }, service_name: 'from-file',
     resource_attributes: { 'deployment.environment': 'file' } } }));
   const r = await run(['-q', 'audiotestsrc', 'num-buffers=5', '!', 'fakesink'],
-    { GST_TRACERS: `apm(port=0,quiet=true,config=${file})`, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, 20000);
+    { GST_TRACERS: `apm(port=0,quiet=true,config=${file})`, OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, 20000);
   assert.equal(r.code, 0, r.err);
   assert.ok(rx.requests.length > 0, `nothing exported with the file's endpoint: ${r.err}`);
   for (const q of rx.requests) {
     assert.equal(q.encoding, 'json', 'the file\'s protocol');
     assert.equal(q.headers['x-from-file'], 'yes, it is', 'the file\'s headers');
+    assert.equal(q.gzip, true, 'OTEL_EXPORTER_OTLP_COMPRESSION=gzip');
   }
   const span = rx.spans.find((x) => x.name.startsWith('pipeline '));
   assert.equal(span.resource['service.name'], 'from-file');
