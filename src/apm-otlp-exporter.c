@@ -25,6 +25,7 @@ struct _ApmOtlpExporter
   gchar **headers;
   gboolean gzip;
   guint timeout_ms, delay_ms, max_queue, max_batch;
+  guint backoff_base_ms;
   ApmOtlpEncodeFunc encode;
   GDestroyNotify item_free;
   gpointer user_data;
@@ -145,9 +146,9 @@ schedule_retry (ApmOtlpExporter * e, guint ms)
 /* 1 s, 2 s, 4 s ... at most APM_OTLP_MAX_BACKOFF_MS, each between half
  * and all of it (jitter: exporters that failed together spread out) */
 static guint
-backoff_ms (guint attempt)
+backoff_ms (ApmOtlpExporter * e, guint attempt)
 {
-  guint64 full = MIN ((guint64) 1000 << MIN (attempt - 1, 20),
+  guint64 full = MIN ((guint64) e->backoff_base_ms << MIN (attempt - 1, 20),
       APM_OTLP_MAX_BACKOFF_MS);
 
   return (guint) (full / 2 + g_random_int_range (0, (gint32) (full / 2) + 1));
@@ -253,7 +254,7 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
       drop_pending (e);
       try_send (e);
     } else {
-      guint wait = backoff_ms (e->attempts);
+      guint wait = backoff_ms (e, e->attempts);
 
       if (msg && status)
         wait = MAX (wait, retry_after_ms (msg));
@@ -411,6 +412,7 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
   e->delay_ms = config->schedule_delay_ms;
   e->max_queue = MAX (config->max_queue, 1);
   e->max_batch = MAX (config->max_batch, 1);
+  e->backoff_base_ms = APM_OTLP_BACKOFF_BASE_MS;
   e->encode = encode;
   e->item_free = item_free;
   e->user_data = user_data;
@@ -484,6 +486,12 @@ apm_otlp_exporter_enqueue (ApmOtlpExporter * e, gpointer item)
     g_source_attach (idle, e->context);
     g_source_unref (idle);
   }
+}
+
+void
+apm_otlp_exporter_set_backoff_base (ApmOtlpExporter * e, guint ms)
+{
+  e->backoff_base_ms = MAX (ms, 1);
 }
 
 void

@@ -51,9 +51,14 @@ gboolean apm_otlp_exporter_healthy (ApmOtlpExporter * exporter,
 
 void apm_otlp_exporter_free (ApmOtlpExporter * exporter);
 
+/* The first retry's backoff (doubled each retry): tests shorten it. */
+void apm_otlp_exporter_set_backoff_base (ApmOtlpExporter * exporter,
+    guint ms);
+
 /* Retries of one batch before it is dropped. */
 #define APM_OTLP_MAX_ATTEMPTS 6
-/* Backoff: 1 s, doubled each retry, at most this */
+/* Backoff: 1 s, doubled each retry, at most 30 s */
+#define APM_OTLP_BACKOFF_BASE_MS 1000
 #define APM_OTLP_MAX_BACKOFF_MS 30000
 /* Between two batches sent back to back */
 #define APM_OTLP_BATCH_GAP_MS 20

@@ -15,7 +15,8 @@
 typedef enum
 {
   ANSWER_OK,
-  ANSWER_503,
+  ANSWER_503,                   /* with Retry-After: 1 */
+  ANSWER_502,
   ANSWER_HOLD,                  /* never answer: the client times out */
 } Answer;
 
@@ -61,6 +62,9 @@ handler (SoupServer * server, SoupServerMessage * msg, const char *path,
       soup_message_headers_append (soup_server_message_get_response_headers
           (msg), "Retry-After", "1");
       soup_server_message_set_status (msg, 503, NULL);
+      break;
+    case ANSWER_502:
+      soup_server_message_set_status (msg, 502, NULL);
       break;
     case ANSWER_HOLD:
       soup_server_message_pause (msg);
@@ -284,6 +288,55 @@ GST_START_TEST (test_timeout_and_free_in_flight)
 
 GST_END_TEST;
 
+/* five failures in a row open the breaker: no calls for its reset time
+ * (1 s here, APM_OTLP_BREAKER_RESET_SECONDS), then one probe, whose
+ * success closes it */
+GST_START_TEST (test_circuit_breaker)
+{
+  ApmOtlpExporter *e;
+  guint n_open;
+  gint64 opened, probe;
+
+  setup ();
+  fx.answer = ANSWER_502;
+  e = exporter_new (2000, 10, 1);
+  /* retries 10 ms apart (and more), not a second: the test is short */
+  apm_otlp_exporter_set_backoff_base (e, 10);
+  apm_otlp_exporter_enqueue (e, g_strdup ("x"));
+  wait_requests (5, 5);
+  opened = g_get_monotonic_time ();
+  fx.answer = ANSWER_OK;
+  /* open: nothing is sent for the reset time, though the retry is due */
+  iterate_for (0.6);
+  n_open = fx.bodies->len;
+  fail_unless_equals_int (n_open, 5);
+  fail_unless (counter ("apm_otlp_failed_total", "circuit_open") >= 1);
+  {
+    gchar *message = NULL;
+
+    fail_if (apm_otlp_exporter_healthy (e, &message));
+    fail_unless (strstr (message, "breaker open"), "%s", message);
+    g_free (message);
+  }
+  /* then one probe, answered: the batch is delivered, the breaker closes */
+  wait_requests (6, 5);
+  probe = g_array_index (fx.times, gint64, 5);
+  fail_unless (probe - opened >= 900 * 1000, "probed after %" G_GINT64_FORMAT
+      " us", probe - opened);
+  iterate_for (0.1);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 1);
+  {
+    gchar *message = NULL;
+
+    fail_unless (apm_otlp_exporter_healthy (e, &message), "%s", message);
+    g_free (message);
+  }
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_END_TEST;
+
 static Suite *
 otlp_export_suite (void)
 {
@@ -296,7 +349,14 @@ otlp_export_suite (void)
   tcase_add_test (tc, test_queue_bound);
   tcase_add_test (tc, test_retry_after);
   tcase_add_test (tc, test_timeout_and_free_in_flight);
+  tcase_add_test (tc, test_circuit_breaker);
   return s;
 }
 
-GST_CHECK_MAIN (otlp_export);
+int
+main (int argc, char **argv)
+{
+  g_setenv ("APM_OTLP_BREAKER_RESET_SECONDS", "1", TRUE);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (otlp_export_suite (), "otlp_export", __FILE__);
+}
