@@ -1,7 +1,9 @@
 // A collector that fails (tests/e2e/otlp_failing_app.py exports to it):
-// first down (connections refused), then slow (answers after 3 s, past
-// the 1 s OTEL_EXPORTER_OTLP_TIMEOUT), then 503 with Retry-After: 1, then
-// back.  Meanwhile a live sync=true canary plays in the exporting process.
+// first down (connections refused, 3 s), then slow (answers after 3 s,
+// past the 1 s OTEL_EXPORTER_OTLP_TIMEOUT), then 503 with Retry-After: 1,
+// then back; the slow and 503 phases last until requests came (the
+// exporters' backoff decides when, up to 12 s each).  Traces, logs and
+// metrics (every second) are exported.  Meanwhile a live sync=true canary plays in the exporting process.
 // Checked: no underrun and no QoS drop of the canary (the export never
 // holds up audio), memory stays bounded, the small queues' drops are
 // counted, each failure is counted by reason, Retry-After spaces the
@@ -22,7 +24,7 @@ const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${p
   OTEL_EXPORTER_OTLP_TIMEOUT: '1000', OTEL_BSP_SCHEDULE_DELAY: '200',
   OTEL_BLRP_SCHEDULE_DELAY: '200', OTEL_BSP_MAX_QUEUE_SIZE: '64',
   OTEL_BLRP_MAX_QUEUE_SIZE: '256', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '128',
-  OTEL_METRICS_EXPORTER: 'none', OTEL_SERVICE_NAME: 'failing-collector-test',
+  OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_SERVICE_NAME: 'failing-collector-test',
   APM_OTLP_BREAKER_RESET_SECONDS: '2' };
 const app = spawn('/usr/bin/python3', [path.join(here, 'otlp_failing_app.py')], { env });
 let out = '', err = '';
@@ -57,15 +59,20 @@ try {
   await sleep(3000);
   assert.equal(rx.requests.length, 0);
   assert.ok(await metric(url, 'apm_otlp_failed_total', { reason: 'connection' }) > 0, 'connection failures counted');
-  // 2. slow: answers after 3 s, past the 1 s timeout
+  // 2. slow: answers after 3 s, past the 1 s timeout; at least 3 s and
+  // until a request came (the backoff decides when)
   rx.mode = { kind: 'slow', delayMs: 3000 };
+  const tSlow = Date.now();
   await rx.up();
-  await sleep(4000);
-  // 3. 503 with Retry-After: 1
+  await sleep(3000);
+  await waitFor(() => rx.requests.some((r) => r.at >= tSlow), 12000, 'a request to the slow collector');
+  // 3. 503 with Retry-After: 1, until two were refused (or 12 s)
   rx.mode = { kind: 'status', status: 503, retryAfter: 1 };
   const t503 = Date.now();
-  await sleep(4000);
-  const refused = rx.requests.filter((r) => r.status === 503 && r.at >= t503);
+  const refusedNow = () => rx.requests.filter((r) => r.status === 503 && r.at >= t503);
+  await waitFor(() => refusedNow().length >= 2, 12000, 'two requests refused with 503').catch(() => {});
+  const refused = refusedNow();
+  assert.ok(refused.length >= 1, 'the collector refused a request with 503');
   // 4. back
   rx.mode = { kind: 'ok' };
   const tOk = Date.now();
@@ -83,7 +90,7 @@ try {
   }
   const failed = (reason) => metric(url, 'apm_otlp_failed_total', { reason });
   assert.ok(await failed('timeout') > 0, 'time outs counted');
-  assert.ok(await failed('http_503') > 0 || refused.length === 0, '503s counted');
+  assert.ok(await failed('http_503') > 0, '503s counted');
   assert.ok(await metric(url, 'apm_otlp_dropped_total', { signal: 'logs' }) > 0, 'the full log queue dropped, counted');
   assert.ok(await metric(url, 'apm_otlp_exported_total', { signal: 'logs' }) > 0);
   assert.ok(await metric(url, 'apm_otlp_exported_total', { signal: 'traces' }) > 0);
@@ -110,6 +117,12 @@ try {
   const growthMb = (rssMax - rss0) / 1024;
   assert.ok(growthMb < 40, `RSS grew ${growthMb.toFixed(1)} MB`);
   assert.deepEqual(rx.errors, []);
+  const byKind = {};
+  for (const r of rx.requests) {
+    const k = `${r.path} ${r.status || 'timed out'}${r.at < tOk ? ' (failing)' : ''}`;
+    byKind[k] = (byKind[k] || 0) + 1;
+  }
+  console.log(`requests: ${JSON.stringify(byKind)}`);
   console.log(`collector down, slow, 503, back: ${rx.requests.length} requests, ` +
     `${refused.length} answered 503, resumed ${resumed.at - tOk} ms after; canary: ` +
     `${failingUnderruns} underruns while failing, ${result.underruns} in all (${result.dropped} late drops); ` +

@@ -15,7 +15,7 @@ if [ ! -f "$E2E_DIR/node_modules/@opentelemetry/otlp-transformer/build/src/gener
 fi
 export GI_TYPELIB_PATH=$APM_BUILD_ROOT/src${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}
 export LD_LIBRARY_PATH=$APM_BUILD_ROOT/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-run_with_deadline 55 node "$E2E_DIR/otlp-failure-test.mjs" >"$WORK/failure.out" 2>&1 ||
+run_with_deadline 80 node "$E2E_DIR/otlp-failure-test.mjs" >"$WORK/failure.out" 2>&1 ||
   { dump_files "$WORK/failure.out"; fail "the failing-collector check failed"; }
 grep -v '^tick ' "$WORK/failure.out"
 log "PASS"
