@@ -115,6 +115,50 @@ run_child (const gchar * self, const gchar * dir, ApmCompareVariant * v,
 
 /* --- output --- */
 
+static gboolean
+in_ratios (GArray * ratios, const ApmCompareElement * e)
+{
+  for (guint k = 0; k < ratios->len; k++) {
+    ApmCompareRatio *r = &g_array_index (ratios, ApmCompareRatio, k);
+
+    if (r->ea == e || r->eb == e)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* the elements of @a or @b that no ratio compares: lines in @out, or
+ * objects {"variant", "element"} in @b_json */
+static void
+append_unmatched (GString * out, JsonBuilder * b_json,
+    const ApmCompareVariant * a, const ApmCompareVariant * b, GArray * ratios)
+{
+  const ApmCompareVariant *sides[] = { a, b };
+
+  for (guint s = 0; s < 2; s++)
+    for (guint e = 0; e < sides[s]->elements->len; e++) {
+      const ApmCompareElement *el = sides[s]->elements->pdata[e];
+
+      if (in_ratios (ratios, el))
+        continue;
+      if (out) {
+        g_string_append_printf (out, "  %s: only in %s\n", el->element,
+            sides[s]->name);
+        continue;
+      }
+      json_builder_begin_object (b_json);
+      json_builder_set_member_name (b_json, "baseline");
+      json_builder_add_string_value (b_json, a->name);
+      json_builder_set_member_name (b_json, "variant");
+      json_builder_add_string_value (b_json, b->name);
+      json_builder_set_member_name (b_json, "only_in");
+      json_builder_add_string_value (b_json, sides[s]->name);
+      json_builder_set_member_name (b_json, "element");
+      json_builder_add_string_value (b_json, el->element);
+      json_builder_end_object (b_json);
+    }
+}
+
 static void
 add_ci (JsonBuilder * b, const gchar * member, GArray * values)
 {
@@ -254,6 +298,12 @@ render_json (GPtrArray * variants, GPtrArray * ratios, GPtrArray * totals,
     }
   }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "unmatched");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < ratios->len; i++)
+    append_unmatched (NULL, b, variants->pdata[0], variants->pdata[i + 1],
+        ratios->pdata[i]);
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "totals");
   json_builder_begin_array (b);
   for (guint i = 0; i < totals->len; i++) {
@@ -295,7 +345,7 @@ render_text (GPtrArray * variants, GPtrArray * ratios, GPtrArray * totals,
   }
   g_string_append_printf (out, "\nmean (95 %% interval)%*s", 11, "");
   for (guint i = 0; i < variants->len; i++)
-    g_string_append_printf (out, "%-26s", ((ApmCompareVariant *)
+    g_string_append_printf (out, "%-25s ", ((ApmCompareVariant *)
             variants->pdata[i])->name);
   g_string_append_c (out, '\n');
 #define ROW(label, field, scale) G_STMT_START { \
@@ -303,7 +353,7 @@ render_text (GPtrArray * variants, GPtrArray * ratios, GPtrArray * totals,
     for (guint i = 0; i < variants->len; i++) { \
       gchar *cell = apm_compare_format_ci ( \
           ((ApmCompareVariant *) variants->pdata[i])->field, scale); \
-      g_string_append_printf (out, "%-26s", cell); \
+      g_string_append_printf (out, "%-25s ", cell); \
       g_free (cell); \
     } \
     g_string_append_c (out, '\n'); \
@@ -344,7 +394,7 @@ render_text (GPtrArray * variants, GPtrArray * ratios, GPtrArray * totals,
           values = el->own_per_buffer;
       }
       cell = apm_compare_format_ci (values, 1e6);
-      g_string_append_printf (out, "%-26s", cell);
+      g_string_append_printf (out, "%-25s ", cell);
       g_free (cell);
     }
     g_string_append_c (out, '\n');
@@ -371,7 +421,14 @@ render_text (GPtrArray * variants, GPtrArray * ratios, GPtrArray * totals,
       g_string_append_printf (out, "  %s\n", verdict);
       g_free (verdict);
     }
+    append_unmatched (out, NULL, base, v, per_variant);
   }
+  /* trailing blanks of the padded columns */
+  for (gchar * nl = strchr (out->str, '\n'); nl; nl = strchr (nl + 1, '\n'))
+    while (nl > out->str && nl[-1] == ' ') {
+      g_string_erase (out, nl - out->str - 1, 1);
+      nl--;
+    }
   return g_string_free (out, FALSE);
 }
 
