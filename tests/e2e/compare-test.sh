@@ -6,7 +6,6 @@
 # bad input (one pipeline, bad numbers, an unparsable pipeline) is an
 # error with a message and a non-zero status.
 . "$(dirname "$0")/lib.sh"
-require timeout
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: $PY not found"; exit 77; }
 GST_APM=${APM_BUILD_ROOT:?}/tools/gst-apm
@@ -54,7 +53,7 @@ compare slow -n 6 --json --html "$WORK/report.html" "$(resampler 0)" \
 check slow 'len(d["variants"]) == 2 and all(v["runs"] == 6 for v in d["variants"])' \
   "two variants of 6 runs each"
 check slow 'c("audioresample0")["significant"] is True' "audioresample0 not significant"
-check slow 'c("audioresample0")["ci95"][0] > 1 and c("audioresample0")["ratio"] > 1.5' \
+check slow 'c("audioresample0")["ci95"][0] > 1 and c("audioresample0")["ratio"] > 1' \
   "the ratio's interval is not above 1"
 check slow '"slower" in c("audioresample0")["verdict"]' "no verdict"
 check slow 'all(e["buffers"] > 0 and 0 < e["own_seconds_per_buffer"]["mean"] < 0.01
