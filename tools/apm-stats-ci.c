@@ -3,16 +3,31 @@
 
 #include <math.h>
 
-/* t(0.975, df) for df = 1..30 */
-static const gdouble t975_small[] = {
-  12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624,
-  2.306004, 2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787,
-  2.131450, 2.119905, 2.109816, 2.100922, 2.093024, 2.085963, 2.079614,
-  2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831, 2.048407,
-  2.045230, 2.042272
-};
+/* Two-sided tail of Student's t: P(|T| > t) with @df degrees of freedom,
+ * which is the regularised incomplete beta I_x(df/2, 1/2) at
+ * x = df / (df + t^2).  Integrated numerically after w = s^(1/a), which
+ * takes away the integrand's singularity at 0 when df < 2:
+ * I_x(a, 1/2) = 1 / (a B(a, 1/2)) * integral over [0, x^a] of
+ * (1 - s^(1/a))^(-1/2) ds.  Smooth where t is a 95 % quantile of small df
+ * (x at most 0.9). */
+static gdouble
+t_two_sided_tail (gdouble t, gdouble df)
+{
+  const guint steps = 2000;     /* Simpson's rule, even */
+  gdouble a = df / 2, x = df / (df + t * t), upper = pow (x, a);
+  gdouble h = upper / steps, sum = 0, log_beta;
 
-/* and beyond, with df = G_MAXDOUBLE standing for the normal law */
+  for (guint i = 0; i <= steps; i++) {
+    gdouble f = 1 / sqrt (1 - pow (i * h, 1 / a));
+
+    sum += f * (i == 0 || i == steps ? 1 : i % 2 ? 4 : 2);
+  }
+  log_beta = lgamma (a) + lgamma (0.5) - lgamma (a + 0.5);
+  return sum * h / 3 / a / exp (log_beta);
+}
+
+/* from 30 on, a table: the quantile is nearly linear in 1/df there, and
+ * G_MAXDOUBLE stands for the normal law */
 static const struct
 {
   gdouble df, t;
@@ -24,15 +39,21 @@ static const struct
 gdouble
 apm_stats_t975 (gdouble df)
 {
-  /* between table points the quantile is nearly linear in 1/df */
-  if (df <= 1)
-    return t975_small[0];
+  df = MAX (df, 1);
   if (df < 30) {
-    guint k = (guint) floor (df);
-    gdouble x0 = 1.0 / k, x1 = 1.0 / (k + 1), x = 1.0 / df;
+    /* the tail falls as t grows: bisect for 0.05 (the quantile lies in
+     * [1.96, 12.71] for df >= 1) */
+    gdouble lo = 1.9, hi = 12.8;
 
-    return t975_small[k - 1] + (t975_small[k] - t975_small[k - 1]) *
-        (x - x0) / (x1 - x0);
+    for (guint i = 0; i < 50; i++) {
+      gdouble mid = (lo + hi) / 2;
+
+      if (t_two_sided_tail (mid, df) > 0.05)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    return (lo + hi) / 2;
   }
   for (guint i = 0; i + 1 < G_N_ELEMENTS (t975_large); i++) {
     if (df <= t975_large[i + 1].df) {
