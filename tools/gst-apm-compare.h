@@ -3,6 +3,7 @@
  *   gst-apm-compare.c       options, the interleaved runs, the table
  *   gst-apm-compare-run.c   one run, in a child process of its own
  *   gst-apm-compare-stats.c per variant and per element: intervals, ratios
+ *   gst-apm-compare-report.c the report: text, JSON
  *   gst-apm-compare-html.c  the --html page
  *   apm-stats-ci.c          the confidence intervals
  */
@@ -82,6 +83,13 @@ gchar *apm_compare_verdict (const ApmCompareRatio * r, const gchar * what);
 /* The mean of @values and its interval as "12.3 (11.9-12.8)" in @scale
  * units (1e6: microseconds) */
 gchar *apm_compare_format_ci (GArray * values, gdouble scale);
+
+/* The report as a table with verdicts, and as the --json document
+ * (README: "Comparing pipelines"); arguments as for the HTML page */
+gchar *apm_compare_render_text (GPtrArray * variants, GPtrArray * ratios,
+    GPtrArray * totals, guint runs, guint warmup, gdouble noise);
+gchar *apm_compare_render_json (GPtrArray * variants, GPtrArray * ratios,
+    GPtrArray * totals, guint runs, guint warmup, gdouble noise);
 
 /* --html: a page that needs nothing else */
 /* @ratios: per variant after the first, a GArray of ApmCompareRatio;
