@@ -15,6 +15,7 @@
 #include "apmtestutil.h"
 #include "apm-breaker-private.h"
 #include "apm-service.h"
+#include "apm-config.h"
 
 #define S ((gint64) G_USEC_PER_SEC)
 /* deadlines (upper bounds) stretch under valgrind and sanitizers */
@@ -677,6 +678,49 @@ GST_START_TEST (test_webhook_breaker)
 
 GST_END_TEST;
 
+/* The configuration's "breaker" blocks are checked like the rest of the
+ * file: a bad one rejects it, with a message naming the problem. */
+GST_START_TEST (test_config_checked)
+{
+  static const struct
+  {
+    const gchar *text, *problem;
+  } cases[] = {
+    {"{\"webhook\": {\"url\": \"http://h/x\", \"breaker\": "
+          "{\"failures\": 3, \"reset_timeout\": 10}}}", NULL},
+    {"{\"webhook\": {\"url\": \"http://h/x\", \"breaker\": "
+          "{\"failures\": 0}}}", "failures"},
+    {"{\"webhook\": {\"url\": \"http://h/x\", \"breaker\": "
+          "{\"reset_timeout\": -1}}}", "reset_timeout"},
+    {"{\"webhook\": {\"url\": \"http://h/x\", \"breaker\": "
+          "{\"retries\": 2}}}", "retries"},
+    {"{\"webhook\": {\"url\": \"http://h/x\", \"breaker\": 5}}",
+        "breaker"},
+    {"{\"health_checks\": [{\"name\": \"p\", \"type\": \"path\", "
+          "\"path\": \"/tmp\", \"breaker\": {\"failures\": 2}}]}",
+        "http checks only"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *error = NULL;
+    gboolean ok = apm_config_check_data ("t.json", cases[i].text,
+        strlen (cases[i].text), &error);
+
+    if (!cases[i].problem) {
+      fail_unless (ok, "%s rejected: %s", cases[i].text,
+          error ? error->message : "?");
+    } else {
+      fail_if (ok, "%s accepted", cases[i].text);
+      fail_unless (error && strstr (error->message, cases[i].problem),
+          "%s: \"%s\" does not name %s", cases[i].text,
+          error ? error->message : "", cases[i].problem);
+    }
+    g_clear_error (&error);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 apm_breaker_suite (void)
 {
@@ -686,6 +730,7 @@ apm_breaker_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_state_machine);
   tcase_add_test (tc, test_edge_settings);
+  tcase_add_test (tc, test_config_checked);
   tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_visible_in_monitor);
   tcase_add_test (tc, test_http_check_breaker);
