@@ -588,6 +588,13 @@ GST_START_TEST (test_visible_in_monitor)
 
 GST_END_TEST;
 
+static ApmHealthStatus
+replacement_check (gpointer user_data, gchar ** message, JsonObject ** details)
+{
+  *message = g_strdup ("replaced");
+  return APM_HEALTH_HEALTHY;
+}
+
 /* The HTTP health check of the configuration file has its breaker
  * (failures 2, reset_timeout 3): once open, the URL is not requested and
  * the check says so; when the server recovers, the trial closes it. */
@@ -619,6 +626,15 @@ GST_START_TEST (test_http_check_breaker)
   fail_unless (during > before);
   check = wait_check ("breaker:health:flaky", "healthy", "closed", 5 * T);
   json_object_unref (check);
+
+  /* replaced by another check of the same name: the probe, and with it
+   * its breaker, go (no deadlock on the health checks' lock) */
+  apm_health_add_check (apm_service_get_health (apm_service_get_default ()),
+      "flaky", replacement_check, NULL, NULL, 1);
+  check = wait_check ("flaky", "healthy", "replaced", 5 * T);
+  json_object_unref (check);
+  fail_unless (wait_check ("breaker:health:flaky", NULL, NULL, 5 * T) ==
+      NULL);
 }
 
 GST_END_TEST;
