@@ -9,6 +9,8 @@ require /usr/bin/python3
 /usr/bin/python3 -c 'import gi' 2>/dev/null ||
   fail "python3-gi is missing (scripts/setup.sh --tests)"
 
+[ -f "$APM_BUILD_ROOT/src/Apm-1.0.typelib" ] ||
+  fail "no Apm-1.0.typelib in $APM_BUILD_ROOT/src (built with -Dintrospection=disabled?)"
 export GI_TYPELIB_PATH=$APM_BUILD_ROOT/src${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}
 export LD_LIBRARY_PATH=$APM_BUILD_ROOT/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 run_with_deadline 30 /usr/bin/python3 "$(dirname "$0")/breaker_gi_check.py" \
