@@ -8,6 +8,7 @@
 #include "apm-status.h"
 #include "apm-history.h"
 #include "apm-query.h"
+#include "apm-log-summary.h"
 
 #include <unistd.h>
 
@@ -401,6 +402,31 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
       SOUP_MEMORY_TAKE, body, len);
 }
 
+/* ?since=-3600&top=20: counts per minute by level and component, and the
+ * most frequent message templates (apm-log-summary.h) */
+static void
+handle_logs_summary (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *top_text = query ? g_hash_table_lookup (query, "top") : NULL;
+  const gchar *problem = NULL;
+  gint64 now = g_get_real_time (), since_us;
+  guint64 top = 20;
+
+  if (!apm_query_since (query, now, &since_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  if (top_text && !g_ascii_string_to_unsigned (top_text, 10, 1, 100, &top,
+          NULL)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "top must be a number from 1 to 100");
+    return;
+  }
+  respond_node (msg, apm_log_summary_query (apm_log_get_summary
+          (apm_service_get_log (service)), since_us, now, top));
+}
+
 /* Only the embedded resources, by a name of [a-z0-9._-]: never a file. */
 static void
 handle_dashboard (ApmService * service, SoupServerMessage * msg,
@@ -456,6 +482,7 @@ static const ApmRoute routes[] = {
   {"/monitoring/dashboard", "GET, HEAD", handle_dashboard},
   {"/monitoring/dashboard/", "GET, HEAD", handle_dashboard},
   {"/monitoring/logs", "GET, HEAD", handle_logs},
+  {"/monitoring/logs/summary", "GET, HEAD", handle_logs_summary},
   {"/monitoring/alerts", "GET, HEAD", handle_alerts},
   {"/monitoring/alerts/history", "GET, HEAD", handle_alert_history},
   {"/monitoring/alerts/rules", "GET, HEAD", handle_alert_rules},

@@ -94,11 +94,31 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   return rule;
 }
 
+/* "breaker": {"failures": N, "reset_timeout": S} of the webhook or an HTTP
+ * check, into @out (which holds the defaults) */
+static void
+parse_breaker (ApmConfigCtx * ctx, JsonObject * o, const gchar * anchor,
+    ApmBreakerSettings * out)
+{
+  static const gchar *const keys[] = { "failures", "reset_timeout", NULL };
+  JsonObject *b = apm_config_get_object (ctx, o, "breaker");
+  gdouble failures = out->failures;
+
+  if (!b)
+    return;
+  apm_config_check_keys (ctx, b, keys, anchor, "a circuit breaker");
+  if (apm_config_get_number (ctx, b, "failures", anchor, 1, 1000, &failures))
+    out->failures = failures;
+  apm_config_get_number (ctx, b, "reset_timeout", anchor, 0.1, 86400,
+      &out->reset_seconds);
+}
+
 typedef struct
 {
   gchar *name, *type, *target;
   guint expect, timeout, interval;
   guint64 min_free;
+  ApmBreakerSettings breaker;
 } CheckSpec;
 
 static void
@@ -114,11 +134,15 @@ static CheckSpec *
 parse_check (ApmConfigCtx * ctx, JsonObject * o)
 {
   static const gchar *const keys[] = { "name", "type", "url",
-    "expect_status", "timeout", "interval", "path", "min_free_bytes", NULL
+    "expect_status", "timeout", "interval", "path", "min_free_bytes",
+    "breaker", NULL
   };
   const gchar *name = apm_config_get_string (ctx, o, "name", NULL);
   const gchar *type, *target;
   gdouble expect = 200, timeout = 5, interval = 30, min_free = 0;
+  ApmBreakerSettings breaker = {
+    APM_PROBE_BREAKER_FAILURES, APM_PROBE_BREAKER_RESET_S
+  };
   CheckSpec *c;
 
   if (!name) {
@@ -133,11 +157,15 @@ parse_check (ApmConfigCtx * ctx, JsonObject * o)
     if (!target || !g_uri_is_valid (target, G_URI_FLAGS_NONE, NULL))
       apm_config_fail (ctx, name, "url",
           "health check \"%s\" needs a valid \"url\"", name);
+    parse_breaker (ctx, o, name, &breaker);
   } else if (g_strcmp0 (type, "path") == 0) {
     target = apm_config_get_string (ctx, o, "path", name);
     if (!target)
       apm_config_fail (ctx, name, NULL, "health check \"%s\" needs a \"path\"",
           name);
+    if (json_object_has_member (o, "breaker"))
+      apm_config_fail (ctx, name, "breaker", "health check \"%s\": a "
+          "\"breaker\" applies to http checks only", name);
   } else {
     apm_config_fail (ctx, name, "type",
         "health check \"%s\": type must be http or path", name);
@@ -157,6 +185,7 @@ parse_check (ApmConfigCtx * ctx, JsonObject * o)
   c->timeout = timeout;
   c->interval = interval;
   c->min_free = min_free;
+  c->breaker = breaker;
   return c;
 }
 
@@ -167,6 +196,7 @@ typedef struct
                                  * bus_messages, log, security's token */
   const gchar *webhook;         /* in the parsed tree */
   gdouble webhook_timeout;
+  ApmBreakerSettings webhook_breaker;
   GPtrArray *origins;           /* gchar */
   ApmSpaceLimits disk_limits;
   guint disk_interval;
@@ -184,6 +214,8 @@ parsed_init (Parsed * p)
   memset (p, 0, sizeof *p);
   p->config = init;
   p->webhook_timeout = 5;
+  p->webhook_breaker.failures = APM_WEBHOOK_BREAKER_FAILURES;
+  p->webhook_breaker.reset_seconds = APM_WEBHOOK_BREAKER_RESET_S;
   p->origins = g_ptr_array_new_with_free_func (g_free);
   p->rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
       apm_alert_rule_free);
@@ -274,7 +306,7 @@ parse_log (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 static void
 parse_webhook (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 {
-  static const gchar *const keys[] = { "url", "timeout", NULL };
+  static const gchar *const keys[] = { "url", "timeout", "breaker", NULL };
   JsonObject *o = apm_config_get_object (ctx, root, "webhook");
 
   if (!o)
@@ -285,6 +317,7 @@ parse_webhook (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
     apm_config_fail (ctx, "webhook", "url", "webhook.url must be a valid URL");
   apm_config_get_number (ctx, o, "timeout", "webhook", 1, 300,
       &p->webhook_timeout);
+  parse_breaker (ctx, o, "webhook", &p->webhook_breaker);
 }
 
 static void
@@ -412,8 +445,8 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
     CheckSpec *c = p->checks->pdata[i];
 
     if (strcmp (c->type, "http") == 0)
-      apm_probes_add_http (health, c->name, c->target, c->expect,
-          c->timeout, c->interval);
+      apm_probes_add_http_full (health, c->name, c->target, c->expect,
+          c->timeout, c->interval, &c->breaker);
     else
       apm_probes_add_path (health, c->name, c->target, c->min_free,
           c->interval);
@@ -421,7 +454,8 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
   if (p->disk_set)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
-    apm_service_set_webhook (service, p->webhook, p->webhook_timeout);
+    apm_service_set_webhook_full (service, p->webhook, p->webhook_timeout,
+        &p->webhook_breaker);
   if (p->origins->len) {
     g_ptr_array_add (p->origins, NULL);
     apm_access_set_origins (apm_service_get_access (service),

@@ -32,6 +32,7 @@ struct _ApmService
   struct _ApmAccess *access;
   gchar *webhook_url;           /* under lock */
   guint webhook_timeout;
+  ApmBreakerSettings webhook_breaker;   /* under lock */
   ApmWebhook *webhook;          /* service thread */
   GSource *alert_source;        /* service thread */
   gint64 created_wall_us;

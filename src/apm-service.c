@@ -7,6 +7,7 @@
  */
 #include "apm-service-private.h"
 #include "apm-access.h"
+#include "apm-breaker-private.h"
 #include "apm-defaults.h"
 #include "apm-discovery.h"
 
@@ -386,6 +387,8 @@ apm_service_shutdown (void)
   g_clear_error (&s->start_error);
   g_clear_pointer (&s->port_note, g_free);
   g_clear_pointer (&s->pipeline_names, g_strfreev);
+  /* before the checks and series they hold go */
+  apm_breakers_detach (s);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);

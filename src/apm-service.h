@@ -14,6 +14,7 @@
 #include "apm-alerts.h"
 #include "apm-sysres.h"
 #include "apm-log-store.h"
+#include "apm-breaker-private.h"
 
 G_BEGIN_DECLS
 
@@ -138,6 +139,10 @@ gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
 /* Alert notifications are also POSTed to @url (Alertmanager format). */
 void apm_service_set_webhook (ApmService * service, const gchar * url,
     guint timeout_s);
+/* The same, with the settings of its circuit breaker (NULL: defaults,
+ * see apm-breaker-private.h). */
+void apm_service_set_webhook_full (ApmService * service, const gchar * url,
+    guint timeout_s, const ApmBreakerSettings * breaker);
 
 /* Sends an event ({"type": @type, "data": @data}) to the WebSocket clients
  * at once.  Any thread; takes a reference on @data. */

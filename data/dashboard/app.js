@@ -32,7 +32,7 @@
     discoverMissingMs: 2000, /* first re-read while a charted family is absent (doubles up to discoverMs) */
     keepSeconds: 960,
     wsWatchdogMs: 6000,
-    wsTopics: ['monitoring_update', 'alert', 'job', 'health'],
+    wsTopics: ['monitoring_update', 'alert', 'job', 'health', 'breaker'],
     maxJobs: 60,
     maxLegend: 8,
   };
@@ -271,6 +271,8 @@
     windowSeconds: 300,
     throughputUnit: 'bytes',
     wsMessages: {},        /* WebSocket messages received, by type */
+    breakerEvents: [],     /* the latest "breaker" events, newest first */
+    logSummary: null,      /* last /monitoring/logs/summary document */
   };
 
   /* ------------------------------------------------------------------ */
@@ -398,6 +400,9 @@
       case 'health':
         if (msg.data) onHealthEvent(unwrap(msg.data, 'check'));
         break;
+      case 'breaker':
+        if (msg.data) onBreakerEvent(msg.data);
+        break;
       default:
         /* 'error' and unknown types: nothing to show */
         break;
@@ -461,6 +466,7 @@
 
     renderOverall(doc);
     renderHealth(doc.health_checks || {});
+    renderBreakers(doc.health_checks || {});
     renderService(doc);
     renderPipelines(doc.pipelines || []);
     setText(byId('d-updated'), fmtClock(Date.now()));
@@ -1254,6 +1260,119 @@
     refreshJobs();
     refreshAlerts();
     refreshInstances();
+    refreshLogSummary();
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* circuit breakers: their health checks "breaker:NAME", and the       */
+  /* "breaker" events of the WebSocket                                   */
+
+  var BREAKER_DOT = { closed: 'healthy', 'half-open': 'degraded', open: 'unhealthy' };
+
+  function renderBreakers(checks) {
+    var ul = byId('d-breakers');
+    var names = Object.keys(checks).filter(function (n) { return n.indexOf('breaker:') === 0; }).sort(natCompare);
+    var open = 0;
+    clear(ul);
+    if (!names.length) ul.appendChild(h('li', { class: 'empty', text: 'No circuit breakers.' }));
+    names.forEach(function (check) {
+      var c = checks[check] || {};
+      var d = c.details && typeof c.details === 'object' ? c.details : {};
+      var st = d.state || 'unknown';
+      var name = check.slice('breaker:'.length);
+      if (st !== 'closed') open++;
+      var figures = (isNum(d.consecutive_failures) ? d.consecutive_failures : '?') + '/' +
+        (isNum(d.failure_threshold) ? d.failure_threshold : '?') + ' failures' +
+        (isNum(d.rejected_calls) ? ' \u00b7 ' + fmtCount(d.rejected_calls) + ' refused' : '');
+      ul.appendChild(h('li', { title: check + ': ' + (c.message || st), 'data-breaker': name, 'data-state': st },
+        h('span', { class: 'dot dot-' + (BREAKER_DOT[st] || 'unknown') }),
+        h('span', { class: 'check-name', text: name }),
+        h('span', { class: 'check-msg', text: st + ' \u00b7 ' + figures }),
+        h('span', { class: 'meter-none' }),
+        h('span', { class: 'check-age', text: fmtAge(c.last_run) })));
+    });
+    setText(byId('d-breakers-summary'), names.length ? names.length + ' \u00b7 ' + open + ' not closed' : '');
+    var ev = byId('d-breaker-events');
+    clear(ev);
+    state.breakerEvents.forEach(function (e) {
+      ev.appendChild(h('li', { title: e.reason || '',
+        text: fmtTime(e.time) + '  ' + e.name + ': ' + e.previous + ' \u2192 ' + e.state }));
+    });
+  }
+
+  function onBreakerEvent(data) {
+    if (!data || typeof data.name !== 'string') return;
+    state.breakerEvents.unshift(data);
+    state.breakerEvents.length = Math.min(state.breakerEvents.length, 8);
+    var doc = state.status;
+    if (!doc) return;
+    /* the check says so at its next run; show the new state at once */
+    var checks = doc.health_checks = doc.health_checks || {};
+    var c = checks['breaker:' + data.name];
+    if (c && c.details && typeof c.details === 'object') c.details.state = data.state;
+    renderBreakers(checks);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* the log summary of the last hour                                    */
+
+  var LEVEL_RANK = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
+
+  function refreshLogSummary() {
+    if (!conn.httpUp) return Promise.resolve();
+    return request('/monitoring/logs/summary?since=-3600&top=10').then(guard('log summary', function (r) {
+      state.logSummary = r.ok && r.data && typeof r.data === 'object' ? r.data : null;
+      renderLogSummary(r.ok);
+    }));
+  }
+
+  function renderLogSummary(ok) {
+    var doc = state.logSummary;
+    var body = byId('d-logsum-table').tBodies[0];
+    var bars = byId('d-logsum-minutes');
+    clear(body);
+    clear(bars);
+    if (!doc) {
+      body.appendChild(h('tr', {}, h('td', { colspan: '5', class: 'empty',
+        text: ok ? 'no summary' : 'no log summary on this service' })));
+      setText(byId('d-logsum-levels'), '');
+      return;
+    }
+    var levels = (doc.totals && doc.totals.levels) || {};
+    setText(byId('d-logsum-levels'), Object.keys(levels).sort(function (a, b) {
+      return (LEVEL_RANK[a] || 0) - (LEVEL_RANK[b] || 0);
+    }).map(function (l) { return fmtCount(levels[l]) + ' ' + l; }).join(' \u00b7 ') || 'no lines');
+    /* one bar a minute, the last 60 */
+    var byMinute = {};
+    var peak = 1;
+    (doc.minutes || []).forEach(function (m) {
+      var t = parseTime(m.minute);
+      if (!isFinite(t)) return;
+      byMinute[Math.floor(t / 60000)] = m;
+      peak = Math.max(peak, m.total || 0);
+    });
+    var until = parseTime(doc.until);
+    var last = Math.floor((isFinite(until) ? until : serverNowMs()) / 60000);
+    for (var k = last - 59; k <= last; k++) {
+      var m = byMinute[k];
+      var worst = 'none';
+      if (m && m.levels) Object.keys(m.levels).forEach(function (l) {
+        if (worst === 'none' || (LEVEL_RANK[l] || 0) > (LEVEL_RANK[worst] || 0)) worst = l;
+      });
+      var n = m ? m.total || 0 : 0;
+      bars.appendChild(h('span', { class: 'lv-' + worst, style: 'height:' + (n ? Math.max(8, n / peak * 100) : 4).toFixed(1) + '%',
+        title: fmtClock(k * 60000) + ': ' + n + ' lines' }));
+    }
+    var list = doc.templates || [];
+    if (!list.length) body.appendChild(h('tr', {}, h('td', { colspan: '5', class: 'empty', text: 'no log line in the last hour' })));
+    list.forEach(function (t) {
+      body.appendChild(h('tr', { 'data-template': t.template },
+        h('td', { class: 'num', text: fmtCount(t.count) }),
+        h('td', { class: 'lv-text-' + (t.level || ''), text: t.level || '' }),
+        h('td', { text: t.component || '' }),
+        h('td', { class: 'wrap', title: 'e.g. ' + (t.example || '') + '\nfirst seen ' + fmtTime(t.first_seen), text: trunc(t.template || '', 160) }),
+        h('td', { text: fmtAge(t.last_seen) })));
+    });
   }
 
   /* the other monitored processes on this host, as links to their
@@ -1926,6 +2045,7 @@
     updates: function () { return state.updates; },
     alertsApi: function () { return state.alertsApi; },
     wsMessages: function () { return JSON.parse(JSON.stringify(state.wsMessages)); },
+    logSummary: function () { return state.logSummary ? JSON.parse(JSON.stringify(state.logSummary)) : null; },
     chartPoints: function () {
       var out = {};
       Object.keys(charts).forEach(function (k) {
