@@ -658,3 +658,41 @@ apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id)
   g_mutex_unlock (&jobs->lock);
   return node;
 }
+
+void
+apm_job_sample_clear (ApmJobSample * sample)
+{
+  g_clear_pointer (&sample->value, g_free);
+}
+
+GArray *
+apm_jobs_samples (ApmJobs * jobs, const gchar * key, gint64 since_us,
+    guint * n_unlabelled)
+{
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (ApmJobSample));
+  guint unlabelled = 0;
+
+  g_array_set_clear_func (samples, (GDestroyNotify) apm_job_sample_clear);
+  g_mutex_lock (&jobs->lock);
+  for (GList * l = jobs->finished.head; l; l = l->next) {
+    ApmJob *j = l->data;
+    ApmJobSample sample;
+
+    if (j->end_wall_us < since_us)
+      continue;
+    if (!json_object_has_member (j->labels, key)) {
+      unlabelled++;
+      continue;
+    }
+    sample.value = g_strdup (json_object_get_string_member (j->labels, key));
+    sample.success = g_strcmp0 (j->status, "success") == 0;
+    sample.processing_seconds = j->processing_seconds;
+    sample.bytes_read = j->bytes_read;
+    sample.bytes_written = j->bytes_written;
+    g_array_append_val (samples, sample);
+  }
+  g_mutex_unlock (&jobs->lock);
+  if (n_unlabelled)
+    *n_unlabelled = unlabelled;
+  return samples;
+}
