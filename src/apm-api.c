@@ -9,6 +9,7 @@
 #include "apm-history.h"
 #include "apm-query.h"
 #include "apm-log-summary.h"
+#include "apm-jobs-compare.h"
 
 #include <unistd.h>
 
@@ -220,6 +221,34 @@ handle_jobs (ApmService * service, SoupServerMessage * msg,
   }
   respond_node (msg, apm_jobs_to_json (apm_service_get_jobs (service),
           limit));
+}
+
+/* ?by=LABEL (required), ?since=, ?baseline=VALUE */
+static void
+handle_jobs_compare (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *by = query ? g_hash_table_lookup (query, "by") : NULL;
+  const gchar *problem = NULL;
+  gint64 since_us;
+  JsonNode *node;
+
+  if (!by || !*by) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "by is required: "
+        "the job label to group by (/monitoring/jobs/compare?by=variant)");
+    return;
+  }
+  if (!apm_query_since (query, g_get_real_time (), &since_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  node = apm_jobs_compare (apm_service_get_jobs (service), by, since_us,
+      g_hash_table_lookup (query, "baseline"), &problem);
+  if (!node) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  respond_node (msg, node);
 }
 
 static void
@@ -496,6 +525,8 @@ static const ApmRoute routes[] = {
   {"/monitoring/pipelines", "GET, HEAD", handle_pipelines},
   {"/monitoring/pipelines/", "GET, HEAD", handle_pipeline},
   {"/monitoring/jobs", "GET, HEAD", handle_jobs},
+  /* before the prefix route of one job */
+  {"/monitoring/jobs/compare", "GET, HEAD", handle_jobs_compare},
   {"/monitoring/instances", "GET, HEAD", handle_instances},
   {"/monitoring/jobs/", "GET, HEAD", handle_job},
 };

@@ -39,6 +39,10 @@ typedef struct
   gchar *token;                 /* bearer token, NULL: unset */
   gint token_for_all;           /* -1: unset */
   gint bus_messages;            /* tracer messages on buses, -1: unset */
+  /* the plugin's pipeline runs: the W3C traceparent they continue (checked)
+   * and their labels, key, value pairs; NULL: unset */
+  gchar *run_traceparent;
+  gchar **run_labels;
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \

@@ -264,6 +264,8 @@
     serviceId: null,       /* service.started_at: changes when the process does */
     jobsKey: '',
     jobs: null,
+    compareBy: null,       /* the label jobs are compared by */
+    comparison: null,      /* last /monitoring/jobs/compare document */
     alertsApi: 'unknown',  /* unknown | present | absent */
     alertsActive: [],
     alertsHistory: [],
@@ -1046,6 +1048,85 @@
     var s = d.summary || {};
     setText(byId('d-jobs-summary'), isNum(s.started) ?
       s.active + ' active \u00b7 ' + s.succeeded + ' succeeded \u00b7 ' + s.failed + ' failed \u00b7 ' + s.started + ' started' : '');
+    updateComparison();
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* A/B comparison of labelled jobs (/monitoring/jobs/compare): shown   */
+  /* once a job has labels, by the label picked (variant by default)     */
+
+  function jobLabelKeys() {
+    var d = state.jobs || {}, keys = {};
+    (d.active || []).concat(d.finished || []).forEach(function (j) {
+      Object.keys(j.labels || {}).forEach(function (k) { keys[k] = true; });
+    });
+    return Object.keys(keys).sort(natCompare);
+  }
+
+  function updateComparison() {
+    var keys = jobLabelKeys(), card = byId('d-compare-card'), sel = byId('d-compare-by');
+    card.hidden = !keys.length;
+    if (!keys.length) return;
+    if (keys.indexOf(state.compareBy) < 0)
+      state.compareBy = keys.indexOf('variant') >= 0 ? 'variant' : keys[0];
+    if (sel.getAttribute('data-keys') !== keys.join('\n')) {
+      clear(sel);
+      keys.forEach(function (k) { sel.appendChild(h('option', { value: k, text: k })); });
+      sel.setAttribute('data-keys', keys.join('\n'));
+    }
+    sel.value = state.compareBy;
+    debounce('compare', refreshComparison, 250);
+  }
+
+  function refreshComparison() {
+    if (!conn.httpUp || !state.compareBy) return Promise.resolve();
+    var by = state.compareBy;
+    return request('/monitoring/jobs/compare?by=' + encodeURIComponent(by)).then(guard('comparison', function (r) {
+      if (r.ok && r.data && by === state.compareBy) {
+        state.comparison = r.data;
+        renderComparison();
+      }
+    }));
+  }
+
+  function fmtP(p) {
+    if (!isNum(p)) return '\u2014';
+    return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+  }
+
+  function fmtSigned(v, fmt) {
+    if (!isNum(v)) return '\u2014';
+    return (v > 0 ? '+' : v < 0 ? '\u2212' : '\u00b1') + fmt(Math.abs(v));
+  }
+
+  function fmtPct(v) { return isNum(v) ? fmtNum(v * 100, 1) + ' %' : '\u2014'; }
+
+  function renderComparison() {
+    var d = state.comparison || {}, groups = d.groups || [], byGroup = {};
+    var tbody = byId('d-compare-table').tBodies[0];
+    (d.comparisons || []).forEach(function (c) { byGroup[c.group] = c; });
+    clear(tbody);
+    if (!groups.length)
+      tbody.appendChild(h('tr', null, h('td', { colspan: 11, class: 'empty', text: 'No finished job with the label ' + (d.by || '') + ' yet.' })));
+    groups.forEach(function (g) {
+      var c = byGroup[g.value], t = c && c.processing_seconds, s = c && c.success_rate;
+      var pt = g.processing_seconds || {}, bps = g.bytes_per_second || {};
+      var tSig = t && t.significant, sSig = s && s.significant;
+      tbody.appendChild(h('tr', { 'data-group': g.value },
+        h('td', { class: 'mono', text: g.value + (g.value === d.baseline ? ' (baseline)' : '') }),
+        h('td', { class: 'num', text: fmtCount(g.count) }),
+        h('td', { class: 'num', text: fmtPct(g.success_rate) }),
+        h('td', { class: 'num', text: fmtDuration(pt.mean) }),
+        h('td', { class: 'num', text: fmtDuration(pt.p50) }),
+        h('td', { class: 'num', text: fmtDuration(pt.p95) }),
+        h('td', { class: 'num', text: isNum(bps.read) ? fmtBytes(bps.read) + '/s' : '\u2014' }),
+        h('td', { class: 'num', text: t ? fmtSigned(t.difference_p50, fmtDuration) : '' }),
+        h('td', { class: 'num' + (tSig ? ' significant' : ''), 'data-test': 'times', text: t ? fmtP(t.p_value) : '' }),
+        h('td', { class: 'num', text: s ? fmtSigned(s.difference * 100, function (v) { return fmtNum(v, 1) + ' pt'; }) : '' }),
+        h('td', { class: 'num' + (sSig ? ' significant' : ''), 'data-test': 'success', text: s ? fmtP(s.p_value) : '' })));
+    });
+    setText(byId('d-compare-summary'), groups.length ?
+      d.jobs + ' finished jobs \u00b7 baseline ' + d.baseline + ' \u00b7 p: Mann\u2013Whitney U (times), two-proportion z (success); bold below ' + d.alpha : '');
   }
 
   /* ------------------------------------------------------------------ */
@@ -2015,6 +2096,10 @@
   }
 
   function setupControls() {
+    byId('d-compare-by').addEventListener('change', function () {
+      state.compareBy = this.value;
+      refreshComparison();
+    });
     byId('d-window').addEventListener('click', function (ev) {
       var b = ev.target.closest('button[data-window]');
       if (!b) return;
