@@ -246,7 +246,7 @@ open_alert_locked (ApmAlerts * al, ApmAlertRule * r, ApmAlertHit * h,
   a->threshold = r->func ? NAN : r->threshold;
   a->started_us = now;
   a->value = h->value;
-  a->message = alert_rule_render_message (r, a->labels, h->value);
+  a->message = alert_rule_render_message (r, a->labels, h->value, h->eta_s);
   g_hash_table_insert (al->active, a->key, a);
   return a;
 }
@@ -274,7 +274,7 @@ update_active_locked (ApmAlerts * al, ApmAlertRule * r, GPtrArray * hits,
     }
     a->value = h->value;
     g_free (a->message);
-    a->message = alert_rule_render_message (r, a->labels, h->value);
+    a->message = alert_rule_render_message (r, a->labels, h->value, h->eta_s);
     if (strcmp (a->state, "pending") == 0
         && (now - a->started_us) / 1e6 >= r->for_s) {
       g_free (a->state);

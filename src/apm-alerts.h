@@ -27,6 +27,10 @@ typedef enum
   APM_AGG_INCREASE,             /* counters */
   APM_AGG_P95,                  /* histograms: since the last evaluation */
   APM_AGG_RATIO,                /* increase(metric) / increase(denominator) */
+  APM_AGG_CHANGE,               /* % change of the window's mean against the
+                                 * baseline window before it */
+  APM_AGG_PREDICT,              /* least-squares line over the window, at
+                                 * the horizon */
 } ApmAggregation;
 
 typedef enum
@@ -68,7 +72,9 @@ ApmAlertRule *apm_alert_rule_new_func (const gchar * name,
     ApmAlertConditionFunc func, gpointer user_data, GDestroyNotify destroy);
 void apm_alert_rule_set_severity (ApmAlertRule * rule, ApmSeverity severity);
 /* "{{pipeline}} stalled for {{value}} s": {{label}}, {{value}},
- * {{threshold}} and {{rule}} are replaced. */
+ * {{threshold}} and {{rule}} are replaced; {{eta}} by when a predict
+ * rule's line crosses the threshold ("3 h"), {{window}} and {{baseline}}
+ * by durations ("5 min", "1 h"). */
 void apm_alert_rule_set_message (ApmAlertRule * rule, const gchar * message);
 void apm_alert_rule_set_for (ApmAlertRule * rule, gdouble seconds);
 /* Only series with label @label equal to @value. */
@@ -78,6 +84,10 @@ void apm_alert_rule_set_denominator (ApmAlertRule * rule,
     const gchar * metric);
 /* Only label sets for which @metric (same labels) is currently > 0. */
 void apm_alert_rule_set_require (ApmAlertRule * rule, const gchar * metric);
+/* change: the baseline window, just before the rule's window (seconds) */
+void apm_alert_rule_set_baseline (ApmAlertRule * rule, gdouble seconds);
+/* predict: how far ahead the line is read (seconds) */
+void apm_alert_rule_set_horizon (ApmAlertRule * rule, gdouble seconds);
 void apm_alert_rule_free (ApmAlertRule * rule);
 
 /* The rule as JSON, for /monitoring/status and the docs. */

@@ -15,7 +15,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
 {
   static const gchar *const keys[] = { "name", "enabled", "metric",
     "aggregation", "window", "op", "threshold", "for", "severity", "message",
-    "match", "denominator", "require", NULL
+    "match", "denominator", "require", "baseline", "horizon", NULL
   };
   const gchar *name = apm_config_get_string (ctx, r, "name", NULL);
   const gchar *metric, *text;
@@ -24,6 +24,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   ApmComparison op = APM_CMP_GT;
   ApmSeverity sev = APM_SEVERITY_WARNING;
   gdouble window = 60, threshold = 0, for_s = 0;
+  gdouble baseline = 3600, horizon = 3600;
   JsonObject *match;
   ApmAlertRule *rule;
 
@@ -46,7 +47,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
       && !apm_aggregation_from_string (text, &agg))
     apm_config_fail (ctx, name, "aggregation",
         "rule \"%s\": aggregation must be last, "
-        "avg, max, min, rate, increase, p95 or ratio", name);
+        "avg, max, min, rate, increase, p95, ratio, change or predict", name);
   if ((text = apm_config_get_string (ctx, r, "op", name))
       && !apm_comparison_from_string (text, &op))
     apm_config_fail (ctx, name, "op",
@@ -55,7 +56,15 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
       && !apm_severity_from_string (text, &sev))
     apm_config_fail (ctx, name, "severity",
         "rule \"%s\": severity must be info, warning or critical", name);
-  apm_config_get_number (ctx, r, "window", name, 1, 86400, &window);
+  apm_config_get_number (ctx, r, "window", name, 1, 7 * 86400, &window);
+  if (apm_config_get_number (ctx, r, "baseline", name, 1, 7 * 86400,
+          &baseline) && agg != APM_AGG_CHANGE)
+    apm_config_fail (ctx, name, "baseline", "rule \"%s\": \"baseline\" is "
+        "for aggregation change", name);
+  if (apm_config_get_number (ctx, r, "horizon", name, 0, 365 * 86400,
+          &horizon) && agg != APM_AGG_PREDICT)
+    apm_config_fail (ctx, name, "horizon", "rule \"%s\": \"horizon\" is "
+        "for aggregation predict", name);
   if (!json_object_has_member (r, "threshold"))
     apm_config_fail (ctx, name, NULL, "rule \"%s\" needs a \"threshold\"",
         name);
@@ -70,6 +79,8 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   rule = apm_alert_rule_new_expr (name, metric, agg, window, op, threshold);
   apm_alert_rule_set_for (rule, for_s);
   apm_alert_rule_set_severity (rule, sev);
+  apm_alert_rule_set_baseline (rule, baseline);
+  apm_alert_rule_set_horizon (rule, horizon);
   if ((text = apm_config_get_string (ctx, r, "message", name)))
     apm_alert_rule_set_message (rule, text);
   if ((text = apm_config_get_string (ctx, r, "denominator", name)))
