@@ -115,6 +115,10 @@ JsonNode *apm_alerts_active_json (ApmAlerts * alerts, gboolean firing_only);
 /* Resolved alerts, newest first, at most the history size. */
 JsonNode *apm_alerts_history_json (ApmAlerts * alerts);
 JsonNode *apm_alerts_rules_json (ApmAlerts * alerts);
+/* Puts resolved alerts (as apm_alerts_history_json() writes them, newest
+ * first) back into the history, before the alerts resolved since; for the
+ * state file.  Malformed entries are skipped.  Returns how many. */
+guint apm_alerts_restore_history (ApmAlerts * alerts, JsonArray * history);
 /* Firing alerts: count and the highest severity (-1 if none). */
 guint apm_alerts_n_firing (ApmAlerts * alerts, gint * worst_severity);
 /* Alerts whose condition holds but not yet for the rule's "for". */

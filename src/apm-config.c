@@ -5,6 +5,7 @@
 #include "apm-probes.h"
 #include "apm-access.h"
 #include "apm-fsspace.h"
+#include "apm-history.h"
 
 #include <string.h>
 
@@ -185,6 +186,8 @@ typedef struct
   GPtrArray *rules;             /* ApmAlertRule */
   GPtrArray *disabled;          /* rule names */
   GPtrArray *checks;            /* CheckSpec */
+  ApmHistoryTier tiers[APM_HISTORY_MAX_TIERS];
+  guint n_tiers;                /* 0: not set */
 } Parsed;
 
 static void
@@ -404,6 +407,76 @@ parse_health_checks (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
   }
 }
 
+/* "history": {"tiers": [{"resolution": 1, "retention": 900}, ...]} */
+static void
+parse_history (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "tiers", NULL };
+  static const gchar *const tier_keys[] = { "resolution", "retention", NULL };
+  JsonObject *o = apm_config_get_object (ctx, root, "history");
+  JsonArray *arr;
+  GError *error = NULL;
+  guint n;
+
+  if (!o)
+    return;
+  apm_config_check_keys (ctx, o, keys, "history", "history");
+  if (!(arr = apm_config_get_array (ctx, o, "tiers")))
+    return;
+  n = json_array_get_length (arr);
+  if (n < 1 || n > APM_HISTORY_MAX_TIERS) {
+    apm_config_fail (ctx, "history", "tiers", "history.tiers needs 1 to %d "
+        "tiers", APM_HISTORY_MAX_TIERS);
+    return;
+  }
+  for (guint i = 0; i < n && !ctx->failed; i++) {
+    JsonNode *node = json_array_get_element (arr, i);
+    JsonObject *t;
+    gdouble res = 0, ret = 0;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node)) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u] must be "
+          "an object {\"resolution\": seconds, \"retention\": seconds}", i);
+      return;
+    }
+    t = json_node_get_object (node);
+    apm_config_check_keys (ctx, t, tier_keys, "history", "a history tier");
+    if (!apm_config_get_number (ctx, t, "resolution", "history", 1, 86400,
+            &res) || !apm_config_get_number (ctx, t, "retention", "history",
+            1, 366 * 86400, &ret)) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u] needs "
+          "\"resolution\" and \"retention\" in seconds", i);
+      return;
+    }
+    if (res != (guint) res || ret != (guint) ret) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u]: whole "
+          "seconds", i);
+      return;
+    }
+    p->tiers[i].resolution_s = res;
+    p->tiers[i].retention_s = ret;
+  }
+  if (ctx->failed)
+    return;
+  if (!apm_history_tiers_check (p->tiers, n, &error)) {
+    apm_config_fail (ctx, "history", "tiers", "%s", error->message);
+    g_error_free (error);
+    return;
+  }
+  p->n_tiers = n;
+}
+
+static void
+parse_state_dir (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
+{
+  const gchar *dir = apm_config_get_string (ctx, root, "state_dir", NULL);
+
+  if (dir && !*dir)
+    apm_config_fail (ctx, NULL, "state_dir", "state_dir must be a directory");
+  else if (dir)
+    p->config.state_dir = g_strdup (dir);
+}
+
 /* --- loading --- */
 
 /* Installs what @p holds into @service, and the fields the file sets into
@@ -429,6 +502,11 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
       apm_probes_add_path (health, c->name, c->target, c->min_free,
           c->interval);
   }
+  if (p->n_tiers)
+    apm_history_set_tiers (apm_service_get_registry (service), p->tiers,
+        p->n_tiers);
+  if (parsed->state_dir && !config->state_dir)
+    config->state_dir = g_steal_pointer (&parsed->state_dir);
   if (p->disk_set)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
@@ -472,7 +550,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", NULL
+    "security", "disk_space", "bus_messages", "history", "state_dir", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
@@ -495,6 +573,8 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     parse_disk_space (&ctx, root, &parsed);
     parse_rules (&ctx, root, &parsed);
     parse_health_checks (&ctx, root, &parsed);
+    parse_history (&ctx, root, &parsed);
+    parse_state_dir (&ctx, root, &parsed);
     if (!ctx.failed && service)
       apply (service, &parsed, config); /* all checked */
     g_object_unref (parser);

@@ -365,3 +365,15 @@ history_adopt_restored (ApmHistoryConf * c, ApmFamily * f, ApmSeries * s)
   g_free (full);
   return h;
 }
+
+guint
+apm_history_n_restored (ApmRegistry * r)
+{
+  guint n;
+
+  g_mutex_lock (&r->lock);
+  n = r->history && r->history->restored ?
+      g_hash_table_size (r->history->restored) : 0;
+  g_mutex_unlock (&r->lock);
+  return n;
+}

@@ -108,6 +108,9 @@ GBytes *apm_history_save (ApmRegistry * registry);
 gboolean apm_history_restore (ApmRegistry * registry, const guint8 * data,
     gsize len, guint * n_series);
 
+/* Restored histories whose series have not appeared yet. */
+guint apm_history_n_restored (ApmRegistry * registry);
+
 /* apm-metrics.c: a series' history, and the registry's, freed */
 void apm_history_series_free (struct _ApmSeriesHistory *history);
 void apm_history_registry_free (struct _ApmHistoryConf *conf);

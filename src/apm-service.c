@@ -9,6 +9,7 @@
 #include "apm-access.h"
 #include "apm-defaults.h"
 #include "apm-discovery.h"
+#include "apm-state.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -201,6 +202,7 @@ service_thread (gpointer user_data)
 
   apm_service_start_ticks (s, alert_interval);
   apm_service_start_alert_feeds (s);
+  apm_state_start (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -253,6 +255,7 @@ service_thread (gpointer user_data)
   s->http = NULL;
   apm_service_stop_webhook (s);
   apm_service_stop_ticks (s);
+  apm_state_stop (s);
   /* let sources destroyed above finish their cleanup */
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
@@ -392,6 +395,8 @@ apm_service_shutdown (void)
   apm_sysres_free (s->sysres);
   apm_log_free (s->log);
   apm_access_free (s->access);
+  g_clear_pointer (&s->state, apm_state_free);
+  g_free (s->state_dir);
   g_free (s->webhook_url);
   g_array_unref (s->collectors);
   g_array_unref (s->flushers);
