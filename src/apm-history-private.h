@@ -50,6 +50,8 @@ struct _ApmHistoryConf
   guint n_tiers;
   ApmHistoryTier tiers[APM_HISTORY_MAX_TIERS];
   guint n_series;               /* with a history, at the last sample */
+  gsize bytes;                  /* their rings' points, at the last sample */
+  gboolean over_budget;         /* bytes >= APM_HISTORY_MAX_BYTES */
   gint64 now_us;
   /* from the state file, until their series appear:
    * "family\x1ekey" -> ApmSeriesHistory, and the set of family names */
@@ -64,7 +66,7 @@ G_GNUC_INTERNAL ApmSeriesHistory *history_series_new (ApmHistoryConf * c,
     ApmMetricType type);
 G_GNUC_INTERNAL gsize history_ring_bytes (const HistoryRing * ring);
 G_GNUC_INTERNAL void history_ring_put (HistoryRing * ring, gint64 slot,
-    const gfloat * values);
+    const gfloat * values, gboolean may_grow);
 G_GNUC_INTERNAL void history_acc_values (const HistoryRing * ring,
     ApmMetricType type, gfloat * out);
 G_GNUC_INTERNAL guint history_pick_tier (ApmHistoryConf * c, gint64 span_us,

@@ -97,7 +97,7 @@ put_series (GByteArray * b, ApmFamily * f, ApmSeries * s, ApmSeriesHistory * h)
       gfloat v[4];
 
       history_acc_values (ring, h->type, v);
-      history_ring_put (ring, ring->acc.slot, v);
+      history_ring_put (ring, ring->acc.slot, v, TRUE);
     }
   }
   put_history (b, f->name, key, h);
@@ -263,7 +263,7 @@ read_rings (Reader * rd, ApmSeriesHistory * h, guint n_tiers)
         v[j] = get_f32 (rd);
       /* the oldest fall out of a shorter ring by themselves */
       if (ring)
-        history_ring_put (ring, head - (gint64) (len - 1 - i), v);
+        history_ring_put (ring, head - (gint64) (len - 1 - i), v, TRUE);
     }
   }
 }

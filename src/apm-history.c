@@ -143,11 +143,14 @@ ring_slot (HistoryRing * ring, guint i)
 /* appends one point (grows the ring, linear until it is full size, then
  * overwrites the oldest) */
 static gfloat *
-ring_push (HistoryRing * ring)
+ring_push (HistoryRing * ring, gboolean may_grow)
 {
   gfloat *p;
 
-  if (ring->len == ring->alloc && ring->alloc < ring->capacity) {
+  /* over the memory budget, a ring wraps at the size it has: it keeps a
+   * shorter past instead of taking more */
+  if (ring->len == ring->alloc && ring->alloc < ring->capacity &&
+      ring->start == 0 && (may_grow || ring->alloc == 0)) {
     /* never wrapped yet (start is 0): a plain realloc keeps the order */
     ring->alloc = MIN (ring->capacity, MAX (16, ring->alloc * 2));
     ring->points = g_renew (gfloat, ring->points,
@@ -165,7 +168,8 @@ ring_push (HistoryRing * ring)
 
 /* a finished point for @slot; slots skipped since the newest are gaps */
 void
-history_ring_put (HistoryRing * ring, gint64 slot, const gfloat * values)
+history_ring_put (HistoryRing * ring, gint64 slot, const gfloat * values,
+    gboolean may_grow)
 {
   gfloat *p;
 
@@ -181,11 +185,11 @@ history_ring_put (HistoryRing * ring, gint64 slot, const gfloat * values)
       gap = 0;
     }
     for (gint64 i = 0; i < gap; i++) {
-      p = ring_push (ring);
+      p = ring_push (ring, may_grow);
       for (guint k = 0; k < ring->stride; k++)
         p[k] = NAN;
     }
-    p = ring_push (ring);
+    p = ring_push (ring, may_grow);
     ring->head_slot = slot;
   }
   memcpy (p, values, ring->stride * sizeof (gfloat));
@@ -226,8 +230,8 @@ history_acc_values (const HistoryRing * ring, ApmMetricType type,
 /* one raw sample into every tier's interval, closing the intervals it
  * leaves */
 static void
-history_add_sample (ApmSeriesHistory * h, gint64 t_s, gdouble value,
-    gdouble inc, gdouble inc_sum, gdouble p95)
+history_add_sample (ApmSeriesHistory * h, gboolean may_grow, gint64 t_s,
+    gdouble value, gdouble inc, gdouble inc_sum, gdouble p95)
 {
   for (guint i = 0; i < h->n_tiers; i++) {
     HistoryRing *ring = &h->tiers[i];
@@ -238,7 +242,7 @@ history_add_sample (ApmSeriesHistory * h, gint64 t_s, gdouble value,
       gfloat v[4];
 
       history_acc_values (ring, h->type, v);
-      history_ring_put (ring, a->slot, v);
+      history_ring_put (ring, a->slot, v, may_grow);
       acc_reset (a);
     }
     a->slot = slot;
@@ -289,7 +293,7 @@ sample_series (ApmHistoryConf * c, ApmFamily * f, ApmSeries * s, gint64 now)
   gint64 t_s = now / G_USEC_PER_SEC;
 
   if (!x || !x->history) {
-    if (c->n_series >= APM_HISTORY_MAX_SERIES)
+    if (c->n_series >= APM_HISTORY_MAX_SERIES || c->over_budget)
       return;
     x = apm_series_extra_locked (s);
     x->history = history_adopt_restored (c, f, s);
@@ -307,7 +311,8 @@ sample_series (ApmHistoryConf * c, ApmFamily * f, ApmSeries * s, gint64 now)
     for (guint i = 0; i < nb; i++)
       now_buckets[i] = __atomic_load_n (&s->buckets[i], __ATOMIC_RELAXED);
     p95 = interval_p95 (h, s, now_buckets);
-    history_add_sample (h, t_s, p95, h->primed ? count - h->prev_value : 0,
+    history_add_sample (h, !c->over_budget, t_s, p95,
+        h->primed ? count - h->prev_value : 0,
         h->primed ? sum - h->prev_sum : 0, p95);
     if (!h->prev_buckets)
       h->prev_buckets = g_new (guint64, nb);
@@ -317,12 +322,15 @@ sample_series (ApmHistoryConf * c, ApmFamily * f, ApmSeries * s, gint64 now)
   } else {
     gdouble v = apm_series_value (s);
 
-    history_add_sample (h, t_s, v, f->type == APM_METRIC_COUNTER && h->primed
-        ? v - h->prev_value : 0, 0, NAN);
+    history_add_sample (h, !c->over_budget, t_s, v,
+        f->type == APM_METRIC_COUNTER && h->primed ? v - h->prev_value : 0, 0,
+        NAN);
     h->prev_value = v;
   }
   h->primed = TRUE;
   h->last_sample_s = t_s;
+  for (guint k = 0; k < h->n_tiers; k++)
+    c->bytes += history_ring_bytes (&h->tiers[k]);
 }
 
 gboolean
@@ -345,7 +353,10 @@ apm_history_sample (ApmRegistry * r, gint64 now_us)
 
   g_mutex_lock (&r->lock);
   c = history_conf (r);
+  /* last second's total decides: no new history, no ring growth */
+  c->over_budget = c->bytes >= APM_HISTORY_MAX_BYTES;
   c->n_series = 0;
+  c->bytes = 0;
   c->now_us = now_us;
   for (guint i = 0; i < r->order->len; i++) {
     ApmFamily *f = g_ptr_array_index (r->order, i);

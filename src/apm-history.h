@@ -9,7 +9,8 @@
  * and maximum) for a histogram.  Points are float32 with implicit
  * timestamps (a slot number per ring), and each ring grows as it fills, up
  * to its tier's retention, so a short-lived series costs little.  At most
- * APM_HISTORY_MAX_SERIES series keep a history, so memory stays bounded.
+ * APM_HISTORY_MAX_SERIES series keep a history, in at most
+ * APM_HISTORY_MAX_BYTES, so memory stays bounded.
  */
 #pragma once
 
@@ -22,6 +23,9 @@ struct _ApmSeriesHistory;
 struct _ApmHistoryConf;
 
 #define APM_HISTORY_MAX_SERIES 2000
+/* past this many bytes of points, no series starts a history and rings
+ * stop growing (they keep a shorter past) */
+#define APM_HISTORY_MAX_BYTES (64 * 1024 * 1024)
 #define APM_HISTORY_MAX_TIERS 6
 /* a ring's longest retention in points (7 days of 1 min points is 10,080) */
 #define APM_HISTORY_MAX_POINTS 100000
