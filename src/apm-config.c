@@ -188,6 +188,7 @@ typedef struct
   GPtrArray *checks;            /* CheckSpec */
   ApmHistoryTier tiers[APM_HISTORY_MAX_TIERS];
   guint n_tiers;                /* 0: not set */
+  gsize history_max_bytes;      /* 0: not set */
 } Parsed;
 
 static void
@@ -411,16 +412,20 @@ parse_health_checks (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 static void
 parse_history (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 {
-  static const gchar *const keys[] = { "tiers", NULL };
+  static const gchar *const keys[] = { "tiers", "max_bytes", NULL };
   static const gchar *const tier_keys[] = { "resolution", "retention", NULL };
   JsonObject *o = apm_config_get_object (ctx, root, "history");
   JsonArray *arr;
   GError *error = NULL;
+  gdouble max_bytes;
   guint n;
 
   if (!o)
     return;
   apm_config_check_keys (ctx, o, keys, "history", "history");
+  if (apm_config_get_number (ctx, o, "max_bytes", "history", 1 << 20,
+          (gdouble) G_MAXSIZE / 2, &max_bytes))
+    p->history_max_bytes = max_bytes;
   if (!(arr = apm_config_get_array (ctx, o, "tiers")))
     return;
   n = json_array_get_length (arr);
@@ -502,6 +507,9 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
       apm_probes_add_path (health, c->name, c->target, c->min_free,
           c->interval);
   }
+  if (p->history_max_bytes)
+    apm_history_set_max_bytes (apm_service_get_registry (service),
+        p->history_max_bytes);
   if (p->n_tiers)
     apm_history_set_tiers (apm_service_get_registry (service), p->tiers,
         p->n_tiers);

@@ -20,7 +20,8 @@
  *                  "interval": 10},
  *   "history": {"tiers": [{"resolution": 1, "retention": 900},
  *                         {"resolution": 10, "retention": 21600},
- *                         {"resolution": 60, "retention": 604800}]},
+ *                         {"resolution": 60, "retention": 604800}],
+ *               "max_bytes": 67108864},
  *   "state_dir": "/var/lib/apm"
  * }
  *

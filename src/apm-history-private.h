@@ -51,7 +51,8 @@ struct _ApmHistoryConf
   ApmHistoryTier tiers[APM_HISTORY_MAX_TIERS];
   guint n_series;               /* with a history, at the last sample */
   gsize bytes;                  /* their rings' points, at the last sample */
-  gboolean over_budget;         /* bytes >= APM_HISTORY_MAX_BYTES */
+  gsize max_bytes;              /* the budget */
+  gboolean over_budget;         /* bytes >= max_bytes */
   gint64 now_us;
   /* from the state file, until their series appear:
    * "family\x1ekey" -> ApmSeriesHistory, and the set of family names */

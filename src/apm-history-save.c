@@ -39,12 +39,14 @@ put_f64 (GByteArray * b, gdouble d)
   put_u64 (b, x.u);
 }
 
+#if G_BYTE_ORDER != G_LITTLE_ENDIAN
 static void
 put_f32 (GByteArray * b, gfloat f)
 {
   union { gfloat f; guint32 u; } x = { f };
   put_u32 (b, x.u);
 }
+#endif
 
 static void
 put_str (GByteArray * b, const gchar * s)
@@ -73,6 +75,18 @@ put_history (GByteArray * b, const gchar * name, const gchar * key,
     put_u32 (b, ring->resolution_s);
     put_u64 (b, ring->head_slot);
     put_u32 (b, ring->len);
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+    /* the file's order: the ring's two runs as they are */
+    if (ring->len) {
+      guint first = MIN (ring->len, ring->alloc - ring->start);
+
+      g_byte_array_append (b, (const guint8 *) (ring->points +
+              (gsize) ring->start * ring->stride),
+          (gsize) first * ring->stride * sizeof (gfloat));
+      g_byte_array_append (b, (const guint8 *) ring->points,
+          (gsize) (ring->len - first) * ring->stride * sizeof (gfloat));
+    }
+#else
     for (guint i = 0; i < ring->len; i++) {
       const gfloat *p = ring->points + (gsize) ((ring->start + i) %
           ring->alloc) * ring->stride;
@@ -80,6 +94,7 @@ put_history (GByteArray * b, const gchar * name, const gchar * key,
       for (guint j = 0; j < ring->stride; j++)
         put_f32 (b, p[j]);
     }
+#endif
   }
 }
 

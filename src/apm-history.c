@@ -54,6 +54,7 @@ history_conf (ApmRegistry * r)
   if (!r->history) {
     r->history = g_new0 (ApmHistoryConf, 1);
     r->history->n_tiers = apm_history_n_default_tiers;
+    r->history->max_bytes = APM_HISTORY_MAX_BYTES;
     memcpy (r->history->tiers, apm_history_default_tiers,
         sizeof apm_history_default_tiers);
   }
@@ -354,7 +355,7 @@ apm_history_sample (ApmRegistry * r, gint64 now_us)
   g_mutex_lock (&r->lock);
   c = history_conf (r);
   /* last second's total decides: no new history, no ring growth */
-  c->over_budget = c->bytes >= APM_HISTORY_MAX_BYTES;
+  c->over_budget = c->bytes >= c->max_bytes;
   c->n_series = 0;
   c->bytes = 0;
   c->now_us = now_us;
@@ -408,6 +409,25 @@ apm_history_set_tiers (ApmRegistry * r, const ApmHistoryTier * t, guint n)
     memcpy (c->tiers, t, n * sizeof *t);
   }
   g_mutex_unlock (&r->lock);
+}
+
+void
+apm_history_set_max_bytes (ApmRegistry * r, gsize max_bytes)
+{
+  g_mutex_lock (&r->lock);
+  history_conf (r)->max_bytes = max_bytes ? max_bytes : APM_HISTORY_MAX_BYTES;
+  g_mutex_unlock (&r->lock);
+}
+
+gsize
+apm_history_get_max_bytes (ApmRegistry * r)
+{
+  gsize v;
+
+  g_mutex_lock (&r->lock);
+  v = history_conf (r)->max_bytes;
+  g_mutex_unlock (&r->lock);
+  return v;
 }
 
 guint

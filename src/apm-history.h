@@ -23,8 +23,8 @@ struct _ApmSeriesHistory;
 struct _ApmHistoryConf;
 
 #define APM_HISTORY_MAX_SERIES 2000
-/* past this many bytes of points, no series starts a history and rings
- * stop growing (they keep a shorter past) */
+/* past this many bytes of points (by default; configurable), no series
+ * starts a history and rings stop growing (they keep a shorter past) */
 #define APM_HISTORY_MAX_BYTES (64 * 1024 * 1024)
 #define APM_HISTORY_MAX_TIERS 6
 /* a ring's longest retention in points (7 days of 1 min points is 10,080) */
@@ -66,6 +66,10 @@ gboolean apm_history_tiers_check (const ApmHistoryTier * tiers, guint n,
  * if the tiers differ. */
 void apm_history_set_tiers (ApmRegistry * registry,
     const ApmHistoryTier * tiers, guint n);
+/* The memory budget of the points (0: the default). */
+void apm_history_set_max_bytes (ApmRegistry * registry, gsize max_bytes);
+gsize apm_history_get_max_bytes (ApmRegistry * registry);
+
 /* Copies the tiers into @out (APM_HISTORY_MAX_TIERS) and returns n. */
 guint apm_history_get_tiers (ApmRegistry * registry, ApmHistoryTier * out);
 

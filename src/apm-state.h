@@ -11,7 +11,7 @@
  * apm-state.bin.corrupt-TIME; the service starts empty.
  *
  * Format (little-endian): "GSTAPMST", u32 version, u32 section count,
- * u64 payload length, SHA-256 of the payload (32 bytes), then the payload:
+ * u64 payload length, u64 checksum of the payload, then the payload:
  * sections of u32 tag, u64 length, data.  Tags: HIST (apm-history-save.c),
  * ALRT (the alert history as JSON), JOBS (finished jobs as JSON).
  */

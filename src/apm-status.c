@@ -106,7 +106,8 @@ apm_status_detailed (ApmService * service)
         apm_history_tiers_json (apm_service_get_registry (service)));
     json_object_set_int_member (history, "max_series",
         APM_HISTORY_MAX_SERIES);
-    json_object_set_int_member (history, "max_bytes", APM_HISTORY_MAX_BYTES);
+    json_object_set_int_member (history, "max_bytes",
+        apm_history_get_max_bytes (apm_service_get_registry (service)));
     json_object_set_object_member (svc, "history", history);
   }
   apm_state_describe (service, svc);

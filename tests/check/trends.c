@@ -203,7 +203,8 @@ GST_END_TEST;
 GST_START_TEST (test_config_tiers)
 {
   const gchar *good = "{\"history\": {\"tiers\": [{\"resolution\": 1, "
-      "\"retention\": 900}, {\"resolution\": 30, \"retention\": 86400}]},\n"
+      "\"retention\": 900}, {\"resolution\": 30, \"retention\": 86400}], "
+      "\"max_bytes\": 33554432},\n"
       "\"state_dir\": \"/tmp/x\"}";
   const gchar *bad = "{\n\"history\": {\"tiers\": [{\"resolution\": 1, "
       "\"retention\": 900},\n {\"resolution\": 45, \"retention\": 86400}, "
