@@ -328,7 +328,11 @@ apm_history_restore (ApmRegistry * r, const guint8 * data, gsize len,
     h->prev_sum = get_f64 (&rd);
     h->last_sample_s = get_u64 (&rd);
     read_rings (&rd, h, nt);
-    if (rd.bad || g_hash_table_size (table) >= APM_HISTORY_MAX_SERIES) {
+    /* a series gone for longer than the longest retention has nothing
+     * left to show: dropped, so the file does not keep it forever */
+    if (rd.bad || g_hash_table_size (table) >= APM_HISTORY_MAX_SERIES ||
+        h->last_sample_s < g_get_real_time () / G_USEC_PER_SEC -
+        (gint64) c->tiers[c->n_tiers - 1].retention_s) {
       apm_history_series_free (h);
     } else {
       g_hash_table_add (families, g_strdup (name));

@@ -202,7 +202,6 @@ service_thread (gpointer user_data)
 
   apm_service_start_ticks (s, alert_interval);
   apm_service_start_alert_feeds (s);
-  apm_state_start (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -243,6 +242,8 @@ service_thread (gpointer user_data)
   }
   g_free (address);
 
+  /* after start-up is reported: the application does not wait for it */
+  apm_state_start (s);
   g_main_loop_run (s->loop);
   apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
       "service stopping");
