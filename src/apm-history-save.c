@@ -263,7 +263,9 @@ read_rings (Reader * rd, ApmSeriesHistory * h, guint n_tiers)
     HistoryRing *ring = NULL;
     guint stride = history_stride (h->type, res);
 
-    if (res < 1 || len > APM_HISTORY_MAX_POINTS
+    /* slots are wall seconds / resolution: from 1970 to far ahead */
+    if (res < 1 || len > APM_HISTORY_MAX_POINTS || head < (gint64) len ||
+        head > G_GINT64_CONSTANT (1) << 40
         || !need (rd, (gsize) len * stride * 4)) {
       rd->bad = TRUE;
       return;
