@@ -36,6 +36,8 @@ static const Param params_table[] = {
   {"log-level", PARAM_STRING, 0, 0, "debug, info, warning, error or "
         "critical"},
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
+  {"state-dir", PARAM_STRING, 0, 0, "a directory where the history, the "
+        "alert history and finished jobs are kept across restarts"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
@@ -241,6 +243,9 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "log-file") == 0) {
     g_free (c->log_file);
     c->log_file = g_strdup (s);
+  } else if (strcmp (key, "state-dir") == 0) {
+    g_free (c->state_dir);
+    c->state_dir = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);
@@ -372,6 +377,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->log_file = g_steal_pointer (&file.log_file);
   if (config->log_stderr < 0)
     config->log_stderr = file.log_stderr;
+  if (!config->state_dir)
+    config->state_dir = g_steal_pointer (&file.state_dir);
   if (config->bus_messages < 0)
     config->bus_messages = file.bus_messages;
   if (config->log_level < 0)

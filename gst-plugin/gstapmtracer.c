@@ -20,7 +20,9 @@
  * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`),
  * `traceparent` (a W3C traceparent, default $TRACEPARENT: every pipeline
  * run is a job in that trace, a child of that span), `labels` (labels of
- * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`).
+ * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`),
+ * `state-dir` (a directory where the metric history, the alert history and
+ * finished jobs are kept across restarts; nothing is written without it).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"

@@ -275,26 +275,31 @@ handle_metric_history (ApmService * service, SoupServerMessage * msg,
   const gchar *name = route_tail (path, "/monitoring/metrics/");
   const gchar *problem = NULL;
   GHashTable *filter = NULL;
-  gint64 since_us;
+  gint64 since_us, step_us;
   JsonNode *node;
 
   if (!apm_query_since (query, g_get_real_time (), &since_us, &problem)) {
     apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
     return;
   }
+  if (!apm_query_step (query, &step_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
   if (query && g_hash_table_size (query) >
-      (g_hash_table_contains (query, "since") ? 1u : 0u)) {
+      (g_hash_table_contains (query, "since") ? 1u : 0u) +
+      (g_hash_table_contains (query, "step") ? 1u : 0u)) {
     GHashTableIter it;
     gpointer k, v;
 
     filter = g_hash_table_new (g_str_hash, g_str_equal);
     g_hash_table_iter_init (&it, query);
     while (g_hash_table_iter_next (&it, &k, &v))
-      if (strcmp (k, "since") != 0)
+      if (strcmp (k, "since") != 0 && strcmp (k, "step") != 0)
         g_hash_table_insert (filter, k, v);
   }
   node = name ? apm_history_to_json (apm_service_get_registry (service), name,
-      since_us, filter) : NULL;
+      since_us, step_us, filter) : NULL;
   if (filter)
     g_hash_table_destroy (filter);
   if (!node) {

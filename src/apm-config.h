@@ -19,7 +19,12 @@
  *                      "min_free_bytes": 1000000000, "interval": 60}],
  *   "disk_space": {"degraded_free_percent": 10, "unhealthy_free_percent": 5,
  *                  "degraded_free_bytes": 0, "unhealthy_free_bytes": 0,
- *                  "interval": 10}
+ *                  "interval": 10},
+ *   "history": {"tiers": [{"resolution": 1, "retention": 900},
+ *                         {"resolution": 10, "retention": 21600},
+ *                         {"resolution": 60, "retention": 604800}],
+ *               "max_bytes": 67108864},
+ *   "state_dir": "/var/lib/apm"
  * }
  *
  * The whole file is checked before anything is applied: one problem and

@@ -81,6 +81,11 @@ gchar *apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id);
  * @limit caps the finished list (0: all kept). */
 JsonNode *apm_jobs_to_json (ApmJobs * jobs, guint limit);
 
+/* Puts finished jobs (as the "finished" list of apm_jobs_to_json(),
+ * newest first) back, before the jobs finished since; for the state file.
+ * Malformed entries are skipped.  Returns how many. */
+guint apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished);
+
 /* One job by job id, correlation id or span id (newest first), or NULL. */
 JsonNode *apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id);
 

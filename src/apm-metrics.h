@@ -181,9 +181,8 @@ struct _ApmSeriesExtra
    * shown on its bucket; wall_us 0: none), under the registry's lock.  One
    * per series, not one per bucket (a megabyte at 1,000 histograms) */
   ApmExemplar exemplar;
-  /* sampled history, service thread only (see apm-history.h) */
-  struct _ApmPoint *history;
-  guint history_len, history_next;
+  /* tiered history, service thread only (see apm-history.h) */
+  struct _ApmSeriesHistory *history;
 };
 
 /* The series' extra part (NULL: none yet); apm_series_extra_locked()

@@ -43,10 +43,11 @@ typedef struct
    * and their labels, key, value pairs; NULL: unset */
   gchar *run_traceparent;
   gchar **run_labels;
+  gchar *state_dir;             /* kept across restarts, NULL: unset */
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1 }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL, NULL, NULL }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1

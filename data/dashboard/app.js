@@ -31,6 +31,7 @@
     discoverMs: 30000,
     discoverMissingMs: 2000, /* first re-read while a charted family is absent (doubles up to discoverMs) */
     keepSeconds: 960,
+    longPoints: 360,      /* windows past keepSeconds: points a chart, read from the tiers */
     wsWatchdogMs: 6000,
     wsTopics: ['monitoring_update', 'alert', 'job', 'health', 'breaker'],
     maxJobs: 60,
@@ -147,6 +148,11 @@
     var d = new Date(ms);
     var t = pad2(d.getHours()) + ':' + pad2(d.getMinutes());
     return withSeconds === false ? t : t + ':' + pad2(d.getSeconds());
+  }
+
+  function fmtDay(ms) {
+    var d = new Date(ms);
+    return pad2(d.getMonth() + 1) + '-' + pad2(d.getDate());
   }
 
   function parseTime(iso) {
@@ -1612,18 +1618,68 @@
     });
   }
 
+  /* a point of /monitoring/metrics as the charts keep it: [t, v] or, for
+   * histograms, [t, count, sum]; a coarse gauge point ([t, last, min, max,
+   * mean]) is charted by its mean */
+  function chartPoint(doc, p) {
+    if (doc.type === 'histogram') return [p[0], p[1], p[2]];
+    return [p[0], p.length >= 5 && isNum(p[4]) ? p[4] : p[1]];
+  }
+
   function ingestHistory(family, doc) {
     var last = metrics.cursor[family] || 0;
     (doc.series || []).forEach(function (s) {
       var labels = s.labels || {};
       (s.points || []).forEach(function (p) {
         if (!Array.isArray(p) || !isNum(p[0])) return;
-        var pt = p.length > 2 ? [p[0], p[1], p[2]] : [p[0], p[1]];
+        var pt = chartPoint(doc, p);
         addPoint(family, labels, pt);
         if (p[0] > last) last = p[0];
       });
     });
     if (last) metrics.cursor[family] = last;
+  }
+
+  /* Windows longer than the live buffer (1 h, 6 h, 24 h, 7 d) are read
+   * whole from the service's history tiers, about CFG.longPoints points a
+   * chart, and read again each step (5 s to 1 min) while shown. */
+  var long = { series: {}, window: 0, at: 0, busy: false };
+
+  function longStep() { return Math.max(1, Math.round(state.windowSeconds / CFG.longPoints)); }
+
+  function longMode() { return state.windowSeconds > CFG.keepSeconds; }
+
+  function fetchLong() {
+    if (!longMode() || long.busy) return Promise.resolve();
+    var w = state.windowSeconds, step = longStep();
+    var fams = (metrics.families || []).filter(function (f) { return metrics.hist[f] === 'yes'; });
+    long.busy = true;
+    return Promise.all(fams.map(function (f) {
+      return request('/monitoring/metrics/' + encodeURIComponent(f) + '?since=-' + w + '&step=' + step).then(function (r) {
+        if (!r.ok || !r.data) return null;
+        var byKey = {};
+        (r.data.series || []).forEach(function (s) {
+          var labels = s.labels || {};
+          byKey[labelKey(labels)] = {
+            labels: labels,
+            points: (s.points || []).filter(function (p) { return Array.isArray(p) && isNum(p[0]); })
+              .map(function (p) { return chartPoint(r.data, p); }),
+          };
+        });
+        return [f, byKey];
+      });
+    })).then(function (results) {
+      var next = {};
+      results.forEach(function (x) { if (x) next[x[0]] = x[1]; });
+      long.series = next;
+      long.window = w;
+      long.at = Date.now();
+      long.busy = false;
+      drawCharts();
+    }, function (e) {
+      long.busy = false;
+      reportError('charts', e);
+    });
   }
 
   function fetchHistory(family) {
@@ -1677,6 +1733,8 @@
       metrics.busy = false;
       metrics.ticks++;
       prune();
+      if (longMode() && (long.window !== state.windowSeconds ||
+          Date.now() - long.at > Math.min(60000, Math.max(5000, longStep() * 1000)))) fetchLong();
       drawCharts();
     }), function (e) {
       metrics.busy = false;
@@ -1687,7 +1745,7 @@
   /* derived series */
 
   function familySeries(family) {
-    var f = metrics.series[family] || {};
+    var f = (longMode() ? long.series[family] : metrics.series[family]) || {};
     return Object.keys(f).sort(natCompare).map(function (k) { return f[k]; });
   }
 
@@ -1983,7 +2041,7 @@
     for (var t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
       var x = Math.round(xOf(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, padT); ctx.lineTo(x, padT + ph); ctx.stroke();
-      var lbl = fmtClock(t * 1000, tstep < 60), half = ctx.measureText(lbl).width / 2;
+      var lbl = tstep >= 86400 ? fmtDay(t * 1000) : fmtClock(t * 1000, tstep < 60), half = ctx.measureText(lbl).width / 2;
       if (x - half >= padL - 4 && x + half <= W) ctx.fillText(lbl, x, H - 4);
     }
     (opts.refLines || []).forEach(function (r) {
@@ -2106,6 +2164,7 @@
       state.windowSeconds = parseInt(b.getAttribute('data-window'), 10) || 300;
       Array.prototype.forEach.call(this.querySelectorAll('button'), function (x) { x.classList.toggle('active', x === b); });
       drawCharts();
+      if (longMode() && long.window !== state.windowSeconds) fetchLong();
     });
     var sw = document.querySelector('[data-unit-switch]');
     sw.addEventListener('click', function (ev) {
@@ -2127,6 +2186,7 @@
     transport: function () { return conn.mode; },
     chartsMode: chartsMode,
     chartTicks: function () { return { done: metrics.ticks, busy: metrics.busy }; },
+    longWindow: function () { return long.window; },
     updates: function () { return state.updates; },
     alertsApi: function () { return state.alertsApi; },
     wsMessages: function () { return JSON.parse(JSON.stringify(state.wsMessages)); },

@@ -447,6 +447,16 @@ async function main() {
     check(/no stage span/.test(spanLegend), `the Stage spans chart of a pipeline without span says "${spanLegend}"`);
   }
 
+  // 6b. the 1 h range reads the history tiers (?since=-3600&step=10)
+  if (historyProbe.status === 200) {
+    await page.locator('#d-window button[data-window="3600"]').click();
+    await until('the 1 h range read from the history tiers, with latency points', async () => {
+      const p = await dash('chartPoints');
+      return (await dash('longWindow')) === 3600 && p && p.latency >= 1;
+    }, 25000, 500);
+    await page.locator('#d-window button[data-window="300"]').click();
+  }
+
   // 7. jobs: the running job with its correlation id
   const jobs = (await getJson('/monitoring/jobs')).body;
   const job = (jobs.active || [])[0] || (jobs.finished || [])[0];
