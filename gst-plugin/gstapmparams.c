@@ -38,6 +38,8 @@ static const Param params_table[] = {
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
   {"otlp-endpoint", PARAM_STRING, 0, 0, "the http:// URL of an OTLP/HTTP "
         "collector (OTEL_EXPORTER_OTLP_ENDPOINT wins)"},
+  {"state-dir", PARAM_STRING, 0, 0, "a directory where the history, the "
+        "alert history and finished jobs are kept across restarts"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
@@ -252,6 +254,9 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
               "otlp-endpoint='%s' is not an http:// or https:// URL: not "
               "exporting", s));
     }
+  } else if (strcmp (key, "state-dir") == 0) {
+    g_free (c->state_dir);
+    c->state_dir = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);
@@ -383,6 +388,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->log_file = g_steal_pointer (&file.log_file);
   if (config->log_stderr < 0)
     config->log_stderr = file.log_stderr;
+  if (!config->state_dir)
+    config->state_dir = g_steal_pointer (&file.state_dir);
   if (config->bus_messages < 0)
     config->bus_messages = file.bus_messages;
   if (config->log_level < 0)

@@ -21,6 +21,8 @@
  * `traceparent` (a W3C traceparent, default $TRACEPARENT: every pipeline
  * run is a job in that trace, a child of that span), `labels` (labels of
  * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`),
+ * `state-dir` (a directory where the metric history, the alert history and
+ * finished jobs are kept across restarts; nothing is written without it),
  * `otlp-endpoint` (an OTLP/HTTP collector's URL, default
  * $OTEL_EXPORTER_OTLP_ENDPOINT: runs, stages and logs exported as
  * OpenTelemetry traces and logs; the other OTEL_* variables apply).

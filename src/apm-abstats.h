@@ -25,8 +25,9 @@ typedef struct
 } ApmMannWhitney;
 
 /* Mann-Whitney U test of @a (@na values) against @b (@nb), both > 0.
- * Exact p-value when there are no ties and either sample has fewer than 8
- * values; otherwise the normal approximation with tie correction and
+ * Exact p-value when there are no ties and either sample has at most 8
+ * values (and the other at most about 790: the cost grows as the square of
+ * the product); otherwise the normal approximation with tie correction and
  * continuity correction.  All values tied: p = 1. */
 void apm_mann_whitney_u (const gdouble * a, gsize na, const gdouble * b,
     gsize nb, ApmMannWhitney * out);

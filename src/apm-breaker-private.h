@@ -3,9 +3,22 @@
 #pragma once
 
 #include "apm-breaker.h"
-#include "apm-service.h"
 
 G_BEGIN_DECLS
+
+/* How the service's own outbound calls use their breakers (configuration
+ * "breaker": {"failures", "reset_timeout"} of the webhook and of each HTTP
+ * health check) */
+typedef struct _ApmBreakerSettings
+{
+  guint failures;               /* consecutive failures that open it */
+  gdouble reset_seconds;        /* open this long before a trial */
+} ApmBreakerSettings;
+
+#define APM_WEBHOOK_BREAKER_FAILURES 5
+#define APM_WEBHOOK_BREAKER_RESET_S 30.0
+#define APM_PROBE_BREAKER_FAILURES 3
+#define APM_PROBE_BREAKER_RESET_S 60.0
 
 /* A monotonic clock in microseconds, for tests that drive the reset
  * timeout; NULL: g_get_monotonic_time(). */
@@ -23,6 +36,7 @@ gint64 apm_circuit_breaker_get_retry_in_us (ApmCircuitBreaker * self);
 /* apm-service.c, at shutdown, before it frees the health checks and the
  * registry: the breakers still alive forget @service (their checks and
  * series go with it). */
-void apm_breakers_detach (ApmService * service);
+struct _ApmService;
+void apm_breakers_detach (struct _ApmService * service);
 
 G_END_DECLS

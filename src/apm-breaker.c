@@ -13,6 +13,7 @@
  * published on the WebSocket feed after the breaker's lock is released.
  */
 #include "apm-breaker-private.h"
+#include "apm-service.h"
 #include "apm-time.h"
 
 #include <json-glib/json-glib.h>

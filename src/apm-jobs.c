@@ -660,3 +660,134 @@ apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id)
   g_mutex_unlock (&jobs->lock);
   return node;
 }
+
+void
+apm_job_sample_clear (ApmJobSample * sample)
+{
+  g_clear_pointer (&sample->value, g_free);
+}
+
+GArray *
+apm_jobs_samples (ApmJobs * jobs, const gchar * key, gint64 since_us,
+    guint * n_unlabelled)
+{
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (ApmJobSample));
+  guint unlabelled = 0;
+
+  g_array_set_clear_func (samples, (GDestroyNotify) apm_job_sample_clear);
+  g_mutex_lock (&jobs->lock);
+  for (GList * l = jobs->finished.head; l; l = l->next) {
+    ApmJob *j = l->data;
+    ApmJobSample sample;
+
+    if (j->end_wall_us < since_us)
+      continue;
+    if (!json_object_has_member (j->labels, key)) {
+      unlabelled++;
+      continue;
+    }
+    sample.value = g_strdup (json_object_get_string_member (j->labels, key));
+    sample.success = g_strcmp0 (j->status, "success") == 0;
+    sample.processing_seconds = j->processing_seconds;
+    sample.bytes_read = j->bytes_read;
+    sample.bytes_written = j->bytes_written;
+    g_array_append_val (samples, sample);
+  }
+  g_mutex_unlock (&jobs->lock);
+  if (n_unlabelled)
+    *n_unlabelled = unlabelled;
+  return samples;
+}
+
+static const gchar *
+member_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+static gdouble
+member_number (JsonObject * o, const gchar * name, gdouble absent)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
+      json_node_get_value_type (n) == G_TYPE_INT64) ?
+      json_node_get_double (n) : absent;
+}
+
+/* the span ids and labels a saved job had (a file from before trace
+ * context has none: the job gets a span id of its own) */
+static void
+restore_trace_context (ApmJob * j, JsonObject * o)
+{
+  const gchar *span = member_string (o, "span_id");
+  const gchar *parent = member_string (o, "parent_span_id");
+  JsonNode *labels = json_object_get_member (o, "labels");
+
+  if (span && apm_trace_hex_id_is_valid (span, APM_SPAN_ID_HEX_LEN))
+    g_strlcpy (j->span_id, span, sizeof j->span_id);
+  else
+    apm_span_id_generate (j->span_id);
+  if (parent && apm_trace_hex_id_is_valid (parent, APM_SPAN_ID_HEX_LEN))
+    g_strlcpy (j->parent_span_id, parent, sizeof j->parent_span_id);
+  j->trace_flags = APM_TRACE_FLAG_SAMPLED;
+  j->labels = json_object_new ();
+  if (labels && JSON_NODE_HOLDS_OBJECT (labels)) {
+    JsonObject *lo = json_node_get_object (labels);
+    GList *names = json_object_get_members (lo);
+
+    for (GList * l = names; l; l = l->next) {
+      const gchar *value = member_string (lo, l->data);
+
+      if (value && json_object_get_size (j->labels) < APM_JOB_MAX_LABELS)
+        json_object_set_string_member (j->labels, l->data, value);
+    }
+    g_list_free (names);
+  }
+}
+
+guint
+apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished)
+{
+  guint n = 0, len = json_array_get_length (finished);
+
+  g_mutex_lock (&jobs->lock);
+  for (guint i = 0; i < len && jobs->finished.length < jobs->keep; i++) {
+    JsonNode *node = json_array_get_element (finished, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
+    const gchar *job_id = o ? member_string (o, "job_id") : NULL;
+    const gchar *cid = o ? member_string (o, "correlation_id") : NULL;
+    const gchar *status = o ? member_string (o, "status") : NULL;
+    JsonNode *stages = o ? json_object_get_member (o, "stages") : NULL;
+    gint64 end = o ? apm_time_parse (member_string (o, "ended_at")) : 0;
+    ApmJob *j;
+
+    if (!job_id || !cid || !status || !end)
+      continue;
+    j = g_new0 (ApmJob, 1);
+    j->job_id = g_strdup (job_id);
+    j->correlation_id = g_strdup (cid);
+    j->pipeline = g_strdup (member_string (o, "pipeline"));
+    j->status = g_strdup (status);
+    j->error = g_strdup (member_string (o, "error"));
+    j->start_wall_us = apm_time_parse (member_string (o, "started_at"));
+    j->end_wall_us = end;
+    j->processing_seconds = member_number (o, "processing_seconds", 0);
+    j->media_seconds = member_number (o, "media_seconds", -1);
+    j->bytes_read = member_number (o, "bytes_read", -1);
+    j->bytes_written = member_number (o, "bytes_written", -1);
+    j->stages = stages && JSON_NODE_HOLDS_OBJECT (stages) ?
+        json_object_ref (json_node_get_object (stages)) : json_object_new ();
+    restore_trace_context (j, o);
+    g_queue_push_head (&jobs->finished, j);
+    n++;
+  }
+  g_mutex_unlock (&jobs->lock);
+  return n;
+}

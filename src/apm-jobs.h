@@ -81,7 +81,29 @@ gchar *apm_jobs_correlation_id (ApmJobs * jobs, const gchar * job_id);
  * @limit caps the finished list (0: all kept). */
 JsonNode *apm_jobs_to_json (ApmJobs * jobs, guint limit);
 
+/* Puts finished jobs (as the "finished" list of apm_jobs_to_json(),
+ * newest first) back, before the jobs finished since; for the state file.
+ * Malformed entries are skipped.  Returns how many. */
+guint apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished);
+
 /* One job by job id, correlation id or span id (newest first), or NULL. */
 JsonNode *apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id);
+
+/* What a comparison of jobs needs of one finished job. */
+typedef struct
+{
+  gchar *value;                 /* the value of the label compared */
+  gboolean success;             /* status "success" */
+  gdouble processing_seconds;
+  gint64 bytes_read, bytes_written;     /* < 0: unknown */
+} ApmJobSample;
+
+void apm_job_sample_clear (ApmJobSample * sample);
+
+/* The finished jobs (oldest first) that ended at or after @since_us and
+ * have label @key, as ApmJobSample (the array clears them);
+ * @n_unlabelled (nullable) counts those of the time without it. */
+GArray *apm_jobs_samples (ApmJobs * jobs, const gchar * key,
+    gint64 since_us, guint * n_unlabelled);
 
 G_END_DECLS

@@ -83,6 +83,25 @@ GST_START_TEST (test_runs_are_children_of_traceparent)
   fail_unless_equals_int (n, 2);
   g_hash_table_unref (spans);
   json_node_unref (doc);
+
+  /* the labelled runs compare by variant, with what their sources read */
+  {
+    SoupSession *session = apm_test_session_new ();
+    JsonObject *group;
+
+    doc = apm_test_http_json (session, "GET", apm_test_service_url
+        ("ctx-first"), "/monitoring/jobs/compare?by=variant", 200);
+    group = json_array_get_object_element (json_object_get_array_member
+        (json_node_get_object (doc), "groups"), 0);
+    fail_unless_equals_string (apm_test_member_string (group, "value"), "b");
+    /* ctx-first's run and the two of ctx-run */
+    fail_unless_equals_int (apm_test_member_int (group, "count"), 3);
+    fail_unless_equals_int (apm_test_member_int (group, "succeeded"), 3);
+    fail_unless (json_object_get_double_member (apm_test_member_object
+            (group, "bytes_per_second"), "read") > 0);
+    json_node_unref (doc);
+    g_object_unref (session);
+  }
 }
 
 GST_END_TEST;
