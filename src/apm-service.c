@@ -395,6 +395,7 @@ apm_service_shutdown (void)
   g_clear_error (&s->start_error);
   g_clear_pointer (&s->port_note, g_free);
   g_clear_pointer (&s->pipeline_names, g_strfreev);
+  g_clear_pointer (&s->otlp_settings, g_hash_table_unref);
   /* before the checks and series they hold go */
   apm_breakers_detach (s);
   apm_health_free (s->health);
