@@ -38,6 +38,8 @@ static const Param params_table[] = {
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
+  {"summary", PARAM_STRING, 0, 0, "true, false, or a file path ending in "
+        ".json or .html"},
 };
 
 typedef struct
@@ -45,6 +47,7 @@ typedef struct
   ApmServiceConfig *config;
   gchar **config_path;
   gchar **gst_debug;            /* nullable: checked, then dropped */
+  gchar **summary;              /* nullable: checked, then dropped */
   GPtrArray *problems;
 } ParseCtx;
 
@@ -198,6 +201,21 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     } else {
       g_free (clean);
     }
+  } else if (strcmp (key, "summary") == 0) {
+    /* true: a table on stderr at exit; a path: the report, by extension */
+    if (g_ascii_strcasecmp (s, "true") == 0
+        || g_ascii_strcasecmp (s, "false") == 0
+        || ((g_str_has_suffix (s, ".json") || g_str_has_suffix (s, ".html"))
+            && strlen (s) > 5)) {
+      if (ctx->summary) {
+        g_free (*ctx->summary);
+        *ctx->summary = g_strdup (s);
+      }
+    } else {
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param summary='%s' "
+              "must be true, false, or a file path ending in .json or .html: "
+              "no summary", s));
+    }
   } else if (strcmp (key, "log-level") == 0) {
     if (apm_log_level_from_string (s, &level))
       c->log_level = level;
@@ -349,10 +367,19 @@ gboolean
 gst_apm_params_parse_full (const gchar * params, ApmServiceConfig * config,
     gchar ** config_path, gchar ** gst_debug, GPtrArray * problems)
 {
+  return gst_apm_params_parse_tracer (params, config, config_path, gst_debug,
+      NULL, problems);
+}
+
+gboolean
+gst_apm_params_parse_tracer (const gchar * params, ApmServiceConfig * config,
+    gchar ** config_path, gchar ** gst_debug, gchar ** summary,
+    GPtrArray * problems)
+{
   guint n_before = problems->len;
   GstStructure *s;
   gchar *text;
-  ParseCtx ctx = { config, config_path, gst_debug, problems };
+  ParseCtx ctx = { config, config_path, gst_debug, summary, problems };
 
   if (!params || !*params)
     return TRUE;

@@ -71,6 +71,11 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
   guint level_buffers, level_bytes;     /* atomic */
   guint64 level_time;           /* atomic */
   gint level_known;             /* atomic */
+  /* the samples' fill against the tightest limit, since the run started
+   * (the report's mean and maximum fill, the queue-full advice) */
+  gint fill_samples, fill_high; /* atomic; high: >= 90 % */
+  gint fill_max_permille;       /* atomic */
+  guint64 fill_sum_permille;    /* atomic */
   /* aggregator's state (service thread only) */
   gint64 prev_media_ns, prev_proc_ns;
   gdouble prev_transfer;
@@ -234,6 +239,13 @@ gst_apm_element_stats_maybe_sample_queue (GstApmElementStats * es,
           || ts < es->level_ts))
     gst_apm_element_stats_sample_queue (es, pad, ts);
 }
+
+/* The fill samples since the run started: FALSE if none. */
+gboolean gst_apm_element_stats_get_queue_fill (GstApmElementStats * es,
+    guint * samples, guint * high, gdouble * mean_percent,
+    gdouble * max_percent);
+/* A new run: forget the fill samples. */
+void gst_apm_element_stats_reset_queue_fill (GstApmElementStats * es);
 
 /* The last level sampled: FALSE if none yet. */
 gboolean gst_apm_element_stats_get_queue_level (GstApmElementStats * es,

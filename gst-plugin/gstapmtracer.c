@@ -26,6 +26,8 @@
 #include "gstapmstats.h"
 #include "gstapmaggregate.h"
 #include "gstapmdebuglog.h"
+#include "gstapmreport.h"
+#include "gstapmsummary.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -475,9 +477,14 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_pipeline (element, FALSE);
     gst_apm_aggregate_ensure (apm_service_get_default ());
+    gst_apm_report_keep_history (apm_service_get_default ());
   } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_state_changing (element, transition, ts);
+  } else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY
+      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
+    /* before the elements stop: their caps and threads are still there */
+    gst_apm_summary_capture (element);
   }
 }
 
@@ -537,10 +544,14 @@ configure_from_params (const gchar * params, gboolean report)
 {
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  gchar *config_path = NULL, *gst_debug = NULL;
+  gchar *config_path = NULL, *gst_debug = NULL, *summary = NULL;
 
-  gst_apm_params_parse_full (params, &config, &config_path, &gst_debug,
-      problems);
+  gst_apm_params_parse_tracer (params, &config, &config_path, &gst_debug,
+      &summary, problems);
+  /* the parent's summary only: a forked child prints none */
+  if (report)
+    gst_apm_summary_configure (summary);
+  g_free (summary);
   gst_apm_params_load_config (config_path, &config, problems);
   gst_apm_params_check_gst_debug (gst_debug, &config, problems);
   if (!report)
@@ -619,6 +630,7 @@ static void
 gst_apm_tracer_finalize (GObject * object)
 {
   /* tracers live until gst_deinit(): the service goes with them */
+  gst_apm_summary_finish ();
   gst_apm_debug_log_stop ();
   apm_service_set_fork_func (NULL);
   apm_service_shutdown ();
