@@ -207,6 +207,19 @@ GST_START_TEST (test_report_html)
 
 GST_END_TEST;
 
+/* the dashboard links to the printable report */
+GST_START_TEST (test_dashboard_links_report)
+{
+  gchar *page = apm_test_http_text (session, url, "/monitoring/dashboard",
+      200);
+
+  fail_unless (strstr (page, "href=\"/monitoring/report?format=html\"") !=
+      NULL, "the dashboard has no link to the report");
+  g_free (page);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_report_bad_params)
 {
   static const gchar *const bad[] = { "/monitoring/report?since=abc",
@@ -431,6 +444,7 @@ report_suite (void)
   tcase_add_test (tc, test_report_charts);
   tcase_add_test (tc, test_report_html);
   tcase_add_test (tc, test_report_bad_params);
+  tcase_add_test (tc, test_dashboard_links_report);
   suite_add_tcase (s, sum);
   tcase_add_checked_fixture (sum, summary_setup, summary_teardown);
   tcase_add_test (sum, test_summary_stderr);
