@@ -213,6 +213,23 @@ run_seconds (const gchar * label)
   return end > start ? (end - start) / 1e9 : NAN;
 }
 
+/* the CPU time thread @tid had used when the run's first buffer reached
+ * one of its elements (s), or NaN */
+static gdouble
+thread_cpu_at_run_start (Walk * w, gint tid)
+{
+  gint64 base = G_MAXINT64;
+
+  for (guint i = 0; i < w->elements->len; i++) {
+    GstApmElementStats *es = gst_apm_element_stats_peek (w->elements->pdata
+        [i]);
+
+    if (es && es->last_tid == tid && es->first_ts && es->run_cpu_ns >= 0)
+      base = MIN (base, es->run_cpu_ns);
+  }
+  return base == G_MAXINT64 ? NAN : base / 1e9;
+}
+
 GstApmSnapshot *
 gst_apm_report_snapshot (GstElement * pipeline, const gchar * label)
 {
@@ -275,13 +292,15 @@ gst_apm_report_snapshot (GstElement * pipeline, const gchar * label)
   for (guint i = 0; i < w.snap->elements->len; i++) {
     gint tid = gst_apm_snapshot_element (w.snap, i)->tid;
     gchar *name = NULL;
-    gdouble cpu;
+    gdouble cpu, base = thread_cpu_at_run_start (&w, tid);
 
     if (!tid || g_hash_table_contains (tids, GINT_TO_POINTER (tid)))
       continue;
     g_hash_table_add (tids, GINT_TO_POINTER (tid));
     cpu = apm_thread_cpu_seconds (tid, &name);
-    gst_apm_snapshot_add_thread (w.snap, tid, name, cpu < 0 ? NAN : cpu);
+    /* the run's part only; unknown without the run's start */
+    gst_apm_snapshot_add_thread (w.snap, tid, name, cpu < 0 || isnan (base) ?
+        NAN : MAX (cpu - base, 0));
     g_free (name);
   }
   w.snap->wall_s = run_seconds (label);

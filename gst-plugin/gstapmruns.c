@@ -80,6 +80,7 @@ reset_first_buffer (gpointer data, gpointer user_data)
 
   if (g_strcmp0 (es->pipeline, r->pipeline) == 0) {
     es->first_ts = 0;
+    es->run_cpu_ns = -1;
     gst_apm_element_stats_reset_queue_fill (es);
   }
 }

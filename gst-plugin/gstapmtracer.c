@@ -166,7 +166,7 @@ sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
   apm_local_add (&h->buffers, 1);
   apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
   if (G_UNLIKELY (!es->first_ts))
-    es->first_ts = ts;
+    gst_apm_element_stats_first_buffer (es, ts);
   if (GST_CLOCK_TIME_IS_VALID (dur))
     apm_local_add (&h->media_ns, dur);
   if (G_UNLIKELY (h->tid != t->tid))
@@ -193,7 +193,7 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   apm_local_add (&h->buffers, 1);
   apm_local_add (&h->bytes, size);
   if (G_UNLIKELY (!es->first_ts))
-    es->first_ts = ts;
+    gst_apm_element_stats_first_buffer (es, ts);
   if (G_UNLIKELY (h->tid != t->tid))
     h->tid = t->tid;
   if (buffer->pool) {

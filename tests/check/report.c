@@ -1,11 +1,9 @@
-/* gst-apm tests: the performance report and the end-of-run summary
+/* gst-apm tests: the performance report
  *
  * GET /monitoring/report (JSON keys, charts from the history, the HTML
- * page: content type, escaping, balanced markup; bad parameters) in this
- * process, with GST_TRACERS="apm(port=0,quiet=true)" and CK_FORK=no; the
- * summary= param through gst-launch-1.0, as a user runs it: a table on
- * stderr sorted by own time, the report written as .json or .html, and a
- * clear warning for another extension.
+ * page: content type, escaping, balanced markup; bad parameters; the
+ * dashboard's link) in this process, with GST_TRACERS="apm(port=0,
+ * quiet=true)" and CK_FORK=no.  The summary= param: summary.c.
  */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
@@ -239,204 +237,11 @@ GST_START_TEST (test_report_bad_params)
 
 GST_END_TEST;
 
-/* --- summary=, through gst-launch-1.0 --- */
-
-static gchar *tmp_dir;
-
-static void
-summary_setup (void)
-{
-  tmp_dir = g_dir_make_tmp ("apm-summary-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
-}
-
-static void
-summary_teardown (void)
-{
-  GDir *dir = g_dir_open (tmp_dir, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    gchar *path = g_build_filename (tmp_dir, name, NULL);
-
-    g_unlink (path);
-    g_free (path);
-  }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
-}
-
-/* gst-launch-1.0 -q @launch with GST_TRACERS=apm(@params); its stderr */
-static gchar *
-launch (const gchar * params, const gchar * launch_line)
-{
-  gchar *cmd = g_strdup_printf ("gst-launch-1.0 -q %s", launch_line);
-  gchar *tracers = g_strdup_printf ("apm(%s)", params);
-  gchar **argv = NULL, **envp = g_get_environ ();
-  gchar *out = NULL, *err = NULL;
-  GError *error = NULL;
-  gint status = -1;
-
-  fail_unless (g_shell_parse_argv (cmd, NULL, &argv, NULL));
-  envp = g_environ_setenv (envp, "GST_TRACERS", tracers, TRUE);
-  fail_unless (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL,
-          NULL, &out, &err, &status, &error), "gst-launch-1.0: %s",
-      error ? error->message : "?");
-  fail_unless (g_spawn_check_wait_status (status, NULL),
-      "gst-launch-1.0 %s failed; stderr:\n%s", launch_line, err);
-  g_free (out);
-  g_strfreev (argv);
-  g_strfreev (envp);
-  g_free (tracers);
-  g_free (cmd);
-  return err;
-}
-
-#define SUMMARY_LINE "audiotestsrc num-buffers=200 samplesperbuffer=441 ! " \
-  "audioconvert ! identity name=heavy sleep-time=1000 ! queue ! " \
-  "fakesink sync=false"
-
-/* the table: a row per element, sorted by own time (total ms), the
- * latency of the path, the queue's fill, the recommendations */
-GST_START_TEST (test_summary_stderr)
-{
-  static const gchar *const elements[] = { "audiotestsrc0", "audioconvert0",
-    "heavy", "queue0", "fakesink0", NULL
-  };
-  gchar *err = launch ("port=0,quiet=true,summary=true", SUMMARY_LINE);
-  gchar **lines = g_strsplit (err, "\n", -1);
-  gint header = -1;
-  guint rows = 0;
-  gdouble last = INFINITY;
-
-  for (guint i = 0; lines[i]; i++)
-    if (strstr (lines[i], "element") && strstr (lines[i], "total ms"))
-      header = i;
-  fail_unless (strstr (err, "apm summary: pipeline pipeline0") != NULL,
-      "no summary on stderr:\n%s", err);
-  fail_unless (header > 0, "no table header:\n%s", err);
-  for (guint i = header + 1; lines[i] && g_str_has_prefix (lines[i], "  ")
-      && !g_str_has_prefix (lines[i], "  latency")
-      && !g_str_has_prefix (lines[i], "  queue ")
-      && !g_str_has_prefix (lines[i], "  recommendations"); i++) {
-    gchar **cols = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
-    GPtrArray *words = g_ptr_array_new ();
-    const gchar *total;
-
-    for (guint c = 0; cols[c]; c++)
-      if (*cols[c])
-        g_ptr_array_add (words, cols[c]);
-    fail_unless (words->len >= 9, "short row: %s", lines[i]);
-    fail_unless (g_strv_contains (elements, words->pdata[0]),
-        "unknown element row: %s", lines[i]);
-    /* element factory thread... buffers total mean p95 share rt */
-    total = words->pdata[words->len - 5];
-    if (g_strcmp0 (total, "-") != 0) {
-      gdouble v = g_ascii_strtod (total, NULL);
-
-      fail_unless (v <= last, "rows not sorted by own time:\n%s", err);
-      last = v;
-    }
-    rows++;
-    g_ptr_array_unref (words);
-    g_strfreev (cols);
-  }
-  fail_unless_equals_int (rows, g_strv_length ((gchar **) elements));
-  /* the 1 ms sleep per buffer makes it the slowest */
-  fail_unless (strstr (lines[header + 1], "heavy") != NULL,
-      "heavy is not on top:\n%s", err);
-  fail_unless (strstr (err, "latency audiotestsrc0 -> fakesink0: mean") !=
-      NULL, "no end-to-end latency line:\n%s", err);
-  fail_unless (strstr (err, "queue queue0:") != NULL, "no queue line");
-  fail_unless (strstr (err, "recommendations") != NULL);
-  g_strfreev (lines);
-  g_free (err);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_summary_json)
-{
-  gchar *path = g_build_filename (tmp_dir, "run.json", NULL);
-  gchar *params = g_strdup_printf ("port=0,quiet=true,summary=%s", path);
-  gchar *err = launch (params, SUMMARY_LINE), *text = NULL;
-  JsonParser *parser = json_parser_new ();
-  GError *error = NULL;
-  JsonNode *root;
-  JsonObject *p;
-
-  fail_unless (strstr (err, "apm summary") == NULL,
-      "the table too with a path");
-  fail_unless (g_file_get_contents (path, &text, NULL, NULL),
-      "no summary file");
-  fail_unless (json_parser_load_from_data (parser, text, -1, &error),
-      "not JSON: %s", error ? error->message : "?");
-  root = json_parser_get_root (parser);
-  apm_test_member_string (json_node_get_object (root), "generated_at");
-  apm_test_member_object (json_node_get_object (root), "window");
-  p = report_pipeline (root, "pipeline0");
-  fail_unless (p != NULL, "pipeline0 not in the summary");
-  check_pipeline_keys (p);
-  fail_unless_equals_string (json_object_get_string_member
-      (json_array_get_object_element (json_object_get_array_member (p,
-                  "elements"), 0), "name"), "heavy");
-  g_object_unref (parser);
-  g_free (text);
-  g_free (err);
-  g_free (params);
-  g_free (path);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_summary_html)
-{
-  gchar *path = g_build_filename (tmp_dir, "run.html", NULL);
-  gchar *params = g_strdup_printf ("port=0,quiet=true,summary=%s", path);
-  gchar *err = launch (params, "audiotestsrc num-buffers=50 ! "
-      "identity 'name=a<b>&c' ! fakesink sync=false"), *html = NULL;
-
-  fail_unless (g_file_get_contents (path, &html, NULL, NULL),
-      "no summary file");
-  check_html (html);
-  fail_unless (strstr (html, "a&lt;b&gt;&amp;c") != NULL,
-      "the element's name is not there, escaped");
-  fail_unless (strstr (html, "a<b>") == NULL, "a name reached the page "
-      "unescaped");
-  g_free (html);
-  g_free (err);
-  g_free (params);
-  g_free (path);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_summary_bad_extension)
-{
-  gchar *path = g_build_filename (tmp_dir, "run.txt", NULL);
-  gchar *params = g_strdup_printf ("port=0,quiet=true,summary=%s", path);
-  gchar *err = launch (params, "audiotestsrc num-buffers=20 ! fakesink");
-
-  fail_unless (strstr (err, "apm: warning: param summary=") != NULL
-      && strstr (err, ".json or .html") != NULL,
-      "no clear warning for summary=%s:\n%s", path, err);
-  fail_if (g_file_test (path, G_FILE_TEST_EXISTS), "a file written anyway");
-  fail_unless (strstr (err, "apm summary") == NULL);
-  g_free (err);
-  g_free (params);
-  g_free (path);
-}
-
-GST_END_TEST;
-
 static Suite *
 report_suite (void)
 {
   Suite *s = suite_create ("apm_report");
   TCase *tc = tcase_create ("report");
-  TCase *sum = tcase_create ("summary");
 
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
@@ -445,12 +250,6 @@ report_suite (void)
   tcase_add_test (tc, test_report_html);
   tcase_add_test (tc, test_report_bad_params);
   tcase_add_test (tc, test_dashboard_links_report);
-  suite_add_tcase (s, sum);
-  tcase_add_checked_fixture (sum, summary_setup, summary_teardown);
-  tcase_add_test (sum, test_summary_stderr);
-  tcase_add_test (sum, test_summary_json);
-  tcase_add_test (sum, test_summary_html);
-  tcase_add_test (sum, test_summary_bad_extension);
   return s;
 }
 
