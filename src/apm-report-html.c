@@ -464,7 +464,7 @@ render_recommendations (GString * out, JsonArray * recs)
 static const gchar style[] =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222}"
     "h1{font-size:1.5em}h2{border-bottom:2px solid #444;margin-top:2em}"
-    "table{border-collapse:collapse;margin:.5em 0}"
+    "table{border-collapse:collapse;margin:.5em 0}svg.topo{max-width:100%;height:auto}"
     "th,td{border:1px solid #bbb;padding:2px 6px;text-align:left}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "th{background:#eee}.muted{color:#777}figure{margin:.5em 0}"
