@@ -10,6 +10,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <signal.h>
+#include <gio/gio.h>
 
 #include "apmtestutil.h"
 
@@ -274,6 +276,62 @@ GST_START_TEST (test_summary_bad_extension)
 
 GST_END_TEST;
 
+/* all of @stream, as text */
+static gchar *
+read_all (GInputStream * stream)
+{
+  GString *text = g_string_new (NULL);
+  gchar buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (stream, buf, sizeof buf, NULL, NULL)) > 0)
+    g_string_append_len (text, buf, n);
+  return g_string_free (text, FALSE);
+}
+
+/* Ctrl-C: gst-launch-1.0 stops the pipeline and exits; the summary is
+ * printed on the way out */
+GST_START_TEST (test_summary_interrupt)
+{
+  GSubprocessLauncher *l = g_subprocess_launcher_new
+      (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  GSubprocess *proc;
+  GDataInputStream *out;
+  GError *error = NULL;
+  gchar *line, *err, *rest;
+  gboolean playing = FALSE;
+
+  g_subprocess_launcher_setenv (l, "GST_TRACERS",
+      "apm(port=0,quiet=true,summary=true)", TRUE);
+  proc = g_subprocess_launcher_spawn (l, &error, "gst-launch-1.0",
+      "audiotestsrc", "is-live=true", "!", "audioconvert", "!", "fakesink",
+      NULL);
+  fail_unless (proc != NULL, "gst-launch-1.0: %s",
+      error ? error->message : "?");
+  /* gst-launch-1.0 handles SIGINT from before it sets PLAYING */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  while (!playing && (line = g_data_input_stream_read_line_utf8 (out, NULL,
+              NULL, NULL))) {
+    playing = strstr (line, "Setting pipeline to PLAYING") != NULL;
+    g_free (line);
+  }
+  fail_unless (playing, "gst-launch-1.0 never reached PLAYING");
+  g_subprocess_send_signal (proc, SIGINT);
+  rest = read_all (G_INPUT_STREAM (out));
+  err = read_all (g_subprocess_get_stderr_pipe (proc));
+  fail_unless (g_subprocess_wait (proc, NULL, NULL));
+  fail_unless (strstr (err, "apm summary: pipeline pipeline0 (live") != NULL,
+      "no summary after Ctrl-C; stderr:\n%s\nstdout:\n%s", err, rest);
+  fail_unless (strstr (err, "audioconvert0") != NULL);
+  g_free (err);
+  g_free (rest);
+  g_object_unref (out);
+  g_object_unref (proc);
+  g_object_unref (l);
+}
+
+GST_END_TEST;
+
 static Suite *
 summary_suite (void)
 {
@@ -286,6 +344,7 @@ summary_suite (void)
   tcase_add_test (tc, test_summary_json);
   tcase_add_test (tc, test_summary_html);
   tcase_add_test (tc, test_summary_bad_extension);
+  tcase_add_test (tc, test_summary_interrupt);
   return s;
 }
 
