@@ -526,8 +526,6 @@ gst_apm_report_pipeline (GstElement * pipeline, const gchar * label)
       "apm_pipeline_latency_seconds", "mean", label, NULL, NULL);
   add_chart (charts, "Throughput: media time per second at the sinks", "x",
       "apm_pipeline_realtime_factor", "value", label, NULL, NULL);
-  add_chart (charts, "Bytes written by the sinks per second", "B/s",
-      "apm_transfer_bytes_per_second", "value", label, "direction", "write");
   json_object_set_array_member (o, "charts", charts);
   gst_apm_snapshot_free (snap);
   return o;
@@ -558,8 +556,9 @@ report_pipelines (gpointer user_data)
 void
 gst_apm_report_keep_history (ApmService * service)
 {
+  /* the default alert rules keep these too: no extra memory with them */
   static const gchar *const charted[] = { "apm_pipeline_latency_seconds",
-    "apm_pipeline_realtime_factor", "apm_transfer_bytes_per_second", NULL
+    "apm_pipeline_realtime_factor", NULL
   };
   ApmRegistry *reg = apm_service_get_registry (service);
 
