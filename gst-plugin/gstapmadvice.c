@@ -405,8 +405,9 @@ rule_queue_full (const GstApmSnapshot * snap, JsonArray * out)
   }
 }
 
-/* late-sink: QoS drops (or late buffers) at a sink that syncs, with the
- * element upstream whose own time has the widest tail */
+/* late-sink: QoS drops (or late buffers) at a sink that syncs, or
+ * underruns an apmonitor before it counted, with the element upstream
+ * whose own time has the widest tail */
 static void
 rule_late_sink (const GstApmSnapshot * snap, JsonArray * out)
 {
@@ -417,7 +418,7 @@ rule_late_sink (const GstApmSnapshot * snap, JsonArray * out)
     JsonObject *ev;
 
     if (s->kind != GST_APM_KIND_SINK || (s->qos_dropped == 0
-            && s->qos_messages == 0))
+            && s->qos_messages == 0 && s->underruns == 0))
       continue;
     while ((up = upstream_of (snap, up)) >= 0 && guard++ < 64) {
       const GstApmElementSnap *e = ELEMENT (snap, up);
@@ -428,17 +429,19 @@ rule_late_sink (const GstApmSnapshot * snap, JsonArray * out)
     }
     ev = recommend (out, "late-sink", "warning", s->name,
         g_strdup_printf ("%s dropped %" G_GUINT64_FORMAT " buffers that "
-            "came too late (%" G_GUINT64_FORMAT " QoS messages)%s%s%s. "
+            "came too late (%" G_GUINT64_FORMAT " QoS messages, %"
+            G_GUINT64_FORMAT " underruns before it)%s%s%s. "
             "Buffers reach it after their time: speed up that element or "
             "give it its own thread with a queue, raise the pipeline's "
             "latency, or let the sink's max-lateness tolerate more.",
-            s->name, s->qos_dropped, s->qos_messages,
+            s->name, s->qos_dropped, s->qos_messages, s->underruns,
             suspect >= 0 ? "; upstream, " : "",
             suspect >= 0 ? ELEMENT (snap, suspect)->name : "",
             suspect >= 0 ? " has the longest own time per buffer at its "
             "95th percentile" : ""));
     json_object_set_int_member (ev, "qos_messages", s->qos_messages);
     json_object_set_int_member (ev, "dropped", s->qos_dropped);
+    json_object_set_int_member (ev, "underruns", s->underruns);
     if (suspect >= 0) {
       const GstApmElementSnap *e = ELEMENT (snap, suspect);
 
@@ -471,6 +474,22 @@ by_depth (gconstpointer a, gconstpointer b, gpointer user_data)
   guint db = depth_of (snap, *(const guint *) b);
 
   return da < db ? -1 : da > db;
+}
+
+/* the element of @on with the most own time (@fallback if none) */
+static guint
+heaviest (const GstApmSnapshot * snap, GArray * on, guint fallback)
+{
+  guint best = fallback;
+
+  for (guint k = 0; k < on->len; k++) {
+    guint j = g_array_index (on, guint, k);
+
+    if (best == fallback || own_total (ELEMENT (snap, j)) >
+        own_total (ELEMENT (snap, best)))
+      best = j;
+  }
+  return best;
 }
 
 /* saturated-thread: a streaming thread busy >= 90 % of the time (the
@@ -510,6 +529,9 @@ rule_saturated_thread (const GstApmSnapshot * snap, JsonArray * out)
         break;
       }
     }
+    /* one element's work on either side: a queue would not share it */
+    if (split >= 0 && total > 0 && (acc / total > 0.8 || acc / total < 0.2))
+      split = -1;
     ev = recommend (out, "saturated-thread", snap->live ? "warning" : "info",
         ELEMENT (snap, i)->name, split >= 0 ? g_strdup_printf ("The "
             "streaming thread %d (%s and %u more) is busy %.0f %% of the "
@@ -522,10 +544,9 @@ rule_saturated_thread (const GstApmSnapshot * snap, JsonArray * out)
             " A non-live pipeline runs as fast as it can: this only "
             "matters if it should finish sooner.") :
         g_strdup_printf ("The streaming thread %d is busy %.0f %% of the "
-            "time with %s alone: a queue cannot split it; lighten that "
-            "element's work.", tid, load * 100,
-            on->len ? ELEMENT (snap, g_array_index (on, guint,
-                    0))->name : ELEMENT (snap, i)->name));
+            "time, most of it in %s: a queue would not split that work; "
+            "lighten that element's work.", tid, load * 100,
+            ELEMENT (snap, heaviest (snap, on, i))->name));
     json_object_set_int_member (ev, "thread", tid);
     json_object_set_double_member (ev, "busy", isnan (busy) ? 0 : busy);
     if (!isnan (cpu))

@@ -56,6 +56,7 @@ typedef struct
   /* sinks */
   gboolean sync;
   guint64 qos_messages, qos_dropped;
+  guint64 underruns;            /* counted by an apmonitor upstream of it */
   /* the negotiated format of the first sink and source pads, or NULL */
   gchar *caps_in, *caps_out;
 } GstApmElementSnap;

@@ -201,6 +201,47 @@ add_qos (GstApmSnapshot * snap, ApmRegistry * reg, const gchar * family,
     g_ptr_array_unref (list);
 }
 
+/* underruns an apmonitor counted (its series are labelled with its name),
+ * for the sink it feeds */
+static void
+add_underruns (GstApmSnapshot * snap, ApmRegistry * reg)
+{
+  GPtrArray *list = apm_registry_list_series (reg,
+      "apm_monitor_underruns_total");
+
+  for (guint i = 0; list && i < list->len; i++) {
+    ApmSeries *s = list->pdata[i];
+    const gchar *monitor = apm_series_label (s, "monitor");
+    gint at = -1;
+    guint guard = 0;
+
+    if (g_strcmp0 (apm_series_label (s, "pipeline"), snap->pipeline) != 0
+        || !monitor)
+      continue;
+    for (guint e = 0; e < snap->elements->len && at < 0; e++) {
+      const gchar *path = gst_apm_snapshot_element (snap, e)->name;
+      const gchar *slash = strrchr (path, '/');
+
+      if (g_strcmp0 (slash ? slash + 1 : path, monitor) == 0)
+        at = e;
+    }
+    while (at >= 0 && gst_apm_snapshot_element (snap, at)->kind !=
+        GST_APM_KIND_SINK && guard++ < 64) {
+      gint next = -1;
+
+      for (guint l = 0; l < snap->links->len && next < 0; l++)
+        if (g_array_index (snap->links, GstApmLinkSnap, l).from == (guint) at)
+          next = g_array_index (snap->links, GstApmLinkSnap, l).to;
+      at = next;
+    }
+    if (at >= 0)
+      gst_apm_snapshot_element (snap, at)->underruns +=
+          (guint64) apm_series_value (s);
+  }
+  if (list)
+    g_ptr_array_unref (list);
+}
+
 static gdouble
 run_seconds (const gchar * label)
 {
@@ -288,6 +329,7 @@ gst_apm_report_snapshot (GstElement * pipeline, const gchar * label)
       "apm_element_qos_messages_total", FALSE);
   add_qos (w.snap, apm_service_get_registry (service),
       "apm_element_qos_dropped_buffers_total", TRUE);
+  add_underruns (w.snap, apm_service_get_registry (service));
 
   for (guint i = 0; i < w.snap->elements->len; i++) {
     gint tid = gst_apm_snapshot_element (w.snap, i)->tid;

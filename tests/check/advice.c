@@ -236,6 +236,16 @@ GST_START_TEST (test_rule_late_sink)
   recs = gst_apm_advise (snap);
   assert_no_rec (recs, "late-sink");
   json_array_unref (recs);
+
+  /* underruns an apmonitor counted before it */
+  sink->underruns = 5;
+  recs = gst_apm_advise (snap);
+  assert_rec (recs, "late-sink", "sink");
+  json_array_unref (recs);
+  sink->underruns = 0;
+  recs = gst_apm_advise (snap);
+  assert_no_rec (recs, "late-sink");
+  json_array_unref (recs);
   gst_apm_snapshot_free (snap);
 }
 
@@ -466,6 +476,16 @@ GST_START_TEST (test_pipeline_late_sink)
   json_array_unref (recs);
   recs = advice_for (TONE " num-buffers=40 ! identity ! fakesink sync=true "
       "qos=true max-lateness=5000000", "ontime");
+  assert_no_rec (recs, "late-sink");
+  json_array_unref (recs);
+  /* live: an apmonitor before the sink counts the late buffers as
+   * underruns */
+  recs = advice_for (LIVE " num-buffers=50 ! identity name=slow "
+      "sleep-time=15000 ! apmonitor ! fakesink name=out", "underrun");
+  assert_rec (recs, "late-sink", "out");
+  json_array_unref (recs);
+  recs = advice_for (LIVE " num-buffers=30 ! apmonitor ! fakesink",
+      "nounderrun");
   assert_no_rec (recs, "late-sink");
   json_array_unref (recs);
 }
