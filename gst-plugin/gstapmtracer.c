@@ -551,15 +551,17 @@ configure_from_params (const gchar * params, gboolean report)
 
   gst_apm_params_parse_tracer (params, &config, &config_path, &gst_debug,
       &summary, problems);
-  /* the parent's summary only: a forked child prints none */
-  if (report)
-    gst_apm_summary_configure (summary);
-  g_free (summary);
+
   gst_apm_params_load_config (config_path, &config, problems);
   gst_apm_params_check_gst_debug (gst_debug, &config, problems);
   if (!report)
     g_ptr_array_set_size (problems, 0);
   gst_apm_watch_configure (&config, problems);
+  /* the parent's summary only: a forked child prints none.  After the
+   * service is made: its exit handler then runs after the summary's */
+  if (report)
+    gst_apm_summary_configure (summary);
+  g_free (summary);
   if (gst_debug)
     gst_apm_debug_log_start (gst_debug);
   apm_service_config_clear (&config);

@@ -332,6 +332,53 @@ GST_START_TEST (test_summary_interrupt)
 
 GST_END_TEST;
 
+/* an application that stops its pipeline and exits without gst_deinit()
+ * (Python): the summary comes from the exit handler */
+GST_START_TEST (test_summary_exit_without_deinit)
+{
+  const gchar *argv[] = { "/usr/bin/python3", "-c",
+    "import gi\n"
+        "gi.require_version('Gst', '1.0')\n"
+        "from gi.repository import Gst\n"
+        "Gst.init(None)\n"
+        "p = Gst.parse_launch('audiotestsrc num-buffers=20 ! audioconvert ! "
+        "fakesink')\n"
+        "p.set_state(Gst.State.PLAYING)\n"
+        "p.get_bus().timed_pop_filtered(10 * Gst.SECOND, "
+        "Gst.MessageType.EOS)\n" "p.set_state(Gst.State.NULL)\n", NULL
+  };
+  gchar **envp = g_environ_setenv (g_get_environ (), "GST_TRACERS",
+      "apm(port=0,quiet=true,summary=true)", TRUE);
+  gchar *err = NULL;
+  gint status = -1;
+
+  const gchar *probe[] = { argv[0], "-c", "import gi\n"
+        "gi.require_version('Gst', '1.0')\n"
+        "from gi.repository import Gst\n", NULL
+  };
+
+  /* the Debian roots of scripts/test-roots.sh have no PyGObject */
+  if (!g_spawn_sync (NULL, (gchar **) probe, NULL,
+          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+          NULL, NULL, &status, NULL) || !g_spawn_check_wait_status (status,
+          NULL)) {
+    g_printerr ("no python3 with GStreamer's introspection: skipped\n");
+    g_strfreev (envp);
+    return;
+  }
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, envp,
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "python3 failed:\n%s",
+      err);
+  fail_unless (strstr (err, "apm summary: pipeline pipeline0") != NULL
+      && strstr (err, "audioconvert0") != NULL,
+      "no summary at exit:\n%s", err);
+  g_free (err);
+  g_strfreev (envp);
+}
+
+GST_END_TEST;
+
 static Suite *
 summary_suite (void)
 {
@@ -345,6 +392,7 @@ summary_suite (void)
   tcase_add_test (tc, test_summary_html);
   tcase_add_test (tc, test_summary_bad_extension);
   tcase_add_test (tc, test_summary_interrupt);
+  tcase_add_test (tc, test_summary_exit_without_deinit);
   return s;
 }
 
