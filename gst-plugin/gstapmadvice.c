@@ -228,7 +228,8 @@ rule_bottleneck (const GstApmSnapshot * snap, JsonArray * out)
     if (!e->tid || own_total (e) <= 0)
       continue;
     for (guint j = 0; j < snap->elements->len; j++)
-      if (ELEMENT (snap, j)->tid == e->tid && own_total (ELEMENT (snap, j)) > 0) {
+      if (ELEMENT (snap, j)->tid == e->tid && own_total (ELEMENT (snap,
+                  j)) > 0) {
         thread_total += own_total (ELEMENT (snap, j));
         working++;
       }
@@ -367,7 +368,8 @@ rule_queue_full (const GstApmSnapshot * snap, JsonArray * out)
       const GstApmElementSnap *e = ELEMENT (snap, d);
 
       json_array_add_string_element (down, e->name);
-      g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->name);
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+          e->name);
       if (slowest < 0 || own_total (e) > own_total (ELEMENT (snap, slowest)))
         slowest = d;
       if (e->kind == GST_APM_KIND_SINK || e->is_queue)
@@ -393,7 +395,8 @@ rule_queue_full (const GstApmSnapshot * snap, JsonArray * out)
     json_object_set_int_member (ev, "samples_full", q->fill_high);
     json_object_set_double_member (ev, "fill_mean_percent",
         q->fill_mean_percent);
-    json_object_set_double_member (ev, "fill_max_percent", q->fill_max_percent);
+    json_object_set_double_member (ev, "fill_max_percent",
+        q->fill_max_percent);
     json_object_set_array_member (ev, "downstream", down);
     if (slowest >= 0)
       json_object_set_string_member (ev, "slowest_downstream",

@@ -244,7 +244,8 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
 }
 
 gboolean
-gst_apm_element_stats_get_pool_params (GstApmElementStats * es, guint params[3])
+gst_apm_element_stats_get_pool_params (GstApmElementStats * es,
+    guint params[3])
 {
   if (!g_atomic_int_get (&es->pool_known))
     return FALSE;

@@ -148,7 +148,8 @@ known_list (void)
 }
 
 static void
-apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b, const gchar * s)
+apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
+    const gchar * s)
 {
   ApmServiceConfig *c = ctx->config;
   ApmLogLevel level;

@@ -153,7 +153,8 @@ add_links (Walk * w, guint from, GstElement * e)
     GstPad *pad = g_value_get_object (&v);
     GstPad *sink = GST_IS_GHOST_PAD (pad) ? NULL : gst_apm_pad_real_peer (pad);
     GstObject *to = sink ? gst_object_get_parent (GST_OBJECT (sink)) : NULL;
-    guint idx = to ? GPOINTER_TO_UINT (g_hash_table_lookup (w->index, to)) : 0;
+    guint idx = to ? GPOINTER_TO_UINT (g_hash_table_lookup (w->index, to)) :
+        0;
 
     if (idx)
       gst_apm_snapshot_add_link (w->snap, from, idx - 1);
@@ -261,7 +262,8 @@ thread_cpu_at_run_start (Walk * w, gint tid)
   gint64 base = G_MAXINT64;
 
   for (guint i = 0; i < w->elements->len; i++) {
-    GstApmElementStats *es = gst_apm_element_stats_peek (w->elements->pdata[i]);
+    GstApmElementStats *es = gst_apm_element_stats_peek (w->elements->pdata
+        [i]);
 
     if (es && es->last_tid == tid && es->first_ts && es->run_cpu_ns >= 0)
       base = MIN (base, es->run_cpu_ns);
@@ -415,7 +417,8 @@ describe_elements (GstApmSnapshot * snap)
         gst_apm_snapshot_realtime_factor (snap, i));
     if (e->media_s > 0)
       json_object_set_double_member (o, "media_seconds", e->media_s);
-    set_number (o, "buffer_seconds", gst_apm_snapshot_buffer_seconds (snap, i));
+    set_number (o, "buffer_seconds", gst_apm_snapshot_buffer_seconds (snap,
+            i));
     if (e->caps_in)
       json_object_set_string_member (o, "format_in", e->caps_in);
     if (e->caps_out)
@@ -508,7 +511,8 @@ describe_paths (const gchar * label)
     if (g_strcmp0 (apm_series_label (s, "pipeline"), label) != 0 || !n)
       continue;
     o = json_object_new ();
-    json_object_set_string_member (o, "source", apm_series_label (s, "source"));
+    json_object_set_string_member (o, "source", apm_series_label (s,
+            "source"));
     json_object_set_string_member (o, "sink", apm_series_label (s, "sink"));
     json_object_set_int_member (o, "count", n);
     json_object_set_double_member (o, "mean_seconds", apm_series_sum (s) / n);

@@ -61,7 +61,8 @@ gst_apm_run_start (PipelineWatch * w, gboolean fresh)
     return;
   cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
       job_id, w->label);
-  GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id, cid);
+  GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
+      cid);
   g_free (cid);
   g_free (job_id);
 }

@@ -126,7 +126,8 @@ str (JsonObject * o, const gchar * name)
 
 /* @v scaled in a column of @width, or "-" */
 static void
-append_number (GString * out, gdouble v, gdouble scale, gint width, gint digits)
+append_number (GString * out, gdouble v, gdouble scale, gint width,
+    gint digits)
 {
   if (isnan (v))
     g_string_append_printf (out, " %*s", width, "-");
@@ -147,7 +148,8 @@ append_table (GString * out, JsonObject * p)
           "name"), json_object_get_boolean_member_with_default (p, "live",
           FALSE) ? "live" : "not live");
   if (!isnan (num (p, "run_seconds")))
-    g_string_append_printf (out, ", last run %.2f s", num (p, "run_seconds"));
+    g_string_append_printf (out, ", last run %.2f s", num (p,
+            "run_seconds"));
   g_string_append (out, ")\n");
   for (guint i = 0; i < json_array_get_length (elements); i++) {
     JsonObject *e = json_array_get_object_element (elements, i);
@@ -166,7 +168,8 @@ append_table (GString * out, JsonObject * p)
     JsonObject *e = json_array_get_object_element (elements, i);
     gchar *thread = num (e, "thread") > 0 ? g_strdup_printf ("%s %.0f",
         str (e, "thread_name"), num (e, "thread")) : g_strdup ("-");
-    gdouble share = num (e, "share_percent"), rtf = num (e, "realtime_factor");
+    gdouble share = num (e, "share_percent"), rtf = num (e,
+        "realtime_factor");
 
     g_string_append_printf (out, "  %-*s  %-*s  %-*s %9.0f", wname,
         str (e, "name"), wfactory, str (e, "factory"), wthread, thread,
@@ -207,7 +210,8 @@ append_table (GString * out, JsonObject * p)
     JsonObject *r = json_array_get_object_element (recs, i);
 
     g_string_append_printf (out, "    [%s] %s at %s: %s\n", str (r,
-            "severity"), str (r, "id"), str (r, "element"), str (r, "advice"));
+            "severity"), str (r, "id"), str (r, "element"), str (r,
+            "advice"));
   }
 }
 
@@ -246,7 +250,8 @@ gst_apm_summary_finish (void)
   path = g_strdup (summary_path);
   all = json_array_new ();
   for (guint i = 0; i < captured->len; i++)
-    json_array_add_object_element (all, json_object_ref (captured->pdata[i]));
+    json_array_add_object_element (all,
+        json_object_ref (captured->pdata[i]));
   g_mutex_unlock (&summary_lock);
   /* pipelines the application never stopped */
   gst_apm_watch_foreach_pipeline (add_running, all);

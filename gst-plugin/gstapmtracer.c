@@ -146,7 +146,8 @@ observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
 static inline void
 sink_take_format (GstApmPadStats * src, GstApmPadStats * st)
 {
-  if (G_UNLIKELY (src->hot.rate != st->hot.rate || src->hot.bpf != st->hot.bpf)) {
+  if (G_UNLIKELY (src->hot.rate != st->hot.rate
+          || src->hot.bpf != st->hot.bpf)) {
     st->hot.rate = src->hot.rate;
     st->hot.bpf = src->hot.bpf;
   }
@@ -305,7 +306,8 @@ push_enter (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
   }
   /* the pad pushed into is alive while linked (peer_pad checked) */
   if (peer && peer->element && G_UNLIKELY (peer->element->is_queue))
-    gst_apm_element_stats_maybe_sample_queue (peer->element, st->peer_pad, ts);
+    gst_apm_element_stats_maybe_sample_queue (peer->element, st->peer_pad,
+        ts);
 }
 
 static void
@@ -367,7 +369,8 @@ count_flow (GstApmThreadState * t, GstPad * pad, GstFlowReturn res)
 }
 
 static void
-do_push_post (GObject * self, GstClockTime ts, GstPad * pad, GstFlowReturn res)
+do_push_post (GObject * self, GstClockTime ts, GstPad * pad,
+    GstFlowReturn res)
 {
   GstApmThreadState *t = gst_apm_thread_get ();
 

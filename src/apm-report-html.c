@@ -513,7 +513,8 @@ apm_report_to_html (JsonNode * report)
     g_string_append (out, live && JSON_NODE_HOLDS_VALUE (live)
         && json_node_get_boolean (live) ? ", live" : ", not live");
     if (!isnan (num (p, "run_seconds")))
-      g_string_append_printf (out, ", last run %.1f s", num (p, "run_seconds"));
+      g_string_append_printf (out, ", last run %.1f s", num (p,
+              "run_seconds"));
     g_string_append (out, "</p>\n<h3>Topology</h3>\n");
     render_topology (out, p);
     g_string_append (out, "<h3>Elements, by own time</h3>\n");

@@ -117,7 +117,6 @@ set_own (GstApmSnapshot * snap, guint i, gdouble total)
 }
 
 static const gchar *const names3[] = { "src", "work", "sink" };
-
 static const gchar *const factories3[] = { "audiotestsrc", "identity",
   "fakesink"
 };
@@ -503,7 +502,8 @@ GST_START_TEST (test_pipeline_saturated_thread)
       "audio/x-raw,rate=22050 ! fakesink sync=false", "busy");
   assert_rec (recs, "saturated-thread", NULL);
   json_array_unref (recs);
-  recs = advice_for (LIVE " num-buffers=30 ! audioconvert ! fakesink", "idle");
+  recs = advice_for (LIVE " num-buffers=30 ! audioconvert ! fakesink",
+      "idle");
   assert_no_rec (recs, "saturated-thread");
   json_array_unref (recs);
 }

@@ -371,7 +371,8 @@ GST_START_TEST (test_summary_exit_without_deinit)
   fail_unless (g_spawn_check_wait_status (status, NULL), "python3 failed:\n%s",
       err);
   fail_unless (strstr (err, "apm summary: pipeline pipeline0") != NULL
-      && strstr (err, "audioconvert0") != NULL, "no summary at exit:\n%s", err);
+      && strstr (err, "audioconvert0") != NULL,
+      "no summary at exit:\n%s", err);
   g_free (err);
   g_strfreev (envp);
 }
