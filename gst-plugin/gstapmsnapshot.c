@@ -113,8 +113,7 @@ gst_apm_element_snap_own_seconds (const GstApmElementSnap * e)
 gdouble
 gst_apm_snapshot_own_seconds (const GstApmSnapshot * snap, guint index)
 {
-  return gst_apm_element_snap_own_seconds (&g_array_index (snap->elements, GstApmElementSnap,
-          index));
+  return gst_apm_element_snap_own_seconds (ELEMENT (snap, index));
 }
 
 gdouble
