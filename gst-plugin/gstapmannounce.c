@@ -28,6 +28,7 @@ gst_apm_watch_configure (const ApmServiceConfig * config,
   gchar *ignored = NULL;
 
   (void) gst_apm_watch_quark ();        /* the debug category */
+  gst_apm_runs_configure (config, problems);
   if (config->bus_messages >= 0)
     g_atomic_int_compare_and_exchange (&bus_messages, -1,
         config->bus_messages);

@@ -2,6 +2,7 @@
 #include "gstapmparams.h"
 
 #include "apm-config.h"
+#include "apm-tracecontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,15 @@ static const Param params_table[] = {
   {"log-level", PARAM_STRING, 0, 0, "debug, info, warning, error or "
         "critical"},
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
+  {"state-dir", PARAM_STRING, 0, 0, "a directory where the history, the "
+        "alert history and finished jobs are kept across restarts"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
+  {"traceparent", PARAM_STRING, 0, 0, "a W3C traceparent, "
+        "00-<32 hex>-<16 hex>-<2 hex>, lowercase"},
+  {"labels", PARAM_STRING, 0, 0, "a list of KEY:VALUE, quoted when there "
+        "are several (labels=\"variant:b,region:eu\")"},
   {"summary", PARAM_STRING, 0, 0, "true, false, or a file path ending in "
         ".json or .html"},
 };
@@ -128,6 +135,62 @@ check_gst_debug (const gchar * value, GPtrArray * problems)
   return g_string_free (clean, FALSE);
 }
 
+#define LABELS_MEANING "KEY:VALUE (a key of letters, digits, '_', '.' or " \
+  "'-', and a value without ',')"
+
+static gboolean
+valid_label_key (const gchar * key)
+{
+  if (!*key)
+    return FALSE;
+  for (const gchar * c = key; *c; c++)
+    if (!g_ascii_isalnum (*c) && !strchr ("_.-", *c))
+      return FALSE;
+  return TRUE;
+}
+
+/* "variant:b,region:eu" -> {"variant", "b", "region", "eu", NULL}; each
+ * bad entry is a problem and is left out; NULL if none is good */
+static gchar **
+parse_labels (const gchar * value, GPtrArray * problems)
+{
+  gchar **entries = g_strsplit (value, ",", -1);
+  GPtrArray *pairs = g_ptr_array_new ();
+
+  for (guint i = 0; entries[i]; i++) {
+    gchar *entry = g_strstrip (entries[i]), *colon = strchr (entry, ':');
+
+    if (!*entry)
+      continue;
+    if (colon)
+      *colon = '\0';
+    if (!colon || !valid_label_key (entry) || !*g_strstrip (colon + 1)) {
+      if (colon)
+        *colon = ':';
+      g_ptr_array_add (problems, g_strdup_printf ("param labels: '%s' is "
+              "not %s: ignored", entry, LABELS_MEANING));
+      continue;
+    }
+    if (pairs->len / 2 >= APM_JOB_MAX_LABELS) {
+      g_ptr_array_add (problems, g_strdup_printf ("param labels: more than "
+              "%d labels: '%s:%s' and the next are ignored",
+              APM_JOB_MAX_LABELS, entry, colon + 1));
+      break;
+    }
+    g_ptr_array_add (pairs, g_strdup (entry));
+    g_ptr_array_add (pairs, g_strdup (g_strstrip (colon + 1)));
+  }
+  g_strfreev (entries);
+  if (pairs->len == 0) {
+    g_ptr_array_add (problems, g_strdup_printf ("param labels='%s' has no "
+            "valid %s: runs get no labels", value, LABELS_MEANING));
+    g_ptr_array_free (pairs, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (pairs, NULL);
+  return (gchar **) g_ptr_array_free (pairs, FALSE);
+}
+
 static const Param *
 find_param (const gchar * key)
 {
@@ -183,6 +246,9 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "log-file") == 0) {
     g_free (c->log_file);
     c->log_file = g_strdup (s);
+  } else if (strcmp (key, "state-dir") == 0) {
+    g_free (c->state_dir);
+    c->state_dir = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);
@@ -200,6 +266,24 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
       *ctx->gst_debug = clean;
     } else {
       g_free (clean);
+    }
+  } else if (strcmp (key, "traceparent") == 0) {
+    const gchar *why = NULL;
+
+    if (apm_traceparent_parse (s, NULL, &why)) {
+      g_free (c->run_traceparent);
+      c->run_traceparent = g_strstrip (g_strdup (s));
+    } else {
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param traceparent="
+              "'%s' is not a W3C traceparent (%s): pipeline runs start new "
+              "traces", s, why));
+    }
+  } else if (strcmp (key, "labels") == 0) {
+    gchar **pairs = parse_labels (s, ctx->problems);
+
+    if (pairs) {
+      g_strfreev (c->run_labels);
+      c->run_labels = pairs;
     }
   } else if (strcmp (key, "summary") == 0) {
     /* true: a table on stderr at exit; a path: the report, by extension */
@@ -311,6 +395,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->log_file = g_steal_pointer (&file.log_file);
   if (config->log_stderr < 0)
     config->log_stderr = file.log_stderr;
+  if (!config->state_dir)
+    config->state_dir = g_steal_pointer (&file.state_dir);
   if (config->bus_messages < 0)
     config->bus_messages = file.bus_messages;
   if (config->log_level < 0)
@@ -335,10 +421,14 @@ gst_apm_params_parse (const gchar * params, ApmServiceConfig * config,
 static const gchar *
 quoting_hint (const gchar * params)
 {
-  const gchar *p = strstr (params, "gst-debug=");
+  const gchar *p = strstr (params, "gst-debug="), *l = strstr (params,
+      "labels=");
 
-  return p && p[strlen ("gst-debug=")] != '"' ? "; quote gst-debug "
-      "values: gst-debug=\"GST_STATES:4,audio*:5\"" : "";
+  if (p && p[strlen ("gst-debug=")] != '"')
+    return "; quote gst-debug values: gst-debug=\"GST_STATES:4,audio*:5\"";
+  if (l && l[strlen ("labels=")] != '"')
+    return "; quote several labels: labels=\"variant:b,region:eu\"";
+  return "";
 }
 
 void

@@ -51,6 +51,15 @@ gst_apm_rules_install (ApmService * service)
   apm_alert_rule_set_require (r, "apm_pipeline_live");
   add (al, r);
 
+  /* the last 5 min against the hour before them */
+  r = apm_alert_rule_new_expr_full ("latency_regression",
+      "apm_pipeline_latency_seconds", APM_AGG_CHANGE, 300, APM_CMP_GE, 50, 0,
+      APM_SEVERITY_WARNING,
+      "p95 latency {{source}} -> {{sink}} in {{pipeline}} up {{value}} % "
+      "against the last {{baseline}}");
+  apm_alert_rule_set_baseline (r, 3600);
+  add (al, r);
+
   add (al, apm_alert_rule_new_expr_full ("audio_underruns",
           "apm_monitor_underruns_total", APM_AGG_INCREASE, 60, APM_CMP_GT, 0,
           0, APM_SEVERITY_WARNING,

@@ -4,12 +4,61 @@
  * ends at EOS, at its first ERROR, or when it stops: the job records its
  * status, its error and what it transferred (media time, bytes read by
  * the sources, bytes written by the sinks).
+ *
+ * Every run of the process continues the trace of one W3C traceparent
+ * (the tracer's param traceparent=, else $TRACEPARENT, OpenTelemetry's
+ * environment carrier) as a child of its span, and carries the labels of
+ * the param labels=.
  */
 #include "gstapmwatch-private.h"
 
 #include "gstapmstats.h"
 
 #define GST_CAT_DEFAULT apm_watch_debug
+
+/* the runs' parent span and labels, set once per process */
+static GMutex runs_lock;
+static gboolean runs_configured;
+static gboolean runs_have_parent;
+static ApmTraceContext runs_parent;
+static gchar **runs_labels;
+
+void
+gst_apm_runs_configure (const ApmServiceConfig * config,
+    GPtrArray * problems)
+{
+  const gchar *text = config ? config->run_traceparent : NULL;
+  const gchar *why = NULL;
+  gchar *problem = NULL;
+
+  g_mutex_lock (&runs_lock);
+  if (runs_configured) {
+    g_mutex_unlock (&runs_lock);
+    return;
+  }
+  runs_configured = TRUE;
+  /* the param was checked when parsed: only the environment can be bad */
+  if (!text)
+    text = g_getenv ("TRACEPARENT");
+  if (text && *text) {
+    runs_have_parent = apm_traceparent_parse (text, &runs_parent, &why);
+    if (!runs_have_parent)
+      problem = g_strdup_printf ("TRACEPARENT='%s' is not a W3C traceparent "
+          "(%s): pipeline runs start new traces", text, why);
+  }
+  if (config && config->run_labels)
+    runs_labels = g_strdupv (config->run_labels);
+  g_mutex_unlock (&runs_lock);
+
+  if (problem && problems) {
+    g_ptr_array_add (problems, problem);
+  } else if (problem) {
+    GST_WARNING ("%s", problem);
+    apm_log_write (apm_service_get_log (apm_service_get_default ()),
+        APM_LOG_WARNING, "config", NULL, NULL, "%s", problem);
+    g_free (problem);
+  }
+}
 
 /* what the pipeline's sources and sinks carried so far, up to now */
 static void
@@ -47,7 +96,9 @@ gst_apm_run_end (PipelineWatch * w, const gchar * status, const gchar * error)
 void
 gst_apm_run_start (PipelineWatch * w, gboolean fresh)
 {
-  gchar *job_id = NULL, *cid;
+  gchar *job_id = NULL, *cid, **labels;
+  ApmTraceContext parent;
+  gboolean have_parent;
 
   g_mutex_lock (&w->lock);
   if (!w->job_id) {
@@ -59,10 +110,19 @@ gst_apm_run_start (PipelineWatch * w, gboolean fresh)
   g_mutex_unlock (&w->lock);
   if (!job_id)
     return;
-  cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
-      job_id, w->label);
+  /* a process with an apmonitor and no tracer reads $TRACEPARENT here */
+  gst_apm_runs_configure (NULL, NULL);
+  g_mutex_lock (&runs_lock);
+  have_parent = runs_have_parent;
+  parent = runs_parent;
+  labels = g_strdupv (runs_labels);
+  g_mutex_unlock (&runs_lock);
+  cid = apm_jobs_start_full (apm_service_get_jobs (apm_service_get_default ()),
+      job_id, w->label, have_parent ? &parent : NULL,
+      (const gchar * const *) labels);
   GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
       cid);
+  g_strfreev (labels);
   g_free (cid);
   g_free (job_id);
 }

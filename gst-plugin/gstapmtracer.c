@@ -18,6 +18,11 @@
  * address, default 127.0.0.1), `quiet` (true: no stderr line with the URL),
  * `gst-debug` (GStreamer debug categories to copy into the JSON log, in
  * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`),
+ * `traceparent` (a W3C traceparent, default $TRACEPARENT: every pipeline
+ * run is a job in that trace, a child of that span), `labels` (labels of
+ * every run, `labels=variant:b` or quoted `labels="variant:b,region:eu"`),
+ * `state-dir` (a directory where the metric history, the alert history and
+ * finished jobs are kept across restarts; nothing is written without it),
  * `summary` (true: a table of each pipeline's elements, latency, queues and
  * recommendations on stderr at exit; a path ending in .json or .html: the
  * full report written there).

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 void gst_apm_watch_configure (const ApmServiceConfig * config,
     GPtrArray * problems);
 
+/* The first call sets what every pipeline run of the process continues:
+ * @config's run_traceparent (nullable), else $TRACEPARENT, and its
+ * run_labels.  A bad $TRACEPARENT is a problem added to @problems (or,
+ * with NULL, logged); later calls do nothing (gstapmruns.c). */
+void gst_apm_runs_configure (const ApmServiceConfig * config,
+    GPtrArray * problems);
+
 /* TRUE if the tracer's param or the configuration file asked for bus
  * messages (apm-service, configuration warnings, apm-alert). */
 gboolean gst_apm_watch_bus_messages (void);

@@ -35,7 +35,8 @@ series_matches (ApmAlertRule * r, ApmSeries * s)
   return TRUE;
 }
 
-/* increase over the window from history; FALSE without two samples */
+/* increase over the window from history (the points' increases: each
+ * point's covers its interval); FALSE without two samples */
 static gboolean
 window_increase (ApmSeries * s, gint64 since, gdouble * inc, gdouble * secs)
 {
@@ -51,9 +52,129 @@ window_increase (ApmSeries * s, gint64 since, gdouble * inc, gdouble * secs)
   return ok && *secs > 0;
 }
 
+/* a point's value for avg, min, max, change and predict: a gauge's mean
+ * (its min or max for those), a histogram's p95, a counter's rate */
+static gdouble
+point_value (ApmSeries * s, const ApmPoint * p, const ApmPoint * prev,
+    ApmAggregation agg)
+{
+  switch (apm_series_metric_type (s)) {
+    case APM_METRIC_GAUGE:
+      return agg == APM_AGG_MAX ? p->max : agg == APM_AGG_MIN ? p->min :
+          p->avg;
+    case APM_METRIC_HISTOGRAM:
+      return agg == APM_AGG_MAX ? p->max : agg == APM_AGG_MIN ? p->min :
+          p->avg;
+    default:
+      if (agg == APM_AGG_PREDICT)
+        return p->v;
+      return prev && p->t_us > prev->t_us ?
+          p->delta / ((p->t_us - prev->t_us) / 1e6) : NAN;
+  }
+}
+
+/* mean of the points' values in [@from, @to), weighted by observation
+ * count for histograms; NaN if none.  @first_t: the first point's time */
+static gdouble
+window_mean (ApmSeries * s, ApmPoint * p, guint n, gint64 from, gint64 to,
+    gint64 * first_t)
+{
+  gdouble sum = 0, w = 0;
+  gboolean histogram = apm_series_metric_type (s) == APM_METRIC_HISTOGRAM;
+
+  *first_t = G_MAXINT64;
+  for (guint i = 0; i < n; i++) {
+    gdouble v, wi;
+
+    if (p[i].t_us < from || p[i].t_us >= to)
+      continue;
+    v = point_value (s, &p[i], i ? &p[i - 1] : NULL, APM_AGG_CHANGE);
+    wi = histogram ? p[i].delta : 1;
+    if (!isfinite (v) || !(wi > 0))
+      continue;
+    *first_t = MIN (*first_t, p[i].t_us);
+    sum += v * wi;
+    w += wi;
+  }
+  return w > 0 ? sum / w : NAN;
+}
+
+/* percent change of the window's mean against the baseline window just
+ * before it; NaN until the history reaches half-way into the baseline */
+static gdouble
+trend_change (ApmAlertRule * r, ApmSeries * s, gint64 now)
+{
+  gint64 window = (gint64) (MAX (r->window_s, 1) * 1e6);
+  gint64 baseline = (gint64) (MAX (r->baseline_s, 1) * 1e6);
+  gint64 first_t, unused;
+  guint n;
+  ApmPoint *p = apm_history_points (s, now - window - baseline, &n);
+  gdouble base = window_mean (s, p, n, now - window - baseline, now - window,
+      &first_t);
+  gdouble cur = window_mean (s, p, n, now - window, G_MAXINT64, &unused);
+
+  g_free (p);
+  if (!isfinite (base) || !isfinite (cur) || base == 0 ||
+      first_t > now - window - baseline / 2)
+    return NAN;
+  return (cur - base) / fabs (base) * 100;
+}
+
+/* least-squares line over the window's points, at @horizon_s from now;
+ * @eta_s: when the line crosses the threshold (NaN: never, ahead) */
+static gdouble
+trend_predict (ApmAlertRule * r, ApmSeries * s, gint64 now, gdouble * eta_s)
+{
+  gint64 since = now - (gint64) (MAX (r->window_s, 1) * 1e6);
+  guint n, used = 0;
+  ApmPoint *p = apm_history_points (s, since, &n);
+  gdouble sx = 0, sy = 0, sxx = 0, sxy = 0, t_min = G_MAXDOUBLE, t_max = 0;
+  gdouble slope, icept, v = NAN;
+
+  *eta_s = NAN;
+  for (guint i = 0; i < n; i++) {
+    gdouble y = point_value (s, &p[i], i ? &p[i - 1] : NULL, APM_AGG_PREDICT);
+    /* seconds relative to now, for precision */
+    gdouble x = (p[i].t_us - now) / 1e6;
+
+    if (!isfinite (y))
+      continue;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    t_min = MIN (t_min, x);
+    t_max = MAX (t_max, x);
+    used++;
+  }
+  g_free (p);
+  /* a line needs points across at least half the window */
+  if (used < 3 || t_max - t_min < MAX (r->window_s, 1) / 2)
+    return NAN;
+  {
+    gdouble d = used * sxx - sx * sx;
+
+    if (d == 0)
+      return NAN;
+    slope = (used * sxy - sx * sy) / d;
+    icept = (sy - slope * sx) / used;
+  }
+  v = icept + slope * r->horizon_s;
+  if (slope != 0) {
+    gdouble t = (r->threshold - icept) / slope;
+
+    if (t >= 0)
+      *eta_s = t;
+  } else if (compare (r->op, icept, r->threshold)) {
+    *eta_s = 0;
+  }
+  return v;
+}
+
 /* NaN when there is not enough data */
 static gdouble
-series_value (ApmAlertRule * r, ApmRegistry * reg, ApmSeries * s, gint64 now)
+series_value (ApmAlertRule * r, ApmRegistry * reg, ApmSeries * s, gint64 now,
+    gdouble * eta_s)
 {
   gint64 since = now - (gint64) (MAX (r->window_s, 1) * 1e6);
   gdouble v = NAN, inc, secs;
@@ -67,28 +188,37 @@ series_value (ApmAlertRule * r, ApmRegistry * reg, ApmSeries * s, gint64 now)
           NAN) : apm_series_value (s);
     case APM_AGG_AVG:
     case APM_AGG_MAX:
-    case APM_AGG_MIN:
+    case APM_AGG_MIN:{
+      gdouble wsum = 0;
+      guint used = 0;
+
       p = apm_history_points (s, since, &n);
       for (guint i = 0; i < n; i++) {
-        gdouble x = p[i].v;
+        gdouble x = point_value (s, &p[i], i ? &p[i - 1] : NULL, r->agg);
 
-        if (i == 0)
+        if (!isfinite (x))
+          continue;
+        if (used++ == 0)
           v = x;
-        else if (r->agg == APM_AGG_AVG)
-          v += x;
         else if (r->agg == APM_AGG_MAX)
           v = MAX (v, x);
-        else
+        else if (r->agg == APM_AGG_MIN)
           v = MIN (v, x);
+        wsum += x;
       }
-      if (n && r->agg == APM_AGG_AVG)
-        v /= n;
+      if (used && r->agg == APM_AGG_AVG)
+        v = wsum / used;
       g_free (p);
       return v;
+    }
     case APM_AGG_RATE:
       return window_increase (s, since, &inc, &secs) ? inc / secs : NAN;
     case APM_AGG_INCREASE:
       return window_increase (s, since, &inc, &secs) ? inc : NAN;
+    case APM_AGG_CHANGE:
+      return trend_change (r, s, now);
+    case APM_AGG_PREDICT:
+      return trend_predict (r, s, now, eta_s);
     case APM_AGG_RATIO:{
       ApmSeries *d = r->denominator ?
           apm_registry_find_series_like (reg, r->denominator, s) : NULL;
@@ -155,13 +285,14 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
     seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint j = 0; series && j < series->len; j++) {
     ApmSeries *s = g_ptr_array_index (series, j);
-    gdouble v;
+    gdouble v, eta_s;
 
     if (!series_matches (r, s))
       continue;
     if (seen)
       g_hash_table_add (seen, apm_series_dup_key (s));
-    v = series_value (r, reg, s, now);
+    eta_s = NAN;
+    v = series_value (r, reg, s, now, &eta_s);
     if (isnan (v) || !compare (r->op, v, r->threshold))
       continue;
     if (r->require) {
@@ -184,6 +315,7 @@ evaluate_expr (ApmAlertRule * r, ApmRegistry * reg, gint64 now,
       for (guint i = 0; names && names[i]; i++)
         json_object_set_string_member (h->labels, names[i], values[i]);
       h->value = v;
+      h->eta_s = eta_s;
       g_ptr_array_add (hits, h);
     }
   }
@@ -215,6 +347,7 @@ alert_rule_collect_hits (ApmAlertRule * r, ApmRegistry * reg, gint64 now)
       h->key = g_strdup (r->name);
       h->labels = json_object_new ();
       h->value = v;
+      h->eta_s = NAN;
       g_ptr_array_add (hits, h);
     }
   } else {

@@ -2,11 +2,12 @@
  * and the message template */
 #include "apm-alerts-private.h"
 
+#include <math.h>
 #include <string.h>
 
 static const gchar *severity_names[] = { "info", "warning", "critical" };
 static const gchar *agg_names[] = { "last", "avg", "max", "min", "rate",
-  "increase", "p95", "ratio"
+  "increase", "p95", "ratio", "change", "predict"
 };
 static const gchar *cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
 
@@ -53,6 +54,8 @@ rule_new (const gchar * name)
 
   r->name = g_strdup (name);
   r->severity = APM_SEVERITY_WARNING;
+  r->baseline_s = 3600;
+  r->horizon_s = 3600;
   r->match = g_ptr_array_new_with_free_func (g_free);
   r->snapshots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
@@ -146,6 +149,18 @@ apm_alert_rule_set_require (ApmAlertRule * r, const gchar * metric)
 }
 
 void
+apm_alert_rule_set_baseline (ApmAlertRule * r, gdouble seconds)
+{
+  r->baseline_s = MAX (seconds, 0);
+}
+
+void
+apm_alert_rule_set_horizon (ApmAlertRule * r, gdouble seconds)
+{
+  r->horizon_s = MAX (seconds, 0);
+}
+
+void
 apm_alert_rule_free (ApmAlertRule * r)
 {
   if (!r)
@@ -188,10 +203,19 @@ apm_alert_rule_to_json (const ApmAlertRule * r)
       g_string_append_printf (expr, " / %s", r->denominator);
     if (r->window_s > 0)
       g_string_append_printf (expr, "[%gs]", r->window_s);
+    if (r->agg == APM_AGG_CHANGE)
+      g_string_append_printf (expr, " vs [%gs] before", r->baseline_s);
+    if (r->agg == APM_AGG_PREDICT)
+      g_string_append_printf (expr, " in %gs", r->horizon_s);
     g_string_append_printf (expr, ") %s %g", cmp_names[r->op], r->threshold);
     if (r->require)
       g_string_append_printf (expr, " if %s > 0", r->require);
     json_object_set_string_member (o, "expression", expr->str);
+    json_object_set_string_member (o, "aggregation", agg_names[r->agg]);
+    if (r->agg == APM_AGG_CHANGE)
+      json_object_set_double_member (o, "baseline_seconds", r->baseline_s);
+    if (r->agg == APM_AGG_PREDICT)
+      json_object_set_double_member (o, "horizon_seconds", r->horizon_s);
     g_string_free (expr, TRUE);
   } else {
     json_object_set_string_member (o, "expression", "custom function");
@@ -200,9 +224,25 @@ apm_alert_rule_to_json (const ApmAlertRule * r)
   return node;
 }
 
+/* "40 s", "10 min", "3 h", "2 days": what a person reads in a message */
+static void
+append_duration (GString * out, gdouble s)
+{
+  if (!isfinite (s))
+    g_string_append (out, "never");
+  else if (s < 90)
+    g_string_append_printf (out, "%.0f s", s);
+  else if (s < 90 * 60)
+    g_string_append_printf (out, "%.0f min", s / 60);
+  else if (s < 48 * 3600)
+    g_string_append_printf (out, "%.0f h", s / 3600);
+  else
+    g_string_append_printf (out, "%.0f days", s / 86400);
+}
+
 gchar *
 alert_rule_render_message (const ApmAlertRule * r, JsonObject * labels,
-    gdouble value)
+    gdouble value, gdouble eta_s)
 {
   GString *out = g_string_new (NULL);
   const gchar *p = r->message ? r->message : "{{rule}}: {{value}}";
@@ -218,8 +258,16 @@ alert_rule_render_message (const ApmAlertRule * r, JsonObject * labels,
     {
       gchar *key = g_strstrip (g_strndup (open + 2, close - open - 2));
 
-      if (strcmp (key, "value") == 0)
+      if (strcmp (key, "value") == 0 && r->agg == APM_AGG_CHANGE)
+        g_string_append_printf (out, "%.0f", fabs (value));
+      else if (strcmp (key, "value") == 0)
         g_string_append_printf (out, "%.4g", value);
+      else if (strcmp (key, "eta") == 0)
+        append_duration (out, eta_s);
+      else if (strcmp (key, "window") == 0)
+        append_duration (out, r->window_s);
+      else if (strcmp (key, "baseline") == 0)
+        append_duration (out, r->baseline_s);
       else if (strcmp (key, "threshold") == 0)
         g_string_append_printf (out, "%.4g", r->threshold);
       else if (strcmp (key, "rule") == 0)

@@ -17,6 +17,8 @@ struct _ApmAlertRule
   gchar *metric;
   ApmAggregation agg;
   gdouble window_s;
+  gdouble baseline_s;           /* change: the window before the window */
+  gdouble horizon_s;            /* predict: how far ahead */
   ApmComparison op;
   gdouble threshold;
   GPtrArray *match;             /* label, value, label, value ... */
@@ -36,6 +38,7 @@ typedef struct
   gchar *key;                   /* rule name, or rule \x1e series key */
   JsonObject *labels;
   gdouble value;
+  gdouble eta_s;                /* predict: when the line crosses, or NaN */
 } ApmAlertHit;
 
 /* The label sets (ApmAlertHit) for which @rule holds now, over @registry or
@@ -45,8 +48,9 @@ typedef struct
 G_GNUC_INTERNAL GPtrArray *alert_rule_collect_hits (ApmAlertRule * rule,
     ApmRegistry * registry, gint64 now_wall_us);
 
-/* The rule's message template filled in for @labels and @value. */
+/* The rule's message template filled in for @labels, @value and (predict
+ * rules) @eta_s. */
 G_GNUC_INTERNAL gchar *alert_rule_render_message (const ApmAlertRule * rule,
-    JsonObject * labels, gdouble value);
+    JsonObject * labels, gdouble value, gdouble eta_s);
 
 G_END_DECLS

@@ -246,7 +246,7 @@ open_alert_locked (ApmAlerts * al, ApmAlertRule * r, ApmAlertHit * h,
   a->threshold = r->func ? NAN : r->threshold;
   a->started_us = now;
   a->value = h->value;
-  a->message = alert_rule_render_message (r, a->labels, h->value);
+  a->message = alert_rule_render_message (r, a->labels, h->value, h->eta_s);
   g_hash_table_insert (al->active, a->key, a);
   return a;
 }
@@ -274,7 +274,7 @@ update_active_locked (ApmAlerts * al, ApmAlertRule * r, GPtrArray * hits,
     }
     a->value = h->value;
     g_free (a->message);
-    a->message = alert_rule_render_message (r, a->labels, h->value);
+    a->message = alert_rule_render_message (r, a->labels, h->value, h->eta_s);
     if (strcmp (a->state, "pending") == 0
         && (now - a->started_us) / 1e6 >= r->for_s) {
       g_free (a->state);
@@ -443,6 +443,76 @@ apm_alerts_active_json (ApmAlerts * al, gboolean firing_only)
   g_mutex_unlock (&al->lock);
   g_ptr_array_unref (list);
   return wrap_array (arr);
+}
+
+static const gchar *
+member_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+static gdouble
+member_number (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
+      json_node_get_value_type (n) == G_TYPE_INT64) ?
+      json_node_get_double (n) : NAN;
+}
+
+guint
+apm_alerts_restore_history (ApmAlerts * al, JsonArray * history)
+{
+  guint n = 0, len = json_array_get_length (history);
+
+  g_mutex_lock (&al->lock);
+  /* oldest first to the head, so the newest restored is just before the
+   * ones resolved in this run */
+  for (guint i = 0; i < len && al->history.length < al->keep; i++) {
+    JsonNode *node = json_array_get_element (history, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
+    const gchar *id = o ? member_string (o, "id") : NULL;
+    const gchar *rule = o ? member_string (o, "rule") : NULL;
+    const gchar *by = o ? member_string (o, "resolved_by") : NULL;
+    JsonNode *labels = o ? json_object_get_member (o, "labels") : NULL;
+    const gchar *dash;
+    ApmAlert *a;
+
+    if (!id || !rule || !labels || !JSON_NODE_HOLDS_OBJECT (labels))
+      continue;
+    a = g_new0 (ApmAlert, 1);
+    a->id = g_strdup (id);
+    a->rule = g_strdup (rule);
+    a->key = g_strdup (id);
+    if (!apm_severity_from_string (member_string (o, "severity"),
+            &a->severity))
+      a->severity = APM_SEVERITY_WARNING;
+    a->state = g_strdup ("resolved");
+    a->message = g_strdup (member_string (o, "message") ?
+        member_string (o, "message") : "");
+    a->labels = json_object_ref (json_node_get_object (labels));
+    a->value = member_number (o, "value");
+    a->threshold = member_number (o, "threshold");
+    a->started_us = apm_time_parse (member_string (o, "started_at"));
+    a->fired_us = apm_time_parse (member_string (o, "fired_at"));
+    a->resolved_us = apm_time_parse (member_string (o, "resolved_at"));
+    a->resolved_by = g_strcmp0 (by, "manual") == 0 ? "manual" :
+        by ? "auto" : NULL;
+    g_queue_push_head (&al->history, a);
+    /* new alerts number on from the restored ones: ids stay unique */
+    if ((dash = strrchr (id, '-')))
+      al->seq = MAX (al->seq, (guint) g_ascii_strtoull (dash + 1, NULL, 10));
+    n++;
+  }
+  g_mutex_unlock (&al->lock);
+  return n;
 }
 
 JsonNode *

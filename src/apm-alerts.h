@@ -27,6 +27,10 @@ typedef enum
   APM_AGG_INCREASE,             /* counters */
   APM_AGG_P95,                  /* histograms: since the last evaluation */
   APM_AGG_RATIO,                /* increase(metric) / increase(denominator) */
+  APM_AGG_CHANGE,               /* % change of the window's mean against the
+                                 * baseline window before it */
+  APM_AGG_PREDICT,              /* least-squares line over the window, at
+                                 * the horizon */
 } ApmAggregation;
 
 typedef enum
@@ -68,7 +72,9 @@ ApmAlertRule *apm_alert_rule_new_func (const gchar * name,
     ApmAlertConditionFunc func, gpointer user_data, GDestroyNotify destroy);
 void apm_alert_rule_set_severity (ApmAlertRule * rule, ApmSeverity severity);
 /* "{{pipeline}} stalled for {{value}} s": {{label}}, {{value}},
- * {{threshold}} and {{rule}} are replaced. */
+ * {{threshold}} and {{rule}} are replaced; {{eta}} by when a predict
+ * rule's line crosses the threshold ("3 h"), {{window}} and {{baseline}}
+ * by durations ("5 min", "1 h"). */
 void apm_alert_rule_set_message (ApmAlertRule * rule, const gchar * message);
 void apm_alert_rule_set_for (ApmAlertRule * rule, gdouble seconds);
 /* Only series with label @label equal to @value. */
@@ -78,6 +84,10 @@ void apm_alert_rule_set_denominator (ApmAlertRule * rule,
     const gchar * metric);
 /* Only label sets for which @metric (same labels) is currently > 0. */
 void apm_alert_rule_set_require (ApmAlertRule * rule, const gchar * metric);
+/* change: the baseline window, just before the rule's window (seconds) */
+void apm_alert_rule_set_baseline (ApmAlertRule * rule, gdouble seconds);
+/* predict: how far ahead the line is read (seconds) */
+void apm_alert_rule_set_horizon (ApmAlertRule * rule, gdouble seconds);
 void apm_alert_rule_free (ApmAlertRule * rule);
 
 /* The rule as JSON, for /monitoring/status and the docs. */
@@ -105,6 +115,10 @@ JsonNode *apm_alerts_active_json (ApmAlerts * alerts, gboolean firing_only);
 /* Resolved alerts, newest first, at most the history size. */
 JsonNode *apm_alerts_history_json (ApmAlerts * alerts);
 JsonNode *apm_alerts_rules_json (ApmAlerts * alerts);
+/* Puts resolved alerts (as apm_alerts_history_json() writes them, newest
+ * first) back into the history, before the alerts resolved since; for the
+ * state file.  Malformed entries are skipped.  Returns how many. */
+guint apm_alerts_restore_history (ApmAlerts * alerts, JsonArray * history);
 /* Firing alerts: count and the highest severity (-1 if none). */
 guint apm_alerts_n_firing (ApmAlerts * alerts, gint * worst_severity);
 /* Alerts whose condition holds but not yet for the rule's "for". */

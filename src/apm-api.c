@@ -9,6 +9,8 @@
 #include "apm-history.h"
 #include "apm-query.h"
 #include "apm-report.h"
+#include "apm-log-summary.h"
+#include "apm-jobs-compare.h"
 
 #include <unistd.h>
 
@@ -222,6 +224,34 @@ handle_jobs (ApmService * service, SoupServerMessage * msg,
           limit));
 }
 
+/* ?by=LABEL (required), ?since=, ?baseline=VALUE */
+static void
+handle_jobs_compare (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *by = query ? g_hash_table_lookup (query, "by") : NULL;
+  const gchar *problem = NULL;
+  gint64 since_us;
+  JsonNode *node;
+
+  if (!by || !*by) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "by is required: "
+        "the job label to group by (/monitoring/jobs/compare?by=variant)");
+    return;
+  }
+  if (!apm_query_since (query, g_get_real_time (), &since_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  node = apm_jobs_compare (apm_service_get_jobs (service), by, since_us,
+      g_hash_table_lookup (query, "baseline"), &problem);
+  if (!node) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  respond_node (msg, node);
+}
+
 static void
 handle_job (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
@@ -246,26 +276,31 @@ handle_metric_history (ApmService * service, SoupServerMessage * msg,
   const gchar *name = route_tail (path, "/monitoring/metrics/");
   const gchar *problem = NULL;
   GHashTable *filter = NULL;
-  gint64 since_us;
+  gint64 since_us, step_us;
   JsonNode *node;
 
   if (!apm_query_since (query, g_get_real_time (), &since_us, &problem)) {
     apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
     return;
   }
+  if (!apm_query_step (query, &step_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
   if (query && g_hash_table_size (query) >
-      (g_hash_table_contains (query, "since") ? 1u : 0u)) {
+      (g_hash_table_contains (query, "since") ? 1u : 0u) +
+      (g_hash_table_contains (query, "step") ? 1u : 0u)) {
     GHashTableIter it;
     gpointer k, v;
 
     filter = g_hash_table_new (g_str_hash, g_str_equal);
     g_hash_table_iter_init (&it, query);
     while (g_hash_table_iter_next (&it, &k, &v))
-      if (strcmp (k, "since") != 0)
+      if (strcmp (k, "since") != 0 && strcmp (k, "step") != 0)
         g_hash_table_insert (filter, k, v);
   }
   node = name ? apm_history_to_json (apm_service_get_registry (service), name,
-      since_us, filter) : NULL;
+      since_us, step_us, filter) : NULL;
   if (filter)
     g_hash_table_destroy (filter);
   if (!node) {
@@ -410,6 +445,31 @@ handle_logs (ApmService * service, SoupServerMessage * msg,
       SOUP_MEMORY_TAKE, body, len);
 }
 
+/* ?since=-3600&top=20: counts per minute by level and component, and the
+ * most frequent message templates (apm-log-summary.h) */
+static void
+handle_logs_summary (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  const gchar *top_text = query ? g_hash_table_lookup (query, "top") : NULL;
+  const gchar *problem = NULL;
+  gint64 now = g_get_real_time (), since_us;
+  guint64 top = 20;
+
+  if (!apm_query_since (query, now, &since_us, &problem)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, problem);
+    return;
+  }
+  if (top_text && !g_ascii_string_to_unsigned (top_text, 10, 1, 100, &top,
+          NULL)) {
+    apm_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "top must be a number from 1 to 100");
+    return;
+  }
+  respond_node (msg, apm_log_summary_query (apm_log_get_summary
+          (apm_service_get_log (service)), since_us, now, top));
+}
+
 /* Only the embedded resources, by a name of [a-z0-9._-]: never a file. */
 static void
 handle_dashboard (ApmService * service, SoupServerMessage * msg,
@@ -465,6 +525,7 @@ static const ApmRoute routes[] = {
   {"/monitoring/dashboard", "GET, HEAD", handle_dashboard},
   {"/monitoring/dashboard/", "GET, HEAD", handle_dashboard},
   {"/monitoring/logs", "GET, HEAD", handle_logs},
+  {"/monitoring/logs/summary", "GET, HEAD", handle_logs_summary},
   {"/monitoring/alerts", "GET, HEAD", handle_alerts},
   {"/monitoring/alerts/history", "GET, HEAD", handle_alert_history},
   {"/monitoring/alerts/rules", "GET, HEAD", handle_alert_rules},
@@ -478,6 +539,8 @@ static const ApmRoute routes[] = {
   {"/monitoring/pipelines", "GET, HEAD", handle_pipelines},
   {"/monitoring/pipelines/", "GET, HEAD", handle_pipeline},
   {"/monitoring/jobs", "GET, HEAD", handle_jobs},
+  /* before the prefix route of one job */
+  {"/monitoring/jobs/compare", "GET, HEAD", handle_jobs_compare},
   {"/monitoring/instances", "GET, HEAD", handle_instances},
   {"/monitoring/jobs/", "GET, HEAD", handle_job},
   {"/monitoring/report", "GET, HEAD", handle_report},

@@ -5,6 +5,7 @@
 #include "apm-probes.h"
 #include "apm-access.h"
 #include "apm-fsspace.h"
+#include "apm-history.h"
 
 #include <string.h>
 
@@ -15,7 +16,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
 {
   static const gchar *const keys[] = { "name", "enabled", "metric",
     "aggregation", "window", "op", "threshold", "for", "severity", "message",
-    "match", "denominator", "require", NULL
+    "match", "denominator", "require", "baseline", "horizon", NULL
   };
   const gchar *name = apm_config_get_string (ctx, r, "name", NULL);
   const gchar *metric, *text;
@@ -24,6 +25,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   ApmComparison op = APM_CMP_GT;
   ApmSeverity sev = APM_SEVERITY_WARNING;
   gdouble window = 60, threshold = 0, for_s = 0;
+  gdouble baseline = 3600, horizon = 3600;
   JsonObject *match;
   ApmAlertRule *rule;
 
@@ -46,7 +48,7 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
       && !apm_aggregation_from_string (text, &agg))
     apm_config_fail (ctx, name, "aggregation",
         "rule \"%s\": aggregation must be last, "
-        "avg, max, min, rate, increase, p95 or ratio", name);
+        "avg, max, min, rate, increase, p95, ratio, change or predict", name);
   if ((text = apm_config_get_string (ctx, r, "op", name))
       && !apm_comparison_from_string (text, &op))
     apm_config_fail (ctx, name, "op",
@@ -55,7 +57,15 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
       && !apm_severity_from_string (text, &sev))
     apm_config_fail (ctx, name, "severity",
         "rule \"%s\": severity must be info, warning or critical", name);
-  apm_config_get_number (ctx, r, "window", name, 1, 86400, &window);
+  apm_config_get_number (ctx, r, "window", name, 1, 7 * 86400, &window);
+  if (apm_config_get_number (ctx, r, "baseline", name, 1, 7 * 86400,
+          &baseline) && agg != APM_AGG_CHANGE)
+    apm_config_fail (ctx, name, "baseline", "rule \"%s\": \"baseline\" is "
+        "for aggregation change", name);
+  if (apm_config_get_number (ctx, r, "horizon", name, 0, 365 * 86400,
+          &horizon) && agg != APM_AGG_PREDICT)
+    apm_config_fail (ctx, name, "horizon", "rule \"%s\": \"horizon\" is "
+        "for aggregation predict", name);
   if (!json_object_has_member (r, "threshold"))
     apm_config_fail (ctx, name, NULL, "rule \"%s\" needs a \"threshold\"",
         name);
@@ -70,6 +80,8 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   rule = apm_alert_rule_new_expr (name, metric, agg, window, op, threshold);
   apm_alert_rule_set_for (rule, for_s);
   apm_alert_rule_set_severity (rule, sev);
+  apm_alert_rule_set_baseline (rule, baseline);
+  apm_alert_rule_set_horizon (rule, horizon);
   if ((text = apm_config_get_string (ctx, r, "message", name)))
     apm_alert_rule_set_message (rule, text);
   if ((text = apm_config_get_string (ctx, r, "denominator", name)))
@@ -94,11 +106,31 @@ parse_rule (ApmConfigCtx * ctx, JsonObject * r, GPtrArray * disabled)
   return rule;
 }
 
+/* "breaker": {"failures": N, "reset_timeout": S} of the webhook or an HTTP
+ * check, into @out (which holds the defaults) */
+static void
+parse_breaker (ApmConfigCtx * ctx, JsonObject * o, const gchar * anchor,
+    ApmBreakerSettings * out)
+{
+  static const gchar *const keys[] = { "failures", "reset_timeout", NULL };
+  JsonObject *b = apm_config_get_object (ctx, o, "breaker");
+  gdouble failures = out->failures;
+
+  if (!b)
+    return;
+  apm_config_check_keys (ctx, b, keys, anchor, "a circuit breaker");
+  if (apm_config_get_number (ctx, b, "failures", anchor, 1, 1000, &failures))
+    out->failures = failures;
+  apm_config_get_number (ctx, b, "reset_timeout", anchor, 0.1, 86400,
+      &out->reset_seconds);
+}
+
 typedef struct
 {
   gchar *name, *type, *target;
   guint expect, timeout, interval;
   guint64 min_free;
+  ApmBreakerSettings breaker;
 } CheckSpec;
 
 static void
@@ -114,11 +146,15 @@ static CheckSpec *
 parse_check (ApmConfigCtx * ctx, JsonObject * o)
 {
   static const gchar *const keys[] = { "name", "type", "url",
-    "expect_status", "timeout", "interval", "path", "min_free_bytes", NULL
+    "expect_status", "timeout", "interval", "path", "min_free_bytes",
+    "breaker", NULL
   };
   const gchar *name = apm_config_get_string (ctx, o, "name", NULL);
   const gchar *type, *target;
   gdouble expect = 200, timeout = 5, interval = 30, min_free = 0;
+  ApmBreakerSettings breaker = {
+    APM_PROBE_BREAKER_FAILURES, APM_PROBE_BREAKER_RESET_S
+  };
   CheckSpec *c;
 
   if (!name) {
@@ -133,11 +169,15 @@ parse_check (ApmConfigCtx * ctx, JsonObject * o)
     if (!target || !g_uri_is_valid (target, G_URI_FLAGS_NONE, NULL))
       apm_config_fail (ctx, name, "url",
           "health check \"%s\" needs a valid \"url\"", name);
+    parse_breaker (ctx, o, name, &breaker);
   } else if (g_strcmp0 (type, "path") == 0) {
     target = apm_config_get_string (ctx, o, "path", name);
     if (!target)
       apm_config_fail (ctx, name, NULL, "health check \"%s\" needs a \"path\"",
           name);
+    if (json_object_has_member (o, "breaker"))
+      apm_config_fail (ctx, name, "breaker", "health check \"%s\": a "
+          "\"breaker\" applies to http checks only", name);
   } else {
     apm_config_fail (ctx, name, "type",
         "health check \"%s\": type must be http or path", name);
@@ -157,6 +197,7 @@ parse_check (ApmConfigCtx * ctx, JsonObject * o)
   c->timeout = timeout;
   c->interval = interval;
   c->min_free = min_free;
+  c->breaker = breaker;
   return c;
 }
 
@@ -167,6 +208,7 @@ typedef struct
                                  * bus_messages, log, security's token */
   const gchar *webhook;         /* in the parsed tree */
   gdouble webhook_timeout;
+  ApmBreakerSettings webhook_breaker;
   GPtrArray *origins;           /* gchar */
   ApmSpaceLimits disk_limits;
   guint disk_interval;
@@ -174,6 +216,9 @@ typedef struct
   GPtrArray *rules;             /* ApmAlertRule */
   GPtrArray *disabled;          /* rule names */
   GPtrArray *checks;            /* CheckSpec */
+  ApmHistoryTier tiers[APM_HISTORY_MAX_TIERS];
+  guint n_tiers;                /* 0: not set */
+  gsize history_max_bytes;      /* 0: not set */
 } Parsed;
 
 static void
@@ -184,6 +229,8 @@ parsed_init (Parsed * p)
   memset (p, 0, sizeof *p);
   p->config = init;
   p->webhook_timeout = 5;
+  p->webhook_breaker.failures = APM_WEBHOOK_BREAKER_FAILURES;
+  p->webhook_breaker.reset_seconds = APM_WEBHOOK_BREAKER_RESET_S;
   p->origins = g_ptr_array_new_with_free_func (g_free);
   p->rules = g_ptr_array_new_with_free_func ((GDestroyNotify)
       apm_alert_rule_free);
@@ -274,7 +321,7 @@ parse_log (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 static void
 parse_webhook (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
 {
-  static const gchar *const keys[] = { "url", "timeout", NULL };
+  static const gchar *const keys[] = { "url", "timeout", "breaker", NULL };
   JsonObject *o = apm_config_get_object (ctx, root, "webhook");
 
   if (!o)
@@ -285,6 +332,7 @@ parse_webhook (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
     apm_config_fail (ctx, "webhook", "url", "webhook.url must be a valid URL");
   apm_config_get_number (ctx, o, "timeout", "webhook", 1, 300,
       &p->webhook_timeout);
+  parse_breaker (ctx, o, "webhook", &p->webhook_breaker);
 }
 
 static void
@@ -393,6 +441,80 @@ parse_health_checks (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
   }
 }
 
+/* "history": {"tiers": [{"resolution": 1, "retention": 900}, ...]} */
+static void
+parse_history (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
+{
+  static const gchar *const keys[] = { "tiers", "max_bytes", NULL };
+  static const gchar *const tier_keys[] = { "resolution", "retention", NULL };
+  JsonObject *o = apm_config_get_object (ctx, root, "history");
+  JsonArray *arr;
+  GError *error = NULL;
+  gdouble max_bytes;
+  guint n;
+
+  if (!o)
+    return;
+  apm_config_check_keys (ctx, o, keys, "history", "history");
+  if (apm_config_get_number (ctx, o, "max_bytes", "history", 1 << 20,
+          (gdouble) G_MAXSIZE / 2, &max_bytes))
+    p->history_max_bytes = max_bytes;
+  if (!(arr = apm_config_get_array (ctx, o, "tiers")))
+    return;
+  n = json_array_get_length (arr);
+  if (n < 1 || n > APM_HISTORY_MAX_TIERS) {
+    apm_config_fail (ctx, "history", "tiers", "history.tiers needs 1 to %d "
+        "tiers", APM_HISTORY_MAX_TIERS);
+    return;
+  }
+  for (guint i = 0; i < n && !ctx->failed; i++) {
+    JsonNode *node = json_array_get_element (arr, i);
+    JsonObject *t;
+    gdouble res = 0, ret = 0;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node)) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u] must be "
+          "an object {\"resolution\": seconds, \"retention\": seconds}", i);
+      return;
+    }
+    t = json_node_get_object (node);
+    apm_config_check_keys (ctx, t, tier_keys, "history", "a history tier");
+    if (!apm_config_get_number (ctx, t, "resolution", "history", 1, 86400,
+            &res) || !apm_config_get_number (ctx, t, "retention", "history",
+            1, 366 * 86400, &ret)) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u] needs "
+          "\"resolution\" and \"retention\" in seconds", i);
+      return;
+    }
+    if (res != (guint) res || ret != (guint) ret) {
+      apm_config_fail (ctx, "history", "tiers", "history.tiers[%u]: whole "
+          "seconds", i);
+      return;
+    }
+    p->tiers[i].resolution_s = res;
+    p->tiers[i].retention_s = ret;
+  }
+  if (ctx->failed)
+    return;
+  if (!apm_history_tiers_check (p->tiers, n, &error)) {
+    apm_config_fail (ctx, "history", "tiers", "%s", error->message);
+    g_error_free (error);
+    return;
+  }
+  p->n_tiers = n;
+}
+
+static void
+parse_state_dir (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
+{
+  const gchar *dir = apm_config_get_string (ctx, root, "state_dir", NULL);
+
+  if (dir && !*dir)
+    apm_config_fail (ctx, NULL, "state_dir", "state_dir must be a directory");
+  else if (dir)
+    p->config.state_dir = g_strdup (dir);
+}
+
 /* --- loading --- */
 
 /* Installs what @p holds into @service, and the fields the file sets into
@@ -412,16 +534,25 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
     CheckSpec *c = p->checks->pdata[i];
 
     if (strcmp (c->type, "http") == 0)
-      apm_probes_add_http (health, c->name, c->target, c->expect,
-          c->timeout, c->interval);
+      apm_probes_add_http_full (health, c->name, c->target, c->expect,
+          c->timeout, c->interval, &c->breaker);
     else
       apm_probes_add_path (health, c->name, c->target, c->min_free,
           c->interval);
   }
+  if (p->history_max_bytes)
+    apm_history_set_max_bytes (apm_service_get_registry (service),
+        p->history_max_bytes);
+  if (p->n_tiers)
+    apm_history_set_tiers (apm_service_get_registry (service), p->tiers,
+        p->n_tiers);
+  if (parsed->state_dir && !config->state_dir)
+    config->state_dir = g_steal_pointer (&parsed->state_dir);
   if (p->disk_set)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
-    apm_service_set_webhook (service, p->webhook, p->webhook_timeout);
+    apm_service_set_webhook_full (service, p->webhook, p->webhook_timeout,
+        &p->webhook_breaker);
   if (p->origins->len) {
     g_ptr_array_add (p->origins, NULL);
     apm_access_set_origins (apm_service_get_access (service),
@@ -461,7 +592,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", NULL
+    "security", "disk_space", "bus_messages", "history", "state_dir", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
@@ -484,6 +615,8 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     parse_disk_space (&ctx, root, &parsed);
     parse_rules (&ctx, root, &parsed);
     parse_health_checks (&ctx, root, &parsed);
+    parse_history (&ctx, root, &parsed);
+    parse_state_dir (&ctx, root, &parsed);
     if (!ctx.failed && service)
       apply (service, &parsed, config); /* all checked */
     g_object_unref (parser);

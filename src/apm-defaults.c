@@ -46,6 +46,14 @@ add_default_rules (ApmService * s)
           0, APM_SEVERITY_WARNING,
           "System memory usage is {{value}}% (above {{threshold}}%)"));
 
+  /* a filesystem a pipeline writes to, at the rate of the last 10 min */
+  r = apm_alert_rule_new_expr_full ("disk_filling",
+      "apm_filesystem_avail_bytes", APM_AGG_PREDICT, 600, APM_CMP_LT, 0, 0,
+      APM_SEVERITY_WARNING, "Disk {{mount}} full in {{eta}} at the rate of "
+      "the last {{window}}");
+  apm_alert_rule_set_horizon (r, 6 * 3600);
+  apm_alerts_add_default_rule (al, r);
+
   r = apm_alert_rule_new_func ("slow_job_processing", slow_job, s, NULL);
   apm_alert_rule_set_severity (r, APM_SEVERITY_WARNING);
   apm_alert_rule_set_message (r, "A job has been running for {{value}} s "

@@ -295,6 +295,7 @@ apm_health_add_check_full (ApmHealth * h, const gchar * name,
     guint interval_s, guint timeout_s, gboolean in_worker)
 {
   Check *c = g_atomic_rc_box_new0 (Check);
+  Check *old;
 
   c->name = g_strdup (name);
   c->func = func;
@@ -305,15 +306,18 @@ apm_health_add_check_full (ApmHealth * h, const gchar * name,
   c->in_worker = in_worker;
   c->message = g_strdup ("not run yet");
   g_mutex_lock (&h->lock);
-  {
-    Check *old = g_hash_table_lookup (h->checks, name);
-
-    /* a queued run of the old one is skipped */
-    if (old)
-      old->removed = TRUE;
+  old = g_hash_table_lookup (h->checks, name);
+  /* a queued run of the old one is skipped */
+  if (old) {
+    old->removed = TRUE;
+    g_hash_table_steal (h->checks, name);
   }
-  g_hash_table_replace (h->checks, c->name, c);
+  g_hash_table_insert (h->checks, c->name, c);
   g_mutex_unlock (&h->lock);
+  /* its destroy notify may call back into the checks (a circuit breaker
+   * unregisters its own): not under the lock */
+  if (old)
+    check_unref (old);
 }
 
 void
@@ -334,8 +338,11 @@ apm_health_remove_check (ApmHealth * h, const gchar * name)
   c = g_hash_table_lookup (h->checks, name);
   if (c)
     c->removed = TRUE;
-  removed = g_hash_table_remove (h->checks, name);
+  removed = g_hash_table_steal (h->checks, name);
   g_mutex_unlock (&h->lock);
+  /* the destroy notify runs without the lock (see add_check_full) */
+  if (c)
+    check_unref (c);
   return removed;
 }
 

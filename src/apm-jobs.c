@@ -4,11 +4,16 @@
 #include "apm-log-store.h"
 
 #include <math.h>
+#include <string.h>
 
 typedef struct
 {
   gchar *job_id;
-  gchar *correlation_id;
+  gchar *correlation_id;        /* the W3C trace id */
+  gchar span_id[APM_SPAN_ID_HEX_LEN + 1];
+  gchar parent_span_id[APM_SPAN_ID_HEX_LEN + 1];        /* "": a root */
+  guint8 trace_flags;
+  JsonObject *labels;           /* string values, at most APM_JOB_MAX_LABELS */
   gchar *pipeline;
   gint64 start_wall_us;
   gint64 start_mono_us;
@@ -55,6 +60,7 @@ job_free (ApmJob * j)
   g_free (j->status);
   g_free (j->error);
   json_object_unref (j->stages);
+  json_object_unref (j->labels);
   g_free (j);
 }
 
@@ -230,14 +236,70 @@ finish_locked (ApmJobs * jobs, ApmJob * j, const gchar * status,
 gchar *
 apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
 {
+  return apm_jobs_start_full (jobs, job_id, pipeline, NULL, NULL);
+}
+
+/* keys and values kept as valid UTF-8 of bounded length */
+static gchar *
+bounded_utf8 (const gchar * text, gsize max_bytes)
+{
+  gchar *valid = g_utf8_make_valid (text, -1);
+
+  if (strlen (valid) > max_bytes) {
+    const gchar *end = g_utf8_find_prev_char (valid, valid + max_bytes + 1);
+
+    valid[end ? end - valid : 0] = '\0';
+  }
+  return valid;
+}
+
+static JsonObject *
+labels_object (const gchar * const *labels)
+{
+  JsonObject *o = json_object_new ();
+
+  for (guint i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+    gchar *key, *value;
+
+    if (!*labels[i] || json_object_get_size (o) >= APM_JOB_MAX_LABELS)
+      continue;
+    key = bounded_utf8 (labels[i], APM_JOB_MAX_LABEL_BYTES);
+    value = bounded_utf8 (labels[i + 1], APM_JOB_MAX_LABEL_BYTES);
+    json_object_set_string_member (o, key, value);
+    g_free (key);
+    g_free (value);
+  }
+  return o;
+}
+
+gchar *
+apm_jobs_start_full (ApmJobs * jobs, const gchar * job_id,
+    const gchar * pipeline, const ApmTraceContext * parent,
+    const gchar * const *labels)
+{
   ApmJob *j, *old;
   gchar *cid;
+  gchar trace_id[APM_TRACE_ID_HEX_LEN + 1];
+  gchar span_id[APM_SPAN_ID_HEX_LEN + 1];
 
   g_return_val_if_fail (job_id != NULL, NULL);
 
   j = g_new0 (ApmJob, 1);
   j->job_id = g_strdup (job_id);
-  j->correlation_id = g_uuid_string_random ();
+  /* a remote parent's trace goes on; else a new trace, sampled: every job
+   * is recorded */
+  if (parent) {
+    j->correlation_id = g_strdup (parent->trace_id);
+    memcpy (j->parent_span_id, parent->span_id, sizeof j->parent_span_id);
+    j->trace_flags = parent->flags & APM_TRACE_FLAG_SAMPLED;
+  } else {
+    apm_trace_id_generate (trace_id);
+    j->correlation_id = g_strdup (trace_id);
+    j->trace_flags = APM_TRACE_FLAG_SAMPLED;
+  }
+  apm_span_id_generate (j->span_id);
+  memcpy (span_id, j->span_id, sizeof span_id);
+  j->labels = labels_object (labels);
   j->pipeline = g_strdup (pipeline);
   j->start_wall_us = g_get_real_time ();
   j->start_mono_us = g_get_monotonic_time ();
@@ -259,12 +321,15 @@ apm_jobs_start (ApmJobs * jobs, const gchar * job_id, const gchar * pipeline)
     JsonObject *ctx = json_object_new ();
 
     json_object_set_string_member (ctx, "job_id", job_id);
+    json_object_set_string_member (ctx, "span_id", span_id);
+    if (parent)
+      json_object_set_string_member (ctx, "parent_span_id", parent->span_id);
     if (pipeline)
       json_object_set_string_member (ctx, "pipeline", pipeline);
     apm_log_write (jobs->log, APM_LOG_INFO, "jobs", cid, ctx,
         "job %s started", job_id);
   }
-  announce (jobs, job_id);
+  announce (jobs, span_id);
   return cid;
 }
 
@@ -286,11 +351,14 @@ apm_jobs_complete (ApmJobs * jobs, const gchar * job_id, const gchar * status,
     gboolean failed = g_strcmp0 (status, "failed") == 0;
     JsonObject *ctx = json_object_new ();
     gchar *cid = g_strdup (j->correlation_id);
+    gchar span_id[APM_SPAN_ID_HEX_LEN + 1];
     gdouble secs;
 
+    memcpy (span_id, j->span_id, sizeof span_id);
     finish_locked (jobs, j, status, error);
     secs = j->processing_seconds;
     json_object_set_string_member (ctx, "job_id", job_id);
+    json_object_set_string_member (ctx, "span_id", span_id);
     json_object_set_string_member (ctx, "status", j->status);
     json_object_set_double_member (ctx, "duration", secs);
     if (j->pipeline)
@@ -308,13 +376,15 @@ apm_jobs_complete (ApmJobs * jobs, const gchar * job_id, const gchar * status,
           "completed", error ? ": " : "", error ? error : "");
     else
       json_object_unref (ctx);
-    announce (jobs, cid);
+    /* by span id: unique, where job and trace ids may be shared */
+    announce (jobs, span_id);
     g_free (cid);
   }
   return TRUE;
 }
 
-/* called with the lock: an active job, else the newest finished one */
+/* called with the lock: by job id, correlation (trace) id or span id, an
+ * active job, else the newest finished one */
 static ApmJob *
 find_locked (ApmJobs * jobs, const gchar * id)
 {
@@ -325,15 +395,45 @@ find_locked (ApmJobs * jobs, const gchar * id)
     return j;
   g_hash_table_iter_init (&it, jobs->active);
   while (g_hash_table_iter_next (&it, NULL, (gpointer *) & j))
-    if (g_strcmp0 (j->correlation_id, id) == 0)
+    if (g_strcmp0 (j->correlation_id, id) == 0
+        || g_strcmp0 (j->span_id, id) == 0)
       return j;
   for (GList * l = jobs->finished.tail; l; l = l->prev) {
     j = l->data;
     if (g_strcmp0 (j->job_id, id) == 0
-        || g_strcmp0 (j->correlation_id, id) == 0)
+        || g_strcmp0 (j->correlation_id, id) == 0
+        || g_strcmp0 (j->span_id, id) == 0)
       return j;
   }
   return NULL;
+}
+
+/* called with the lock */
+static gchar *
+job_traceparent (ApmJob * j)
+{
+  ApmTraceContext ctx;
+
+  g_strlcpy (ctx.trace_id, j->correlation_id, sizeof ctx.trace_id);
+  memcpy (ctx.span_id, j->span_id, sizeof ctx.span_id);
+  ctx.flags = j->trace_flags;
+  return apm_traceparent_format (&ctx);
+}
+
+gchar *
+apm_jobs_traceparent (ApmJobs * jobs, const gchar * id)
+{
+  ApmJob *j;
+  gchar *text = NULL;
+
+  g_return_val_if_fail (id != NULL, NULL);
+
+  g_mutex_lock (&jobs->lock);
+  j = find_locked (jobs, id);
+  if (j)
+    text = job_traceparent (j);
+  g_mutex_unlock (&jobs->lock);
+  return text;
 }
 
 gboolean
@@ -471,9 +571,20 @@ job_to_json (ApmJob * j)
   gdouble seconds = active ?
       (g_get_monotonic_time () - j->start_mono_us) / 1e6 :
       j->processing_seconds;
+  gchar *traceparent;
 
   json_object_set_string_member (o, "job_id", j->job_id);
   json_object_set_string_member (o, "correlation_id", j->correlation_id);
+  json_object_set_string_member (o, "trace_id", j->correlation_id);
+  json_object_set_string_member (o, "span_id", j->span_id);
+  if (*j->parent_span_id)
+    json_object_set_string_member (o, "parent_span_id", j->parent_span_id);
+  else
+    json_object_set_null_member (o, "parent_span_id");
+  traceparent = job_traceparent (j);
+  json_object_set_string_member (o, "traceparent", traceparent);
+  g_free (traceparent);
+  json_object_set_object_member (o, "labels", json_object_ref (j->labels));
   if (j->pipeline)
     json_object_set_string_member (o, "pipeline", j->pipeline);
   json_object_set_string_member (o, "status", j->status);
@@ -546,4 +657,135 @@ apm_jobs_lookup_json (ApmJobs * jobs, const gchar * id)
     node = job_to_json (j);
   g_mutex_unlock (&jobs->lock);
   return node;
+}
+
+void
+apm_job_sample_clear (ApmJobSample * sample)
+{
+  g_clear_pointer (&sample->value, g_free);
+}
+
+GArray *
+apm_jobs_samples (ApmJobs * jobs, const gchar * key, gint64 since_us,
+    guint * n_unlabelled)
+{
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (ApmJobSample));
+  guint unlabelled = 0;
+
+  g_array_set_clear_func (samples, (GDestroyNotify) apm_job_sample_clear);
+  g_mutex_lock (&jobs->lock);
+  for (GList * l = jobs->finished.head; l; l = l->next) {
+    ApmJob *j = l->data;
+    ApmJobSample sample;
+
+    if (j->end_wall_us < since_us)
+      continue;
+    if (!json_object_has_member (j->labels, key)) {
+      unlabelled++;
+      continue;
+    }
+    sample.value = g_strdup (json_object_get_string_member (j->labels, key));
+    sample.success = g_strcmp0 (j->status, "success") == 0;
+    sample.processing_seconds = j->processing_seconds;
+    sample.bytes_read = j->bytes_read;
+    sample.bytes_written = j->bytes_written;
+    g_array_append_val (samples, sample);
+  }
+  g_mutex_unlock (&jobs->lock);
+  if (n_unlabelled)
+    *n_unlabelled = unlabelled;
+  return samples;
+}
+
+static const gchar *
+member_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+static gdouble
+member_number (JsonObject * o, const gchar * name, gdouble absent)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
+      json_node_get_value_type (n) == G_TYPE_INT64) ?
+      json_node_get_double (n) : absent;
+}
+
+/* the span ids and labels a saved job had (a file from before trace
+ * context has none: the job gets a span id of its own) */
+static void
+restore_trace_context (ApmJob * j, JsonObject * o)
+{
+  const gchar *span = member_string (o, "span_id");
+  const gchar *parent = member_string (o, "parent_span_id");
+  JsonNode *labels = json_object_get_member (o, "labels");
+
+  if (span && apm_trace_hex_id_is_valid (span, APM_SPAN_ID_HEX_LEN))
+    g_strlcpy (j->span_id, span, sizeof j->span_id);
+  else
+    apm_span_id_generate (j->span_id);
+  if (parent && apm_trace_hex_id_is_valid (parent, APM_SPAN_ID_HEX_LEN))
+    g_strlcpy (j->parent_span_id, parent, sizeof j->parent_span_id);
+  j->trace_flags = APM_TRACE_FLAG_SAMPLED;
+  j->labels = json_object_new ();
+  if (labels && JSON_NODE_HOLDS_OBJECT (labels)) {
+    JsonObject *lo = json_node_get_object (labels);
+    GList *names = json_object_get_members (lo);
+
+    for (GList * l = names; l; l = l->next) {
+      const gchar *value = member_string (lo, l->data);
+
+      if (value && json_object_get_size (j->labels) < APM_JOB_MAX_LABELS)
+        json_object_set_string_member (j->labels, l->data, value);
+    }
+    g_list_free (names);
+  }
+}
+
+guint
+apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished)
+{
+  guint n = 0, len = json_array_get_length (finished);
+
+  g_mutex_lock (&jobs->lock);
+  for (guint i = 0; i < len && jobs->finished.length < jobs->keep; i++) {
+    JsonNode *node = json_array_get_element (finished, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
+    const gchar *job_id = o ? member_string (o, "job_id") : NULL;
+    const gchar *cid = o ? member_string (o, "correlation_id") : NULL;
+    const gchar *status = o ? member_string (o, "status") : NULL;
+    JsonNode *stages = o ? json_object_get_member (o, "stages") : NULL;
+    gint64 end = o ? apm_time_parse (member_string (o, "ended_at")) : 0;
+    ApmJob *j;
+
+    if (!job_id || !cid || !status || !end)
+      continue;
+    j = g_new0 (ApmJob, 1);
+    j->job_id = g_strdup (job_id);
+    j->correlation_id = g_strdup (cid);
+    j->pipeline = g_strdup (member_string (o, "pipeline"));
+    j->status = g_strdup (status);
+    j->error = g_strdup (member_string (o, "error"));
+    j->start_wall_us = apm_time_parse (member_string (o, "started_at"));
+    j->end_wall_us = end;
+    j->processing_seconds = member_number (o, "processing_seconds", 0);
+    j->media_seconds = member_number (o, "media_seconds", -1);
+    j->bytes_read = member_number (o, "bytes_read", -1);
+    j->bytes_written = member_number (o, "bytes_written", -1);
+    j->stages = stages && JSON_NODE_HOLDS_OBJECT (stages) ?
+        json_object_ref (json_node_get_object (stages)) : json_object_new ();
+    restore_trace_context (j, o);
+    g_queue_push_head (&jobs->finished, j);
+    n++;
+  }
+  g_mutex_unlock (&jobs->lock);
+  return n;
 }

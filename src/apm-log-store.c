@@ -1,5 +1,6 @@
 /* gst-apm: the log store: ring, file and stderr sinks of structured lines */
 #include "apm-log-store.h"
+#include "apm-log-summary.h"
 #include "apm-time.h"
 
 #include <errno.h>
@@ -41,11 +42,18 @@ struct _ApmLog
   GSource *sighup;
   gboolean sighup_attached;
   gboolean sighup_taken;        /* the application's: say so once */
+  ApmLogSummary *summary;       /* its own lock */
 };
 
 static const gchar *level_names[] = { "debug", "info", "warning", "error",
   "critical"
 };
+
+ApmLogSummary *
+apm_log_get_summary (ApmLog * log)
+{
+  return log->summary;
+}
 
 const gchar *
 apm_log_level_to_string (ApmLogLevel level)
@@ -83,6 +91,7 @@ apm_log_new (guint ring_size)
   log->ring = g_new0 (Entry, log->size);
   log->min_level = APM_LOG_INFO;
   log->fd = -1;
+  log->summary = apm_log_summary_new (APM_LOG_SUMMARY_TEMPLATES);
   return log;
 }
 
@@ -98,6 +107,7 @@ apm_log_free (ApmLog * log)
   for (guint i = 0; i < log->size; i++)
     entry_clear (&log->ring[i]);
   g_free (log->ring);
+  apm_log_summary_free (log->summary);
   if (log->fd >= 0)
     close (log->fd);
   g_free (log->path);
@@ -296,6 +306,7 @@ apm_log_write (ApmLog * log, ApmLogLevel level, const gchar * component,
   json_object_set_string_member (o, "component", component);
   valid = g_utf8_make_valid (message, -1);
   json_object_set_string_member (o, "message", valid);
+  apm_log_summary_add (log->summary, now, level, component, valid);
   g_free (valid);
   if (correlation_id)
     json_object_set_string_member (o, "correlation_id", correlation_id);

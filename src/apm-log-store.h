@@ -67,6 +67,9 @@ gchar *apm_log_query_text (ApmLog * log, gint min_level,
     const gchar * correlation_id, const gchar * component, gint64 since_us,
     guint limit, gsize * length);
 
+/* Counts and message templates of the lines kept (apm-log-summary.h) */
+struct _ApmLogSummary *apm_log_get_summary (ApmLog * log);
+
 const gchar *apm_log_level_to_string (ApmLogLevel level);
 gboolean apm_log_level_from_string (const gchar * text, ApmLogLevel * out);
 

@@ -31,6 +31,7 @@ struct _ApmRegistry
   guint max_series;
   guint n_series;
   guint64 n_dropped;
+  struct _ApmHistoryConf *history;      /* tiers: apm-history.c */
 };
 
 

@@ -1,6 +1,7 @@
 /* gst-apm: metric registry */
 #include "apm-metrics.h"
 #include "apm-metrics-private.h"
+#include "apm-history.h"
 
 #include <math.h>
 #include <string.h>
@@ -52,6 +53,7 @@ apm_registry_free (ApmRegistry * r)
     family_free (g_ptr_array_index (r->order, i));
   g_ptr_array_unref (r->order);
   g_hash_table_destroy (r->families);
+  apm_history_registry_free (r->history);
   g_mutex_clear (&r->lock);
   g_free (r);
 }
@@ -261,7 +263,7 @@ apm_series_unref (ApmSeries * s)
     g_ref_string_release (s->label_values[i]);
   g_free (s->buckets);
   if (s->extra) {
-    g_free (s->extra->history);
+    apm_history_series_free (s->extra->history);
     g_free (s->extra);
   }
   g_free (s);

@@ -181,9 +181,8 @@ struct _ApmSeriesExtra
    * shown on its bucket; wall_us 0: none), under the registry's lock.  One
    * per series, not one per bucket (a megabyte at 1,000 histograms) */
   ApmExemplar exemplar;
-  /* sampled history, service thread only (see apm-history.h) */
-  struct _ApmPoint *history;
-  guint history_len, history_next;
+  /* tiered history, service thread only (see apm-history.h) */
+  struct _ApmSeriesHistory *history;
 };
 
 /* The series' extra part (NULL: none yet); apm_series_extra_locked()
@@ -201,7 +200,8 @@ struct _ApmSeriesExtra *apm_series_extra_locked (ApmSeries * s);
 void apm_histogram_set_exemplar (ApmSeries * s, gdouble v,
     const gchar * trace_id);
 
-/* The trace id of a correlation id (a UUID): its 32 hex digits,
+/* The trace id of a correlation id (a W3C trace id, or a UUID of older
+ * callers): its 32 hex digits,
  * lowercase, into @out; FALSE if it has not exactly 32. */
 gboolean apm_trace_id_from_correlation_id (const gchar * correlation_id,
     gchar out[APM_TRACE_ID_LEN + 1]);

@@ -95,9 +95,10 @@ apm_monitor_get_url (ApmMonitor * self)
  * @self: the monitor
  * @job_id: the application's name for the job
  *
- * Starts tracking one unit of audio work.
+ * Starts tracking one unit of audio work, as the root of a new trace.
  *
- * Returns: (transfer full): the job's new correlation id (a UUID)
+ * Returns: (transfer full): the job's new correlation id, which is its W3C
+ *   trace id (32 lowercase hex digits)
  */
 gchar *
 apm_monitor_start_job_tracking (ApmMonitor * self, const gchar * job_id)
@@ -144,6 +145,81 @@ labels_to_pairs (GHashTable * labels)
   }
   g_ptr_array_add (pairs, NULL);
   return (gchar **) g_ptr_array_free (pairs, FALSE);
+}
+
+/**
+ * apm_monitor_start_job_tracking_full:
+ * @self: the monitor
+ * @job_id: the application's name for the job
+ * @traceparent: (nullable): a W3C traceparent header value (for example an
+ *   incoming request's, or $TRACEPARENT) whose trace the job continues, as
+ *   a child of its span; %NULL starts a new trace
+ * @labels: (element-type utf8 utf8) (nullable): labels of the job (for
+ *   example `{"variant": "b"}`, which `/monitoring/jobs/compare?by=variant`
+ *   groups by); at most 32, keys and values cut to 256 bytes
+ *
+ * Starts tracking one unit of audio work within a distributed trace.  A
+ * malformed @traceparent never fails the job: a warning is logged (component
+ * "jobs") and the job starts a new trace.
+ *
+ * Returns: (transfer full): the job's correlation id, which is its trace id
+ *   (the remote trace's, when @traceparent is valid)
+ */
+gchar *
+apm_monitor_start_job_tracking_full (ApmMonitor * self, const gchar * job_id,
+    const gchar * traceparent, GHashTable * labels)
+{
+  ApmTraceContext parent;
+  const gchar *why = NULL;
+  gboolean continued = FALSE;
+  gchar **pairs;
+  gchar *cid;
+
+  g_return_val_if_fail (APM_IS_MONITOR (self), NULL);
+  g_return_val_if_fail (job_id != NULL, NULL);
+
+  if (traceparent)
+    continued = apm_traceparent_parse (traceparent, &parent, &why);
+  pairs = labels_to_pairs (labels);
+  cid = apm_jobs_start_full (apm_service_get_jobs (service ()), job_id, NULL,
+      continued ? &parent : NULL, (const gchar * const *) pairs);
+  g_strfreev (pairs);
+  if (traceparent && !continued) {
+    JsonObject *ctx = json_object_new ();
+    gchar *shown = g_utf8_make_valid (traceparent, -1);
+
+    /* what a caller passed may be anything: shown valid and short */
+    if (strlen (shown) > 128)
+      strcpy (g_utf8_find_prev_char (shown, shown + 126), "…");
+    json_object_set_string_member (ctx, "job_id", job_id);
+    json_object_set_string_member (ctx, "traceparent", shown);
+    apm_log_write (apm_service_get_log (service ()), APM_LOG_WARNING,
+        "jobs", cid, ctx, "job %s: traceparent '%s' is not valid (%s): "
+        "the job starts a new trace", job_id, shown, why);
+    g_free (shown);
+  }
+  return cid;
+}
+
+/**
+ * apm_monitor_get_traceparent:
+ * @self: the monitor
+ * @job_id: a job id or correlation id (an active job, else the newest
+ *   finished one)
+ *
+ * The W3C traceparent of a job's span: pass it on (the `traceparent` HTTP
+ * header, or `TRACEPARENT` in the environment of a gst-launch-1.0 run with
+ * the apm tracer) so that the work done elsewhere joins the job's trace.
+ *
+ * Returns: (transfer full) (nullable): "00-<trace id>-<span id>-<flags>",
+ *   or %NULL for an unknown job
+ */
+gchar *
+apm_monitor_get_traceparent (ApmMonitor * self, const gchar * job_id)
+{
+  g_return_val_if_fail (APM_IS_MONITOR (self), NULL);
+  g_return_val_if_fail (job_id != NULL, NULL);
+  return apm_jobs_traceparent (apm_service_get_jobs (service ()), job_id);
 }
 
 /**

@@ -52,6 +52,9 @@ gchar *apm_monitor_get_url (ApmMonitor * self);
 
 gchar *apm_monitor_start_job_tracking (ApmMonitor * self,
     const gchar * job_id);
+gchar *apm_monitor_start_job_tracking_full (ApmMonitor * self,
+    const gchar * job_id, const gchar * traceparent, GHashTable * labels);
+gchar *apm_monitor_get_traceparent (ApmMonitor * self, const gchar * job_id);
 gboolean apm_monitor_complete_job_tracking (ApmMonitor * self,
     const gchar * job_id, const gchar * status, const gchar * error);
 gboolean apm_monitor_record_job_stage (ApmMonitor * self,

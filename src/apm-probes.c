@@ -10,6 +10,10 @@ typedef struct
   gchar *url;
   guint expect;
   guint timeout_s;
+  ApmCircuitBreaker *breaker;
+  /* the last request's result; one run at a time (apm-health.c) */
+  ApmHealthStatus last_status;
+  gchar *last_message;
 } HttpProbe;
 
 static void
@@ -18,7 +22,26 @@ http_probe_free (gpointer data)
   HttpProbe *p = data;
 
   g_free (p->url);
+  g_free (p->last_message);
+  g_object_unref (p->breaker);
   g_free (p);
+}
+
+/* The breaker is open: no request, the last status stands, said so. */
+static ApmHealthStatus
+http_probe_skipped (HttpProbe * p, gchar ** message, JsonObject * details)
+{
+  gdouble retry_s = apm_circuit_breaker_get_retry_in_us (p->breaker) / 1e6;
+
+  json_object_set_boolean_member (details, "skipped", TRUE);
+  json_object_set_string_member (details, "breaker",
+      apm_circuit_breaker_get_name (p->breaker));
+  *message = g_strdup_printf ("not requested: circuit breaker %s is open "
+      "after %u failures in a row (next try in %.1f s); last result: %s",
+      apm_circuit_breaker_get_name (p->breaker),
+      apm_circuit_breaker_get_n_failures (p->breaker), retry_s,
+      p->last_message ? p->last_message : "none");
+  return p->last_status;
 }
 
 static ApmHealthStatus
@@ -36,9 +59,15 @@ http_probe (gpointer user_data, gchar ** message, JsonObject ** details)
 
   *details = json_object_new ();
   json_object_set_string_member (*details, "url", p->url);
+  if (!apm_circuit_breaker_allow (p->breaker)) {
+    g_clear_object (&msg);
+    g_object_unref (session);
+    return http_probe_skipped (p, message, *details);
+  }
   if (!msg) {
     g_object_unref (session);
     *message = g_strdup_printf ("invalid URL %s", p->url);
+    apm_circuit_breaker_record_failure (p->breaker);
     return APM_HEALTH_UNHEALTHY;
   }
   body = soup_session_send_and_read (session, msg, NULL, &error);
@@ -63,6 +92,13 @@ http_probe (gpointer user_data, gchar ** message, JsonObject ** details)
   }
   g_object_unref (msg);
   g_object_unref (session);
+  if (status == APM_HEALTH_HEALTHY)
+    apm_circuit_breaker_record_success (p->breaker);
+  else
+    apm_circuit_breaker_record_failure (p->breaker);
+  p->last_status = status;
+  g_free (p->last_message);
+  p->last_message = g_strdup (*message);
   return status;
 }
 
@@ -70,8 +106,22 @@ void
 apm_probes_add_http (ApmHealth * health, const gchar * name,
     const gchar * url, guint expect_status, guint timeout_s, guint interval_s)
 {
-  HttpProbe *p = g_new0 (HttpProbe, 1);
+  apm_probes_add_http_full (health, name, url, expect_status, timeout_s,
+      interval_s, NULL);
+}
 
+void
+apm_probes_add_http_full (ApmHealth * health, const gchar * name,
+    const gchar * url, guint expect_status, guint timeout_s,
+    guint interval_s, const ApmBreakerSettings * breaker)
+{
+  HttpProbe *p = g_new0 (HttpProbe, 1);
+  gchar *breaker_name = g_strconcat ("health:", name, NULL);
+
+  p->breaker = apm_circuit_breaker_new (breaker_name,
+      breaker ? breaker->failures : APM_PROBE_BREAKER_FAILURES,
+      breaker ? breaker->reset_seconds : APM_PROBE_BREAKER_RESET_S);
+  g_free (breaker_name);
   p->url = g_strdup (url);
   p->expect = expect_status ? expect_status : 200;
   p->timeout_s = timeout_s ? timeout_s : 5;

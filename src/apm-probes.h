@@ -2,6 +2,7 @@
 #pragma once
 
 #include "apm-health.h"
+#include "apm-breaker-private.h"
 
 G_BEGIN_DECLS
 
@@ -10,6 +11,13 @@ G_BEGIN_DECLS
 void apm_probes_add_http (ApmHealth * health, const gchar * name,
     const gchar * url, guint expect_status, guint timeout_s,
     guint interval_s);
+/* The same with the settings of the probe's circuit breaker, named
+ * "health:NAME" (NULL: APM_PROBE_BREAKER_*).  While it is open the URL is
+ * not requested: the check repeats its last status, saying so.  The
+ * breaker lives on the default service, whose @health this must be. */
+void apm_probes_add_http_full (ApmHealth * health, const gchar * name,
+    const gchar * url, guint expect_status, guint timeout_s,
+    guint interval_s, const ApmBreakerSettings * breaker);
 
 /* @path must exist, and its filesystem have at least @min_free_bytes
  * available (0: no minimum); below twice the minimum it is degraded. */

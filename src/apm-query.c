@@ -38,3 +38,22 @@ apm_query_limit (GHashTable * query, guint * limit, const gchar ** problem)
   *limit = v;
   return TRUE;
 }
+
+gboolean
+apm_query_step (GHashTable * query, gint64 * step_us, const gchar ** problem)
+{
+  const gchar *text = query ? g_hash_table_lookup (query, "step") : NULL;
+  gchar *end = NULL;
+  gdouble v;
+
+  *step_us = 0;
+  if (!text)
+    return TRUE;
+  v = g_ascii_strtod (text, &end);
+  if (!end || *end || end == text || !isfinite (v) || v < 1 || v > 604800) {
+    *problem = "step must be seconds from 1 to 604800";
+    return FALSE;
+  }
+  *step_us = (gint64) (v * 1e6);
+  return TRUE;
+}

@@ -14,4 +14,8 @@ gboolean apm_query_since (GHashTable * query, gint64 now_us,
 gboolean apm_query_limit (GHashTable * query, guint * limit,
     const gchar ** problem);
 
+/* ?step=SECONDS, 1..604800 (the points' spacing).  Absent: 0. */
+gboolean apm_query_step (GHashTable * query, gint64 * step_us,
+    const gchar ** problem);
+
 G_END_DECLS

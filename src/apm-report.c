@@ -160,7 +160,8 @@ fill_chart (ApmRegistry * reg, JsonObject * chart, gint64 since_us)
     g_list_free (names);
   }
   /* the next report has points even if nobody asked before */
-  doc = metric ? apm_history_to_json (reg, metric, since_us, filter) : NULL;
+  doc = metric ? apm_history_to_json (reg, metric, since_us, 0, filter) :
+      NULL;
   if (doc) {
     JsonArray *in = json_object_get_array_member (json_node_get_object (doc),
         "series");

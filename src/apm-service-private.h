@@ -32,6 +32,7 @@ struct _ApmService
   struct _ApmAccess *access;
   gchar *webhook_url;           /* under lock */
   guint webhook_timeout;
+  ApmBreakerSettings webhook_breaker;   /* under lock */
   ApmWebhook *webhook;          /* service thread */
   GSource *alert_source;        /* service thread */
   gint64 created_wall_us;
@@ -66,6 +67,9 @@ struct _ApmService
   gchar *discovery_path;        /* service thread */
   gchar *discovery_address;     /* service thread */
   gchar **pipeline_names;       /* for the discovery file, under lock */
+  gchar *state_dir;             /* under lock, first setting wins */
+  gboolean state_dir_set;
+  struct _ApmState *state;      /* service thread (apm-state.c) */
 };
 
 typedef struct

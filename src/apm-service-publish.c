@@ -157,13 +157,16 @@ ensure_webhook (gpointer user_data)
   ApmService *s = user_data;
   gchar *url;
   guint timeout;
+  ApmBreakerSettings breaker;
 
   g_mutex_lock (&s->lock);
   url = g_strdup (s->webhook_url);
   timeout = s->webhook_timeout;
+  breaker = s->webhook_breaker;
   g_mutex_unlock (&s->lock);
   if (url && !s->webhook)
-    s->webhook = apm_webhook_new (url, timeout, s->registry);
+    s->webhook = apm_webhook_new (url, timeout, &breaker, s->registry,
+        s->log);
   g_free (url);
   return G_SOURCE_REMOVE;
 }
@@ -188,6 +191,16 @@ notify_webhook (const gchar * event, JsonNode * alert, gpointer user_data)
 void
 apm_service_set_webhook (ApmService * s, const gchar * url, guint timeout_s)
 {
+  apm_service_set_webhook_full (s, url, timeout_s, NULL);
+}
+
+void
+apm_service_set_webhook_full (ApmService * s, const gchar * url,
+    guint timeout_s, const ApmBreakerSettings * breaker)
+{
+  static const ApmBreakerSettings defaults = {
+    APM_WEBHOOK_BREAKER_FAILURES, APM_WEBHOOK_BREAKER_RESET_S
+  };
   gboolean running;
 
   g_mutex_lock (&s->lock);
@@ -197,6 +210,7 @@ apm_service_set_webhook (ApmService * s, const gchar * url, guint timeout_s)
   }
   s->webhook_url = g_strdup (url);
   s->webhook_timeout = timeout_s;
+  s->webhook_breaker = breaker ? *breaker : defaults;
   running = s->start_done;
   g_mutex_unlock (&s->lock);
   if (running)

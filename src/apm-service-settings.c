@@ -57,6 +57,15 @@ apm_service_configure (ApmService * s, const ApmServiceConfig * config,
       g_clear_error (&error);
     }
   }
+  if (config->state_dir) {
+    if (!s->state_dir_set) {
+      s->state_dir = g_strdup (config->state_dir);
+      s->state_dir_set = TRUE;
+    } else if (g_strcmp0 (s->state_dir, config->state_dir) != 0) {
+      g_string_append_printf (why, "state-dir=%s ignored: already %s; ",
+          config->state_dir, s->state_dir);
+    }
+  }
   if (config->quiet >= 0 && !s->quiet_set) {
     s->quiet = config->quiet;
     s->quiet_set = TRUE;
@@ -83,6 +92,9 @@ apm_service_config_clear (ApmServiceConfig * config)
   g_clear_pointer (&config->token, g_free);
   g_clear_pointer (&config->address, g_free);
   g_clear_pointer (&config->log_file, g_free);
+  g_clear_pointer (&config->run_traceparent, g_free);
+  g_clear_pointer (&config->run_labels, g_strfreev);
+  g_clear_pointer (&config->state_dir, g_free);
 }
 
 gchar *

@@ -7,8 +7,10 @@
  */
 #include "apm-service-private.h"
 #include "apm-access.h"
+#include "apm-breaker-private.h"
 #include "apm-defaults.h"
 #include "apm-discovery.h"
+#include "apm-state.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -241,6 +243,8 @@ service_thread (gpointer user_data)
   }
   g_free (address);
 
+  /* after start-up is reported: the application does not wait for it */
+  apm_state_start (s);
   g_main_loop_run (s->loop);
   apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
       "service stopping");
@@ -253,6 +257,7 @@ service_thread (gpointer user_data)
   s->http = NULL;
   apm_service_stop_webhook (s);
   apm_service_stop_ticks (s);
+  apm_state_stop (s);
   /* let sources destroyed above finish their cleanup */
   while (g_main_context_iteration (s->context, FALSE));
   g_main_context_pop_thread_default (s->context);
@@ -386,12 +391,16 @@ apm_service_shutdown (void)
   g_clear_error (&s->start_error);
   g_clear_pointer (&s->port_note, g_free);
   g_clear_pointer (&s->pipeline_names, g_strfreev);
+  /* before the checks and series they hold go */
+  apm_breakers_detach (s);
   apm_health_free (s->health);
   apm_jobs_free (s->jobs);
   apm_alerts_free (s->alerts);
   apm_sysres_free (s->sysres);
   apm_log_free (s->log);
   apm_access_free (s->access);
+  g_clear_pointer (&s->state, apm_state_free);
+  g_free (s->state_dir);
   g_free (s->webhook_url);
   g_array_unref (s->collectors);
   g_array_unref (s->flushers);

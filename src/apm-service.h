@@ -14,6 +14,7 @@
 #include "apm-alerts.h"
 #include "apm-sysres.h"
 #include "apm-log-store.h"
+#include "apm-breaker-private.h"
 
 G_BEGIN_DECLS
 
@@ -38,10 +39,15 @@ typedef struct
   gchar *token;                 /* bearer token, NULL: unset */
   gint token_for_all;           /* -1: unset */
   gint bus_messages;            /* tracer messages on buses, -1: unset */
+  /* the plugin's pipeline runs: the W3C traceparent they continue (checked)
+   * and their labels, key, value pairs; NULL: unset */
+  gchar *run_traceparent;
+  gchar **run_labels;
+  gchar *state_dir;             /* kept across restarts, NULL: unset */
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1 }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL, NULL, NULL }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1
@@ -138,6 +144,10 @@ gchar *apm_service_pipeline_dot (ApmService * service, const gchar * name);
 /* Alert notifications are also POSTed to @url (Alertmanager format). */
 void apm_service_set_webhook (ApmService * service, const gchar * url,
     guint timeout_s);
+/* The same, with the settings of its circuit breaker (NULL: defaults,
+ * see apm-breaker-private.h). */
+void apm_service_set_webhook_full (ApmService * service, const gchar * url,
+    guint timeout_s, const ApmBreakerSettings * breaker);
 
 /* Sends an event ({"type": @type, "data": @data}) to the WebSocket clients
  * at once.  Any thread; takes a reference on @data. */

@@ -1,6 +1,8 @@
 /* gst-apm: the service's status documents and self-metrics */
 #include "apm-status.h"
 #include "apm-service.h"
+#include "apm-history.h"
+#include "apm-state.h"
 #include "apm-time.h"
 
 /* The worst of the health checks and of the firing alerts' severities. */
@@ -97,6 +99,18 @@ apm_status_detailed (ApmService * service)
   json_object_set_string_member (config, "address", address);
   json_object_set_int_member (config, "port", apm_service_get_port (service));
   json_object_set_object_member (svc, "config", config);
+  {
+    JsonObject *history = json_object_new ();
+
+    json_object_set_member (history, "tiers",
+        apm_history_tiers_json (apm_service_get_registry (service)));
+    json_object_set_int_member (history, "max_series",
+        APM_HISTORY_MAX_SERIES);
+    json_object_set_int_member (history, "max_bytes",
+        apm_history_get_max_bytes (apm_service_get_registry (service)));
+    json_object_set_object_member (svc, "history", history);
+  }
+  apm_state_describe (service, svc);
   json_object_set_object_member (root, "service", svc);
 
   json_object_set_object_member (root, "health_checks", checks);

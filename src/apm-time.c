@@ -17,3 +17,17 @@ apm_time_format (gint64 wall_us)
   g_date_time_unref (dt);
   return text;
 }
+
+gint64
+apm_time_parse (const gchar * text)
+{
+  GDateTime *dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+  gint64 us;
+
+  if (!dt)
+    return 0;
+  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
+      g_date_time_get_microsecond (dt);
+  g_date_time_unref (dt);
+  return us;
+}

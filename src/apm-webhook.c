@@ -17,7 +17,10 @@ struct _ApmWebhook
   gboolean in_flight;
   GSource *retry;
   GCancellable *cancel;
-  ApmSeries *sent, *failures, *dropped;
+  ApmSeries *sent, *failures, *dropped, *deferred;
+  ApmCircuitBreaker *breaker;
+  ApmLog *log;
+  gboolean holding;             /* waiting on the open breaker (logged) */
 };
 
 static void send_next (ApmWebhook * hook);
@@ -102,10 +105,12 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
   hook->in_flight = FALSE;
   p = g_queue_peek_head (&hook->queue);
   if (body && SOUP_STATUS_IS_SUCCESSFUL (status)) {
+    apm_circuit_breaker_record_success (hook->breaker);
     apm_counter_add_int (hook->sent, 1);
     pending_free (g_queue_pop_head (&hook->queue));
     send_next (hook);
   } else {
+    apm_circuit_breaker_record_failure (hook->breaker);
     apm_counter_add_int (hook->failures, 1);
     if (p && ++p->attempts > APM_WEBHOOK_RETRIES) {
       /* given up on this one: move on, it is counted */
@@ -124,6 +129,28 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
   g_clear_error (&error);
 }
 
+/* The breaker refused the head: it stays queued, and is tried again when
+ * the breaker half-opens (or, with another trial out, a second later). */
+static void
+hold (ApmWebhook * hook)
+{
+  gint64 wait_us = apm_circuit_breaker_get_retry_in_us (hook->breaker);
+  guint wait_ms = wait_us > 0 ? (guint) MIN ((wait_us + 999) / 1000,
+      G_MAXUINT / 2) : 1000;
+
+  apm_counter_add_int (hook->deferred, 1);
+  if (!hook->holding) {
+    hook->holding = TRUE;
+    apm_log_write (hook->log, APM_LOG_WARNING, "webhook", NULL, NULL,
+        "webhook: circuit breaker %s is open: %u notifications held, next "
+        "try in %.1f s", apm_circuit_breaker_get_name (hook->breaker),
+        hook->queue.length, wait_ms / 1e3);
+  }
+  hook->retry = g_timeout_source_new (wait_ms);
+  g_source_set_callback (hook->retry, retry_now, hook, NULL);
+  g_source_attach (hook->retry, g_main_context_get_thread_default ());
+}
+
 static void
 send_next (ApmWebhook * hook)
 {
@@ -133,6 +160,16 @@ send_next (ApmWebhook * hook)
 
   if (!p || hook->in_flight || hook->retry)
     return;
+  if (!apm_circuit_breaker_allow (hook->breaker)) {
+    hold (hook);
+    return;
+  }
+  if (hook->holding) {
+    hook->holding = FALSE;
+    apm_log_write (hook->log, APM_LOG_INFO, "webhook", NULL, NULL,
+        "webhook: circuit breaker lets a trial through: sending the %u "
+        "notifications held", hook->queue.length);
+  }
   msg = soup_message_new ("POST", hook->url);
   if (!msg) {
     g_queue_clear_full (&hook->queue, (GDestroyNotify) pending_free);
@@ -148,11 +185,16 @@ send_next (ApmWebhook * hook)
 }
 
 ApmWebhook *
-apm_webhook_new (const gchar * url, guint timeout_s, ApmRegistry * reg)
+apm_webhook_new (const gchar * url, guint timeout_s,
+    const ApmBreakerSettings * breaker, ApmRegistry * reg, ApmLog * log)
 {
   ApmWebhook *hook = g_new0 (ApmWebhook, 1);
   ApmFamily *f;
 
+  hook->log = log;
+  hook->breaker = apm_circuit_breaker_new ("webhook",
+      breaker ? breaker->failures : APM_WEBHOOK_BREAKER_FAILURES,
+      breaker ? breaker->reset_seconds : APM_WEBHOOK_BREAKER_RESET_S);
   hook->url = g_strdup (url);
   hook->session = soup_session_new_with_options ("timeout",
       timeout_s ? timeout_s : 5, NULL);
@@ -169,6 +211,10 @@ apm_webhook_new (const gchar * url, guint timeout_s, ApmRegistry * reg)
       APM_METRIC_COUNTER, "Alert notifications given up after retries or "
       "pushed out of a full queue", NULL, NULL, 0);
   hook->dropped = apm_family_series (f, NULL);
+  f = apm_registry_family (reg, "apm_webhook_deferred_total",
+      APM_METRIC_COUNTER, "Webhook sends held back while its circuit "
+      "breaker is open (the notifications stay queued)", NULL, NULL, 0);
+  hook->deferred = apm_family_series (f, NULL);
   return hook;
 }
 
@@ -188,6 +234,8 @@ apm_webhook_free (ApmWebhook * hook)
   apm_series_unref (hook->sent);
   apm_series_unref (hook->failures);
   apm_series_unref (hook->dropped);
+  apm_series_unref (hook->deferred);
+  g_object_unref (hook->breaker);
   g_free (hook->url);
   g_free (hook);
 }

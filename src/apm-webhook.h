@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 #include "apm-metrics.h"
+#include "apm-log-store.h"
+#include "apm-breaker-private.h"
 
 G_BEGIN_DECLS
 
@@ -11,15 +13,20 @@ typedef struct _ApmWebhook ApmWebhook;
 #define APM_WEBHOOK_MAX_QUEUE 100
 #define APM_WEBHOOK_RETRIES 3
 
-/* Service thread: the session works in the thread-default context. */
+/* Service thread: the session works in the thread-default context.  Its
+ * sends go through a circuit breaker named "webhook" (@breaker: NULL for
+ * the defaults): while it is open, notifications wait in the queue (and
+ * apm_webhook_deferred_total counts each wait), nothing is sent, and the
+ * head is tried again when the breaker lets a trial through. */
 ApmWebhook *apm_webhook_new (const gchar * url, guint timeout_s,
-    ApmRegistry * registry);
+    const ApmBreakerSettings * breaker, ApmRegistry * registry, ApmLog * log);
 void apm_webhook_free (ApmWebhook * hook);
 
 /* Queues one alert event ("firing" or "resolved"); never blocks.  Sent
  * asynchronously, retried with exponential backoff; failures are counted
  * in apm_webhook_failures_total, nothing is lost while the queue has room
- * (the oldest is dropped, and counted, when it is full). */
+ * (the oldest is dropped, and counted, when it is full; so is one that failed
+ * APM_WEBHOOK_RETRIES + 1 sends). */
 void apm_webhook_notify (ApmWebhook * hook, const gchar * event,
     JsonNode * alert);
 

@@ -4,3 +4,4 @@
 #include "apm-enums.h"
 #include "apm-monitor.h"
 #include "apm-logger.h"
+#include "apm-breaker.h"

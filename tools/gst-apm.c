@@ -3,6 +3,9 @@
  *   gst-apm list [--json]                 the processes and their pipelines
  *   gst-apm top [--once]                  elements of all of them, by own time
  *   gst-apm sd [--output FILE] [--watch]  Prometheus file_sd_configs JSON
+ *   gst-apm compare 'PIPELINE A' 'PIPELINE B' [...]
+ *                                         A/B runs, element by element
+ *                                         (gst-apm-compare.c)
  *
  * Every running service registers in the runtime directory (see
  * src/apm-discovery.h); the commands read it and ask each process over
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "apm-discovery.h"
+#include "gst-apm-compare.h"
 
 #define REQUEST_TIMEOUT_S 2
 
@@ -534,6 +538,8 @@ static const struct
   {"list", cmd_list, "the monitored processes on this host"},
   {"top", cmd_top, "a live view of their elements, by own time"},
   {"sd", cmd_sd, "Prometheus file_sd_configs for all of them"},
+  {"compare", gst_apm_compare_main, "A/B: pipelines run in turn, compared "
+        "element by element"},
 };
 
 static void
@@ -543,7 +549,7 @@ usage (FILE * to)
 
   fprintf (to, "Usage: gst-apm COMMAND [OPTION...]\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (to, "  %-6s %s\n", commands[i].name, commands[i].what);
+    fprintf (to, "  %-8s %s\n", commands[i].name, commands[i].what);
   fprintf (to, "\n'gst-apm COMMAND --help' for its options.  Processes "
       "register in %s\n(APM_RUNTIME_DIR overrides it).\n", dir);
   g_free (dir);

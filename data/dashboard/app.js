@@ -31,8 +31,9 @@
     discoverMs: 30000,
     discoverMissingMs: 2000, /* first re-read while a charted family is absent (doubles up to discoverMs) */
     keepSeconds: 960,
+    longPoints: 360,      /* windows past keepSeconds: points a chart, read from the tiers */
     wsWatchdogMs: 6000,
-    wsTopics: ['monitoring_update', 'alert', 'job', 'health'],
+    wsTopics: ['monitoring_update', 'alert', 'job', 'health', 'breaker'],
     maxJobs: 60,
     maxLegend: 8,
   };
@@ -147,6 +148,11 @@
     var d = new Date(ms);
     var t = pad2(d.getHours()) + ':' + pad2(d.getMinutes());
     return withSeconds === false ? t : t + ':' + pad2(d.getSeconds());
+  }
+
+  function fmtDay(ms) {
+    var d = new Date(ms);
+    return pad2(d.getMonth() + 1) + '-' + pad2(d.getDate());
   }
 
   function parseTime(iso) {
@@ -264,6 +270,8 @@
     serviceId: null,       /* service.started_at: changes when the process does */
     jobsKey: '',
     jobs: null,
+    compareBy: null,       /* the label jobs are compared by */
+    comparison: null,      /* last /monitoring/jobs/compare document */
     alertsApi: 'unknown',  /* unknown | present | absent */
     alertsActive: [],
     alertsHistory: [],
@@ -271,6 +279,8 @@
     windowSeconds: 300,
     throughputUnit: 'bytes',
     wsMessages: {},        /* WebSocket messages received, by type */
+    breakerEvents: [],     /* the latest "breaker" events, newest first */
+    logSummary: null,      /* last /monitoring/logs/summary document */
   };
 
   /* ------------------------------------------------------------------ */
@@ -398,6 +408,9 @@
       case 'health':
         if (msg.data) onHealthEvent(unwrap(msg.data, 'check'));
         break;
+      case 'breaker':
+        if (msg.data) onBreakerEvent(msg.data);
+        break;
       default:
         /* 'error' and unknown types: nothing to show */
         break;
@@ -461,6 +474,7 @@
 
     renderOverall(doc);
     renderHealth(doc.health_checks || {});
+    renderBreakers(doc.health_checks || {});
     renderService(doc);
     renderPipelines(doc.pipelines || []);
     setText(byId('d-updated'), fmtClock(Date.now()));
@@ -1040,6 +1054,85 @@
     var s = d.summary || {};
     setText(byId('d-jobs-summary'), isNum(s.started) ?
       s.active + ' active \u00b7 ' + s.succeeded + ' succeeded \u00b7 ' + s.failed + ' failed \u00b7 ' + s.started + ' started' : '');
+    updateComparison();
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* A/B comparison of labelled jobs (/monitoring/jobs/compare): shown   */
+  /* once a job has labels, by the label picked (variant by default)     */
+
+  function jobLabelKeys() {
+    var d = state.jobs || {}, keys = {};
+    (d.active || []).concat(d.finished || []).forEach(function (j) {
+      Object.keys(j.labels || {}).forEach(function (k) { keys[k] = true; });
+    });
+    return Object.keys(keys).sort(natCompare);
+  }
+
+  function updateComparison() {
+    var keys = jobLabelKeys(), card = byId('d-compare-card'), sel = byId('d-compare-by');
+    card.hidden = !keys.length;
+    if (!keys.length) return;
+    if (keys.indexOf(state.compareBy) < 0)
+      state.compareBy = keys.indexOf('variant') >= 0 ? 'variant' : keys[0];
+    if (sel.getAttribute('data-keys') !== keys.join('\n')) {
+      clear(sel);
+      keys.forEach(function (k) { sel.appendChild(h('option', { value: k, text: k })); });
+      sel.setAttribute('data-keys', keys.join('\n'));
+    }
+    sel.value = state.compareBy;
+    debounce('compare', refreshComparison, 250);
+  }
+
+  function refreshComparison() {
+    if (!conn.httpUp || !state.compareBy) return Promise.resolve();
+    var by = state.compareBy;
+    return request('/monitoring/jobs/compare?by=' + encodeURIComponent(by)).then(guard('comparison', function (r) {
+      if (r.ok && r.data && by === state.compareBy) {
+        state.comparison = r.data;
+        renderComparison();
+      }
+    }));
+  }
+
+  function fmtP(p) {
+    if (!isNum(p)) return '\u2014';
+    return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+  }
+
+  function fmtSigned(v, fmt) {
+    if (!isNum(v)) return '\u2014';
+    return (v > 0 ? '+' : v < 0 ? '\u2212' : '\u00b1') + fmt(Math.abs(v));
+  }
+
+  function fmtPct(v) { return isNum(v) ? fmtNum(v * 100, 1) + ' %' : '\u2014'; }
+
+  function renderComparison() {
+    var d = state.comparison || {}, groups = d.groups || [], byGroup = {};
+    var tbody = byId('d-compare-table').tBodies[0];
+    (d.comparisons || []).forEach(function (c) { byGroup[c.group] = c; });
+    clear(tbody);
+    if (!groups.length)
+      tbody.appendChild(h('tr', null, h('td', { colspan: 11, class: 'empty', text: 'No finished job with the label ' + (d.by || '') + ' yet.' })));
+    groups.forEach(function (g) {
+      var c = byGroup[g.value], t = c && c.processing_seconds, s = c && c.success_rate;
+      var pt = g.processing_seconds || {}, bps = g.bytes_per_second || {};
+      var tSig = t && t.significant, sSig = s && s.significant;
+      tbody.appendChild(h('tr', { 'data-group': g.value },
+        h('td', { class: 'mono', text: g.value + (g.value === d.baseline ? ' (baseline)' : '') }),
+        h('td', { class: 'num', text: fmtCount(g.count) }),
+        h('td', { class: 'num', text: fmtPct(g.success_rate) }),
+        h('td', { class: 'num', text: fmtDuration(pt.mean) }),
+        h('td', { class: 'num', text: fmtDuration(pt.p50) }),
+        h('td', { class: 'num', text: fmtDuration(pt.p95) }),
+        h('td', { class: 'num', text: isNum(bps.read) ? fmtBytes(bps.read) + '/s' : '\u2014' }),
+        h('td', { class: 'num', text: t ? fmtSigned(t.difference_p50, fmtDuration) : '' }),
+        h('td', { class: 'num' + (tSig ? ' significant' : ''), 'data-test': 'times', text: t ? fmtP(t.p_value) : '' }),
+        h('td', { class: 'num', text: s ? fmtSigned(s.difference * 100, function (v) { return fmtNum(v, 1) + ' pt'; }) : '' }),
+        h('td', { class: 'num' + (sSig ? ' significant' : ''), 'data-test': 'success', text: s ? fmtP(s.p_value) : '' })));
+    });
+    setText(byId('d-compare-summary'), groups.length ?
+      d.jobs + ' finished jobs \u00b7 baseline ' + d.baseline + ' \u00b7 p: Mann\u2013Whitney U (times), two-proportion z (success); bold below ' + d.alpha : '');
   }
 
   /* ------------------------------------------------------------------ */
@@ -1254,6 +1347,119 @@
     refreshJobs();
     refreshAlerts();
     refreshInstances();
+    refreshLogSummary();
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* circuit breakers: their health checks "breaker:NAME", and the       */
+  /* "breaker" events of the WebSocket                                   */
+
+  var BREAKER_DOT = { closed: 'healthy', 'half-open': 'degraded', open: 'unhealthy' };
+
+  function renderBreakers(checks) {
+    var ul = byId('d-breakers');
+    var names = Object.keys(checks).filter(function (n) { return n.indexOf('breaker:') === 0; }).sort(natCompare);
+    var open = 0;
+    clear(ul);
+    if (!names.length) ul.appendChild(h('li', { class: 'empty', text: 'No circuit breakers.' }));
+    names.forEach(function (check) {
+      var c = checks[check] || {};
+      var d = c.details && typeof c.details === 'object' ? c.details : {};
+      var st = d.state || 'unknown';
+      var name = check.slice('breaker:'.length);
+      if (st !== 'closed') open++;
+      var figures = (isNum(d.consecutive_failures) ? d.consecutive_failures : '?') + '/' +
+        (isNum(d.failure_threshold) ? d.failure_threshold : '?') + ' failures' +
+        (isNum(d.rejected_calls) ? ' \u00b7 ' + fmtCount(d.rejected_calls) + ' refused' : '');
+      ul.appendChild(h('li', { title: check + ': ' + (c.message || st), 'data-breaker': name, 'data-state': st },
+        h('span', { class: 'dot dot-' + (BREAKER_DOT[st] || 'unknown') }),
+        h('span', { class: 'check-name', text: name }),
+        h('span', { class: 'check-msg', text: st + ' \u00b7 ' + figures }),
+        h('span', { class: 'meter-none' }),
+        h('span', { class: 'check-age', text: fmtAge(c.last_run) })));
+    });
+    setText(byId('d-breakers-summary'), names.length ? names.length + ' \u00b7 ' + open + ' not closed' : '');
+    var ev = byId('d-breaker-events');
+    clear(ev);
+    state.breakerEvents.forEach(function (e) {
+      ev.appendChild(h('li', { title: e.reason || '',
+        text: fmtTime(e.time) + '  ' + e.name + ': ' + e.previous + ' \u2192 ' + e.state }));
+    });
+  }
+
+  function onBreakerEvent(data) {
+    if (!data || typeof data.name !== 'string') return;
+    state.breakerEvents.unshift(data);
+    state.breakerEvents.length = Math.min(state.breakerEvents.length, 8);
+    var doc = state.status;
+    if (!doc) return;
+    /* the check says so at its next run; show the new state at once */
+    var checks = doc.health_checks = doc.health_checks || {};
+    var c = checks['breaker:' + data.name];
+    if (c && c.details && typeof c.details === 'object') c.details.state = data.state;
+    renderBreakers(checks);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* the log summary of the last hour                                    */
+
+  var LEVEL_RANK = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
+
+  function refreshLogSummary() {
+    if (!conn.httpUp) return Promise.resolve();
+    return request('/monitoring/logs/summary?since=-3600&top=10').then(guard('log summary', function (r) {
+      state.logSummary = r.ok && r.data && typeof r.data === 'object' ? r.data : null;
+      renderLogSummary(r.ok);
+    }));
+  }
+
+  function renderLogSummary(ok) {
+    var doc = state.logSummary;
+    var body = byId('d-logsum-table').tBodies[0];
+    var bars = byId('d-logsum-minutes');
+    clear(body);
+    clear(bars);
+    if (!doc) {
+      body.appendChild(h('tr', {}, h('td', { colspan: '5', class: 'empty',
+        text: ok ? 'no summary' : 'no log summary on this service' })));
+      setText(byId('d-logsum-levels'), '');
+      return;
+    }
+    var levels = (doc.totals && doc.totals.levels) || {};
+    setText(byId('d-logsum-levels'), Object.keys(levels).sort(function (a, b) {
+      return (LEVEL_RANK[a] || 0) - (LEVEL_RANK[b] || 0);
+    }).map(function (l) { return fmtCount(levels[l]) + ' ' + l; }).join(' \u00b7 ') || 'no lines');
+    /* one bar a minute, the last 60 */
+    var byMinute = {};
+    var peak = 1;
+    (doc.minutes || []).forEach(function (m) {
+      var t = parseTime(m.minute);
+      if (!isFinite(t)) return;
+      byMinute[Math.floor(t / 60000)] = m;
+      peak = Math.max(peak, m.total || 0);
+    });
+    var until = parseTime(doc.until);
+    var last = Math.floor((isFinite(until) ? until : serverNowMs()) / 60000);
+    for (var k = last - 59; k <= last; k++) {
+      var m = byMinute[k];
+      var worst = 'none';
+      if (m && m.levels) Object.keys(m.levels).forEach(function (l) {
+        if (worst === 'none' || (LEVEL_RANK[l] || 0) > (LEVEL_RANK[worst] || 0)) worst = l;
+      });
+      var n = m ? m.total || 0 : 0;
+      bars.appendChild(h('span', { class: 'lv-' + worst, style: 'height:' + (n ? Math.max(8, n / peak * 100) : 4).toFixed(1) + '%',
+        title: fmtClock(k * 60000) + ': ' + n + ' lines' }));
+    }
+    var list = doc.templates || [];
+    if (!list.length) body.appendChild(h('tr', {}, h('td', { colspan: '5', class: 'empty', text: 'no log line in the last hour' })));
+    list.forEach(function (t) {
+      body.appendChild(h('tr', { 'data-template': t.template },
+        h('td', { class: 'num', text: fmtCount(t.count) }),
+        h('td', { class: 'lv-text-' + (t.level || ''), text: t.level || '' }),
+        h('td', { text: t.component || '' }),
+        h('td', { class: 'wrap', title: 'e.g. ' + (t.example || '') + '\nfirst seen ' + fmtTime(t.first_seen), text: trunc(t.template || '', 160) }),
+        h('td', { text: fmtAge(t.last_seen) })));
+    });
   }
 
   /* the other monitored processes on this host, as links to their
@@ -1412,18 +1618,68 @@
     });
   }
 
+  /* a point of /monitoring/metrics as the charts keep it: [t, v] or, for
+   * histograms, [t, count, sum]; a coarse gauge point ([t, last, min, max,
+   * mean]) is charted by its mean */
+  function chartPoint(doc, p) {
+    if (doc.type === 'histogram') return [p[0], p[1], p[2]];
+    return [p[0], p.length >= 5 && isNum(p[4]) ? p[4] : p[1]];
+  }
+
   function ingestHistory(family, doc) {
     var last = metrics.cursor[family] || 0;
     (doc.series || []).forEach(function (s) {
       var labels = s.labels || {};
       (s.points || []).forEach(function (p) {
         if (!Array.isArray(p) || !isNum(p[0])) return;
-        var pt = p.length > 2 ? [p[0], p[1], p[2]] : [p[0], p[1]];
+        var pt = chartPoint(doc, p);
         addPoint(family, labels, pt);
         if (p[0] > last) last = p[0];
       });
     });
     if (last) metrics.cursor[family] = last;
+  }
+
+  /* Windows longer than the live buffer (1 h, 6 h, 24 h, 7 d) are read
+   * whole from the service's history tiers, about CFG.longPoints points a
+   * chart, and read again each step (5 s to 1 min) while shown. */
+  var long = { series: {}, window: 0, at: 0, busy: false };
+
+  function longStep() { return Math.max(1, Math.round(state.windowSeconds / CFG.longPoints)); }
+
+  function longMode() { return state.windowSeconds > CFG.keepSeconds; }
+
+  function fetchLong() {
+    if (!longMode() || long.busy) return Promise.resolve();
+    var w = state.windowSeconds, step = longStep();
+    var fams = (metrics.families || []).filter(function (f) { return metrics.hist[f] === 'yes'; });
+    long.busy = true;
+    return Promise.all(fams.map(function (f) {
+      return request('/monitoring/metrics/' + encodeURIComponent(f) + '?since=-' + w + '&step=' + step).then(function (r) {
+        if (!r.ok || !r.data) return null;
+        var byKey = {};
+        (r.data.series || []).forEach(function (s) {
+          var labels = s.labels || {};
+          byKey[labelKey(labels)] = {
+            labels: labels,
+            points: (s.points || []).filter(function (p) { return Array.isArray(p) && isNum(p[0]); })
+              .map(function (p) { return chartPoint(r.data, p); }),
+          };
+        });
+        return [f, byKey];
+      });
+    })).then(function (results) {
+      var next = {};
+      results.forEach(function (x) { if (x) next[x[0]] = x[1]; });
+      long.series = next;
+      long.window = w;
+      long.at = Date.now();
+      long.busy = false;
+      drawCharts();
+    }, function (e) {
+      long.busy = false;
+      reportError('charts', e);
+    });
   }
 
   function fetchHistory(family) {
@@ -1477,6 +1733,8 @@
       metrics.busy = false;
       metrics.ticks++;
       prune();
+      if (longMode() && (long.window !== state.windowSeconds ||
+          Date.now() - long.at > Math.min(60000, Math.max(5000, longStep() * 1000)))) fetchLong();
       drawCharts();
     }), function (e) {
       metrics.busy = false;
@@ -1487,7 +1745,7 @@
   /* derived series */
 
   function familySeries(family) {
-    var f = metrics.series[family] || {};
+    var f = (longMode() ? long.series[family] : metrics.series[family]) || {};
     return Object.keys(f).sort(natCompare).map(function (k) { return f[k]; });
   }
 
@@ -1783,7 +2041,7 @@
     for (var t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
       var x = Math.round(xOf(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, padT); ctx.lineTo(x, padT + ph); ctx.stroke();
-      var lbl = fmtClock(t * 1000, tstep < 60), half = ctx.measureText(lbl).width / 2;
+      var lbl = tstep >= 86400 ? fmtDay(t * 1000) : fmtClock(t * 1000, tstep < 60), half = ctx.measureText(lbl).width / 2;
       if (x - half >= padL - 4 && x + half <= W) ctx.fillText(lbl, x, H - 4);
     }
     (opts.refLines || []).forEach(function (r) {
@@ -1896,12 +2154,17 @@
   }
 
   function setupControls() {
+    byId('d-compare-by').addEventListener('change', function () {
+      state.compareBy = this.value;
+      refreshComparison();
+    });
     byId('d-window').addEventListener('click', function (ev) {
       var b = ev.target.closest('button[data-window]');
       if (!b) return;
       state.windowSeconds = parseInt(b.getAttribute('data-window'), 10) || 300;
       Array.prototype.forEach.call(this.querySelectorAll('button'), function (x) { x.classList.toggle('active', x === b); });
       drawCharts();
+      if (longMode() && long.window !== state.windowSeconds) fetchLong();
     });
     var sw = document.querySelector('[data-unit-switch]');
     sw.addEventListener('click', function (ev) {
@@ -1923,9 +2186,11 @@
     transport: function () { return conn.mode; },
     chartsMode: chartsMode,
     chartTicks: function () { return { done: metrics.ticks, busy: metrics.busy }; },
+    longWindow: function () { return long.window; },
     updates: function () { return state.updates; },
     alertsApi: function () { return state.alertsApi; },
     wsMessages: function () { return JSON.parse(JSON.stringify(state.wsMessages)); },
+    logSummary: function () { return state.logSummary ? JSON.parse(JSON.stringify(state.logSummary)) : null; },
     chartPoints: function () {
       var out = {};
       Object.keys(charts).forEach(function (k) {

@@ -165,16 +165,20 @@ find_job (JsonNode * doc, const gchar * list, const gchar * job_id)
   return NULL;
 }
 
+/* a W3C trace id: 32 lowercase hex digits, not all zeros */
 static gboolean
-is_uuid4 (const gchar * s)
+is_trace_id (const gchar * s)
 {
-  /* g_uuid_string_random(): version 4, RFC 4122 variant, lower case */
-  if (!s || strlen (s) != 36 || !g_uuid_string_is_valid (s))
+  gboolean nonzero = FALSE;
+
+  if (!s || strlen (s) != 32)
     return FALSE;
-  for (const gchar * c = s; *c; c++)
-    if (g_ascii_isupper (*c))
+  for (const gchar * c = s; *c; c++) {
+    if (!g_ascii_isdigit (*c) && !(*c >= 'a' && *c <= 'f'))
       return FALSE;
-  return s[14] == '4' && strchr ("89ab", s[19]) != NULL;
+    nonzero |= *c != '0';
+  }
+  return nonzero;
 }
 
 /* --- jobs --------------------------------------------------------------- */
@@ -193,8 +197,8 @@ GST_START_TEST (test_jobs_correlation_ids)
     gchar *id = g_strdup_printf ("api-job-%u", i);
 
     cids[i] = apm_monitor_start_job_tracking (monitor, id);
-    fail_unless (is_uuid4 (cids[i]), "correlation id '%s' is not a UUID",
-        cids[i]);
+    fail_unless (is_trace_id (cids[i]), "correlation id '%s' is not a W3C "
+        "trace id", cids[i]);
     fail_if (g_hash_table_contains (seen, cids[i]), "correlation id %s "
         "given twice", cids[i]);
     g_hash_table_add (seen, cids[i]);
@@ -1129,7 +1133,7 @@ GST_START_TEST (test_thread_safety)
     for (guint i = 0; i < h[t].cids->len; i++) {
       const gchar *cid = g_ptr_array_index (h[t].cids, i);
 
-      fail_unless (is_uuid4 (cid));
+      fail_unless (is_trace_id (cid), "'%s' is not a trace id", cid);
       fail_if (g_hash_table_contains (cids, cid), "duplicate id %s", cid);
       g_hash_table_add (cids, (gpointer) cid);
       n_jobs++;
@@ -1298,6 +1302,122 @@ GST_START_TEST (test_start_server_first_wins)
 
 GST_END_TEST;
 
+/* a job continues a remote trace as a child of its span, with labels; a
+ * malformed traceparent starts a new trace and is logged */
+GST_START_TEST (test_jobs_trace_context)
+{
+  const gchar *remote =
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  GHashTable *labels = g_hash_table_new (g_str_hash, g_str_equal);
+  gchar *cid, *tp, *text, *path, *bad_cid;
+  JsonNode *node, *doc;
+  JsonObject *j, *l;
+  GString *long_value = g_string_new (NULL);
+
+  ensure_server ();
+  g_hash_table_insert (labels, "variant", "b");
+  g_hash_table_insert (labels, "region", "eu");
+  cid = apm_monitor_start_job_tracking_full (monitor, "api-traced", remote,
+      labels);
+  fail_unless_equals_string (cid, "0af7651916cd43dd8448eb211c80319c");
+  tp = apm_monitor_get_traceparent (monitor, "api-traced");
+  fail_unless (tp != NULL);
+  fail_unless (g_str_has_prefix (tp, "00-0af7651916cd43dd8448eb211c80319c-"),
+      "traceparent %s is not in the remote trace", tp);
+  fail_unless (g_str_has_suffix (tp, "-01"));
+  fail_unless_equals_int (strlen (tp), 55);
+  fail_if (strstr (tp, "b7ad6b7169203331") != NULL, "the job's span is the "
+      "remote one: %s", tp);
+
+  text = apm_monitor_get_job_json (monitor, "api-traced");
+  node = json_from_string (text, NULL);
+  j = json_node_get_object (node);
+  fail_unless_equals_string (json_object_get_string_member (j, "trace_id"),
+      cid);
+  fail_unless_equals_string (json_object_get_string_member (j,
+          "correlation_id"), cid);
+  fail_unless_equals_string (json_object_get_string_member (j,
+          "parent_span_id"), "b7ad6b7169203331");
+  fail_unless_equals_string (json_object_get_string_member (j,
+          "traceparent"), tp);
+  fail_unless (g_str_has_suffix (tp, json_object_get_string_member (j,
+              "span_id")) == FALSE);
+  fail_unless (strstr (tp, json_object_get_string_member (j, "span_id")));
+  l = json_object_get_object_member (j, "labels");
+  fail_unless_equals_int (json_object_get_size (l), 2);
+  fail_unless_equals_string (json_object_get_string_member (l, "variant"),
+      "b");
+  fail_unless_equals_string (json_object_get_string_member (l, "region"),
+      "eu");
+  json_node_unref (node);
+  g_free (text);
+
+  /* also by span id and on /monitoring/jobs/{id} */
+  doc = get_json ("/monitoring/jobs/api-traced", 200);
+  j = json_node_get_object (doc);
+  fail_unless_equals_string (json_object_get_string_member (j,
+          "traceparent"), tp);
+  path = g_strconcat ("/monitoring/jobs/", json_object_get_string_member (j,
+          "span_id"), NULL);
+  json_node_unref (get_json (path, 200));
+  g_free (path);
+  json_node_unref (doc);
+  fail_unless (apm_monitor_complete_job_tracking (monitor, "api-traced",
+          "success", NULL));
+  /* finished jobs keep it */
+  text = apm_monitor_get_traceparent (monitor, "api-traced");
+  fail_unless_equals_string (text, tp);
+  g_free (text);
+  fail_unless (apm_monitor_get_traceparent (monitor, "api-no-such-job") ==
+      NULL);
+
+  /* a root job: no parent, a new trace; a plain job has no labels */
+  bad_cid = apm_monitor_start_job_tracking (monitor, "api-root");
+  doc = get_json ("/monitoring/jobs/api-root", 200);
+  j = json_node_get_object (doc);
+  fail_unless (json_object_get_null_member (j, "parent_span_id"));
+  fail_unless_equals_int (json_object_get_size
+      (json_object_get_object_member (j, "labels")), 0);
+  fail_if (g_strcmp0 (bad_cid, cid) == 0);
+  json_node_unref (doc);
+  apm_monitor_complete_job_tracking (monitor, "api-root", "success", NULL);
+  g_free (bad_cid);
+
+  /* malformed (uppercase): the job runs, in a new trace, and it is logged;
+   * a label too long is cut */
+  for (guint i = 0; i < 300; i++)
+    g_string_append_c (long_value, 'x');
+  g_hash_table_insert (labels, "long", long_value->str);
+  bad_cid = apm_monitor_start_job_tracking_full (monitor, "api-bad-parent",
+      "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", labels);
+  fail_unless (bad_cid != NULL);
+  fail_unless_equals_int (strlen (bad_cid), 32);
+  fail_if (g_strcmp0 (bad_cid, cid) == 0);
+  doc = get_json ("/monitoring/jobs/api-bad-parent", 200);
+  j = json_node_get_object (doc);
+  fail_unless (json_object_get_null_member (j, "parent_span_id"));
+  fail_unless_equals_int (strlen (json_object_get_string_member
+          (json_object_get_object_member (j, "labels"), "long")), 256);
+  json_node_unref (doc);
+  doc = get_json ("/monitoring/logs?component=jobs&level=warning", 200);
+  l = find_log (doc, "job api-bad-parent: traceparent "
+      "'00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01' is not "
+      "valid (the trace id is not 32 lowercase hex digits): the job starts "
+      "a new trace");
+  fail_unless (l != NULL, "no warning logged for a malformed traceparent");
+  json_node_unref (doc);
+  apm_monitor_complete_job_tracking (monitor, "api-bad-parent", "success",
+      NULL);
+
+  g_string_free (long_value, TRUE);
+  g_free (bad_cid);
+  g_free (tp);
+  g_free (cid);
+  g_hash_table_unref (labels);
+}
+
+GST_END_TEST;
+
 static Suite *
 apm_api_suite (void)
 {
@@ -1308,6 +1428,7 @@ apm_api_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_start_server_first_wins);
   tcase_add_test (tc, test_jobs_correlation_ids);
+  tcase_add_test (tc, test_jobs_trace_context);
   tcase_add_test (tc, test_job_stages_accumulate);
   tcase_add_test (tc, test_custom_metrics_exact);
   tcase_add_test (tc, test_invalid_rejected);

@@ -16,6 +16,8 @@
 //   --span-min-ms MS      the least latency the span can have (default 0)
 //   --want-disk           a disk:<mount> health check must be listed with
 //                         its free space (the pipeline writes a file)
+//   --want-breaker NAME   the circuit breaker NAME must be listed open, and
+//                         the log summary must list message templates
 //   --restart-pid PID     phase 2: SIGTERM this process (the service), check
 //   --restart-cmd CMD     the dashboard goes offline, run CMD (bash -c; must
 //                         serve on the same port) and check it recovers
@@ -401,6 +403,13 @@ async function main() {
     }, 10000, 250);
     log(`health check ${disk.name}: "${seen[0]}", meter at ${seen[1]} free`);
   }
+  if (args['want-breaker']) {
+    const brk = page.locator(`#d-breakers li[data-breaker="${args['want-breaker']}"][data-state="open"]`);
+    await until(`the circuit breaker ${args['want-breaker']} listed open`, async () => (await brk.count()) > 0, 20000, 250);
+    const rows = page.locator('#d-logsum-table tr[data-template]');
+    await until('message templates in the log summary', async () => (await rows.count()) > 0, 15000, 250);
+    log(`breaker ${args['want-breaker']} open; ${await rows.count()} log templates, ${await text('#d-logsum-levels')}`);
+  }
   const series = Number((await text('#d-series')).replace(/[^0-9.]/g, ''));
   check(series > 0, `the series figure is "${await text('#d-series')}"`);
 
@@ -436,6 +445,16 @@ async function main() {
       `the Stage spans legend lacks ${WANT_SPAN.name} and its latency ("${spanLegend}")`);
   } else if (!pipe.elements.some((e) => e.span)) {
     check(/no stage span/.test(spanLegend), `the Stage spans chart of a pipeline without span says "${spanLegend}"`);
+  }
+
+  // 6b. the 1 h range reads the history tiers (?since=-3600&step=10)
+  if (historyProbe.status === 200) {
+    await page.locator('#d-window button[data-window="3600"]').click();
+    await until('the 1 h range read from the history tiers, with latency points', async () => {
+      const p = await dash('chartPoints');
+      return (await dash('longWindow')) === 3600 && p && p.latency >= 1;
+    }, 25000, 500);
+    await page.locator('#d-window button[data-window="300"]').click();
   }
 
   // 7. jobs: the running job with its correlation id

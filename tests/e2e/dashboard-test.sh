@@ -47,8 +47,11 @@ PIPELINE=(audiotestsrc is-live=true ! apmonitor name=capture ! audioconvert
   t. ! queue ! filesink location="$WORK/out.raw")
 
 # an alert rule that fires within seconds (identity0 sleeps 1 ms per buffer),
-# so the Resolve button is exercised on a real alert
+# so the Resolve button is exercised on a real alert; an HTTP check of a
+# port where nothing listens, whose circuit breaker opens at its first
+# failure
 ALERT_RULE=dashboard_test_slow_identity
+DEAD_CHECK=dashboard_dead_upstream
 cat >"$WORK/apm.json" <<EOF
 {
   "alert_interval": 1,
@@ -63,6 +66,10 @@ cat >"$WORK/apm.json" <<EOF
       "severity": "warning",
       "message": "{{element}} takes {{value}} s per buffer (p95)"
     }
+  ],
+  "health_checks": [
+    { "name": "$DEAD_CHECK", "type": "http", "url": "http://127.0.0.1:9/",
+      "timeout": 1, "interval": 1, "breaker": { "failures": 1, "reset_timeout": 600 } }
   ]
 }
 EOF
@@ -92,7 +99,7 @@ RESTART_CMD="GST_TRACERS='apm(port=$PORT,quiet=false,config=$WORK/apm.json)' exe
 
 NODE_ARGS=(--url "$URL" --artifacts "$ARTIFACTS" --expect audiotestsrc0,capture,audioconvert0,identity0,t,queue0,queue1,out,fakesink0,filesink0
   --want-span 'out:capture->out' --span-min-ms 1 --want-disk
-  --want-alert "$ALERT_RULE" --chromium "$CHROMIUM" --restart-pid "$GST_PID" --restart-cmd "$RESTART_CMD")
+  --want-alert "$ALERT_RULE" --want-breaker "health:$DEAD_CHECK" --chromium "$CHROMIUM" --restart-pid "$GST_PID" --restart-cmd "$RESTART_CMD")
 [ -z "${DASHBOARD_LOCAL_ASSETS:-}" ] || NODE_ARGS+=(--local-assets "$DASHBOARD_LOCAL_ASSETS")
 
 timeout -s KILL 150 node "$E2E/dashboard-test.mjs" "${NODE_ARGS[@]}"

@@ -20,6 +20,10 @@ CASES=(
   "port=0,quiet=maybe|quiet.*maybe"
   "port=0,address=not-an-ip|address.*not-an-ip"
   "port=0,,|port=0,,"
+  "port=0,traceparent=00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01|traceparent.*not a W3C traceparent"
+  "port=0,traceparent=ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01|traceparent.*version ff"
+  "port=0,labels=variant|labels.*'variant' is not KEY:VALUE"
+  "port=0,labels=variant:b,region:eu|quote several labels"
 )
 
 i=0
@@ -36,6 +40,12 @@ for c in "${CASES[@]}"; do
   assert_no_grep "$name" out "^WARNING" "a WARNING on the application's bus for apm($params)"
   assert_no_grep "$name" out 'apm-service' "an apm-service message on the application's bus"
 done
+
+log "TRACEPARENT=garbage: a warning naming it, the run goes on"
+TRACEPARENT=garbage launch badenv "apm(port=0)" "${PIPELINE[@]}"
+assert_eos badenv
+assert_grep badenv err "^apm: warning: TRACEPARENT='garbage' is not a W3C traceparent" \
+  "no stderr warning naming a bad TRACEPARENT"
 
 log "apm(port=abc,bus-messages=true): the warning and the URL on the bus too"
 launch busmsg "apm(port=abc,bus-messages=true)" "${PIPELINE[@]}"
