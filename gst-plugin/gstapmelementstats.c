@@ -260,18 +260,62 @@ gst_apm_element_stats_sample_queue (GstApmElementStats * es, GstPad * pad,
 {
   /* the pad's parent is alive while it streams; no object lock taken */
   GstObject *queue = GST_OBJECT_PARENT (pad);
-  guint buffers = 0, bytes = 0;
-  guint64 time = 0;
+  guint buffers = 0, bytes = 0, max_buffers = 0, max_bytes = 0;
+  guint64 time = 0, max_time = 0;
+  gdouble fill = 0;
+  gint permille;
 
   es->level_ts = ts;
   if (!queue || !GST_IS_ELEMENT (queue))
     return;
   g_object_get (queue, "current-level-buffers", &buffers,
-      "current-level-bytes", &bytes, "current-level-time", &time, NULL);
+      "current-level-bytes", &bytes, "current-level-time", &time,
+      "max-size-buffers", &max_buffers, "max-size-bytes", &max_bytes,
+      "max-size-time", &max_time, NULL);
+  /* against the tightest limit (0: unlimited) */
+  if (max_buffers)
+    fill = MAX (fill, (gdouble) buffers / max_buffers);
+  if (max_bytes)
+    fill = MAX (fill, (gdouble) bytes / max_bytes);
+  if (max_time)
+    fill = MAX (fill, (gdouble) time / max_time);
+  permille = (gint) (MIN (fill, 1.0) * 1000 + 0.5);
+  g_atomic_int_inc (&es->fill_samples);
+  if (permille >= 900)
+    g_atomic_int_inc (&es->fill_high);
+  __atomic_fetch_add (&es->fill_sum_permille, permille, __ATOMIC_RELAXED);
+  if (permille > g_atomic_int_get (&es->fill_max_permille))
+    g_atomic_int_set (&es->fill_max_permille, permille);
   g_atomic_int_set (&es->level_buffers, buffers);
   g_atomic_int_set (&es->level_bytes, bytes);
   __atomic_store_n (&es->level_time, time, __ATOMIC_RELAXED);
   g_atomic_int_set (&es->level_known, 1);
+}
+
+gboolean
+gst_apm_element_stats_get_queue_fill (GstApmElementStats * es,
+    guint * samples, guint * high, gdouble * mean_percent,
+    gdouble * max_percent)
+{
+  guint n = g_atomic_int_get (&es->fill_samples);
+
+  if (n == 0)
+    return FALSE;
+  *samples = n;
+  *high = MIN ((guint) g_atomic_int_get (&es->fill_high), n);
+  *mean_percent = __atomic_load_n (&es->fill_sum_permille,
+      __ATOMIC_RELAXED) / 10.0 / n;
+  *max_percent = g_atomic_int_get (&es->fill_max_permille) / 10.0;
+  return TRUE;
+}
+
+void
+gst_apm_element_stats_reset_queue_fill (GstApmElementStats * es)
+{
+  g_atomic_int_set (&es->fill_samples, 0);
+  g_atomic_int_set (&es->fill_high, 0);
+  g_atomic_int_set (&es->fill_max_permille, 0);
+  __atomic_store_n (&es->fill_sum_permille, 0, __ATOMIC_RELAXED);
 }
 
 gboolean

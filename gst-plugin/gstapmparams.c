@@ -47,6 +47,8 @@ static const Param params_table[] = {
         "00-<32 hex>-<16 hex>-<2 hex>, lowercase"},
   {"labels", PARAM_STRING, 0, 0, "a list of KEY:VALUE, quoted when there "
         "are several (labels=\"variant:b,region:eu\")"},
+  {"summary", PARAM_STRING, 0, 0, "true, false, or a file path ending in "
+        ".json or .html"},
 };
 
 typedef struct
@@ -54,6 +56,7 @@ typedef struct
   ApmServiceConfig *config;
   gchar **config_path;
   gchar **gst_debug;            /* nullable: checked, then dropped */
+  gchar **summary;              /* nullable: checked, then dropped */
   GPtrArray *problems;
 } ParseCtx;
 
@@ -293,6 +296,21 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
       g_strfreev (c->run_labels);
       c->run_labels = pairs;
     }
+  } else if (strcmp (key, "summary") == 0) {
+    /* true: a table on stderr at exit; a path: the report, by extension */
+    if (g_ascii_strcasecmp (s, "true") == 0
+        || g_ascii_strcasecmp (s, "false") == 0
+        || ((g_str_has_suffix (s, ".json") || g_str_has_suffix (s, ".html"))
+            && strlen (s) > 5)) {
+      if (ctx->summary) {
+        g_free (*ctx->summary);
+        *ctx->summary = g_strdup (s);
+      }
+    } else {
+      g_ptr_array_add (ctx->problems, g_strdup_printf ("param summary='%s' "
+              "must be true, false, or a file path ending in .json or .html: "
+              "no summary", s));
+    }
   } else if (strcmp (key, "log-level") == 0) {
     if (apm_log_level_from_string (s, &level))
       c->log_level = level;
@@ -450,10 +468,19 @@ gboolean
 gst_apm_params_parse_full (const gchar * params, ApmServiceConfig * config,
     gchar ** config_path, gchar ** gst_debug, GPtrArray * problems)
 {
+  return gst_apm_params_parse_tracer (params, config, config_path, gst_debug,
+      NULL, problems);
+}
+
+gboolean
+gst_apm_params_parse_tracer (const gchar * params, ApmServiceConfig * config,
+    gchar ** config_path, gchar ** gst_debug, gchar ** summary,
+    GPtrArray * problems)
+{
   guint n_before = problems->len;
   GstStructure *s;
   gchar *text;
-  ParseCtx ctx = { config, config_path, gst_debug, problems };
+  ParseCtx ctx = { config, config_path, gst_debug, summary, problems };
 
   if (!params || !*params)
     return TRUE;

@@ -21,6 +21,12 @@ gboolean gst_apm_params_parse_full (const gchar * params,
     ApmServiceConfig * config, gchar ** config_path, gchar ** gst_debug,
     GPtrArray * problems);
 
+/* The same, and @summary receives summary= ("true", "false" or a path
+ * ending in .json or .html), or keeps NULL; another value is a problem. */
+gboolean gst_apm_params_parse_tracer (const gchar * params,
+    ApmServiceConfig * config, gchar ** config_path, gchar ** gst_debug,
+    gchar ** summary, GPtrArray * problems);
+
 /* A problem if @gst_debug asks for DEBUG or finer messages while the log
  * keeps info and above (@config's log level, after the file). */
 void gst_apm_params_check_gst_debug (const gchar * gst_debug,

@@ -79,6 +79,8 @@ gst_apm_run_end (PipelineWatch * w, const gchar * status, const gchar * error)
   g_mutex_lock (&w->lock);
   job_id = w->job_id;
   w->job_id = NULL;
+  if (job_id)
+    w->run_end_mono = gst_util_get_timestamp ();
   g_mutex_unlock (&w->lock);
   if (job_id && alive) {
     transfer_totals (w->label, &now);
@@ -136,8 +138,11 @@ reset_first_buffer (gpointer data, gpointer user_data)
   GstApmElementStats *es = data;
   RunReset *r = user_data;
 
-  if (g_strcmp0 (es->pipeline, r->pipeline) == 0)
+  if (g_strcmp0 (es->pipeline, r->pipeline) == 0) {
     es->first_ts = 0;
+    es->run_cpu_ns = -1;
+    gst_apm_element_stats_reset_queue_fill (es);
+  }
 }
 
 void
@@ -154,6 +159,8 @@ gst_apm_watch_state_changing (GstElement * pipeline,
   g_mutex_lock (&w->lock);
   if (!w->job_id) {
     w->run_start_ts = ts;
+    w->run_start_mono = gst_util_get_timestamp ();
+    w->run_end_mono = GST_CLOCK_TIME_NONE;
     g_clear_pointer (&w->last_error, g_free);
   }
   g_mutex_unlock (&w->lock);
@@ -172,6 +179,23 @@ gst_apm_watch_run_start (const gchar * label)
     gst_apm_watch_unref (w);
   }
   return start;
+}
+
+gboolean
+gst_apm_watch_run_window (const gchar * label, GstClockTime * start,
+    GstClockTime * end)
+{
+  PipelineWatch *w = gst_apm_watch_ref_by_label (label);
+
+  *start = *end = GST_CLOCK_TIME_NONE;
+  if (!w)
+    return FALSE;
+  g_mutex_lock (&w->lock);
+  *start = w->run_start_mono;
+  *end = w->run_end_mono;
+  g_mutex_unlock (&w->lock);
+  gst_apm_watch_unref (w);
+  return GST_CLOCK_TIME_IS_VALID (*start);
 }
 
 /* the change as a log line, with the run's correlation id if one is

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <time.h>
 #include "apm-metrics.h"
 #include "gstapmring.h"
 #include "apm-local.h"
@@ -35,6 +36,9 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
   GstApmRing *ring;             /* sources: pts -> entry time */
   GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
   GstClockTime first_ts;        /* first buffer of the run (hook time) */
+  /* the CPU time its thread had used then (ns, -1: unknown): a pooled
+   * thread's earlier work is not the run's (the report's thread CPU) */
+  gint64 run_cpu_ns;
   gpointer pool;                /* the last pool seen, by address only */
   gboolean is_source;           /* never a bin: the elements inside it */
   gboolean is_sink;
@@ -71,6 +75,11 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
   guint level_buffers, level_bytes;     /* atomic */
   guint64 level_time;           /* atomic */
   gint level_known;             /* atomic */
+  /* the samples' fill against the tightest limit, since the run started
+   * (the report's mean and maximum fill, the queue-full advice) */
+  gint fill_samples, fill_high; /* atomic; high: >= 90 % */
+  gint fill_max_permille;       /* atomic */
+  guint64 fill_sum_permille;    /* atomic */
   /* aggregator's state (service thread only) */
   gint64 prev_media_ns, prev_proc_ns;
   gdouble prev_transfer;
@@ -235,6 +244,13 @@ gst_apm_element_stats_maybe_sample_queue (GstApmElementStats * es,
     gst_apm_element_stats_sample_queue (es, pad, ts);
 }
 
+/* The fill samples since the run started: FALSE if none. */
+gboolean gst_apm_element_stats_get_queue_fill (GstApmElementStats * es,
+    guint * samples, guint * high, gdouble * mean_percent,
+    gdouble * max_percent);
+/* A new run: forget the fill samples. */
+void gst_apm_element_stats_reset_queue_fill (GstApmElementStats * es);
+
 /* The last level sampled: FALSE if none yet. */
 gboolean gst_apm_element_stats_get_queue_level (GstApmElementStats * es,
     guint * buffers, guint * bytes, guint64 * time);
@@ -284,6 +300,18 @@ gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
               __ATOMIC_ACQUIRE)))
     return t->cache[slot].stats;
   return gst_apm_pad_stats_lookup_slow (t, pad);
+}
+
+/* Streaming thread, once per element and run (its first buffer). */
+static inline void
+gst_apm_element_stats_first_buffer (GstApmElementStats * es,
+    GstClockTime ts)
+{
+  struct timespec cpu;
+
+  es->first_ts = ts;
+  es->run_cpu_ns = clock_gettime (CLOCK_THREAD_CPUTIME_ID, &cpu) == 0 ?
+      (gint64) cpu.tv_sec * GST_SECOND + cpu.tv_nsec : -1;
 }
 
 #define GST_APM_SOURCE_RING_MAX 16384

@@ -25,7 +25,10 @@
  * finished jobs are kept across restarts; nothing is written without it),
  * `otlp-endpoint` (an OTLP/HTTP collector's URL, default
  * $OTEL_EXPORTER_OTLP_ENDPOINT: runs, stages and logs exported as
- * OpenTelemetry traces and logs; the other OTEL_* variables apply).
+ * OpenTelemetry traces and logs; the other OTEL_* variables apply),
+ * `summary` (true: a table of each pipeline's elements, latency, queues and
+ * recommendations on stderr at exit; a path ending in .json or .html: the
+ * full report written there).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"
@@ -34,6 +37,8 @@
 #include "gstapmstats.h"
 #include "gstapmaggregate.h"
 #include "gstapmdebuglog.h"
+#include "gstapmreport.h"
+#include "gstapmsummary.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -169,7 +174,7 @@ sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
   apm_local_add (&h->buffers, 1);
   apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
   if (G_UNLIKELY (!es->first_ts))
-    es->first_ts = ts;
+    gst_apm_element_stats_first_buffer (es, ts);
   if (GST_CLOCK_TIME_IS_VALID (dur))
     apm_local_add (&h->media_ns, dur);
   if (G_UNLIKELY (h->tid != t->tid))
@@ -196,7 +201,7 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   apm_local_add (&h->buffers, 1);
   apm_local_add (&h->bytes, size);
   if (G_UNLIKELY (!es->first_ts))
-    es->first_ts = ts;
+    gst_apm_element_stats_first_buffer (es, ts);
   if (G_UNLIKELY (h->tid != t->tid))
     h->tid = t->tid;
   if (buffer->pool) {
@@ -483,9 +488,14 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_pipeline (element, FALSE);
     gst_apm_aggregate_ensure (apm_service_get_default ());
+    gst_apm_report_keep_history (apm_service_get_default ());
   } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_state_changing (element, transition, ts);
+  } else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY
+      && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
+    /* before the elements stop: their caps and threads are still there */
+    gst_apm_summary_capture (element);
   }
 }
 
@@ -545,15 +555,21 @@ configure_from_params (const gchar * params, gboolean report)
 {
   ApmServiceConfig config = APM_SERVICE_CONFIG_INIT;
   GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
-  gchar *config_path = NULL, *gst_debug = NULL;
+  gchar *config_path = NULL, *gst_debug = NULL, *summary = NULL;
 
-  gst_apm_params_parse_full (params, &config, &config_path, &gst_debug,
-      problems);
+  gst_apm_params_parse_tracer (params, &config, &config_path, &gst_debug,
+      &summary, problems);
+
   gst_apm_params_load_config (config_path, &config, problems);
   gst_apm_params_check_gst_debug (gst_debug, &config, problems);
   if (!report)
     g_ptr_array_set_size (problems, 0);
   gst_apm_watch_configure (&config, problems);
+  /* the parent's summary only: a forked child prints none.  After the
+   * service is made: its exit handler then runs after the summary's */
+  if (report)
+    gst_apm_summary_configure (summary);
+  g_free (summary);
   if (gst_debug)
     gst_apm_debug_log_start (gst_debug);
   apm_service_config_clear (&config);
@@ -627,6 +643,7 @@ static void
 gst_apm_tracer_finalize (GObject * object)
 {
   /* tracers live until gst_deinit(): the service goes with them */
+  gst_apm_summary_finish ();
   gst_apm_debug_log_stop ();
   apm_service_set_fork_func (NULL);
   apm_service_shutdown ();

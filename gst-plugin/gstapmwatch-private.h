@@ -31,6 +31,9 @@ typedef struct
   guint n_runs;
   GstApmPipelineTotals run_start;       /* what it had carried then */
   GstClockTime run_start_ts;    /* tracer hook time */
+  /* the last run's window on gst_util_get_timestamp()'s clock (hook times
+   * count from gst_init()): its end is NONE while it runs */
+  GstClockTime run_start_mono, run_end_mono;
   GstApmFlow flow;              /* stall detection (gstapmaggregate.c) */
   /* local files (gstapmfiles.c), under lock */
   GstState files_state;         /* when last scanned; NULL: none known */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "gstapmstats.h"
 #include "gstapmmodel.h"
+#include "gstapmreport.h"
 
 GST_DEBUG_CATEGORY (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -268,6 +269,7 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
   g_hash_table_add (labels_in_use, w->label);
   w->check_name = g_strdup_printf ("pipeline:%s", w->label);
   w->run_start_ts = GST_CLOCK_TIME_NONE;
+  w->run_start_mono = w->run_end_mono = GST_CLOCK_TIME_NONE;
   w->files_state = GST_STATE_NULL;
   w->state = GST_STATE (pipeline);      /* hooks keep it from here on */
   w->pending = GST_STATE_VOID_PENDING;
@@ -277,6 +279,7 @@ gst_apm_watch_pipeline (GstElement * pipeline, gboolean post)
 
   service = apm_service_get_default ();
   gst_apm_model_install (service);
+  gst_apm_report_install (service);
   gst_apm_announce_alerts (service);
   gst_apm_files_ensure (service);
   url = gst_apm_announce (&problems);

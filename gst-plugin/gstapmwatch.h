@@ -103,6 +103,12 @@ void gst_apm_watch_state_changing (GstElement * pipeline,
  * hook time), or GST_CLOCK_TIME_NONE. */
 GstClockTime gst_apm_watch_run_start (const gchar * label);
 
+/* When the last (or current) run of the pipeline labelled @label started
+ * and ended (@end: GST_CLOCK_TIME_NONE while it runs), on
+ * gst_util_get_timestamp()'s clock; FALSE if it has not run. */
+gboolean gst_apm_watch_run_window (const gchar * label, GstClockTime * start,
+    GstClockTime * end);
+
 /* --- posted messages (gstapmmessages.c) --- */
 
 /* ERROR, WARNING, EOS and QOS messages, as posted by @element. */

@@ -8,6 +8,7 @@
 #include "apm-status.h"
 #include "apm-history.h"
 #include "apm-query.h"
+#include "apm-report.h"
 #include "apm-log-summary.h"
 #include "apm-jobs-compare.h"
 
@@ -309,6 +310,14 @@ handle_metric_history (ApmService * service, SoupServerMessage * msg,
   respond_node (msg, node);
 }
 
+/* the performance report (apm-report.c): ?format=html, ?since= */
+static void
+handle_report (ApmService * service, SoupServerMessage * msg,
+    const char *path, GHashTable * query)
+{
+  apm_report_handle (service, msg, query);
+}
+
 static void
 handle_alerts (ApmService * service, SoupServerMessage * msg,
     const char *path, GHashTable * query)
@@ -534,6 +543,7 @@ static const ApmRoute routes[] = {
   {"/monitoring/jobs/compare", "GET, HEAD", handle_jobs_compare},
   {"/monitoring/instances", "GET, HEAD", handle_instances},
   {"/monitoring/jobs/", "GET, HEAD", handle_job},
+  {"/monitoring/report", "GET, HEAD", handle_report},
 };
 
 static gboolean
