@@ -238,6 +238,21 @@ rule_queue_full (const GstApmSnapshot * snap, JsonArray * out)
   }
 }
 
+/* a late buffer now and then (a scheduling hiccup on a loaded machine)
+ * is no advice: at least LATE_MIN_EVENTS, and LATE_MIN_SHARE of what
+ * the sink received */
+#define LATE_MIN_EVENTS 3
+#define LATE_MIN_SHARE 0.02
+
+static gboolean
+late_enough (const GstApmElementSnap * s)
+{
+  guint64 late = MAX (MAX (s->qos_dropped, s->qos_messages), s->underruns);
+
+  return late >= LATE_MIN_EVENTS
+      && (gdouble) late >= LATE_MIN_SHARE * (gdouble) s->buffers;
+}
+
 /* late-sink: QoS drops (or late buffers) at a sink that syncs, or
  * underruns an apmonitor before it counted, with the element upstream
  * whose own time has the widest tail */
@@ -250,8 +265,7 @@ rule_late_sink (const GstApmSnapshot * snap, JsonArray * out)
     guint guard = 0;
     JsonObject *ev;
 
-    if (s->kind != GST_APM_KIND_SINK || (s->qos_dropped == 0
-            && s->qos_messages == 0 && s->underruns == 0))
+    if (s->kind != GST_APM_KIND_SINK || !late_enough (s))
       continue;
     while ((up = upstream_of (snap, up)) >= 0 && guard++ < 64) {
       const GstApmElementSnap *e = ELEMENT (snap, up);
