@@ -14,7 +14,7 @@
 
 static ApmService *registered_on;
 static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
-    *f_stalled, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
+    *f_stalled, *f_stuck, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
 static GHashTable *thread_series;       /* tid -> ApmSeries */
 
 static void
@@ -77,6 +77,9 @@ ensure_families (ApmRegistry * reg)
       APM_METRIC_GAUGE, "Seconds the PLAYING pipeline's sinks have received "
       "no buffer, once past the stall timeout (0 while flowing)", pl, NULL,
       0);
+  f_stuck = apm_registry_family (reg, "apm_pipeline_stuck_seconds",
+      APM_METRIC_GAUGE, "Seconds the pipeline's state change has been "
+      "pending, once past the stuck timeout (0 otherwise)", pl, NULL, 0);
   f_rtf = apm_registry_family (reg, "apm_pipeline_realtime_factor",
       APM_METRIC_GAUGE, "Media time reaching the sinks per second of wall "
       "time over the last second, while PLAYING", pl, NULL, 0);
@@ -307,6 +310,9 @@ collect_pipeline (const GstApmWatchInfo * info, gpointer user_data)
 
   s = apm_family_series (f_state, values);
   apm_gauge_set_int (s, info->state);
+  apm_series_unref (s);
+  s = apm_family_series (f_stuck, values);
+  apm_gauge_set (s, info->stuck_s);
   apm_series_unref (s);
   collect_flow (info, values);
 

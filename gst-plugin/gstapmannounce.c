@@ -31,6 +31,7 @@ gst_apm_watch_configure (const ApmServiceConfig * config,
   if (config->bus_messages >= 0)
     g_atomic_int_compare_and_exchange (&bus_messages, -1,
         config->bus_messages);
+  gst_apm_stuck_configure (config->stuck_timeout);
   if (!apm_service_configure (apm_service_get_default (), config, &ignored)) {
     GST_INFO ("%s", ignored);
     g_free (ignored);

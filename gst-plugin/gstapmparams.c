@@ -36,6 +36,8 @@ static const Param params_table[] = {
         "critical"},
   {"token", PARAM_STRING, 0, 0, "a bearer token"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
+  {"stuck-timeout", PARAM_INT, 1, 86400, "seconds a state change may "
+        "stay pending before the pipeline counts as stuck"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
 };
@@ -158,6 +160,8 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     c->ws_rate = i;
   } else if (strcmp (key, "alert-interval") == 0) {
     c->alert_interval = i;
+  } else if (strcmp (key, "stuck-timeout") == 0) {
+    c->stuck_timeout = i;
   } else if (strcmp (key, "quiet") == 0) {
     c->quiet = b;
   } else if (strcmp (key, "bus-messages") == 0) {
@@ -297,6 +301,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->bus_messages = file.bus_messages;
   if (config->log_level < 0)
     config->log_level = file.log_level;
+  if (config->stuck_timeout < 0)
+    config->stuck_timeout = file.stuck_timeout;
   if (!config->token) {
     config->token = g_steal_pointer (&file.token);
     if (config->token_for_all < 0)

@@ -147,6 +147,8 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED
       || transition == GST_STATE_CHANGE_READY_TO_NULL)
     gst_apm_files_sync (w, pipeline, GST_STATE_TRANSITION_NEXT (transition));
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    gst_apm_stuck_scan_sinks (w, pipeline);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     gboolean failed;
 

@@ -486,8 +486,11 @@ do_change_state_post (GObject * self, GstClockTime ts, GstElement * element,
     GstStateChange transition, GstStateChangeReturn result)
 {
   if (GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)
-      && result != GST_STATE_CHANGE_FAILURE)
+      && result != GST_STATE_CHANGE_FAILURE) {
     gst_apm_watch_state_changed (element, transition, ts);
+    if (result == GST_STATE_CHANGE_ASYNC)
+      gst_apm_stuck_async (element);
+  }
 }
 
 static void

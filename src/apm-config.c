@@ -241,6 +241,8 @@ parse_top_level_values (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
     p->config.alert_interval = v;
   if (apm_config_get_bool (ctx, root, "bus_messages", NULL, &b))
     p->config.bus_messages = b;
+  if (apm_config_get_number (ctx, root, "stuck_timeout", NULL, 1, 86400, &v))
+    p->config.stuck_timeout = v;
   if (apm_config_get_number (ctx, root, "websocket_rate", NULL, 1,
           APM_MAX_WS_RATE, &v))
     p->config.ws_rate = v;
@@ -451,6 +453,8 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
     config->bus_messages = parsed->bus_messages;
   if (parsed->log_level >= 0)
     config->log_level = parsed->log_level;
+  if (parsed->stuck_timeout > 0)
+    config->stuck_timeout = parsed->stuck_timeout;
 }
 
 
@@ -461,7 +465,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", NULL
+    "security", "disk_space", "bus_messages", "stuck_timeout", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
