@@ -7,6 +7,7 @@
 #include "gstapmaggregate.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
+#include "gstapmrecovery.h"
 #include "apm-sysres.h"
 
 #include <math.h>
@@ -262,7 +263,8 @@ update_flow (GstApmFlow * w, GstState state, gdouble buffers,
   *rtf = NAN;
 
   if (state != GST_STATE_PLAYING || buffers != w->last_buffers
-      || !w->last_change_us) {
+      || !w->last_change_us
+      || g_atomic_int_compare_and_exchange (&w->restarted, 1, 0)) {
     w->last_change_us = now;
     w->stalled_s = 0;
   } else {
@@ -293,6 +295,7 @@ collect_flow (const GstApmWatchInfo * info, const gchar ** values)
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);
+  gst_apm_recovery_tick (info->label, info->state, stalled, info->stuck_s);
   if (!isnan (rtf)) {
     s = apm_family_series (f_rtf, values);
     apm_gauge_set (s, rtf);

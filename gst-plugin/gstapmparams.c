@@ -38,6 +38,9 @@ static const Param params_table[] = {
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
   {"stuck-timeout", PARAM_INT, 1, 86400, "seconds a state change may "
         "stay pending before the pipeline counts as stuck"},
+  {"recovery", PARAM_STRING, 0, 0, "recovery policies, quoted: "
+        "recovery=\"GLOB=TRIGGERS:ACTION[,OPTION=VALUE...] ...\" "
+        "(recovery=\"tcp*=stall+stuck:restart,max=3\")"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
 };
@@ -184,6 +187,9 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "log-file") == 0) {
     g_free (c->log_file);
     c->log_file = g_strdup (s);
+  } else if (strcmp (key, "recovery") == 0) {
+    g_free (c->recovery);
+    c->recovery = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);

@@ -59,6 +59,10 @@ gst_apm_run_start (PipelineWatch * w, gboolean fresh)
     return;
   cid = apm_jobs_start (apm_service_get_jobs (apm_service_get_default ()),
       job_id, w->label);
+  g_mutex_lock (&w->lock);
+  g_free (w->last_cid);
+  w->last_cid = g_strdup (cid);
+  g_mutex_unlock (&w->lock);
   GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
       cid);
   g_free (cid);

@@ -26,6 +26,7 @@
 #include "gstapmstats.h"
 #include "gstapmaggregate.h"
 #include "gstapmdebuglog.h"
+#include "gstapmrecovery.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -475,6 +476,7 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_pipeline (element, FALSE);
     gst_apm_aggregate_ensure (apm_service_get_default ());
+    gst_apm_recovery_watch_bus (element);
   } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_state_changing (element, transition, ts);
@@ -616,6 +618,7 @@ gst_apm_tracer_constructed (GObject * object)
   gst_tracing_register_hook (tracer, "element-query-post",
       G_CALLBACK (do_element_query_post));
   gst_apm_watch_set_traced ();
+  gst_apm_recovery_install ();
 }
 
 static void
@@ -623,6 +626,7 @@ gst_apm_tracer_finalize (GObject * object)
 {
   /* tracers live until gst_deinit(): the service goes with them */
   gst_apm_debug_log_stop ();
+  gst_apm_recovery_uninstall ();
   apm_service_set_fork_func (NULL);
   apm_service_shutdown ();
   g_clear_pointer (&tracer_params, g_free);

@@ -48,6 +48,9 @@ typedef struct
   gchar **sinks;                /* paths of its sinks, scanned at PAUSED */
   gdouble stuck_s;              /* 0 unless stuck (service thread) */
   gchar *stuck_message;
+  /* recovery (gstapmrecovery.c), under lock */
+  gchar *last_cid;              /* the current or last run's correlation id */
+  gboolean bus_intercepted;     /* our sync handler is on its bus */
 } PipelineWatch;
 
 /* The quark of the watch in a pipeline's qdata (initializes the debug

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "gstapmstats.h"
 #include "gstapmmodel.h"
+#include "apm-recovery.h"
 
 GST_DEBUG_CATEGORY (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -77,6 +78,7 @@ watch_clear (PipelineWatch * w)
   g_free (w->job_id);
   g_strfreev (w->sinks);
   g_free (w->stuck_message);
+  g_free (w->last_cid);
   g_mutex_clear (&w->lock);
 }
 
@@ -193,6 +195,7 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
   /* gone: nothing to count what it transferred */
   gst_apm_run_end (w, "cancelled", "pipeline disposed while running");
   gst_apm_files_forget (w);
+  apm_recovery_forget (w->label);
   /* its series go after the grace period, with those of its pads */
   apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
       w->label);

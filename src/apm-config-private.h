@@ -55,4 +55,14 @@ void apm_config_check_keys (ApmConfigCtx * ctx, JsonObject * o,
 G_GNUC_INTERNAL
 JsonParser *apm_config_parse_json (ApmConfigCtx * ctx, gsize len);
 
+/* apm-config-recovery.c: the "recovery" block, checked into @out (from
+ * apm_config_recovery_new()), then applied */
+G_GNUC_INTERNAL
+GPtrArray *apm_config_recovery_new (void);
+G_GNUC_INTERNAL
+void apm_config_parse_recovery (ApmConfigCtx * ctx, JsonObject * root,
+    GPtrArray * out);
+G_GNUC_INTERNAL
+void apm_config_apply_recovery (GPtrArray * entries);
+
 G_END_DECLS

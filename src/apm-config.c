@@ -174,6 +174,7 @@ typedef struct
   GPtrArray *rules;             /* ApmAlertRule */
   GPtrArray *disabled;          /* rule names */
   GPtrArray *checks;            /* CheckSpec */
+  GPtrArray *recovery;          /* apm-config-recovery.c */
 } Parsed;
 
 static void
@@ -190,6 +191,7 @@ parsed_init (Parsed * p)
   p->disabled = g_ptr_array_new_with_free_func (g_free);
   p->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)
       check_spec_free);
+  p->recovery = apm_config_recovery_new ();
 }
 
 static void
@@ -200,6 +202,7 @@ parsed_clear (Parsed * p)
   g_ptr_array_unref (p->disabled);
   g_ptr_array_unref (p->checks);
   g_ptr_array_unref (p->origins);
+  g_ptr_array_unref (p->recovery);
 }
 
 /* --- the sections: each checks its part of the file into a Parsed --- */
@@ -420,6 +423,7 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
       apm_probes_add_path (health, c->name, c->target, c->min_free,
           c->interval);
   }
+  apm_config_apply_recovery (p->recovery);
   if (p->disk_set)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
@@ -465,7 +469,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
 {
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
-    "security", "disk_space", "bus_messages", "stuck_timeout", NULL
+    "security", "disk_space", "bus_messages", "stuck_timeout", "recovery", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
@@ -488,6 +492,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     parse_disk_space (&ctx, root, &parsed);
     parse_rules (&ctx, root, &parsed);
     parse_health_checks (&ctx, root, &parsed);
+    apm_config_parse_recovery (&ctx, root, parsed.recovery);
     if (!ctx.failed && service)
       apply (service, &parsed, config); /* all checked */
     g_object_unref (parser);

@@ -83,6 +83,7 @@ apm_service_config_clear (ApmServiceConfig * config)
   g_clear_pointer (&config->token, g_free);
   g_clear_pointer (&config->address, g_free);
   g_clear_pointer (&config->log_file, g_free);
+  g_clear_pointer (&config->recovery, g_free);
 }
 
 gchar *

@@ -39,10 +39,11 @@ typedef struct
   gint token_for_all;           /* -1: unset */
   gint bus_messages;            /* tracer messages on buses, -1: unset */
   gint stuck_timeout;           /* seconds (the plugin's), -1: unset */
+  gchar *recovery;              /* the recovery= param (apm-recovery.h) */
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, -1 }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, -1, NULL }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1

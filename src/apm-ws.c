@@ -23,7 +23,8 @@ enum
   TOPIC_HEALTH = 1 << 2,
   TOPIC_JOB = 1 << 3,
   TOPIC_LOG = 1 << 4,
-  TOPIC_ALL = 0x1f,
+  TOPIC_RECOVERY = 1 << 5,
+  TOPIC_ALL = 0x3f,
 };
 
 typedef struct
@@ -57,6 +58,8 @@ topic_of (const gchar * type)
     return TOPIC_JOB;
   if (strcmp (type, "log") == 0)
     return TOPIC_LOG;
+  if (strcmp (type, "recovery") == 0)
+    return TOPIC_RECOVERY;
   return 0;
 }
 
@@ -190,7 +193,7 @@ apm_ws_parse_client_message (const gchar * data, gsize len, guint * topics,
 
     if (!bit) {
       *problem = "unknown topic (known: monitoring_update, alert, health, "
-          "job, log)";
+          "job, log, recovery)";
       goto out;
     }
     mask |= bit;
