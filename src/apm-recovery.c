@@ -398,7 +398,7 @@ static void
 report (const Attempt * a, const gchar * result, const gchar * detail)
 {
   ApmService *service = apm_service_get_default ();
-  JsonObject *ctx = json_object_new ();
+  JsonObject *ctx = json_object_new (), *data;
   JsonNode *event;
   const gchar *reason = apm_recovery_trigger_name (a->reason);
   const gchar *action = apm_recovery_action_name (a->action);
@@ -412,16 +412,25 @@ report (const Attempt * a, const gchar * result, const gchar * detail)
   json_object_set_string_member (ctx, "result", result);
   if (detail)
     json_object_set_string_member (ctx, "detail", detail);
+  /* the event: the log context and the correlation id (the log line
+   * carries it outside its context) */
+  data = json_object_new ();
+  {
+    GList *members = json_object_get_members (ctx);
+
+    for (GList * l = members; l; l = l->next)
+      json_object_set_member (data, l->data,
+          json_object_dup_member (ctx, l->data));
+    g_list_free (members);
+  }
   if (a->correlation_id)
-    json_object_set_string_member (ctx, "correlation_id", a->correlation_id);
+    json_object_set_string_member (data, "correlation_id", a->correlation_id);
   else
-    json_object_set_null_member (ctx, "correlation_id");
-  event = json_node_init_object (json_node_alloc (), ctx);
+    json_object_set_null_member (data, "correlation_id");
+  event = json_node_init_object (json_node_alloc (), data);
   apm_service_publish (service, "recovery", event);
   json_node_unref (event);
-
-  ctx = json_object_ref (ctx);
-  json_object_remove_member (ctx, "correlation_id");
+  json_object_unref (data);
   if (strcmp (result, "gave_up") == 0)
     apm_log_write (apm_service_get_log (service), APM_LOG_ERROR, "recovery",
         a->correlation_id, ctx, "recovery of %s gave up: %u attempts on %s "
@@ -432,7 +441,6 @@ report (const Attempt * a, const gchar * result, const gchar * detail)
         "recovery of %s: %s on %s, attempt %u/%u: %s%s%s", a->label, action,
         reason, a->attempt, a->max_attempts, result, detail ? ": " : "",
         detail ? detail : "");
-  json_object_unref (ctx);
 }
 
 /* --- the recovery thread --- */
