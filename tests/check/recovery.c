@@ -21,6 +21,8 @@
 
 #include "apmtestutil.h"
 #include "apm-monitor.h"
+#include "apm-recovery.h"
+#include "apm-config.h"
 
 #define WAIT_US (30 * G_USEC_PER_SEC)
 /* 20 ms of 48 kHz mono S16LE */
@@ -527,6 +529,79 @@ GST_START_TEST (test_blocked_sink_gives_up)
 
 GST_END_TEST;
 
+/* the policy text of the param and the API, and the configuration block:
+ * bad input is an error that names the problem */
+GST_START_TEST (test_policy_syntax)
+{
+  static const struct
+  {
+    const gchar *text, *problem;
+  } bad[] = {
+    {"restart", "TRIGGERS:ACTION"},
+    {"stall:reboot", "reboot"},
+    {"stalled:restart", "stalled"},
+    {":restart", "trigger"},
+    {"stall:restart,max=0", "max=0"},
+    {"stall:restart,max=2.5", "whole"},
+    {"stall:restart,window=abc", "window=abc"},
+    {"stall:restart,retries=3", "retries"},
+  };
+  ApmRecoveryPolicy p;
+  GError *error = NULL;
+  gchar *text;
+  GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
+
+  fail_unless (apm_recovery_policy_parse ("stall+stuck:flush,max=3,"
+          "window=60,backoff=0.5,max-backoff=4", &p, &error));
+  fail_unless_equals_int (p.triggers, APM_RECOVERY_ON_STALL |
+      APM_RECOVERY_ON_STUCK);
+  fail_unless_equals_int (p.action, APM_RECOVERY_FLUSH);
+  fail_unless_equals_int (p.max_attempts, 3);
+  fail_unless (p.window_s == 60 && p.backoff_s == 0.5
+      && p.max_backoff_s == 4);
+  text = apm_recovery_policy_to_string (&p);
+  fail_unless_equals_string (text, "stall+stuck:flush,max=3,window=60,"
+      "backoff=0.5,max-backoff=4");
+  g_free (text);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    fail_if (apm_recovery_policy_parse (bad[i].text, &p, &error),
+        "'%s' accepted", bad[i].text);
+    fail_unless (strstr (error->message, bad[i].problem) != NULL,
+        "'%s': \"%s\" does not name %s", bad[i].text, error->message,
+        bad[i].problem);
+    g_clear_error (&error);
+  }
+
+  /* the param: a bad entry is reported and left out, the others kept */
+  apm_recovery_set_policies_from_text ("syntaxp*=stuck:restart "
+      "other=stall:bogus", problems);
+  fail_unless_equals_int (problems->len, 1);
+  fail_unless (strstr (problems->pdata[0], "bogus") != NULL);
+  fail_unless (apm_recovery_lookup ("syntaxp1", &p, NULL));
+  fail_unless_equals_int (p.triggers, APM_RECOVERY_ON_STUCK);
+  fail_if (apm_recovery_lookup ("other", &p, NULL));
+  apm_recovery_set_policy ("syntaxp*", NULL, FALSE);
+  fail_if (apm_recovery_lookup ("syntaxp1", &p, NULL));
+  g_ptr_array_unref (problems);
+
+  {
+    const gchar *good = "{\"recovery\": {\"cap*\": {\"on\": [\"stall\", "
+        "\"error\"], \"action\": \"flush\", \"max_attempts\": 2}}}";
+    const gchar *wrong = "{\"recovery\": {\n  \"cap*\": {\"on\": "
+        "[\"stall\"],\n  \"action\": \"reboot\"}}}";
+
+    fail_unless (apm_config_check_data ("good.json", good, strlen (good),
+            &error));
+    fail_if (apm_config_check_data ("wrong.json", wrong, strlen (wrong),
+            &error));
+    fail_unless (strstr (error->message, "wrong.json:3") != NULL
+        && strstr (error->message, "action") != NULL, "%s", error->message);
+    g_clear_error (&error);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 apm_recovery_suite (void)
 {
@@ -536,6 +611,7 @@ apm_recovery_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_test (tc, test_policy_syntax);
   tcase_add_test (tc, test_tcp_stall_restart);
   tcase_add_test (tc, test_error_once_opted_in);
   tcase_add_test (tc, test_blocked_sink_gives_up);
