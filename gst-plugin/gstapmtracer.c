@@ -17,7 +17,10 @@
  * Params: `port` (0 picks a free port, default 9464), `address` (an IP
  * address, default 127.0.0.1), `quiet` (true: no stderr line with the URL),
  * `gst-debug` (GStreamer debug categories to copy into the JSON log, in
- * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`).
+ * GST_DEBUG's syntax and quoted: `gst-debug="GST_STATES:4,audio*:5"`),
+ * `stuck-timeout` (seconds a state change may stay pending before the
+ * pipeline counts as stuck, default 10), `recovery` (automated recovery
+ * policies, quoted: `recovery="capture*=stall+stuck:restart,max=3"`).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"
