@@ -50,10 +50,19 @@ gst_apm_recovery_tick (const gchar * label, GstState state,
 
   if (!(w = gst_apm_watch_ref_by_label (label)))
     return;
-  if (stuck_s > 0)
+  if (stuck_s > 0) {
     trigger (w, APM_RECOVERY_ON_STUCK);
-  else if (state == GST_STATE_PLAYING && stalled_s > 0)
-    trigger (w, APM_RECOVERY_ON_STALL);
+  } else if (state == GST_STATE_PLAYING && stalled_s > 0) {
+    gboolean running;
+
+    /* a run that ended (EOS, an ERROR the application sees) is not
+     * stalled: restarting it would replay it or fight the application */
+    g_mutex_lock (&w->lock);
+    running = w->job_id != NULL;
+    g_mutex_unlock (&w->lock);
+    if (running)
+      trigger (w, APM_RECOVERY_ON_STALL);
+  }
   else if (state == GST_STATE_PLAYING)
     apm_recovery_note_healthy (label);
   gst_apm_watch_unref (w);

@@ -58,6 +58,23 @@ curl -sf --max-time 5 "$URL/monitoring/jobs/pipeline0%232" | grep -q '"job_id" :
   fail "no second run after the restart"
 alive "$GST_PID" || fail "gst-launch quit"
 
+# the application API from Python (GObject introspection)
+GI_TYPELIB_PATH=$APM_BUILD_ROOT/src${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH} \
+LD_LIBRARY_PATH=$APM_BUILD_ROOT/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+  /usr/bin/python3 -c '
+import gi
+gi.require_version("Apm", "1.0")
+from gi.repository import Apm, GLib
+m = Apm.Monitor.get_default()
+assert m.set_recovery("cap*", "stall+stuck:restart,max=3")
+assert m.set_recovery("cap*", None)
+try:
+    m.set_recovery("x", "stall:reboot")
+    raise SystemExit("a bad policy was accepted")
+except GLib.Error as e:
+    assert "reboot" in e.message, e.message
+' || fail "apm_monitor_set_recovery through GObject introspection"
+
 kill -INT "$GST_PID"
 wait_exit "$GST_PID" 15 || fail "gst-launch did not stop within 15 s of SIGINT"
 log "PASS"
