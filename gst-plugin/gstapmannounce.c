@@ -33,16 +33,10 @@ gst_apm_watch_configure (const ApmServiceConfig * config,
     g_atomic_int_compare_and_exchange (&bus_messages, -1,
         config->bus_messages);
   gst_apm_stuck_configure (config->stuck_timeout);
-  /* after the configuration file's: the param wins for the same pattern */
-  if (config->recovery) {
-    GPtrArray *bad = g_ptr_array_new_with_free_func (g_free);
-
-    apm_recovery_set_policies_from_text (config->recovery, bad);
-    if (problems)
-      for (guint i = 0; i < bad->len; i++)
-        g_ptr_array_add (problems, g_strdup (bad->pdata[i]));
-    g_ptr_array_unref (bad);
-  }
+  /* after the configuration file's: the param wins for the same pattern
+   * (its problems were reported when the params were parsed) */
+  if (config->recovery)
+    apm_recovery_set_policies_from_text (config->recovery, NULL);
   if (!apm_service_configure (apm_service_get_default (), config, &ignored)) {
     GST_INFO ("%s", ignored);
     g_free (ignored);

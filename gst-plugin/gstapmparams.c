@@ -2,6 +2,7 @@
 #include "gstapmparams.h"
 
 #include "apm-config.h"
+#include "apm-recovery.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,7 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     g_free (c->log_file);
     c->log_file = g_strdup (s);
   } else if (strcmp (key, "recovery") == 0) {
+    apm_recovery_check_policies_text (s, ctx->problems);
     g_free (c->recovery);
     c->recovery = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {

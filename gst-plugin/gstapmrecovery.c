@@ -84,6 +84,8 @@ on_bus_message (GstBus * bus, GstMessage * message, gpointer user_data)
     return GST_BUS_PASS;
   GST_INFO ("%s: ERROR from %s kept from the application: recovering",
       w->label, GST_MESSAGE_SRC_NAME (message));
+  /* a dropped message is the handler's to free */
+  gst_message_unref (message);
   return GST_BUS_DROP;
 }
 

@@ -276,8 +276,25 @@ apm_recovery_set_policy (const gchar * glob, const ApmRecoveryPolicy * policy,
   g_mutex_unlock (&lock);
 }
 
+static void
+policies_from_text (const gchar * text, GPtrArray * problems,
+    gboolean install);
+
 void
 apm_recovery_set_policies_from_text (const gchar * text, GPtrArray * problems)
+{
+  policies_from_text (text, problems, TRUE);
+}
+
+void
+apm_recovery_check_policies_text (const gchar * text, GPtrArray * problems)
+{
+  policies_from_text (text, problems, FALSE);
+}
+
+static void
+policies_from_text (const gchar * text, GPtrArray * problems,
+    gboolean install)
 {
   gchar **entries = g_strsplit_set (text, " \t\n", -1);
 
@@ -297,19 +314,22 @@ apm_recovery_set_policies_from_text (const gchar * text, GPtrArray * problems)
       policy_text = eq + 1;
     }
     if (glob && !*glob) {
-      g_ptr_array_add (problems, g_strdup_printf ("param recovery: '%s' has "
+      if (problems)
+        g_ptr_array_add (problems, g_strdup_printf ("param recovery: '%s' has "
               "an empty pipeline pattern: ignored", entry));
     } else if (!apm_recovery_policy_parse (policy_text, &p, &error)) {
-      g_ptr_array_add (problems, g_strdup_printf ("param recovery: %s: "
-              "ignored", error->message));
+      if (problems)
+        g_ptr_array_add (problems, g_strdup_printf ("param recovery: %s: "
+                "ignored", error->message));
       g_clear_error (&error);
     } else {
-      if (p.triggers & APM_RECOVERY_ON_ERROR)
+      if ((p.triggers & APM_RECOVERY_ON_ERROR) && problems)
         g_ptr_array_add (problems, g_strdup_printf ("param recovery: '%s': "
                 "the error trigger acts only for pipelines whose "
                 "application opted in with apm_monitor_set_recovery(); "
                 "here it is ignored", entry));
-      apm_recovery_set_policy (glob ? glob : "*", &p, FALSE);
+      if (install)
+        apm_recovery_set_policy (glob ? glob : "*", &p, FALSE);
     }
     g_free (glob);
   }

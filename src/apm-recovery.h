@@ -73,8 +73,13 @@ void apm_recovery_set_policy (const gchar * glob,
 
 /* "GLOB=POLICY GLOB=POLICY" or a bare "POLICY" (every pipeline), as the
  * tracer's param and the configuration file give them; each bad entry is a
- * problem (a string) in @problems and is left out. */
+ * problem (a string) in @problems (nullable) and is left out. */
 void apm_recovery_set_policies_from_text (const gchar * text,
+    GPtrArray * problems);
+
+/* The problems apm_recovery_set_policies_from_text() would report, without
+ * setting anything. */
+void apm_recovery_check_policies_text (const gchar * text,
     GPtrArray * problems);
 
 /* The policy for pipeline @label; FALSE if none.  @from_application

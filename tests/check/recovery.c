@@ -244,15 +244,18 @@ check_canary (void)
 static void
 canary_start (SoupSession * session, const gchar * url)
 {
-  canary.session = session;
-  canary.url = url;
   /* an underrun: a buffer later than an audio sink with 100 ms of
    * buffering could absorb (half a buffer, apmonitor's default, is
    * exceeded by scheduling noise alone on a loaded machine, with or
    * without the monitor) */
-  canary.pipeline = apm_test_parse_tracked ("audiotestsrc is-live=true "
-      "! apmonitor name=canary tolerance=100000000 ! fakesink sync=true",
-      "canary");
+  gchar *desc = g_strdup_printf ("audiotestsrc is-live=true ! apmonitor "
+      "name=canary tolerance=%" G_GUINT64_FORMAT " ! fakesink sync=true",
+      (guint64) APM_TEST_SCALED (100 * GST_MSECOND));
+
+  canary.session = session;
+  canary.url = url;
+  canary.pipeline = apm_test_parse_tracked (desc, "canary");
+  g_free (desc);
   g_free (apm_test_play_live (canary.pipeline));
   /* past its start (the first buffer may come before the latency is set):
    * two reports of its apmonitor's intervals */
