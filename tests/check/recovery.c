@@ -244,13 +244,13 @@ check_canary (void)
 static void
 canary_start (SoupSession * session, const gchar * url)
 {
-  /* an underrun: a buffer later than an audio sink with 100 ms of
-   * buffering could absorb (half a buffer, apmonitor's default, is
-   * exceeded by scheduling noise alone on a loaded machine, with or
-   * without the monitor) */
+  /* an underrun: a buffer later than an audio sink with 200 ms of
+   * buffering (audiobasesink's default buffer-time) could absorb; half a
+   * buffer, apmonitor's default, is exceeded by scheduling noise alone on
+   * a loaded machine, with or without the monitor */
   gchar *desc = g_strdup_printf ("audiotestsrc is-live=true ! apmonitor "
       "name=canary tolerance=%" G_GUINT64_FORMAT " ! fakesink sync=true",
-      (guint64) APM_TEST_SCALED (100 * GST_MSECOND));
+      (guint64) APM_TEST_SCALED (200 * GST_MSECOND));
 
   canary.session = session;
   canary.url = url;
@@ -301,7 +301,7 @@ wait_recoveries (SoupSession * session, const gchar * url,
   while ((v = metric (session, url, "apm_pipeline_recoveries_total",
               "pipeline", pipeline, "reason", reason, "result", result,
               NULL)) < n && g_get_monotonic_time () < deadline)
-    g_usleep (200000);
+    g_usleep (500000);
   fail_unless (v >= n, "apm_pipeline_recoveries_total{pipeline=\"%s\","
       "reason=\"%s\",result=\"%s\"} is %.0f after %.0f s, expected %.0f",
       pipeline, reason, result, v, WAIT_US / 1e6, n);
@@ -320,7 +320,7 @@ wait_flowing (SoupSession * session, const gchar * url,
   while ((now = metric (session, url, "apm_pad_buffers_total", "pipeline",
               pipeline, "element", "out", "pad", "sink", NULL)) < first + more
       && g_get_monotonic_time () < deadline)
-    g_usleep (200000);
+    g_usleep (500000);
   fail_unless (now >= first + more, "%s is not flowing again: %.0f buffers "
       "at its sink, %.0f before", pipeline, now, first);
 }
