@@ -541,6 +541,7 @@ apm_recovery_trigger (const gchar * label, ApmRecoveryTrigger reason,
   LabelState *st;
   Attempt *a, gave_up = { 0 };
   gdouble delay;
+  gboolean window_over = FALSE;
 
   g_mutex_lock (&lock);
   e = lookup_locked (label);
@@ -556,6 +557,8 @@ apm_recovery_trigger (const gchar * label, ApmRecoveryTrigger reason,
     g_hash_table_insert (states, st->label, st);
   }
   if (now - st->window_start_us > e->policy.window_s * G_USEC_PER_SEC) {
+    /* a new window: attempts anew (the gauge goes down below) */
+    window_over = st->gave_up;
     st->window_start_us = now;
     st->attempts = 0;
     st->gave_up = FALSE;
@@ -595,6 +598,8 @@ apm_recovery_trigger (const gchar * label, ApmRecoveryTrigger reason,
     g_cond_signal (&cond);
   }
   g_mutex_unlock (&lock);
+  if (window_over && decision != APM_RECOVERY_GAVE_UP)
+    set_gave_up (label, FALSE);
   if (decision == APM_RECOVERY_GAVE_UP) {
     count (label, reason, "gave_up");
     set_gave_up (label, TRUE);
