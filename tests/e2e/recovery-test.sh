@@ -58,7 +58,12 @@ curl -sf --max-time 5 "$URL/monitoring/jobs/pipeline0%232" | grep -q '"job_id" :
   fail "no second run after the restart"
 alive "$GST_PID" || fail "gst-launch quit"
 
-# the application API from Python (GObject introspection)
+# the application API from Python (GObject introspection), where the
+# typelib is built (the roots of scripts/test-roots.sh build without it)
+if [ ! -e "$APM_BUILD_ROOT/src/Apm-1.0.typelib" ] ||
+    ! /usr/bin/python3 -c 'import gi' 2>/dev/null; then
+  log "no Apm typelib or python3-gi: the Python API is not checked here"
+else
 GI_TYPELIB_PATH=$APM_BUILD_ROOT/src${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH} \
 LD_LIBRARY_PATH=$APM_BUILD_ROOT/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
   /usr/bin/python3 -c '
@@ -74,6 +79,7 @@ try:
 except GLib.Error as e:
     assert "reboot" in e.message, e.message
 ' || fail "apm_monitor_set_recovery through GObject introspection"
+fi
 
 kill -INT "$GST_PID"
 wait_exit "$GST_PID" 15 || fail "gst-launch did not stop within 15 s of SIGINT"
