@@ -117,24 +117,24 @@ note_sink (gpointer data, gpointer user_data)
 
   if (!es->is_sink || g_strcmp0 (es->pipeline, scan->label) != 0)
     return;
-  g_hash_table_add (scan->known, es->path);
+  /* copies: the stats may go once the foreach lets go of them */
+  g_hash_table_add (scan->known, g_strdup (es->path));
   if (es->first_ts)
-    g_hash_table_add (scan->fed, es->path);
+    g_hash_table_add (scan->fed, g_strdup (es->path));
 }
 
 gchar *
 gst_apm_stuck_missing_sinks (PipelineWatch * w)
 {
-  SinkScan scan = { w->label, g_hash_table_new (g_str_hash, g_str_equal),
-    g_hash_table_new (g_str_hash, g_str_equal)
+  SinkScan scan = { w->label,
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL)
   };
   GPtrArray *missing = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer path;
   gchar *text = NULL, *list;
 
-  /* the paths point into stats kept alive by the foreach's caller only
-   * while it runs: copy what is needed before it returns */
   g_mutex_lock (&w->lock);
   for (guint i = 0; w->sinks && w->sinks[i]; i++)
     g_ptr_array_add (missing, g_strdup (w->sinks[i]));
