@@ -7,6 +7,7 @@
 #include "gstapmaggregate.h"
 #include "gstapmstats.h"
 #include "gstapmwatch.h"
+#include "gstapmrecovery.h"
 #include "apm-sysres.h"
 
 #include <math.h>
@@ -14,7 +15,7 @@
 
 static ApmService *registered_on;
 static ApmFamily *f_el_rtf, *f_queue[3], *f_thread_cpu, *f_state, *f_reported, *f_live,
-    *f_stalled, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
+    *f_stalled, *f_stuck, *f_rtf, *f_pool[3], *f_transfer_rate, *f_first_byte;
 static GHashTable *thread_series;       /* tid -> ApmSeries */
 
 static void
@@ -77,6 +78,9 @@ ensure_families (ApmRegistry * reg)
       APM_METRIC_GAUGE, "Seconds the PLAYING pipeline's sinks have received "
       "no buffer, once past the stall timeout (0 while flowing)", pl, NULL,
       0);
+  f_stuck = apm_registry_family (reg, "apm_pipeline_stuck_seconds",
+      APM_METRIC_GAUGE, "Seconds the pipeline's state change has been "
+      "pending, once past the stuck timeout (0 otherwise)", pl, NULL, 0);
   f_rtf = apm_registry_family (reg, "apm_pipeline_realtime_factor",
       APM_METRIC_GAUGE, "Media time reaching the sinks per second of wall "
       "time over the last second, while PLAYING", pl, NULL, 0);
@@ -259,7 +263,8 @@ update_flow (GstApmFlow * w, GstState state, gdouble buffers,
   *rtf = NAN;
 
   if (state != GST_STATE_PLAYING || buffers != w->last_buffers
-      || !w->last_change_us) {
+      || !w->last_change_us
+      || g_atomic_int_compare_and_exchange (&w->restarted, 1, 0)) {
     w->last_change_us = now;
     w->stalled_s = 0;
   } else {
@@ -290,6 +295,7 @@ collect_flow (const GstApmWatchInfo * info, const gchar ** values)
   s = apm_family_series (f_stalled, values);
   apm_gauge_set (s, stalled);
   apm_series_unref (s);
+  gst_apm_recovery_tick (info->label, info->state, stalled, info->stuck_s);
   if (!isnan (rtf)) {
     s = apm_family_series (f_rtf, values);
     apm_gauge_set (s, rtf);
@@ -307,6 +313,9 @@ collect_pipeline (const GstApmWatchInfo * info, gpointer user_data)
 
   s = apm_family_series (f_state, values);
   apm_gauge_set_int (s, info->state);
+  apm_series_unref (s);
+  s = apm_family_series (f_stuck, values);
+  apm_gauge_set (s, info->stuck_s);
   apm_series_unref (s);
   collect_flow (info, values);
 

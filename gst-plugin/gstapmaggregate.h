@@ -16,6 +16,7 @@ typedef struct
   gdouble last_buffers, last_media;
   gint64 last_change_us, last_sample_us;
   gdouble stalled_s;            /* 0 while flowing */
+  gint restarted;               /* atomic: a recovery restarted the flow */
 } GstApmFlow;
 
 /* What a pipeline's sources and sinks carried so far, from their counts

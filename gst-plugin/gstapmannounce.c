@@ -7,6 +7,7 @@
  * buses.
  */
 #include "gstapmwatch-private.h"
+#include "apm-recovery.h"
 
 #define GST_CAT_DEFAULT apm_watch_debug
 
@@ -32,6 +33,11 @@ gst_apm_watch_configure (const ApmServiceConfig * config,
   if (config->bus_messages >= 0)
     g_atomic_int_compare_and_exchange (&bus_messages, -1,
         config->bus_messages);
+  gst_apm_stuck_configure (config->stuck_timeout);
+  /* after the configuration file's: the param wins for the same pattern
+   * (its problems were reported when the params were parsed) */
+  if (config->recovery)
+    apm_recovery_set_policies_from_text (config->recovery, NULL);
   if (!apm_service_configure (apm_service_get_default (), config, &ignored)) {
     GST_INFO ("%s", ignored);
     g_free (ignored);

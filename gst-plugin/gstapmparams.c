@@ -3,6 +3,7 @@
 
 #include "apm-config.h"
 #include "apm-tracecontext.h"
+#include "apm-recovery.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,11 @@ static const Param params_table[] = {
   {"state-dir", PARAM_STRING, 0, 0, "a directory where the history, the "
         "alert history and finished jobs are kept across restarts"},
   {"auth", PARAM_STRING, 0, 0, "writes or all (what needs the token)"},
+  {"stuck-timeout", PARAM_INT, 1, 86400, "seconds a state change may "
+        "stay pending before the pipeline counts as stuck"},
+  {"recovery", PARAM_STRING, 0, 0, "recovery policies, quoted: "
+        "recovery=\"GLOB=TRIGGERS:ACTION[,OPTION=VALUE...] ...\" "
+        "(recovery=\"tcp*=stall+stuck:restart,max=3\")"},
   {"gst-debug", PARAM_STRING, 0, 0, "a GST_DEBUG-style list of "
         "CATEGORY:LEVEL, quoted (gst-debug=\"GST_STATES:4,audio*:5\")"},
   {"traceparent", PARAM_STRING, 0, 0, "a W3C traceparent, "
@@ -226,6 +232,8 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
     c->ws_rate = i;
   } else if (strcmp (key, "alert-interval") == 0) {
     c->alert_interval = i;
+  } else if (strcmp (key, "stuck-timeout") == 0) {
+    c->stuck_timeout = i;
   } else if (strcmp (key, "quiet") == 0) {
     c->quiet = b;
   } else if (strcmp (key, "bus-messages") == 0) {
@@ -260,6 +268,10 @@ apply (ParseCtx * ctx, const gchar * key, gint i, gboolean b,
   } else if (strcmp (key, "state-dir") == 0) {
     g_free (c->state_dir);
     c->state_dir = g_strdup (s);
+  } else if (strcmp (key, "recovery") == 0) {
+    apm_recovery_check_policies_text (s, ctx->problems);
+    g_free (c->recovery);
+    c->recovery = g_strdup (s);
   } else if (strcmp (key, "token") == 0) {
     g_free (c->token);
     c->token = g_strdup (s);
@@ -412,6 +424,8 @@ gst_apm_params_load_config (const gchar * path, ApmServiceConfig * config,
     config->bus_messages = file.bus_messages;
   if (config->log_level < 0)
     config->log_level = file.log_level;
+  if (config->stuck_timeout < 0)
+    config->stuck_timeout = file.stuck_timeout;
   if (!config->token) {
     config->token = g_steal_pointer (&file.token);
     if (config->token_for_all < 0)

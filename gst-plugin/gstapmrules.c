@@ -23,6 +23,16 @@ gst_apm_rules_install (ApmService * service)
           APM_SEVERITY_CRITICAL,
           "Pipeline {{pipeline}} is PLAYING but no buffer reached its sinks "
           "for {{value}} s"));
+  add (al, apm_alert_rule_new_expr_full ("pipeline_stuck",
+          "apm_pipeline_stuck_seconds", APM_AGG_LAST, 0, APM_CMP_GT, 0, 0,
+          APM_SEVERITY_CRITICAL,
+          "Pipeline {{pipeline}} is stuck in a state change for {{value}} s "
+          "(see its health check for what has not completed)"));
+  add (al, apm_alert_rule_new_expr_full ("recovery_failed",
+          "apm_pipeline_recovery_gave_up", APM_AGG_LAST, 0, APM_CMP_GT, 0, 0,
+          APM_SEVERITY_CRITICAL,
+          "Automated recovery of {{pipeline}} gave up: its attempts in the "
+          "window are spent"));
   add (al, apm_alert_rule_new_expr_full ("audio_silence",
           "apm_monitor_silent", APM_AGG_LAST, 0, APM_CMP_GT, 0, 10,
           APM_SEVERITY_WARNING, "Silence at {{monitor}} in {{pipeline}}"));

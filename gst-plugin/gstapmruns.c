@@ -120,6 +120,10 @@ gst_apm_run_start (PipelineWatch * w, gboolean fresh)
   cid = apm_jobs_start_full (apm_service_get_jobs (apm_service_get_default ()),
       job_id, w->label, have_parent ? &parent : NULL,
       (const gchar * const *) labels);
+  g_mutex_lock (&w->lock);
+  g_free (w->last_cid);
+  w->last_cid = g_strdup (cid);
+  g_mutex_unlock (&w->lock);
   GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
       cid);
   g_strfreev (labels);
@@ -241,6 +245,8 @@ gst_apm_watch_state_changed (GstElement * pipeline, GstStateChange transition,
       || transition == GST_STATE_CHANGE_READY_TO_PAUSED
       || transition == GST_STATE_CHANGE_READY_TO_NULL)
     gst_apm_files_sync (w, pipeline, GST_STATE_TRANSITION_NEXT (transition));
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    gst_apm_stuck_scan_sinks (w, pipeline);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
     gboolean failed;
 

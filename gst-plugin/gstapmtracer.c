@@ -28,7 +28,10 @@
  * OpenTelemetry traces and logs; the other OTEL_* variables apply),
  * `summary` (true: a table of each pipeline's elements, latency, queues and
  * recommendations on stderr at exit; a path ending in .json or .html: the
- * full report written there).
+ * full report written there), `stuck-timeout` (seconds a state change may
+ * stay pending before the pipeline counts as stuck, default 10),
+ * `recovery` (automated recovery policies, quoted:
+ * `recovery="capture*=stall+stuck:restart,max=3"`).
  * The first configuration in the process wins (tracer before elements).
  */
 #include "gstapmtracer.h"
@@ -39,6 +42,7 @@
 #include "gstapmdebuglog.h"
 #include "gstapmreport.h"
 #include "gstapmsummary.h"
+#include "gstapmrecovery.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_apm_tracer_debug);
 #define GST_CAT_DEFAULT gst_apm_tracer_debug
@@ -489,6 +493,7 @@ do_change_state_pre (GObject * self, GstClockTime ts, GstElement * element,
     gst_apm_watch_pipeline (element, FALSE);
     gst_apm_aggregate_ensure (apm_service_get_default ());
     gst_apm_report_keep_history (apm_service_get_default ());
+    gst_apm_recovery_watch_bus (element);
   } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)) {
     gst_apm_watch_state_changing (element, transition, ts);
@@ -504,8 +509,11 @@ do_change_state_post (GObject * self, GstClockTime ts, GstElement * element,
     GstStateChange transition, GstStateChangeReturn result)
 {
   if (GST_IS_PIPELINE (element) && !GST_OBJECT_PARENT (element)
-      && result != GST_STATE_CHANGE_FAILURE)
+      && result != GST_STATE_CHANGE_FAILURE) {
     gst_apm_watch_state_changed (element, transition, ts);
+    if (result == GST_STATE_CHANGE_ASYNC)
+      gst_apm_stuck_async (element);
+  }
 }
 
 static void
@@ -637,6 +645,7 @@ gst_apm_tracer_constructed (GObject * object)
   gst_tracing_register_hook (tracer, "element-query-post",
       G_CALLBACK (do_element_query_post));
   gst_apm_watch_set_traced ();
+  gst_apm_recovery_install ();
 }
 
 static void
@@ -645,6 +654,7 @@ gst_apm_tracer_finalize (GObject * object)
   /* tracers live until gst_deinit(): the service goes with them */
   gst_apm_summary_finish ();
   gst_apm_debug_log_stop ();
+  gst_apm_recovery_uninstall ();
   apm_service_set_fork_func (NULL);
   apm_service_shutdown ();
   g_clear_pointer (&tracer_params, g_free);

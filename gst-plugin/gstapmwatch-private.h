@@ -8,6 +8,7 @@
  * gstapmmessages.c  ERROR, WARNING, EOS and QOS messages: metrics, the
  *                   last error, the end of a run
  * gstapmfiles.c     the local files of a pipeline, for disk-space checks
+ * gstapmstuck.c     state changes that do not complete
  */
 #pragma once
 
@@ -49,6 +50,14 @@ typedef struct
    * one line a second: gstapmmessages.c), under lock */
   guint qos_unlogged;
   gint64 qos_logged_us;
+  /* stuck state changes (gstapmstuck.c), under lock */
+  gint64 progress_us;           /* the state last progressed (monotonic) */
+  gchar **sinks;                /* paths of its sinks, scanned at PAUSED */
+  gdouble stuck_s;              /* 0 unless stuck (service thread) */
+  gchar *stuck_message;
+  /* recovery (gstapmrecovery.c), under lock */
+  gchar *last_cid;              /* the current or last run's correlation id */
+  gboolean bus_intercepted;     /* our sync handler is on its bus */
 } PipelineWatch;
 
 /* The quark of the watch in a pipeline's qdata (initializes the debug
@@ -106,5 +115,21 @@ void gst_apm_files_sync (PipelineWatch * w, GstElement * pipeline,
 
 /* Forgets the files of @w's pipeline (it is gone). */
 void gst_apm_files_forget (PipelineWatch * w);
+
+/* gstapmstuck.c: the state of @w's pipeline progressed (now). */
+void gst_apm_stuck_progress (PipelineWatch * w);
+
+/* Keeps the sinks of @pipeline (thread changing its state, no lock held). */
+void gst_apm_stuck_scan_sinks (PipelineWatch * w, GstElement * pipeline);
+
+/* "sink fakesink0 has no buffer" for the sinks of @w's pipeline without a
+ * buffer in this run, or NULL (a new string). */
+gchar *gst_apm_stuck_missing_sinks (PipelineWatch * w);
+
+/* Service thread, once a second: the seconds @w's pipeline has been stuck
+ * changing from @state to @pending past the stuck timeout (0 if not), kept
+ * with a message naming what has not completed for its health check. */
+gdouble gst_apm_stuck_update (PipelineWatch * w, GstState state,
+    GstState pending);
 
 G_END_DECLS

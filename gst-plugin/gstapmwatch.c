@@ -12,6 +12,7 @@
 #include "gstapmstats.h"
 #include "gstapmmodel.h"
 #include "gstapmreport.h"
+#include "apm-recovery.h"
 
 GST_DEBUG_CATEGORY (apm_watch_debug);
 #define GST_CAT_DEFAULT apm_watch_debug
@@ -76,6 +77,9 @@ watch_clear (PipelineWatch * w)
   g_free (w->label);
   g_free (w->last_error);
   g_free (w->job_id);
+  g_strfreev (w->sinks);
+  g_free (w->stuck_message);
+  g_free (w->last_cid);
   g_mutex_clear (&w->lock);
 }
 
@@ -115,7 +119,8 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
   PipelineWatch *w = user_data;
   GstState state, pending;
   ApmHealthStatus status;
-  gchar *error;
+  gchar *error, *stuck, *missing = NULL;
+  gdouble stuck_s;
 
   if (g_atomic_int_get (&w->gone)) {
     *message = g_strdup ("pipeline is gone");
@@ -124,6 +129,8 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
   watch_state (w, &state, &pending);
   g_mutex_lock (&w->lock);
   error = g_strdup (w->last_error);
+  stuck = g_strdup (w->stuck_message);
+  stuck_s = w->stuck_s;
   g_mutex_unlock (&w->lock);
 
   *details = json_object_new ();
@@ -134,15 +141,21 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
       gst_element_state_get_name (pending));
   json_object_set_double_member (*details, "stalled_seconds",
       w->flow.stalled_s);
+  json_object_set_double_member (*details, "stuck_seconds", stuck_s);
   if (error) {
     status = APM_HEALTH_UNHEALTHY;
     *message = g_strdup_printf ("%s: error: %s", w->label, error);
     json_object_set_string_member (*details, "error", error);
+  } else if (stuck) {
+    status = APM_HEALTH_UNHEALTHY;
+    *message = g_strdup (stuck);
   } else if (state == GST_STATE_PLAYING
       && w->flow.stalled_s >= GST_APM_DEFAULT_STALL_TIMEOUT) {
     status = APM_HEALTH_UNHEALTHY;
+    missing = gst_apm_stuck_missing_sinks (w);
     *message = g_strdup_printf ("%s is PLAYING but stalled: no buffer "
-        "reached a sink for %.0f s", w->label, w->flow.stalled_s);
+        "reached a sink for %.0f s%s%s", w->label, w->flow.stalled_s,
+        missing ? ": " : "", missing ? missing : "");
   } else if (state == GST_STATE_NULL) {
     status = APM_HEALTH_DEGRADED;
     *message = g_strdup_printf ("%s is stopped (NULL)", w->label);
@@ -152,6 +165,8 @@ pipeline_check (gpointer user_data, gchar ** message, JsonObject ** details)
         gst_element_state_get_name (state));
   }
   g_free (error);
+  g_free (stuck);
+  g_free (missing);
   return status;
 }
 
@@ -181,6 +196,7 @@ pipeline_gone (gpointer data, GObject * where_the_object_was)
   /* gone: nothing to count what it transferred */
   gst_apm_run_end (w, "cancelled", "pipeline disposed while running");
   gst_apm_files_forget (w);
+  apm_recovery_forget (w->label);
   /* its series go after the grace period, with those of its pads */
   apm_registry_retire_label (apm_service_get_registry (service), "pipeline",
       w->label);
@@ -353,6 +369,7 @@ gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
     return;
   g_atomic_int_set (&w->state, state);
   g_atomic_int_set (&w->pending, pending);
+  gst_apm_stuck_progress (w);
 }
 
 void
@@ -393,7 +410,8 @@ gst_apm_watch_foreach_info (GstApmWatchInfoFunc func, gpointer user_data)
     PipelineWatch *w = g_ptr_array_index (list, i);
     GstApmWatchInfo info = { w->label, GST_STATE_NULL };
 
-    watch_state (w, &info.state, NULL);
+    watch_state (w, &info.state, &info.pending);
+    info.stuck_s = gst_apm_stuck_update (w, info.state, info.pending);
     g_mutex_lock (&w->lock);
     info.latency_known = w->latency_known;
     info.live = w->live;

@@ -66,10 +66,24 @@ void gst_apm_watch_pipeline_state (GstElement * pipeline, GstState state,
     GstState pending);
 void gst_apm_watch_pipeline_latency (GstElement * pipeline, GstQuery * query);
 
+/* --- stuck state changes (gstapmstuck.c) --- */
+
+#define GST_APM_DEFAULT_STUCK_TIMEOUT 10.0
+
+/* The stuck-timeout param or configuration (first wins; <= 0: unset). */
+void gst_apm_stuck_configure (gint seconds);
+gdouble gst_apm_stuck_timeout (void);
+
+/* Tracer change-state-post hook of a top-level pipeline whose change
+ * returned ASYNC: its state and target, which no message tells yet. */
+void gst_apm_stuck_async (GstElement * pipeline);
+
 typedef struct
 {
   const gchar *label;
   GstState state;
+  GstState pending;             /* the target of a change under way */
+  gdouble stuck_s;              /* past the stuck timeout, else 0 */
   gboolean latency_known, live;
   GstClockTime latency_min, latency_max;
   GstApmFlow *flow;             /* the pipeline's, for the aggregator */

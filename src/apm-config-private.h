@@ -60,5 +60,14 @@ JsonParser *apm_config_parse_json (ApmConfigCtx * ctx, gsize len);
 G_GNUC_INTERNAL
 void apm_config_parse_otlp (ApmConfigCtx * ctx, JsonObject * root,
     GPtrArray * settings);
+/* apm-config-recovery.c: the "recovery" block, checked into @out (from
+ * apm_config_recovery_new()), then applied */
+G_GNUC_INTERNAL
+GPtrArray *apm_config_recovery_new (void);
+G_GNUC_INTERNAL
+void apm_config_parse_recovery (ApmConfigCtx * ctx, JsonObject * root,
+    GPtrArray * out);
+G_GNUC_INTERNAL
+void apm_config_apply_recovery (GPtrArray * entries);
 
 G_END_DECLS

@@ -220,6 +220,7 @@ typedef struct
   guint n_tiers;                /* 0: not set */
   gsize history_max_bytes;      /* 0: not set */
   GPtrArray *otlp;              /* OTEL_* name, value, ... */
+  GPtrArray *recovery;          /* apm-config-recovery.c */
 } Parsed;
 
 static void
@@ -239,6 +240,7 @@ parsed_init (Parsed * p)
   p->otlp = g_ptr_array_new_with_free_func (g_free);
   p->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)
       check_spec_free);
+  p->recovery = apm_config_recovery_new ();
 }
 
 static void
@@ -250,6 +252,7 @@ parsed_clear (Parsed * p)
   g_ptr_array_unref (p->otlp);
   g_ptr_array_unref (p->checks);
   g_ptr_array_unref (p->origins);
+  g_ptr_array_unref (p->recovery);
 }
 
 /* --- the sections: each checks its part of the file into a Parsed --- */
@@ -291,6 +294,8 @@ parse_top_level_values (ApmConfigCtx * ctx, JsonObject * root, Parsed * p)
     p->config.alert_interval = v;
   if (apm_config_get_bool (ctx, root, "bus_messages", NULL, &b))
     p->config.bus_messages = b;
+  if (apm_config_get_number (ctx, root, "stuck_timeout", NULL, 1, 86400, &v))
+    p->config.stuck_timeout = v;
   if (apm_config_get_number (ctx, root, "websocket_rate", NULL, 1,
           APM_MAX_WS_RATE, &v))
     p->config.ws_rate = v;
@@ -551,6 +556,7 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
         p->n_tiers);
   if (parsed->state_dir && !config->state_dir)
     config->state_dir = g_steal_pointer (&parsed->state_dir);
+  apm_config_apply_recovery (p->recovery);
   if (p->disk_set)
     apm_fsspace_set_defaults (&p->disk_limits, p->disk_interval);
   if (p->webhook)
@@ -588,6 +594,8 @@ apply (ApmService * service, Parsed * p, ApmServiceConfig * config)
     config->bus_messages = parsed->bus_messages;
   if (parsed->log_level >= 0)
     config->log_level = parsed->log_level;
+  if (parsed->stuck_timeout > 0)
+    config->stuck_timeout = parsed->stuck_timeout;
 }
 
 
@@ -599,7 +607,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
   static const gchar *const top_keys[] = { "listen", "alert_interval",
     "websocket_rate", "log", "webhook", "rules", "health_checks",
     "security", "disk_space", "bus_messages", "history", "state_dir",
-    "otlp", NULL
+    "otlp", "stuck_timeout", "recovery", NULL
   };
   ApmConfigCtx ctx = { path, text, error, FALSE };
   JsonParser *parser = NULL;
@@ -625,6 +633,7 @@ load_text (ApmService * service, const gchar * path, gchar * text, gsize len,
     parse_history (&ctx, root, &parsed);
     parse_state_dir (&ctx, root, &parsed);
     apm_config_parse_otlp (&ctx, root, parsed.otlp);
+    apm_config_parse_recovery (&ctx, root, parsed.recovery);
     if (!ctx.failed && service)
       apply (service, &parsed, config); /* all checked */
     g_object_unref (parser);

@@ -90,6 +90,9 @@ void apm_monitor_add_alert_rule (ApmMonitor * self, const gchar * name,
 gboolean apm_monitor_remove_alert_rule (ApmMonitor * self,
     const gchar * name);
 void apm_monitor_set_alert_interval (ApmMonitor * self, guint seconds);
+
+gboolean apm_monitor_set_recovery (ApmMonitor * self, const gchar * pipeline,
+    const gchar * policy, GError ** error);
 gchar *apm_monitor_get_active_alerts (ApmMonitor * self);
 guint apm_monitor_get_n_active_alerts (ApmMonitor * self);
 

@@ -99,6 +99,7 @@ apm_service_config_clear (ApmServiceConfig * config)
   g_clear_pointer (&config->run_labels, g_strfreev);
   g_clear_pointer (&config->state_dir, g_free);
   g_clear_pointer (&config->otlp_endpoint, g_free);
+  g_clear_pointer (&config->recovery, g_free);
 }
 
 gchar *

@@ -46,10 +46,13 @@ typedef struct
   gchar *state_dir;             /* kept across restarts, NULL: unset */
   gchar *otlp_endpoint;         /* OTEL_EXPORTER_OTLP_ENDPOINT's fallback,
                                  * NULL: unset */
+  gint stuck_timeout;           /* seconds (the plugin's), -1: unset */
+  gchar *recovery;              /* the recovery= param (apm-recovery.h) */
 } ApmServiceConfig;
 
 #define APM_SERVICE_CONFIG_INIT \
-  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL, NULL, NULL, NULL }
+  { -1, NULL, -1, -1, -1, NULL, -1, -1, NULL, -1, -1, NULL, NULL, NULL, \
+    NULL, -1, NULL }
 void apm_service_config_clear (ApmServiceConfig * config);
 #define APM_DEFAULT_ALERT_INTERVAL 30
 #define APM_DEFAULT_WS_RATE 1

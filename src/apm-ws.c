@@ -24,7 +24,8 @@ enum
   TOPIC_JOB = 1 << 3,
   TOPIC_LOG = 1 << 4,
   TOPIC_BREAKER = 1 << 5,
-  TOPIC_ALL = 0x3f,
+  TOPIC_RECOVERY = 1 << 6,
+  TOPIC_ALL = 0x7f,
 };
 
 typedef struct
@@ -60,6 +61,8 @@ topic_of (const gchar * type)
     return TOPIC_LOG;
   if (strcmp (type, "breaker") == 0)
     return TOPIC_BREAKER;
+  if (strcmp (type, "recovery") == 0)
+    return TOPIC_RECOVERY;
   return 0;
 }
 
@@ -193,7 +196,7 @@ apm_ws_parse_client_message (const gchar * data, gsize len, guint * topics,
 
     if (!bit) {
       *problem = "unknown topic (known: monitoring_update, alert, health, "
-          "job, log, breaker)";
+          "job, log, breaker, recovery)";
       goto out;
     }
     mask |= bit;
