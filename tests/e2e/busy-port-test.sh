@@ -62,7 +62,7 @@ URL=
 until [ -n "$URL" ]; do
   alive "$FIRST_PID" || { dump_files "$WORK/first.out" "$WORK/first.err"; fail "first gst-launch died"; }
   [ "$(now_ms)" -lt "$deadline" ] || { dump_files "$WORK/first.err"; fail "first gst-launch announced no URL"; }
-  URL=$(grep -Eo '^apm: serving http://127\.0\.0\.1:[0-9]+' "$WORK/first.err" | cut -d' ' -f3)
+  URL=$(served_url "$WORK/first.err")
   [ -n "$URL" ] || sleep 0.05
 done
 PORT=${URL##*:}

@@ -140,7 +140,7 @@ live() {
   until [ -n "$URL" ]; do
     alive "$LIVE_PID" || { dump_files "$WORK/$name.out" "$WORK/$name.err"; fail "$name: gst-launch died"; }
     [ "$(now_ms)" -lt "$deadline" ] || { dump_files "$WORK/$name.err"; fail "$name: no URL announced"; }
-    URL=$(grep -Eo '^apm: serving http://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | cut -d' ' -f3)
+    URL=$(served_url "$WORK/$name.err")
     [ -n "$URL" ] || sleep 0.05
   done
 }

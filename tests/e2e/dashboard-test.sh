@@ -85,7 +85,7 @@ BG_PIDS+=("$GST_PID")
 deadline=$(( $(now_ms) + START_DEADLINE_S * 1000 ))
 URL=
 while [ -z "$URL" ]; do
-  URL=$(sed -n 's/^apm: serving \(http:\/\/[^ ]*\).*/\1/p' "$WORK/gst.err" | head -n 1)
+  URL=$(sed -n 's/^apm: serving \(http:\/\/[^ ]*\).*/\1/p' "$WORK/gst.err" 2>/dev/null | head -n 1 || true)
   [ -n "$URL" ] && break
   alive "$GST_PID" || { dump_files "$WORK/gst.out" "$WORK/gst.err"; fail "the pipeline exited before serving"; }
   [ "$(now_ms)" -lt "$deadline" ] || { dump_files "$WORK/gst.out" "$WORK/gst.err"; fail "no 'apm: serving' line within ${START_DEADLINE_S} s"; }

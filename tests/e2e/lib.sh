@@ -308,3 +308,11 @@ assert_no_grep() {
 require gst-inspect-1.0 gst-launch-1.0
 gst-inspect-1.0 apmonitor >/dev/null 2>&1 ||
   fail "the apm plugin is not found (GST_PLUGIN_PATH_1_0=${GST_PLUGIN_PATH_1_0:-unset})"
+
+# served_url FILE: the URL of the "apm: serving" line in FILE (a process's
+# stderr), or nothing; the file may not exist yet (a background process
+# whose shell has not opened it)
+served_url() {
+  grep -Eo '^apm: serving http://[0-9.]+:[0-9]+' "$1" 2>/dev/null |
+    head -n 1 | cut -d' ' -f3 || true
+}

@@ -41,8 +41,9 @@ apm_start() {
   deadline=$(( $(now_ms) + 20000 ))
   APM_ADDR=
   while [ -z "$APM_ADDR" ]; do
+    # the background shell may not have opened its stderr file yet
     APM_ADDR=$(sed -n 's|^apm: serving http://\([0-9.]*:[0-9]*\).*|\1|p' \
-      "$WORK/$name.err" | head -n 1)
+      "$WORK/$name.err" 2>/dev/null | head -n 1 || true)
     [ -n "$APM_ADDR" ] && break
     if ! alive "$APM_PID" || [ "$(now_ms)" -ge "$deadline" ]; then
       dump_files "$WORK/$name.out" "$WORK/$name.err"

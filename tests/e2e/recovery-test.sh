@@ -20,7 +20,7 @@ URL=
 until [ -n "$URL" ]; do
   alive "$GST_PID" || { dump_files "$WORK/gst.out" "$WORK/gst.err"; fail "gst-launch died"; }
   [ "$(now_ms)" -lt "$deadline" ] || { dump_files "$WORK/gst.err"; fail "no URL announced"; }
-  URL=$(grep -Eo '^apm: serving http://127\.0\.0\.1:[0-9]+' "$WORK/gst.err" | cut -d' ' -f3)
+  URL=$(served_url "$WORK/gst.err")
   [ -n "$URL" ] || sleep 0.05
 done
 log "serving $URL"
