@@ -6,6 +6,7 @@
  */
 #include "apm-otlp-exporter.h"
 #include "apm-breaker-private.h"
+#include "apm-otlp-response.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -48,8 +49,13 @@ struct _ApmOtlpExporter
   gboolean failing;
   gint64 sent_us;
   gchar *last_problem;
+  gchar *last_reason;
+  /* a burst of partial successes, or of 2xx answers that are not OTLP:
+   * logged at its start and end, counted in between */
+  gboolean rejecting, bad_answers;
+  guint64 burst_rejected;
 
-  ApmSeries *exported, *dropped, *latency;
+  ApmSeries *exported, *dropped, *latency, *rejected;
   ApmFamily *f_failed;
 };
 
@@ -98,20 +104,24 @@ drop_pending (ApmOtlpExporter * e)
 }
 
 /* a state change, logged once (not every failure: this exporter may be
- * exporting its own lines) */
+ * exporting its own lines); again when the reason changes */
 static void
-set_failing (ApmOtlpExporter * e, const gchar * problem)
+set_failing (ApmOtlpExporter * e, const gchar * reason, const gchar * problem,
+    gboolean retrying)
 {
-  if (problem && !e->failing) {
+  if (problem && (!e->failing || g_strcmp0 (reason, e->last_reason))) {
     JsonObject *ctx = json_object_new ();
 
     json_object_set_string_member (ctx, "signal",
         apm_otlp_signal_name (e->signal));
     json_object_set_string_member (ctx, "endpoint", e->url);
+    json_object_set_string_member (ctx, "reason", reason);
     if (e->log)
       apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
-          "OTLP export of %s to %s failing: %s (retrying with backoff)",
-          apm_otlp_signal_name (e->signal), e->url, problem);
+          "OTLP export of %s to %s failing: %s (%s)",
+          apm_otlp_signal_name (e->signal), e->url, problem, retrying ?
+          "retrying with backoff" : "a permanent error: the batch is "
+          "dropped, not retried");
     else
       json_object_unref (ctx);
   } else if (!problem && e->failing && e->log) {
@@ -123,7 +133,134 @@ set_failing (ApmOtlpExporter * e, const gchar * problem)
   if (problem) {
     g_free (e->last_problem);
     e->last_problem = g_strdup (problem);
+    g_free (e->last_reason);
+    e->last_reason = g_strdup (reason);
   }
+}
+
+static const gchar *
+item_name (ApmOtlpExporter * e)
+{
+  return e->signal == APM_OTLP_TRACES ? "spans" :
+      e->signal == APM_OTLP_LOGS ? "log records" : "data points";
+}
+
+/* a 2xx whose body says some items were rejected (partial_success), or
+ * that carries a warning (rejected 0 and a message) */
+static void
+note_rejection (ApmOtlpExporter * e, guint64 rejected, const gchar * message)
+{
+  apm_counter_add_int (e->rejected, rejected);
+  if (!e->rejecting && e->log) {
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "signal",
+        apm_otlp_signal_name (e->signal));
+    json_object_set_string_member (ctx, "endpoint", e->url);
+    json_object_set_int_member (ctx, "rejected", (gint64) rejected);
+    if (message)
+      json_object_set_string_member (ctx, "collector_message", message);
+    apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
+        "OTLP collector at %s rejected %" G_GUINT64_FORMAT " of %u %s: %s "
+        "(further rejections counted in apm_otlp_rejected_total, logged "
+        "again when it accepts everything)", e->url, rejected,
+        e->pending_items, item_name (e), message ? message :
+        "no message given");
+  }
+  e->rejecting = TRUE;
+  e->burst_rejected += rejected;
+}
+
+/* a 2xx whose body is not an OTLP answer: the collector said yes, so the
+ * items count as exported (sending them again would duplicate them) */
+static void
+note_bad_answer (ApmOtlpExporter * e, guint status, ApmOtlpAnswer * a)
+{
+  count_failure (e, "bad_response");
+  if (!e->bad_answers && e->log) {
+    JsonObject *ctx = json_object_new ();
+
+    json_object_set_string_member (ctx, "signal",
+        apm_otlp_signal_name (e->signal));
+    json_object_set_string_member (ctx, "endpoint", e->url);
+    if (a->content_type)
+      json_object_set_string_member (ctx, "content_type", a->content_type);
+    apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
+        "OTLP endpoint %s answered HTTP %u with %s %s body, not an OTLP "
+        "response: the batch counts as exported (not sent again), but "
+        "is this an OTLP/HTTP collector?", e->url, status,
+        a->kind == APM_OTLP_ANSWER_GARBAGE ? "an unparsable" : "a",
+        a->content_type ? a->content_type : "untyped");
+  }
+  e->bad_answers = TRUE;
+}
+
+/* a fully accepted export: a burst of rejections or bad answers ends */
+static void
+end_answer_bursts (ApmOtlpExporter * e)
+{
+  if (e->rejecting && e->log)
+    apm_log_write (e->log, APM_LOG_INFO, "otlp", NULL, NULL,
+        "OTLP collector at %s accepts all %s again (%" G_GUINT64_FORMAT
+        " rejected meanwhile)", e->url, item_name (e), e->burst_rejected);
+  e->rejecting = FALSE;
+  e->burst_rejected = 0;
+  e->bad_answers = FALSE;
+}
+
+/* the collector's answer on a 2xx: what it accepted */
+static void
+read_success (ApmOtlpExporter * e, SoupMessage * msg, guint status,
+    GBytes * body)
+{
+  ApmOtlpAnswer a;
+  guint64 rejected;
+
+  apm_otlp_answer_parse (&a, TRUE, soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL), body);
+  rejected = MIN ((guint64) a.rejected, e->pending_items);
+  apm_counter_add_int (e->exported, e->pending_items - rejected);
+  if (a.kind == APM_OTLP_ANSWER_PARSED && (rejected || a.message))
+    note_rejection (e, rejected, a.message);
+  else if (a.kind == APM_OTLP_ANSWER_GARBAGE
+      || a.kind == APM_OTLP_ANSWER_NOT_OTLP)
+    note_bad_answer (e, status, &a);
+  else
+    end_answer_bursts (e);
+  apm_otlp_answer_clear (&a);
+}
+
+/* "HTTP 400 Bad Request: what the collector said" */
+static gchar *
+describe_error (SoupMessage * msg, guint status, GBytes * body)
+{
+  ApmOtlpAnswer a;
+  gchar *text;
+
+  apm_otlp_answer_parse (&a, FALSE, soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL), body);
+  switch (a.kind) {
+    case APM_OTLP_ANSWER_PARSED:
+      text = g_strdup_printf ("HTTP %u %s: %s (status code %d)", status,
+          soup_message_get_reason_phrase (msg), a.message ? a.message :
+          "no message", a.code);
+      break;
+    case APM_OTLP_ANSWER_GARBAGE:
+      text = g_strdup_printf ("HTTP %u %s, with an unparsable %s body",
+          status, soup_message_get_reason_phrase (msg), a.content_type);
+      break;
+    case APM_OTLP_ANSWER_NOT_OTLP:
+      text = g_strdup_printf ("HTTP %u %s, with a %s body, not an OTLP "
+          "answer", status, soup_message_get_reason_phrase (msg),
+          a.content_type ? a.content_type : "untyped");
+      break;
+    default:
+      text = g_strdup_printf ("HTTP %u %s", status,
+          soup_message_get_reason_phrase (msg));
+      break;
+  }
+  apm_otlp_answer_clear (&a);
+  return text;
 }
 
 static gboolean
@@ -218,12 +355,12 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
   if (!error && SOUP_STATUS_IS_SUCCESSFUL (status)) {
     apm_histogram_observe (e->latency,
         (g_get_monotonic_time () - e->sent_us) / 1e6);
-    apm_counter_add_int (e->exported, e->pending_items);
+    read_success (e, msg, status, body);
     apm_circuit_breaker_record_success (e->breaker);
     g_clear_pointer (&e->pending, g_bytes_unref);
     e->pending_items = 0;
     e->attempts = 0;
-    set_failing (e, NULL);
+    set_failing (e, NULL, NULL, FALSE);
     if (body)
       g_bytes_unref (body);
     /* more may wait (a backlog after an outage): the next batch soon, not
@@ -241,13 +378,14 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
     retryable = TRUE;
   } else {
     reason = g_strdup_printf ("http_%u", status);
-    problem = g_strdup_printf ("HTTP %u %s", status,
-        soup_message_get_reason_phrase (msg));
+    problem = describe_error (msg, status, body);
+    /* the OTLP spec's retryable codes; every other one (400 included) is
+     * permanent */
     retryable = status == 429 || status == 502 || status == 503
         || status == 504;
   }
   count_failure (e, reason);
-  set_failing (e, problem);
+  set_failing (e, reason, problem, retryable);
   if (retryable) {
     apm_circuit_breaker_record_failure (e->breaker);
     if (++e->attempts >= APM_OTLP_MAX_ATTEMPTS) {
@@ -442,9 +580,13 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
       APM_METRIC_HISTOGRAM, "Time of each successful OTLP export request",
       signal_label, latency_buckets, G_N_ELEMENTS (latency_buckets));
   e->latency = apm_family_series (f, values);
+  f = apm_registry_family (reg, "apm_otlp_rejected_total", APM_METRIC_COUNTER,
+      "Spans, log records and metric points the OTLP collector answered "
+      "as rejected (partial success)", signal_label, NULL, 0);
+  e->rejected = apm_family_series (f, values);
   e->f_failed = apm_registry_family (reg, "apm_otlp_failed_total",
       APM_METRIC_COUNTER, "Failed OTLP export attempts, by reason "
-      "(connection, timeout, http_STATUS, circuit_open)", failed_labels,
+      "(connection, timeout, http_STATUS, circuit_open, bad_response)", failed_labels,
       NULL, 0);
   if (e->delay_ms)
     e->tick = attach_timeout (e, e->delay_ms, on_tick);
@@ -589,10 +731,12 @@ apm_otlp_exporter_free (ApmOtlpExporter * e)
   apm_series_unref (e->exported);
   apm_series_unref (e->dropped);
   apm_series_unref (e->latency);
+  apm_series_unref (e->rejected);
   g_main_context_unref (e->context);
   g_mutex_clear (&e->lock);
   g_strfreev (e->headers);
   g_free (e->url);
   g_free (e->last_problem);
+  g_free (e->last_reason);
   g_free (e);
 }
