@@ -50,10 +50,7 @@ struct _ApmOtlpExporter
   gint64 sent_us;
   gchar *last_problem;
   gchar *last_reason;
-  /* a burst of partial successes, or of 2xx answers that are not OTLP:
-   * logged at its start and end, counted in between */
-  gboolean rejecting, bad_answers;
-  guint64 burst_rejected;
+  ApmOtlpAnswerLog answers;
 
   ApmSeries *exported, *dropped, *latency, *rejected;
   ApmFamily *f_failed;
@@ -138,76 +135,6 @@ set_failing (ApmOtlpExporter * e, const gchar * reason, const gchar * problem,
   }
 }
 
-static const gchar *
-item_name (ApmOtlpExporter * e)
-{
-  return e->signal == APM_OTLP_TRACES ? "spans" :
-      e->signal == APM_OTLP_LOGS ? "log records" : "data points";
-}
-
-/* a 2xx whose body says some items were rejected (partial_success), or
- * that carries a warning (rejected 0 and a message) */
-static void
-note_rejection (ApmOtlpExporter * e, guint64 rejected, const gchar * message)
-{
-  apm_counter_add_int (e->rejected, rejected);
-  if (!e->rejecting && e->log) {
-    JsonObject *ctx = json_object_new ();
-
-    json_object_set_string_member (ctx, "signal",
-        apm_otlp_signal_name (e->signal));
-    json_object_set_string_member (ctx, "endpoint", e->url);
-    json_object_set_int_member (ctx, "rejected", (gint64) rejected);
-    if (message)
-      json_object_set_string_member (ctx, "collector_message", message);
-    apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
-        "OTLP collector at %s rejected %" G_GUINT64_FORMAT " of %u %s: %s "
-        "(further rejections counted in apm_otlp_rejected_total, logged "
-        "again when it accepts everything)", e->url, rejected,
-        e->pending_items, item_name (e), message ? message :
-        "no message given");
-  }
-  e->rejecting = TRUE;
-  e->burst_rejected += rejected;
-}
-
-/* a 2xx whose body is not an OTLP answer: the collector said yes, so the
- * items count as exported (sending them again would duplicate them) */
-static void
-note_bad_answer (ApmOtlpExporter * e, guint status, ApmOtlpAnswer * a)
-{
-  count_failure (e, "bad_response");
-  if (!e->bad_answers && e->log) {
-    JsonObject *ctx = json_object_new ();
-
-    json_object_set_string_member (ctx, "signal",
-        apm_otlp_signal_name (e->signal));
-    json_object_set_string_member (ctx, "endpoint", e->url);
-    if (a->content_type)
-      json_object_set_string_member (ctx, "content_type", a->content_type);
-    apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
-        "OTLP endpoint %s answered HTTP %u with %s %s body, not an OTLP "
-        "response: the batch counts as exported (not sent again), but "
-        "is this an OTLP/HTTP collector?", e->url, status,
-        a->kind == APM_OTLP_ANSWER_GARBAGE ? "an unparsable" : "a",
-        a->content_type ? a->content_type : "untyped");
-  }
-  e->bad_answers = TRUE;
-}
-
-/* a fully accepted export: a burst of rejections or bad answers ends */
-static void
-end_answer_bursts (ApmOtlpExporter * e)
-{
-  if (e->rejecting && e->log)
-    apm_log_write (e->log, APM_LOG_INFO, "otlp", NULL, NULL,
-        "OTLP collector at %s accepts all %s again (%" G_GUINT64_FORMAT
-        " rejected meanwhile)", e->url, item_name (e), e->burst_rejected);
-  e->rejecting = FALSE;
-  e->burst_rejected = 0;
-  e->bad_answers = FALSE;
-}
-
 /* the collector's answer on a 2xx: what it accepted */
 static void
 read_success (ApmOtlpExporter * e, SoupMessage * msg, guint status,
@@ -220,13 +147,11 @@ read_success (ApmOtlpExporter * e, SoupMessage * msg, guint status,
       (soup_message_get_response_headers (msg), NULL), body);
   rejected = MIN ((guint64) a.rejected, e->pending_items);
   apm_counter_add_int (e->exported, e->pending_items - rejected);
-  if (a.kind == APM_OTLP_ANSWER_PARSED && (rejected || a.message))
-    note_rejection (e, rejected, a.message);
-  else if (a.kind == APM_OTLP_ANSWER_GARBAGE
-      || a.kind == APM_OTLP_ANSWER_NOT_OTLP)
-    note_bad_answer (e, status, &a);
-  else
-    end_answer_bursts (e);
+  apm_counter_add_int (e->rejected, rejected);
+  if (a.kind == APM_OTLP_ANSWER_GARBAGE || a.kind == APM_OTLP_ANSWER_NOT_OTLP)
+    count_failure (e, "bad_response");
+  apm_otlp_answer_log_success (&e->answers, &a, status, rejected,
+      e->pending_items);
   apm_otlp_answer_clear (&a);
 }
 
@@ -239,26 +164,8 @@ describe_error (SoupMessage * msg, guint status, GBytes * body)
 
   apm_otlp_answer_parse (&a, FALSE, soup_message_headers_get_content_type
       (soup_message_get_response_headers (msg), NULL), body);
-  switch (a.kind) {
-    case APM_OTLP_ANSWER_PARSED:
-      text = g_strdup_printf ("HTTP %u %s: %s (status code %d)", status,
-          soup_message_get_reason_phrase (msg), a.message ? a.message :
-          "no message", a.code);
-      break;
-    case APM_OTLP_ANSWER_GARBAGE:
-      text = g_strdup_printf ("HTTP %u %s, with an unparsable %s body",
-          status, soup_message_get_reason_phrase (msg), a.content_type);
-      break;
-    case APM_OTLP_ANSWER_NOT_OTLP:
-      text = g_strdup_printf ("HTTP %u %s, with a %s body, not an OTLP "
-          "answer", status, soup_message_get_reason_phrase (msg),
-          a.content_type ? a.content_type : "untyped");
-      break;
-    default:
-      text = g_strdup_printf ("HTTP %u %s", status,
-          soup_message_get_reason_phrase (msg));
-      break;
-  }
+  text = apm_otlp_answer_describe_error (&a, status,
+      soup_message_get_reason_phrase (msg));
   apm_otlp_answer_clear (&a);
   return text;
 }
@@ -289,30 +196,6 @@ backoff_ms (ApmOtlpExporter * e, guint attempt)
       APM_OTLP_MAX_BACKOFF_MS);
 
   return (guint) (full / 2 + g_random_int_range (0, (gint32) (full / 2) + 1));
-}
-
-/* Retry-After: delay-seconds or an HTTP date; 0 when absent or bad */
-static guint
-retry_after_ms (SoupMessage * msg)
-{
-  const gchar *v = soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "Retry-After");
-  guint64 secs;
-
-  if (!v)
-    return 0;
-  if (g_ascii_string_to_unsigned (v, 10, 0, 3600, &secs, NULL))
-    return (guint) secs *1000;
-  {
-    GDateTime *when = soup_date_time_new_from_http_string (v);
-    GDateTime *now = g_date_time_new_now_utc ();
-    gint64 diff = when ? g_date_time_difference (when, now) : 0;
-
-    if (when)
-      g_date_time_unref (when);
-    g_date_time_unref (now);
-    return (guint) CLAMP (diff / 1000, 0, 3600 * 1000);
-  }
 }
 
 static gboolean
@@ -395,7 +278,8 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
       guint wait = backoff_ms (e, e->attempts);
 
       if (msg && status)
-        wait = MAX (wait, retry_after_ms (msg));
+        wait = MAX (wait, apm_otlp_retry_after_ms (soup_message_headers_get_one
+                (soup_message_get_response_headers (msg), "Retry-After")));
       schedule_retry (e, wait);
     }
   } else {
@@ -555,6 +439,10 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
   e->item_free = item_free;
   e->user_data = user_data;
   e->log = log;
+  e->answers.log = log;
+  e->answers.url = e->url;
+  e->answers.items = signal == APM_OTLP_TRACES ? "spans" :
+      signal == APM_OTLP_LOGS ? "log records" : "data points";
   g_mutex_init (&e->lock);
   g_queue_init (&e->queue);
   e->context = g_main_context_ref_thread_default ();

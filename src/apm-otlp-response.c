@@ -3,6 +3,7 @@
 #include "apm-protobuf.h"
 
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 /* a collector's message goes into one log line: keep it short */
@@ -225,4 +226,103 @@ apm_otlp_answer_clear (ApmOtlpAnswer * a)
 {
   g_clear_pointer (&a->message, g_free);
   g_clear_pointer (&a->content_type, g_free);
+}
+
+gchar *
+apm_otlp_answer_describe_error (const ApmOtlpAnswer * a, guint status,
+    const gchar * phrase)
+{
+  switch (a->kind) {
+    case APM_OTLP_ANSWER_PARSED:
+      return g_strdup_printf ("HTTP %u %s: %s (status code %d)", status,
+          phrase, a->message ? a->message : "no message", a->code);
+    case APM_OTLP_ANSWER_GARBAGE:
+      return g_strdup_printf ("HTTP %u %s, with an unparsable %s body",
+          status, phrase, a->content_type);
+    case APM_OTLP_ANSWER_NOT_OTLP:
+      return g_strdup_printf ("HTTP %u %s, with a %s body, not an OTLP "
+          "answer", status, phrase, a->content_type ? a->content_type :
+          "untyped");
+    default:
+      return g_strdup_printf ("HTTP %u %s", status, phrase);
+  }
+}
+
+static JsonObject *
+log_context (ApmOtlpAnswerLog * l)
+{
+  JsonObject *ctx = json_object_new ();
+
+  json_object_set_string_member (ctx, "endpoint", l->url);
+  return ctx;
+}
+
+void
+apm_otlp_answer_log_success (ApmOtlpAnswerLog * l, const ApmOtlpAnswer * a,
+    guint status, guint64 rejected, guint n_items)
+{
+  if (a->kind == APM_OTLP_ANSWER_PARSED && (rejected || a->message)) {
+    /* partial success, or a warning (nothing rejected, a message) */
+    if (!l->rejecting && l->log) {
+      JsonObject *ctx = log_context (l);
+
+      json_object_set_int_member (ctx, "rejected", (gint64) rejected);
+      if (a->message)
+        json_object_set_string_member (ctx, "collector_message", a->message);
+      apm_log_write (l->log, APM_LOG_WARNING, "otlp", NULL, ctx,
+          "OTLP collector at %s rejected %" G_GUINT64_FORMAT " of %u %s: %s "
+          "(further rejections counted in apm_otlp_rejected_total, logged "
+          "again when it accepts everything)", l->url, rejected, n_items,
+          l->items, a->message ? a->message : "no message given");
+    }
+    l->rejecting = TRUE;
+    l->burst_rejected += rejected;
+  } else if (a->kind == APM_OTLP_ANSWER_GARBAGE
+      || a->kind == APM_OTLP_ANSWER_NOT_OTLP) {
+    /* the collector said yes: the items count as exported (sending them
+     * again would duplicate them), but say what came back */
+    if (!l->bad_answers && l->log) {
+      JsonObject *ctx = log_context (l);
+
+      if (a->content_type)
+        json_object_set_string_member (ctx, "content_type", a->content_type);
+      apm_log_write (l->log, APM_LOG_WARNING, "otlp", NULL, ctx,
+          "OTLP endpoint %s answered HTTP %u with %s %s body, not an OTLP "
+          "response: the batch counts as exported (not sent again), but "
+          "is this an OTLP/HTTP collector?", l->url, status,
+          a->kind == APM_OTLP_ANSWER_GARBAGE ? "an unparsable" : "a",
+          a->content_type ? a->content_type : "untyped");
+    }
+    l->bad_answers = TRUE;
+  } else {
+    /* all accepted: a burst ends */
+    if (l->rejecting && l->log)
+      apm_log_write (l->log, APM_LOG_INFO, "otlp", NULL, NULL,
+          "OTLP collector at %s accepts all %s again (%" G_GUINT64_FORMAT
+          " rejected meanwhile)", l->url, l->items, l->burst_rejected);
+    l->rejecting = FALSE;
+    l->burst_rejected = 0;
+    l->bad_answers = FALSE;
+  }
+}
+
+guint
+apm_otlp_retry_after_ms (const gchar * v)
+{
+  guint64 secs;
+  GDateTime *when, *now;
+  gint64 diff;
+
+  if (!v)
+    return 0;
+  if (g_ascii_string_to_unsigned (v, 10, 0, 3600, &secs, NULL))
+    return (guint) secs *1000;
+  when = soup_date_time_new_from_http_string (v);
+  if (!when)
+    return 0;
+  now = g_date_time_new_now_utc ();
+  diff = g_date_time_difference (when, now);
+  g_date_time_unref (when);
+  g_date_time_unref (now);
+  return (guint) CLAMP (diff / 1000, 0, 3600 * 1000);
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <glib.h>
+#include "apm-log-store.h"
 
 G_BEGIN_DECLS
 
@@ -35,5 +36,30 @@ typedef struct
 void apm_otlp_answer_parse (ApmOtlpAnswer * answer, gboolean success,
     const gchar * content_type, GBytes * body);
 void apm_otlp_answer_clear (ApmOtlpAnswer * answer);
+
+/* An error's answer in words: "HTTP 400 Bad Request: what the collector
+ * said (status code 3)", or what was wrong with the answer */
+gchar *apm_otlp_answer_describe_error (const ApmOtlpAnswer * answer,
+    guint status, const gchar * reason_phrase);
+
+/* Retry-After (@value nullable): delay-seconds or an HTTP date, in ms
+ * (at most an hour); 0 when absent or bad */
+guint apm_otlp_retry_after_ms (const gchar * value);
+
+/* One exporter's bursts of partial successes, and of 2xx answers that are
+ * not OTLP: logged at their start and end (component "otlp"), not at each
+ * answer (the exporter may be exporting its own log lines). */
+typedef struct
+{
+  ApmLog *log;                  /* nullable */
+  const gchar *url, *items;     /* "spans", ... (borrowed) */
+  gboolean rejecting, bad_answers;
+  guint64 burst_rejected;
+} ApmOtlpAnswerLog;
+
+/* a 2xx's @answer: @rejected of the @n_items sent */
+void apm_otlp_answer_log_success (ApmOtlpAnswerLog * log,
+    const ApmOtlpAnswer * answer, guint status, guint64 rejected,
+    guint n_items);
 
 G_END_DECLS
