@@ -460,6 +460,8 @@ stop_thread (ApmService * s)
   g_mutex_lock (&s->lock);
   g_clear_pointer (&s->loop, g_main_loop_unref);
   g_clear_pointer (&s->context, g_main_context_unref);
+  /* a start_server() waiting for a listener that never came */
+  g_cond_broadcast (&s->cond);
   g_mutex_unlock (&s->lock);
 }
 

@@ -1,8 +1,8 @@
 // Export without the HTTP server: a Python program (GI) that only tracks a
 // job and logs, and never calls start_server, exports the job's span and
 // its log records to the test collector, and exits promptly (the flush at
-// exit is bounded).  Without OTLP configured, the same program starts no
-// service thread at all.
+// exit is bounded); a start_server() after that adds the listener.  Without
+// OTLP configured, the same program starts no service thread at all.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -48,6 +48,8 @@ try {
       OTEL_SERVICE_NAME: 'headless-app' });
     assert.equal(out.url, null, 'the program never served HTTP');
     assert.ok(out.threads.includes('apm-service'), `the export runs on the service thread: ${out.threads}`);
+    assert.match(out.late_url, /^http:\/\/127\.0\.0\.1:\d+$/, 'a later start_server() serves');
+    assert.ok(out.jobs_counted, 'and its /metrics has the job');
     const [, traceId, spanId] = out.traceparent.split('-');
     assert.equal(out.correlation_id, traceId);
     // the flush at exit is bounded (2 s) and the collector answers at once
