@@ -30,12 +30,12 @@ try {
   const port = await rx.listen();
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'run-context' };
 
-  // an alert during a 2.5 s live run: evaluated each second
+  // an alert during a 4 s live run: evaluated each second
   const config = path.join(work, 'apm.json');
   fs.writeFileSync(config, JSON.stringify({ alert_interval: 1, rules: [
     { name: 'run_playing', metric: 'apm_pipeline_state', aggregation: 'last', window: 5,
       op: '>=', threshold: 4, for: 0, severity: 'warning', message: '{{pipeline}} is playing' }] }));
-  const live = await run(['-q', 'audiotestsrc', 'is-live=true', 'num-buffers=250', 'samplesperbuffer=441', '!',
+  const live = await run(['-q', 'audiotestsrc', 'is-live=true', 'num-buffers=400', 'samplesperbuffer=441', '!',
     'audio/x-raw,rate=44100,channels=1', '!', 'fakesink', 'sync=true'],
   { ...env, GST_TRACERS: `apm(port=0,quiet=true,config=${config})` }, 20000);
   assert.equal(live.code, 0, `the live run failed: ${live.err}`);
@@ -54,7 +54,7 @@ try {
   for (let i = 0; i < 3; i++) {
     rx.spans.length = 0;
     rx.logs.length = 0;
-    const short = await run(['-q', 'audiotestsrc', 'num-buffers=5', '!', 'fakesink'],
+    const short = await run(['-q', 'audiotestsrc', 'num-buffers=50', '!', 'fakesink'],
       { ...env, GST_TRACERS: 'apm(port=0,quiet=true,gst-debug=basesrc:4)' }, 20000);
     assert.equal(short.code, 0, `the short run failed: ${short.err}`);
     const shortRun = await waitFor(() => rx.spans.find((s) => s.name.startsWith('pipeline ')), 5000, 'the short run\'s span');
