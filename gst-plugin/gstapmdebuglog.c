@@ -5,7 +5,11 @@
  * leaf: nothing is called while it is held), never calls back into the
  * logged object beyond what GStreamer's own log function reads (names and
  * parents, unlocked), and only queues: the service thread turns the queue
- * into log lines, looking the correlation ids up there.  The queue is
+ * into log lines.  A message emitted while its pipeline's run plays carries
+ * that run's correlation id, taken when it is emitted (a short run is over
+ * before the service thread writes its lines); others are looked up there,
+ * among the active jobs.  What is still queued at the end is written, not
+ * dropped (before the service's exit flush).  The queue is
  * bounded; overflow is counted.  A thread-local flag keeps messages logged
  * while the bridge itself works (and the monitor's own categories, apm*)
  * out, so nothing feeds back.
@@ -42,6 +46,7 @@ typedef struct
   gchar *function;
   gchar *thread;
   gchar *message;
+  gchar *correlation_id;        /* nullable: of the run playing then */
 } Pending;
 
 static struct
@@ -56,6 +61,8 @@ static struct
   Rule *rules;                  /* fixed once installed */
   guint n_rules;
   ApmService *service;          /* under lock; NULL once stopped */
+  GHashTable *runs;             /* pipeline label -> correlation id of its
+                                 * run playing now, under lock */
   ApmSeries *bridged, *dropped_total;
   pid_t pid;                    /* a forked child leaves the bridge idle */
   gboolean installed;
@@ -74,6 +81,7 @@ pending_free (Pending * p)
   g_free (p->function);
   g_free (p->thread);
   g_free (p->message);
+  g_free (p->correlation_id);
   g_free (p);
 }
 
@@ -168,6 +176,9 @@ bridge_log (GstDebugCategory * category, GstDebugLevel level,
 
   g_mutex_lock (&bridge.lock);
   if (bridge.service) {
+    if (p->pipeline && bridge.runs)
+      p->correlation_id = g_strdup (g_hash_table_lookup (bridge.runs,
+              p->pipeline));
     g_queue_push_tail (&bridge.queue, p);
     g_atomic_int_inc (&bridge.n_queued);
     p = NULL;
@@ -184,8 +195,9 @@ bridge_log (GstDebugCategory * category, GstDebugLevel level,
   in_bridge = FALSE;
 }
 
-/* pipeline name -> correlation id of its active job (a tracer run, named
- * "pipeline#N", wins over application jobs naming the pipeline) */
+/* pipeline name -> correlation id of an application's active job naming
+ * it (the tracer's runs, "pipeline#N", are not: their messages got their
+ * id when emitted, and one emitted outside a run belongs to none) */
 static GHashTable *
 active_correlation_ids (ApmService * service)
 {
@@ -206,9 +218,9 @@ active_correlation_ids (ApmService * service)
     pipeline = json_object_get_string_member (job, "pipeline");
     cid = json_object_get_string_member (job, "correlation_id");
     job_id = json_object_get_string_member_with_default (job, "job_id", "");
-    run = g_str_has_prefix (job_id, pipeline) && job_id[strlen (pipeline)]
-        == '#';
-    if (pipeline && cid && (run || !g_hash_table_contains (ids, pipeline)))
+    run = pipeline && g_str_has_prefix (job_id, pipeline)
+        && job_id[strlen (pipeline)] == '#';
+    if (pipeline && cid && !run && !g_hash_table_contains (ids, pipeline))
       g_hash_table_insert (ids, g_strdup (pipeline), g_strdup (cid));
   }
   json_node_unref (root);
@@ -236,8 +248,8 @@ write_line (ApmLog * log, Pending * p, GHashTable * cids)
 {
   JsonObject *ctx = json_object_new ();
   gchar *level = g_strstrip (g_strdup (gst_debug_level_get_name (p->level)));
-  const gchar *cid = p->pipeline && cids ?
-      g_hash_table_lookup (cids, p->pipeline) : NULL;
+  const gchar *cid = p->correlation_id ? p->correlation_id :
+      p->pipeline && cids ? g_hash_table_lookup (cids, p->pipeline) : NULL;
 
   json_object_set_string_member (ctx, "category", p->category);
   json_object_set_string_member (ctx, "gst_level", level);
@@ -255,13 +267,36 @@ write_line (ApmLog * log, Pending * p, GHashTable * cids)
   g_free (level);
 }
 
+/* @batch's messages as log lines; those of no run get the correlation id
+ * of a job active in their pipeline now */
+static void
+write_batch (ApmService * service, GQueue * batch)
+{
+  ApmLog *log = apm_service_get_log (service);
+  GHashTable *cids = NULL;
+
+  for (GList * l = batch->head; l; l = l->next) {
+    Pending *p = l->data;
+
+    if (p->pipeline && !p->correlation_id) {
+      cids = active_correlation_ids (service);
+      break;
+    }
+  }
+  for (GList * l = batch->head; l; l = l->next)
+    write_line (log, l->data, cids);
+  if (bridge.bridged)
+    apm_counter_add_int (bridge.bridged, batch->length);
+  if (cids)
+    g_hash_table_unref (cids);
+}
+
 /* service thread: the queue becomes log lines */
 static gboolean
 drain (gpointer unused)
 {
   GQueue batch = G_QUEUE_INIT;
   ApmService *service;
-  GHashTable *cids = NULL;
   guint dropped;
   gint64 now;
 
@@ -278,15 +313,7 @@ drain (gpointer unused)
   if (service) {
     ApmLog *log = apm_service_get_log (service);
 
-    for (GList * l = batch.head; l; l = l->next)
-      if (((Pending *) l->data)->pipeline) {
-        cids = active_correlation_ids (service);
-        break;
-      }
-    for (GList * l = batch.head; l; l = l->next)
-      write_line (log, l->data, cids);
-    if (bridge.bridged)
-      apm_counter_add_int (bridge.bridged, batch.length);
+    write_batch (service, &batch);
     if (dropped && bridge.dropped_total)
       apm_counter_add_int (bridge.dropped_total, dropped);
     bridge.unreported += dropped;
@@ -303,8 +330,6 @@ drain (gpointer unused)
       bridge.last_report_us = now;
     }
   }
-  if (cids)
-    g_hash_table_unref (cids);
   g_queue_clear_full (&batch, (GDestroyNotify) pending_free);
   in_bridge = FALSE;
   return G_SOURCE_REMOVE;
@@ -378,16 +403,26 @@ void
 gst_apm_debug_log_stop (void)
 {
   GQueue left;
+  ApmService *service;
 
   if (!bridge.installed || bridge.pid != getpid ())
     return;
   gst_debug_remove_log_function (bridge_log);
   g_mutex_lock (&bridge.lock);
+  service = bridge.service;
   bridge.service = NULL;
   left = bridge.queue;
   g_queue_init (&bridge.queue);
   g_atomic_int_set (&bridge.n_queued, 0);
+  g_clear_pointer (&bridge.runs, g_hash_table_unref);
   g_mutex_unlock (&bridge.lock);
+  /* a short run's lines may still wait for the service thread: written
+   * here, they reach the log and the OTLP export's flush at exit */
+  if (service) {
+    in_bridge = TRUE;
+    write_batch (service, &left);
+    in_bridge = FALSE;
+  }
   g_queue_clear_full (&left, (GDestroyNotify) pending_free);
   {
     guint n = bridge.n_rules;
@@ -399,4 +434,34 @@ gst_apm_debug_log_stop (void)
   }
   g_clear_pointer (&bridge.bridged, apm_series_unref);
   g_clear_pointer (&bridge.dropped_total, apm_series_unref);
+}
+
+void
+gst_apm_debug_log_set_run (const gchar * pipeline, const gchar * correlation_id)
+{
+  g_return_if_fail (pipeline != NULL && correlation_id != NULL);
+
+  g_mutex_lock (&bridge.lock);
+  if (bridge.service && bridge.pid == getpid ()) {
+    if (!bridge.runs)
+      bridge.runs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+          g_free);
+    g_hash_table_insert (bridge.runs, g_strdup (pipeline),
+        g_strdup (correlation_id));
+  }
+  g_mutex_unlock (&bridge.lock);
+}
+
+void
+gst_apm_debug_log_end_run (const gchar * pipeline,
+    const gchar * correlation_id)
+{
+  g_return_if_fail (pipeline != NULL);
+
+  g_mutex_lock (&bridge.lock);
+  if (bridge.runs && (!correlation_id
+          || !g_strcmp0 (g_hash_table_lookup (bridge.runs, pipeline),
+              correlation_id)))
+    g_hash_table_remove (bridge.runs, pipeline);
+  g_mutex_unlock (&bridge.lock);
 }

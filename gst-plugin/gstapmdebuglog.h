@@ -19,8 +19,17 @@ G_BEGIN_DECLS
  * Once per process; returns FALSE if the bridge was already on. */
 gboolean gst_apm_debug_log_start (const gchar * spec);
 
-/* Removes the log function and drops what is still queued (at
- * gst_deinit(), before the service goes). */
+/* Removes the log function and writes what is still queued as log lines
+ * (at gst_deinit(), before the service goes and flushes its export). */
 void gst_apm_debug_log_stop (void);
+
+/* The run of @pipeline (its watch's label) now playing: messages about its
+ * objects carry @correlation_id from now on, until end_run (@correlation_id
+ * %NULL: whichever run; else only if it is still that one's).  Any thread;
+ * takes only the bridge's leaf lock; nothing without the bridge. */
+void gst_apm_debug_log_set_run (const gchar * pipeline,
+    const gchar * correlation_id);
+void gst_apm_debug_log_end_run (const gchar * pipeline,
+    const gchar * correlation_id);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
  * environment carrier) as a child of its span, and carries the labels of
  * the param labels=.
  */
+#include "gstapmdebuglog.h"
 #include "gstapmwatch-private.h"
 
 #include "gstapmstats.h"
@@ -88,8 +89,11 @@ gst_apm_run_end (PipelineWatch * w, const gchar * status, const gchar * error)
         (gint64) (now.bytes_read - w->run_start.bytes_read),
         (gint64) (now.bytes_written - w->run_start.bytes_written));
   }
-  if (job_id)
+  if (job_id) {
+    /* its debug lines from here on belong to no run */
+    gst_apm_debug_log_end_run (w->label, NULL);
     apm_jobs_complete (jobs, job_id, status, error);
+  }
   g_free (job_id);
 }
 
@@ -126,6 +130,17 @@ gst_apm_run_start (PipelineWatch * w, gboolean fresh)
   g_mutex_unlock (&w->lock);
   GST_DEBUG ("%s: run %s started, correlation id %s", w->label, job_id,
       cid);
+  if (cid) {
+    gboolean ended;
+
+    gst_apm_debug_log_set_run (w->label, cid);
+    /* an instant run may have ended meanwhile (EOS on another thread) */
+    g_mutex_lock (&w->lock);
+    ended = g_strcmp0 (w->job_id, job_id) != 0;
+    g_mutex_unlock (&w->lock);
+    if (ended)
+      gst_apm_debug_log_end_run (w->label, cid);
+  }
   g_strfreev (labels);
   g_free (cid);
   g_free (job_id);

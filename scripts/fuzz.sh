@@ -20,7 +20,7 @@ export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export GST_REGISTRY=$PWD/build-fuzz/registry.bin GST_REGISTRY_FORK=no
 failed=0
-for name in params config http ws traceparent state otel; do
+for name in params config http ws traceparent state otel otlp-answer; do
   mkdir -p "build-fuzz/corpus/$name"
   if ! (cd build-fuzz && "./tests/fuzz/fuzz-$name" -max_total_time="$SECONDS_EACH" \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \

@@ -64,13 +64,13 @@ MESON_OPTS=(-Dintrospection=disabled -Dtests=enabled)
 # e2e-breaker-gi, e2e-tracecontext and e2e-jobs-compare the typelib too
 # (the last also chromium); the trace context's plugin side runs in the
 # roots through check/tracer_context.  The exposition code does not depend
-# on the GStreamer version.  e2e-otlp-trace and e2e-otlp-failure need the
-# typelib too (Python GI).  e2e-otlp runs: its decoder, npm's
+# on the GStreamer version.  e2e-otlp-trace, e2e-otlp-failure and
+# e2e-otlp-headless need the typelib too (Python GI).  e2e-otlp runs: its decoder, npm's
 # @opentelemetry/otlp-transformer (pure JavaScript, not packaged by
 # Debian), is copied from the host's tests/e2e/node_modules
 # (scripts/setup.sh installs it); without it there the test skips.
 EXCLUDED=(e2e-dashboard e2e-openmetrics e2e-breaker-gi e2e-tracecontext
-  e2e-jobs-compare e2e-otlp-trace e2e-otlp-failure)
+  e2e-jobs-compare e2e-otlp-trace e2e-otlp-failure e2e-otlp-headless)
 
 usage() {
   sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'

@@ -23,10 +23,16 @@ apm_monitor_init (ApmMonitor * self)
 {
 }
 
+/* the service, running if it has something to do without a server: an
+ * application that only tracks jobs and logs still exports them over
+ * OTLP when that is configured */
 static ApmService *
 service (void)
 {
-  return apm_service_get_default ();
+  ApmService *s = apm_service_get_default ();
+
+  apm_service_ensure_exporting (s);
+  return s;
 }
 
 /**
@@ -71,9 +77,9 @@ apm_monitor_start_server (ApmMonitor * self, const gchar * address,
 
   config.port = port;
   config.address = g_strdup (address);
-  apm_service_configure (service (), &config, NULL);
+  apm_service_configure (apm_service_get_default (), &config, NULL);
   apm_service_config_clear (&config);
-  return apm_service_ensure_started (service (), error);
+  return apm_service_ensure_started (apm_service_get_default (), error);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 #include "apm-otlp-exporter.h"
 #include "apm-breaker-private.h"
+#include "apm-otlp-response.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -48,8 +49,10 @@ struct _ApmOtlpExporter
   gboolean failing;
   gint64 sent_us;
   gchar *last_problem;
+  gchar *last_reason;
+  ApmOtlpAnswerLog answers;
 
-  ApmSeries *exported, *dropped, *latency;
+  ApmSeries *exported, *dropped, *latency, *rejected;
   ApmFamily *f_failed;
 };
 
@@ -98,20 +101,24 @@ drop_pending (ApmOtlpExporter * e)
 }
 
 /* a state change, logged once (not every failure: this exporter may be
- * exporting its own lines) */
+ * exporting its own lines); again when the reason changes */
 static void
-set_failing (ApmOtlpExporter * e, const gchar * problem)
+set_failing (ApmOtlpExporter * e, const gchar * reason, const gchar * problem,
+    gboolean retrying)
 {
-  if (problem && !e->failing) {
+  if (problem && (!e->failing || g_strcmp0 (reason, e->last_reason))) {
     JsonObject *ctx = json_object_new ();
 
     json_object_set_string_member (ctx, "signal",
         apm_otlp_signal_name (e->signal));
     json_object_set_string_member (ctx, "endpoint", e->url);
+    json_object_set_string_member (ctx, "reason", reason);
     if (e->log)
       apm_log_write (e->log, APM_LOG_WARNING, "otlp", NULL, ctx,
-          "OTLP export of %s to %s failing: %s (retrying with backoff)",
-          apm_otlp_signal_name (e->signal), e->url, problem);
+          "OTLP export of %s to %s failing: %s (%s)",
+          apm_otlp_signal_name (e->signal), e->url, problem, retrying ?
+          "retrying with backoff" : "a permanent error: the batch is "
+          "dropped, not retried");
     else
       json_object_unref (ctx);
   } else if (!problem && e->failing && e->log) {
@@ -123,7 +130,44 @@ set_failing (ApmOtlpExporter * e, const gchar * problem)
   if (problem) {
     g_free (e->last_problem);
     e->last_problem = g_strdup (problem);
+    g_free (e->last_reason);
+    e->last_reason = g_strdup (reason);
   }
+}
+
+/* the collector's answer on a 2xx: what it accepted */
+static void
+read_success (ApmOtlpExporter * e, SoupMessage * msg, guint status,
+    GBytes * body)
+{
+  ApmOtlpAnswer a;
+  guint64 rejected;
+
+  apm_otlp_answer_parse (&a, TRUE, soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL), body);
+  rejected = MIN ((guint64) a.rejected, e->pending_items);
+  apm_counter_add_int (e->exported, e->pending_items - rejected);
+  apm_counter_add_int (e->rejected, rejected);
+  if (a.kind == APM_OTLP_ANSWER_GARBAGE || a.kind == APM_OTLP_ANSWER_NOT_OTLP)
+    count_failure (e, "bad_response");
+  apm_otlp_answer_log_success (&e->answers, &a, status, rejected,
+      e->pending_items);
+  apm_otlp_answer_clear (&a);
+}
+
+/* "HTTP 400 Bad Request: what the collector said" */
+static gchar *
+describe_error (SoupMessage * msg, guint status, GBytes * body)
+{
+  ApmOtlpAnswer a;
+  gchar *text;
+
+  apm_otlp_answer_parse (&a, FALSE, soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL), body);
+  text = apm_otlp_answer_describe_error (&a, status,
+      soup_message_get_reason_phrase (msg));
+  apm_otlp_answer_clear (&a);
+  return text;
 }
 
 static gboolean
@@ -152,30 +196,6 @@ backoff_ms (ApmOtlpExporter * e, guint attempt)
       APM_OTLP_MAX_BACKOFF_MS);
 
   return (guint) (full / 2 + g_random_int_range (0, (gint32) (full / 2) + 1));
-}
-
-/* Retry-After: delay-seconds or an HTTP date; 0 when absent or bad */
-static guint
-retry_after_ms (SoupMessage * msg)
-{
-  const gchar *v = soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "Retry-After");
-  guint64 secs;
-
-  if (!v)
-    return 0;
-  if (g_ascii_string_to_unsigned (v, 10, 0, 3600, &secs, NULL))
-    return (guint) secs *1000;
-  {
-    GDateTime *when = soup_date_time_new_from_http_string (v);
-    GDateTime *now = g_date_time_new_now_utc ();
-    gint64 diff = when ? g_date_time_difference (when, now) : 0;
-
-    if (when)
-      g_date_time_unref (when);
-    g_date_time_unref (now);
-    return (guint) CLAMP (diff / 1000, 0, 3600 * 1000);
-  }
 }
 
 static gboolean
@@ -218,12 +238,12 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
   if (!error && SOUP_STATUS_IS_SUCCESSFUL (status)) {
     apm_histogram_observe (e->latency,
         (g_get_monotonic_time () - e->sent_us) / 1e6);
-    apm_counter_add_int (e->exported, e->pending_items);
+    read_success (e, msg, status, body);
     apm_circuit_breaker_record_success (e->breaker);
     g_clear_pointer (&e->pending, g_bytes_unref);
     e->pending_items = 0;
     e->attempts = 0;
-    set_failing (e, NULL);
+    set_failing (e, NULL, NULL, FALSE);
     if (body)
       g_bytes_unref (body);
     /* more may wait (a backlog after an outage): the next batch soon, not
@@ -241,13 +261,14 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
     retryable = TRUE;
   } else {
     reason = g_strdup_printf ("http_%u", status);
-    problem = g_strdup_printf ("HTTP %u %s", status,
-        soup_message_get_reason_phrase (msg));
+    problem = describe_error (msg, status, body);
+    /* the OTLP spec's retryable codes; every other one (400 included) is
+     * permanent */
     retryable = status == 429 || status == 502 || status == 503
         || status == 504;
   }
   count_failure (e, reason);
-  set_failing (e, problem);
+  set_failing (e, reason, problem, retryable);
   if (retryable) {
     apm_circuit_breaker_record_failure (e->breaker);
     if (++e->attempts >= APM_OTLP_MAX_ATTEMPTS) {
@@ -257,7 +278,8 @@ on_response (GObject * source, GAsyncResult * res, gpointer data)
       guint wait = backoff_ms (e, e->attempts);
 
       if (msg && status)
-        wait = MAX (wait, retry_after_ms (msg));
+        wait = MAX (wait, apm_otlp_retry_after_ms (soup_message_headers_get_one
+                (soup_message_get_response_headers (msg), "Retry-After")));
       schedule_retry (e, wait);
     }
   } else {
@@ -417,6 +439,10 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
   e->item_free = item_free;
   e->user_data = user_data;
   e->log = log;
+  e->answers.log = log;
+  e->answers.url = e->url;
+  e->answers.items = signal == APM_OTLP_TRACES ? "spans" :
+      signal == APM_OTLP_LOGS ? "log records" : "data points";
   g_mutex_init (&e->lock);
   g_queue_init (&e->queue);
   e->context = g_main_context_ref_thread_default ();
@@ -442,9 +468,13 @@ apm_otlp_exporter_new (ApmOtlpSignal signal,
       APM_METRIC_HISTOGRAM, "Time of each successful OTLP export request",
       signal_label, latency_buckets, G_N_ELEMENTS (latency_buckets));
   e->latency = apm_family_series (f, values);
+  f = apm_registry_family (reg, "apm_otlp_rejected_total", APM_METRIC_COUNTER,
+      "Spans, log records and metric points the OTLP collector answered "
+      "as rejected (partial success)", signal_label, NULL, 0);
+  e->rejected = apm_family_series (f, values);
   e->f_failed = apm_registry_family (reg, "apm_otlp_failed_total",
       APM_METRIC_COUNTER, "Failed OTLP export attempts, by reason "
-      "(connection, timeout, http_STATUS, circuit_open)", failed_labels,
+      "(connection, timeout, http_STATUS, circuit_open, bad_response)", failed_labels,
       NULL, 0);
   if (e->delay_ms)
     e->tick = attach_timeout (e, e->delay_ms, on_tick);
@@ -589,10 +619,12 @@ apm_otlp_exporter_free (ApmOtlpExporter * e)
   apm_series_unref (e->exported);
   apm_series_unref (e->dropped);
   apm_series_unref (e->latency);
+  apm_series_unref (e->rejected);
   g_main_context_unref (e->context);
   g_mutex_clear (&e->lock);
   g_strfreev (e->headers);
   g_free (e->url);
   g_free (e->last_problem);
+  g_free (e->last_reason);
   g_free (e);
 }

@@ -166,3 +166,90 @@ apm_pb_end (ApmPbWriter * w, ApmPbMark mark)
   memmove (w->buf->data + mark + n, w->buf->data + mark, len);
   memcpy (w->buf->data + mark, tmp, n);
 }
+
+/* --- reading --- */
+
+void
+apm_pb_reader_init (ApmPbReader * r, const guint8 * data, gsize len)
+{
+  r->p = data;
+  r->end = data + len;
+}
+
+gboolean
+apm_pb_reader_done (const ApmPbReader * r)
+{
+  return r->p >= r->end;
+}
+
+gboolean
+apm_pb_read_varint (ApmPbReader * r, guint64 * v)
+{
+  guint64 value = 0;
+
+  for (guint shift = 0; shift < 64; shift += 7) {
+    guint8 b;
+
+    if (r->p >= r->end)
+      return FALSE;
+    b = *r->p++;
+    value |= (guint64) (b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = value;
+      return TRUE;
+    }
+  }
+  return FALSE;                 /* more than 10 bytes */
+}
+
+gboolean
+apm_pb_read_tag (ApmPbReader * r, guint * field, guint * wire_type)
+{
+  guint64 key;
+
+  if (!apm_pb_read_varint (r, &key) || key >> 3 == 0 || key >> 3 > 0x1fffffff)
+    return FALSE;
+  *field = (guint) (key >> 3);
+  *wire_type = (guint) (key & 7);
+  return TRUE;
+}
+
+gboolean
+apm_pb_read_len (ApmPbReader * r, const guint8 ** data, gsize * len)
+{
+  guint64 n;
+
+  if (!apm_pb_read_varint (r, &n) || n > (guint64) (r->end - r->p))
+    return FALSE;
+  *data = r->p;
+  *len = (gsize) n;
+  r->p += n;
+  return TRUE;
+}
+
+gboolean
+apm_pb_skip (ApmPbReader * r, guint wire_type)
+{
+  guint64 v;
+  const guint8 *data;
+  gsize len;
+
+  switch (wire_type) {
+    case APM_PB_VARINT:
+      return apm_pb_read_varint (r, &v);
+    case APM_PB_I64:
+      if (r->end - r->p < 8)
+        return FALSE;
+      r->p += 8;
+      return TRUE;
+    case APM_PB_LEN:
+      return apm_pb_read_len (r, &data, &len);
+    case APM_PB_I32:
+      if (r->end - r->p < 4)
+        return FALSE;
+      r->p += 4;
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}

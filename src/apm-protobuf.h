@@ -48,6 +48,23 @@ void apm_pb_packed_double (ApmPbWriter * w, guint field, const gdouble * v,
 ApmPbMark apm_pb_begin (ApmPbWriter * w, guint field);
 void apm_pb_end (ApmPbWriter * w, ApmPbMark mark);
 
+/* Reading (a collector's answers): each call checks the bounds, so a
+ * truncated or garbage message is a FALSE, never a read past the end. */
+typedef struct
+{
+  const guint8 *p, *end;
+} ApmPbReader;
+
+void apm_pb_reader_init (ApmPbReader * r, const guint8 * data, gsize len);
+gboolean apm_pb_reader_done (const ApmPbReader * r);
+gboolean apm_pb_read_varint (ApmPbReader * r, guint64 * v);
+/* the next field's number and wire type; FALSE on a bad key */
+gboolean apm_pb_read_tag (ApmPbReader * r, guint * field, guint * wire_type);
+/* a length-delimited field's bytes (pointing into the message) */
+gboolean apm_pb_read_len (ApmPbReader * r, const guint8 ** data, gsize * len);
+/* skips a field of @wire_type (groups are refused: proto3 has none) */
+gboolean apm_pb_skip (ApmPbReader * r, guint wire_type);
+
 #define APM_PB_VARINT 0
 #define APM_PB_I64 1
 #define APM_PB_LEN 2

@@ -24,6 +24,8 @@ apm_service_set_otlp_setting (ApmService * s, const gchar * name,
   if (!g_hash_table_contains (s->otlp_settings, name))
     g_hash_table_insert (s->otlp_settings, g_strdup (name), g_strdup (value));
   g_mutex_unlock (&s->lock);
+  /* it may turn the export on: apm_service_ensure_exporting asks again */
+  g_atomic_int_set (&s->export_decided, 0);
 }
 
 /* the environment first, as OpenTelemetry SDKs read it; then our own
@@ -37,6 +39,28 @@ lookup_setting (const gchar * name, gpointer data)
   if (v && *v)
     return v;
   return settings ? g_hash_table_lookup (settings, name) : NULL;
+}
+
+gboolean
+apm_service_otlp_configured (ApmService * s)
+{
+  GPtrArray *warnings = g_ptr_array_new_with_free_func (g_free);
+  GHashTable *settings = NULL;
+  ApmOtlpConfig *config;
+
+  g_mutex_lock (&s->lock);
+  if (s->otlp_settings)
+    settings = g_hash_table_ref (s->otlp_settings);
+  g_mutex_unlock (&s->lock);
+  /* its warnings are said when the exporter starts */
+  config = apm_otlp_config_read (lookup_setting, settings, warnings);
+  g_ptr_array_unref (warnings);
+  if (settings)
+    g_hash_table_unref (settings);
+  if (!config)
+    return FALSE;
+  apm_otlp_config_free (config);
+  return TRUE;
 }
 
 void

@@ -56,7 +56,10 @@ struct _ApmService
 
   /* thread state, under lock */
   GThread *thread;
-  gboolean start_done;
+  gboolean start_done;          /* the thread's work started (export too) */
+  gboolean http_wanted;         /* FALSE: the thread runs for OTLP alone */
+  gboolean http_begun, http_done;       /* the HTTP server's start-up */
+  gint export_decided;          /* atomic: apm_service_ensure_exporting */
   GError *start_error;
   gchar *port_note;             /* why the default port was not used */
   GMainContext *context;
@@ -115,6 +118,10 @@ G_GNUC_INTERNAL
 void apm_service_start_otlp (ApmService * s);
 G_GNUC_INTERNAL
 void apm_service_stop_otlp (ApmService * s);
+/* any thread: whether an OTLP endpoint is configured (environment,
+ * configuration file, tracer params) */
+G_GNUC_INTERNAL
+gboolean apm_service_otlp_configured (ApmService * s);
 /* any thread: a log line and a job (start or end) for the export */
 G_GNUC_INTERNAL
 void apm_service_otlp_log_line (ApmService * s, JsonNode * line);

@@ -174,17 +174,22 @@ apm_service_get_default (void)
 
 static void publish_discovery (ApmService * s, const gchar * address);
 
-static gpointer
-service_thread (gpointer user_data)
+/* service thread: the HTTP server and the discovery file, once: at
+ * start-up, or later when a service started for the OTLP export alone is
+ * asked to serve */
+static void
+start_http (ApmService * s)
 {
-  ApmService *s = user_data;
   GError *error = NULL;
   gchar *address;
-  gint port, last_port, rate, alert_interval;
-
-  g_main_context_push_thread_default (s->context);
+  gint port, last_port, rate;
 
   g_mutex_lock (&s->lock);
+  if (s->http_begun) {
+    g_mutex_unlock (&s->lock);
+    return;
+  }
+  s->http_begun = TRUE;
   address = g_strdup (s->address);
   port = s->port;
   /* the default port, taken by another monitored process on this host:
@@ -192,7 +197,6 @@ service_thread (gpointer user_data)
   last_port = !s->port_set && port == APM_DEFAULT_PORT ?
       APM_DEFAULT_PORT_LAST : port;
   rate = s->ws_rate;
-  alert_interval = s->alert_interval;
   g_mutex_unlock (&s->lock);
 
   s->http = apm_http_new (s, 1000 / rate);
@@ -201,10 +205,6 @@ service_thread (gpointer user_data)
     apm_http_free (s->http);
     s->http = NULL;
   }
-
-  apm_service_start_ticks (s, alert_interval);
-  apm_service_start_alert_feeds (s);
-  apm_service_start_otlp (s);
 
   if (error)
     apm_log_write (s->log, APM_LOG_ERROR, "service", NULL, NULL,
@@ -229,7 +229,7 @@ service_thread (gpointer user_data)
     s->url = g_strdup_printf ("http://%s%s%s:%u", v6 ? "[" : "", address,
         v6 ? "]" : "", s->bound_port);
   }
-  s->start_done = TRUE;
+  s->http_done = TRUE;
   g_cond_broadcast (&s->cond);
   if (s->url) {
     JsonObject *ctx = json_object_new ();
@@ -244,6 +244,42 @@ service_thread (gpointer user_data)
     g_mutex_unlock (&s->lock);
   }
   g_free (address);
+}
+
+static gboolean
+start_http_now (gpointer data)
+{
+  start_http (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+service_thread (gpointer user_data)
+{
+  ApmService *s = user_data;
+  gint alert_interval;
+  gboolean serve;
+
+  g_main_context_push_thread_default (s->context);
+
+  g_mutex_lock (&s->lock);
+  alert_interval = s->alert_interval;
+  serve = s->http_wanted;
+  g_mutex_unlock (&s->lock);
+
+  apm_service_start_ticks (s, alert_interval);
+  apm_service_start_alert_feeds (s);
+  apm_service_start_otlp (s);
+
+  g_mutex_lock (&s->lock);
+  s->start_done = TRUE;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  if (serve)
+    start_http (s);
+  else
+    apm_log_write (s->log, APM_LOG_INFO, "service", NULL, NULL,
+        "service started without HTTP, for the OTLP export");
 
   /* after start-up is reported: the application does not wait for it */
   apm_state_start (s);
@@ -316,24 +352,72 @@ apm_service_set_pipeline_names (ApmService * s, const gchar * const *names)
   apm_service_invoke (s, republish_discovery, s, NULL);
 }
 
+/* called with the lock */
+static void
+start_thread (ApmService * s)
+{
+  s->context = g_main_context_new ();
+  s->loop = g_main_loop_new (s->context, FALSE);
+  s->thread = g_thread_new ("apm-service", service_thread, s);
+}
+
 gboolean
 apm_service_ensure_started (ApmService * s, GError ** error)
 {
   gboolean ok;
 
   g_mutex_lock (&s->lock);
-  if (!s->thread) {
-    s->context = g_main_context_new ();
-    s->loop = g_main_loop_new (s->context, FALSE);
-    s->thread = g_thread_new ("apm-service", service_thread, s);
+  if (!s->http_wanted) {
+    s->http_wanted = TRUE;
+    if (!s->thread && !s->start_done) {
+      start_thread (s);
+    } else if (s->thread) {
+      /* running for the OTLP export alone: now it serves too */
+      GSource *idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, start_http_now, s, NULL);
+      g_source_attach (idle, s->context);
+      g_source_unref (idle);
+    }
   }
-  while (!s->start_done)
+  while (s->thread && !s->http_done)
     g_cond_wait (&s->cond, &s->lock);
-  ok = s->start_error == NULL;
+  ok = s->start_error == NULL && s->http_done;
   if (!ok && error)
-    *error = g_error_copy (s->start_error);
+    *error = s->start_error ? g_error_copy (s->start_error) :
+        g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED, "service stopped");
   g_mutex_unlock (&s->lock);
   return ok;
+}
+
+void
+apm_service_ensure_exporting (ApmService * s)
+{
+  gint decided = g_atomic_int_get (&s->export_decided);
+
+  if (decided)
+    return;
+  /* once the thread runs (or has run), the export is what it started
+   * with: nothing more to decide */
+  g_mutex_lock (&s->lock);
+  if (s->thread || s->start_done) {
+    g_mutex_unlock (&s->lock);
+    g_atomic_int_set (&s->export_decided, 1);
+    return;
+  }
+  g_mutex_unlock (&s->lock);
+  if (!apm_service_otlp_configured (s)) {
+    /* asked again if a setting arrives (apm_service_set_otlp_setting) */
+    g_atomic_int_set (&s->export_decided, 1);
+    return;
+  }
+  g_mutex_lock (&s->lock);
+  if (!s->thread && !s->start_done)
+    start_thread (s);
+  while (s->thread && !s->start_done)
+    g_cond_wait (&s->cond, &s->lock);
+  g_mutex_unlock (&s->lock);
+  g_atomic_int_set (&s->export_decided, 1);
 }
 
 gboolean
@@ -376,6 +460,8 @@ stop_thread (ApmService * s)
   g_mutex_lock (&s->lock);
   g_clear_pointer (&s->loop, g_main_loop_unref);
   g_clear_pointer (&s->context, g_main_context_unref);
+  /* a start_server() waiting for a listener that never came */
+  g_cond_broadcast (&s->cond);
   g_mutex_unlock (&s->lock);
 }
 

@@ -86,6 +86,12 @@ gboolean apm_service_configure (ApmService * service,
  * could not listen; the service then keeps collecting without HTTP. */
 gboolean apm_service_ensure_started (ApmService * service, GError ** error);
 
+/* Starts the service thread without the HTTP server when an OTLP endpoint
+ * is configured and the thread does not run yet, so that an application
+ * that never serves (jobs and logs through the C or GI API) still exports;
+ * does nothing otherwise.  Cheap once decided (an atomic read). */
+void apm_service_ensure_exporting (ApmService * service);
+
 gboolean apm_service_is_running (ApmService * service);
 
 /* The base URL served ("http://127.0.0.1:9464"), or NULL if not listening. */

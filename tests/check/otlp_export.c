@@ -3,7 +3,9 @@
  * which plays the service thread's part): batches and their headers, the
  * bounded queue's drops, a Retry-After honoured, a time out, and freeing
  * with a request in flight (run under valgrind: nothing leaks or is used
- * after it is freed).
+ * after it is freed), and what the collector answers: partial successes
+ * (protobuf and JSON), 2xx answers that are not OTLP, and permanent errors
+ * with a google.rpc.Status or garbage.
  */
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
@@ -18,6 +20,7 @@ typedef enum
   ANSWER_503,                   /* with Retry-After: 1 */
   ANSWER_502,
   ANSWER_HOLD,                  /* never answer: the client times out */
+  ANSWER_CUSTOM,                /* status, content type and body below */
 } Answer;
 
 typedef struct
@@ -32,6 +35,9 @@ typedef struct
   GPtrArray *held;              /* SoupServerMessage paused */
   ApmRegistry *reg;
   ApmLog *log;
+  guint status;                 /* ANSWER_CUSTOM */
+  const gchar *answer_type;
+  GBytes *answer_body;
 } Fixture;
 
 static Fixture fx;
@@ -69,6 +75,13 @@ handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     case ANSWER_HOLD:
       soup_server_message_pause (msg);
       g_ptr_array_add (fx.held, g_object_ref (msg));
+      break;
+    case ANSWER_CUSTOM:
+      soup_server_message_set_status (msg, fx.status, NULL);
+      if (fx.answer_body)
+        soup_server_message_set_response (msg, fx.answer_type,
+            SOUP_MEMORY_COPY, g_bytes_get_data (fx.answer_body, NULL),
+            g_bytes_get_size (fx.answer_body));
       break;
   }
 }
@@ -112,6 +125,7 @@ teardown (void)
   g_free (fx.header);
   apm_registry_free (fx.reg);
   apm_log_free (fx.log);
+  g_clear_pointer (&fx.answer_body, g_bytes_unref);
   apm_service_shutdown ();      /* the breakers' default service */
 }
 
@@ -337,6 +351,254 @@ GST_START_TEST (test_circuit_breaker)
 
 GST_END_TEST;
 
+/* --- the collector's answers --- */
+
+static void
+answer_with (guint status, const gchar * type, const void *body, gsize len)
+{
+  fx.answer = ANSWER_CUSTOM;
+  fx.status = status;
+  fx.answer_type = type;
+  g_clear_pointer (&fx.answer_body, g_bytes_unref);
+  if (body)
+    fx.answer_body = g_bytes_new (body, len);
+}
+
+/* a length-delimited field, written by hand (short: one-byte lengths) */
+static void
+put_len (GByteArray * b, guint field, const void *data, guint8 len)
+{
+  guint8 key = (guint8) (field << 3 | 2);
+
+  g_byte_array_append (b, &key, 1);
+  g_byte_array_append (b, &len, 1);
+  g_byte_array_append (b, data, len);
+}
+
+/* ExportTraceServiceResponse { partial_success { rejected_spans,
+ * error_message } } */
+static GBytes *
+partial_success_pb (guint8 rejected, const gchar * message)
+{
+  GByteArray *inner = g_byte_array_new (), *outer = g_byte_array_new ();
+  guint8 count[2] = { 1 << 3 | 0, rejected };
+
+  g_byte_array_append (inner, count, 2);
+  put_len (inner, 2, message, strlen (message));
+  put_len (outer, 1, inner->data, inner->len);
+  g_byte_array_unref (inner);
+  return g_byte_array_free_to_bytes (outer);
+}
+
+/* google.rpc.Status { code, message } */
+static GBytes *
+status_pb (guint8 code, const gchar * message)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8 c[2] = { 1 << 3 | 0, code };
+
+  g_byte_array_append (b, c, 2);
+  put_len (b, 2, message, strlen (message));
+  return g_byte_array_free_to_bytes (b);
+}
+
+/* the exporter's warnings and notes with @needle in their message */
+static guint
+log_lines_with (const gchar * needle)
+{
+  JsonNode *doc = apm_log_query (fx.log, -1, NULL, "otlp", 0, 0);
+  JsonArray *lines = json_object_get_array_member (json_node_get_object (doc),
+      "logs");
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (lines); i++) {
+    JsonObject *line = json_array_get_object_element (lines, i);
+
+    if (strstr (json_object_get_string_member (line, "message"), needle))
+      n++;
+  }
+  json_node_unref (doc);
+  return n;
+}
+
+static void
+wait_counter (const gchar * family, const gchar * reason, gdouble value)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (counter (family, reason) < value) {
+    fail_unless (g_get_monotonic_time () < end, "%s{%s} %g, not %g",
+        family, reason, counter (family, reason), value);
+    g_main_context_iteration (fx.ctx, FALSE);
+    g_usleep (1000);
+  }
+}
+
+static void
+check_partial_success (const gchar * type, GBytes * body,
+    const gchar * message)
+{
+  ApmOtlpExporter *e;
+
+  setup ();
+  answer_with (200, type, g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body));
+  e = exporter_new (2000, 10, 3);
+  for (guint i = 0; i < 6; i++)
+    apm_otlp_exporter_enqueue (e, g_strdup_printf ("%u", i));
+  wait_requests (2, 5);
+  wait_counter ("apm_otlp_rejected_total", NULL, 4);
+  /* 2 of each 3 rejected: 1 of each accepted, nothing sent again */
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 2);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_failed_total", NULL), 0);
+  /* the collector's words, once for the burst */
+  fail_unless_equals_int (log_lines_with (message), 1);
+  fail_unless_equals_int (log_lines_with ("rejected 2 of 3 spans"), 1);
+  /* then everything accepted: the burst ends, said once */
+  answer_with (200, type, NULL, 0);
+  apm_otlp_exporter_enqueue (e, g_strdup ("7"));
+  wait_requests (3, 5);
+  wait_counter ("apm_otlp_exported_total", NULL, 3);
+  fail_unless_equals_int (log_lines_with ("accepts all spans again (4 "
+          "rejected meanwhile)"), 1);
+  iterate_for (0.1);
+  fail_unless_equals_int (fx.bodies->len, 3);
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_START_TEST (test_partial_success_protobuf)
+{
+  GBytes *body = partial_success_pb (2, "2 spans too old");
+
+  check_partial_success ("application/x-protobuf", body, "2 spans too old");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_partial_success_json)
+{
+  const gchar *json = "{\"partialSuccess\": {\"rejectedSpans\": \"2\", "
+      "\"errorMessage\": \"attribute too long\"}}";
+  GBytes *body = g_bytes_new_static (json, strlen (json));
+
+  check_partial_success ("application/json", body, "attribute too long");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+/* a 200 whose body is garbage, or a proxy's page: counted as exported (the
+ * collector said yes: sending again would duplicate), counted as a bad
+ * response, logged once, not sent again, no crash */
+GST_START_TEST (test_success_not_otlp)
+{
+  static const guint8 garbage[] = { 0x0a, 0x7f, 0x08 }; /* a length past the end */
+  const gchar *html = "<html><body>Welcome</body></html>";
+  ApmOtlpExporter *e;
+
+  setup ();
+  answer_with (200, "application/x-protobuf", garbage, sizeof garbage);
+  e = exporter_new (2000, 10, 1);
+  apm_otlp_exporter_enqueue (e, g_strdup ("a"));
+  wait_counter ("apm_otlp_failed_total", "bad_response", 1);
+  fail_unless_equals_int (log_lines_with ("with an unparsable "
+          "application/x-protobuf body, not an OTLP response"), 1);
+  answer_with (200, "text/html", html, strlen (html));
+  apm_otlp_exporter_enqueue (e, g_strdup ("b"));
+  wait_counter ("apm_otlp_failed_total", "bad_response", 2);
+  iterate_for (0.2);
+  fail_unless_equals_int (fx.bodies->len, 2);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 2);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_dropped_total", NULL), 0);
+  /* one burst: the second is counted, not logged again */
+  fail_unless_equals_int (log_lines_with ("not an OTLP response"), 1);
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_END_TEST;
+
+/* 400 is permanent (OTLP/HTTP: only 429, 502, 503 and 504 are retried):
+ * the batch is dropped and counted, the collector's Status logged */
+static void
+check_bad_request (const gchar * type, GBytes * body, const gchar * expect)
+{
+  ApmOtlpExporter *e;
+
+  setup ();
+  answer_with (400, type, body ? g_bytes_get_data (body, NULL) : NULL,
+      body ? g_bytes_get_size (body) : 0);
+  e = exporter_new (2000, 10, 1);
+  apm_otlp_exporter_enqueue (e, g_strdup ("a"));
+  wait_counter ("apm_otlp_dropped_total", NULL, 1);
+  iterate_for (0.3);
+  fail_unless_equals_int (fx.bodies->len, 1);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_failed_total",
+          "http_400"), 1);
+  fail_unless_equals_int ((gint) counter ("apm_otlp_exported_total", NULL), 0);
+  fail_unless_equals_int (log_lines_with (expect), 1);
+  fail_unless_equals_int (log_lines_with ("a permanent error: the batch is "
+          "dropped, not retried"), 1);
+  {
+    gchar *message = NULL;
+
+    fail_if (apm_otlp_exporter_healthy (e, &message));
+    fail_unless (strstr (message, expect), "%s", message);
+    g_free (message);
+  }
+  apm_otlp_exporter_free (e);
+  teardown ();
+}
+
+GST_START_TEST (test_bad_request_status_protobuf)
+{
+  GBytes *body = status_pb (3, "span id must be 8 bytes");
+
+  check_bad_request ("application/x-protobuf", body,
+      "HTTP 400 Bad Request: span id must be 8 bytes (status code 3)");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_request_status_json)
+{
+  const gchar *json = "{\"code\": 3, \"message\": \"unknown field\"}";
+  GBytes *body = g_bytes_new_static (json, strlen (json));
+
+  check_bad_request ("application/json", body,
+      "HTTP 400 Bad Request: unknown field (status code 3)");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_request_garbage)
+{
+  const gchar *json = "{\"code\": 3, \"mess";
+  GBytes *body = g_bytes_new_static (json, strlen (json));
+
+  check_bad_request ("application/json", body,
+      "HTTP 400 Bad Request, with an unparsable application/json body");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_request_not_otlp)
+{
+  const gchar *html = "<html>400 Bad Request (nginx)</html>";
+  GBytes *body = g_bytes_new_static (html, strlen (html));
+
+  check_bad_request ("text/html", body,
+      "HTTP 400 Bad Request, with a text/html body, not an OTLP answer");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
 static Suite *
 otlp_export_suite (void)
 {
@@ -350,6 +612,13 @@ otlp_export_suite (void)
   tcase_add_test (tc, test_retry_after);
   tcase_add_test (tc, test_timeout_and_free_in_flight);
   tcase_add_test (tc, test_circuit_breaker);
+  tcase_add_test (tc, test_partial_success_protobuf);
+  tcase_add_test (tc, test_partial_success_json);
+  tcase_add_test (tc, test_success_not_otlp);
+  tcase_add_test (tc, test_bad_request_status_protobuf);
+  tcase_add_test (tc, test_bad_request_status_json);
+  tcase_add_test (tc, test_bad_request_garbage);
+  tcase_add_test (tc, test_bad_request_not_otlp);
   return s;
 }
 
