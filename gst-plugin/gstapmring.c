@@ -74,9 +74,6 @@ read_entry (GstApmRing * r, guint64 i, GstApmRingEntry * out)
       && out->pts != GST_CLOCK_TIME_NONE;
 }
 
-/* entries read newest first before the binary search */
-#define GST_APM_RING_PROBES 4
-
 GstClockTime
 gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
 {
@@ -89,17 +86,9 @@ gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
   if (w == 0 || !GST_CLOCK_TIME_IS_VALID (pts))
     return GST_CLOCK_TIME_NONE;
 
-  /* fast path: the newest entry (no queue in between), then the few
-   * before it (a queue a buffer or two deep, as a live one is): adjacent
-   * slots, where a binary search would touch a cache line per step */
-  for (guint64 back = 1; back <= GST_APM_RING_PROBES && back <= w - lo;
-      back++) {
-    if (!read_entry (r, w - back, &e))
-      break;                    /* overwritten or reset: the search decides */
-    if (e.pts <= pts)
-      return e.ts;
-    hi = w - back;              /* PTS grow: the match is older */
-  }
+  /* fast path: the newest entry (no queue in between) */
+  if (read_entry (r, w - 1, &e) && e.pts <= pts)
+    return e.ts;
 
   /* PTS grow within a segment: binary search [lo, hi) for the last
    * entry with e.pts <= pts */
