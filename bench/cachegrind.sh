@@ -60,9 +60,11 @@ run() {
 # headers inlined included), a direct count that start-up noise in the
 # process totals does not blur
 ours() {
-  cg_annotate --show=D1mr,D1mw --threshold=0 "$tmp/$1.out" 2>/dev/null |
-    awk '/gst-plugin\/gstapm|src\/apm-/ { gsub(/\( *-?[0-9.]+%\)/, ""); gsub(/,/, "");
-      n += $1 + $2 }
+  # the per-function lines only (file:function), not the annotated source
+  cg_annotate --show=D1mr,D1mw --threshold=0 --auto=no "$tmp/$1.out" 2>/dev/null |
+    awk '{ gsub(/\( *-?[0-9.]+%\)/, ""); gsub(/,/, "") }
+      NF == 3 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ &&
+      $3 ~ /(gst-plugin\/gstapm|src\/apm-)[^:]*:/ { n += $1 + $2 }
       END { print n + 0 }'
 }
 

@@ -9,6 +9,7 @@
 
 #include <gst/base/gstbasesrc.h>
 #include <gst/base/gstbasesink.h>
+#include <time.h>
 
 static GQuark element_quark;
 static GMutex elements_lock;
@@ -290,6 +291,17 @@ gst_apm_element_stats_sample_queue (GstApmElementStats * es, GstPad * pad,
   g_atomic_int_set (&es->level_bytes, bytes);
   __atomic_store_n (&es->level_time, time, __ATOMIC_RELAXED);
   g_atomic_int_set (&es->level_known, 1);
+}
+
+void
+gst_apm_element_stats_first_buffer (GstApmElementStats * es,
+    GstClockTime ts)
+{
+  struct timespec cpu;
+
+  es->first_ts = ts;
+  es->run_cpu_ns = clock_gettime (CLOCK_THREAD_CPUTIME_ID, &cpu) == 0 ?
+      (gint64) cpu.tv_sec * GST_SECOND + cpu.tv_nsec : -1;
 }
 
 gboolean

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <gst/gst.h>
-#include <time.h>
 #include "apm-metrics.h"
 #include "gstapmring.h"
 #include "apm-local.h"
@@ -36,9 +35,6 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
   GstApmRing *ring;             /* sources: pts -> entry time */
   GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
   GstClockTime first_ts;        /* first buffer of the run (hook time) */
-  /* the CPU time its thread had used then (ns, -1: unknown): a pooled
-   * thread's earlier work is not the run's (the report's thread CPU) */
-  gint64 run_cpu_ns;
   gpointer pool;                /* the last pool seen, by address only */
   gboolean is_source;           /* never a bin: the elements inside it */
   gboolean is_sink;
@@ -49,6 +45,10 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
    * had to allocate, a known one a reuse.  Made with the first pool
    * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
   gpointer *pool_seen;
+  /* the CPU time its thread had used at first_ts (ns, -1: unknown): a
+   * pooled thread's earlier work is not the run's (the report's thread
+   * CPU).  Written once a run, never read per buffer. */
+  gint64 run_cpu_ns;
 
   gchar *pipeline;              /* the top-level pipeline's label */
   gchar *path;
@@ -302,17 +302,10 @@ gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
   return gst_apm_pad_stats_lookup_slow (t, pad);
 }
 
-/* Streaming thread, once per element and run (its first buffer). */
-static inline void
-gst_apm_element_stats_first_buffer (GstApmElementStats * es,
-    GstClockTime ts)
-{
-  struct timespec cpu;
-
-  es->first_ts = ts;
-  es->run_cpu_ns = clock_gettime (CLOCK_THREAD_CPUTIME_ID, &cpu) == 0 ?
-      (gint64) cpu.tv_sec * GST_SECOND + cpu.tv_nsec : -1;
-}
+/* Streaming thread, once per element and run (its first buffer): out of
+ * line, so the per-buffer hooks stay small. */
+void gst_apm_element_stats_first_buffer (GstApmElementStats * es,
+    GstClockTime ts);
 
 #define GST_APM_SOURCE_RING_MAX 16384
 #define GST_APM_STAGE_RING_MAX 8192
