@@ -4,8 +4,8 @@
 // then back; the slow and 503 phases last until requests came (the
 // exporters' backoff decides when, up to 12 s each).  Traces, logs and
 // metrics (every second) are exported.  Meanwhile a live sync=true canary plays in the exporting process.
-// Checked: no underrun and no QoS drop of the canary (the export never
-// holds up audio), memory stays bounded, the small queues' drops are
+// Checked: no stall of the canary while the collector fails (at most a few
+// underruns of scheduling noise: the export never holds up audio), memory stays bounded, the small queues' drops are
 // counted, each failure is counted by reason, Retry-After spaces the
 // retries, the circuit breaker opened, and the export resumes.
 import { spawn } from 'node:child_process';
@@ -113,7 +113,12 @@ try {
   const before = ticks.filter(([t]) => t <= tOk);
   assert.ok(before.length >= 8, 'the canary reported while the collector failed');
   const failingUnderruns = before[before.length - 1][1] - before[0][1];
-  assert.equal(failingUnderruns, 0, `the canary had ${failingUnderruns} underruns while the collector failed: ${JSON.stringify(ticks)}`);
+  // An exporter holding the audio up for its 1 s time-out or the 3 s
+  // answer would make every buffer of that stall late: dozens of
+  // underruns (one per 10 ms buffer over 100 ms late).  A loaded machine's
+  // scheduler made a few (3 at load 5-6 on 2 cores) with a healthy
+  // collector too: up to 5 are noise.
+  assert.ok(failingUnderruns <= 5, `the canary had ${failingUnderruns} underruns while the collector failed: ${JSON.stringify(ticks)}`);
   const growthMb = (rssMax - rss0) / 1024;
   assert.ok(growthMb < 40, `RSS grew ${growthMb.toFixed(1)} MB`);
   assert.deepEqual(rx.errors, []);
