@@ -47,11 +47,11 @@ PYEOF
 }
 
 log "quality=10 against quality=0: significantly slower"
-compare slow -n 6 --json --html "$WORK/report.html" "$(resampler 0)" \
+compare slow -n 10 --json --html "$WORK/report.html" "$(resampler 0)" \
   "$(resampler 10)"
 [ "$STATUS" -eq 0 ] || { dump_files "$WORK/slow.err"; fail "exit status $STATUS"; }
-check slow 'len(d["variants"]) == 2 and all(v["runs"] == 6 for v in d["variants"])' \
-  "two variants of 6 runs each"
+check slow 'len(d["variants"]) == 2 and all(v["runs"] == 10 for v in d["variants"])' \
+  "two variants of 10 runs each"
 check slow 'c("audioresample0")["significant"] is True' "audioresample0 not significant"
 check slow 'c("audioresample0")["ci95"][0] > 1 and c("audioresample0")["ratio"] > 1' \
   "the ratio's interval is not above 1"
