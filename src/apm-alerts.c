@@ -1,6 +1,7 @@
 /* gst-apm: the set of alert rules, and their alerts' lifecycle (pending,
  * firing, resolved), listeners and JSON views */
 #include "apm-alerts-private.h"
+#include "apm-json.h"
 #include "apm-time.h"
 
 #include <math.h>
@@ -445,27 +446,6 @@ apm_alerts_active_json (ApmAlerts * al, gboolean firing_only)
   return wrap_array (arr);
 }
 
-static const gchar *
-member_string (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n) &&
-      json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
-static gdouble
-member_number (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n) &&
-      (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
-      json_node_get_value_type (n) == G_TYPE_INT64) ?
-      json_node_get_double (n) : NAN;
-}
-
 guint
 apm_alerts_restore_history (ApmAlerts * al, JsonArray * history)
 {
@@ -478,9 +458,9 @@ apm_alerts_restore_history (ApmAlerts * al, JsonArray * history)
     JsonNode *node = json_array_get_element (history, i);
     JsonObject *o = JSON_NODE_HOLDS_OBJECT (node) ?
         json_node_get_object (node) : NULL;
-    const gchar *id = o ? member_string (o, "id") : NULL;
-    const gchar *rule = o ? member_string (o, "rule") : NULL;
-    const gchar *by = o ? member_string (o, "resolved_by") : NULL;
+    const gchar *id = o ? apm_json_string (o, "id") : NULL;
+    const gchar *rule = o ? apm_json_string (o, "rule") : NULL;
+    const gchar *by = o ? apm_json_string (o, "resolved_by") : NULL;
     JsonNode *labels = o ? json_object_get_member (o, "labels") : NULL;
     const gchar *dash;
     ApmAlert *a;
@@ -491,18 +471,18 @@ apm_alerts_restore_history (ApmAlerts * al, JsonArray * history)
     a->id = g_strdup (id);
     a->rule = g_strdup (rule);
     a->key = g_strdup (id);
-    if (!apm_severity_from_string (member_string (o, "severity"),
+    if (!apm_severity_from_string (apm_json_string (o, "severity"),
             &a->severity))
       a->severity = APM_SEVERITY_WARNING;
     a->state = g_strdup ("resolved");
-    a->message = g_strdup (member_string (o, "message") ?
-        member_string (o, "message") : "");
+    a->message = g_strdup (apm_json_string (o, "message") ?
+        apm_json_string (o, "message") : "");
     a->labels = json_object_ref (json_node_get_object (labels));
-    a->value = member_number (o, "value");
-    a->threshold = member_number (o, "threshold");
-    a->started_us = apm_time_parse (member_string (o, "started_at"));
-    a->fired_us = apm_time_parse (member_string (o, "fired_at"));
-    a->resolved_us = apm_time_parse (member_string (o, "resolved_at"));
+    a->value = apm_json_number (o, "value", NAN);
+    a->threshold = apm_json_number (o, "threshold", NAN);
+    a->started_us = apm_time_parse (apm_json_string (o, "started_at"));
+    a->fired_us = apm_time_parse (apm_json_string (o, "fired_at"));
+    a->resolved_us = apm_time_parse (apm_json_string (o, "resolved_at"));
     a->resolved_by = g_strcmp0 (by, "manual") == 0 ? "manual" :
         by ? "auto" : NULL;
     g_queue_push_head (&al->history, a);

@@ -1,5 +1,6 @@
 /* gst-apm: jobs, units of audio work tracked with a correlation id */
 #include "apm-jobs.h"
+#include "apm-json.h"
 #include "apm-time.h"
 #include "apm-log-store.h"
 
@@ -699,34 +700,13 @@ apm_jobs_samples (ApmJobs * jobs, const gchar * key, gint64 since_us,
   return samples;
 }
 
-static const gchar *
-member_string (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n) &&
-      json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
-static gdouble
-member_number (JsonObject * o, const gchar * name, gdouble absent)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  return n && JSON_NODE_HOLDS_VALUE (n) &&
-      (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
-      json_node_get_value_type (n) == G_TYPE_INT64) ?
-      json_node_get_double (n) : absent;
-}
-
 /* the span ids and labels a saved job had (a file from before trace
  * context has none: the job gets a span id of its own) */
 static void
 restore_trace_context (ApmJob * j, JsonObject * o)
 {
-  const gchar *span = member_string (o, "span_id");
-  const gchar *parent = member_string (o, "parent_span_id");
+  const gchar *span = apm_json_string (o, "span_id");
+  const gchar *parent = apm_json_string (o, "parent_span_id");
   JsonNode *labels = json_object_get_member (o, "labels");
 
   if (span && apm_trace_hex_id_is_valid (span, APM_SPAN_ID_HEX_LEN))
@@ -742,7 +722,7 @@ restore_trace_context (ApmJob * j, JsonObject * o)
     GList *names = json_object_get_members (lo);
 
     for (GList * l = names; l; l = l->next) {
-      const gchar *value = member_string (lo, l->data);
+      const gchar *value = apm_json_string (lo, l->data);
 
       if (value && json_object_get_size (j->labels) < APM_JOB_MAX_LABELS)
         json_object_set_string_member (j->labels, l->data, value);
@@ -761,11 +741,11 @@ apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished)
     JsonNode *node = json_array_get_element (finished, i);
     JsonObject *o = JSON_NODE_HOLDS_OBJECT (node) ?
         json_node_get_object (node) : NULL;
-    const gchar *job_id = o ? member_string (o, "job_id") : NULL;
-    const gchar *cid = o ? member_string (o, "correlation_id") : NULL;
-    const gchar *status = o ? member_string (o, "status") : NULL;
+    const gchar *job_id = o ? apm_json_string (o, "job_id") : NULL;
+    const gchar *cid = o ? apm_json_string (o, "correlation_id") : NULL;
+    const gchar *status = o ? apm_json_string (o, "status") : NULL;
     JsonNode *stages = o ? json_object_get_member (o, "stages") : NULL;
-    gint64 end = o ? apm_time_parse (member_string (o, "ended_at")) : 0;
+    gint64 end = o ? apm_time_parse (apm_json_string (o, "ended_at")) : 0;
     ApmJob *j;
 
     if (!job_id || !cid || !status || !end)
@@ -773,15 +753,15 @@ apm_jobs_restore_finished (ApmJobs * jobs, JsonArray * finished)
     j = g_new0 (ApmJob, 1);
     j->job_id = g_strdup (job_id);
     j->correlation_id = g_strdup (cid);
-    j->pipeline = g_strdup (member_string (o, "pipeline"));
+    j->pipeline = g_strdup (apm_json_string (o, "pipeline"));
     j->status = g_strdup (status);
-    j->error = g_strdup (member_string (o, "error"));
-    j->start_wall_us = apm_time_parse (member_string (o, "started_at"));
+    j->error = g_strdup (apm_json_string (o, "error"));
+    j->start_wall_us = apm_time_parse (apm_json_string (o, "started_at"));
     j->end_wall_us = end;
-    j->processing_seconds = member_number (o, "processing_seconds", 0);
-    j->media_seconds = member_number (o, "media_seconds", -1);
-    j->bytes_read = member_number (o, "bytes_read", -1);
-    j->bytes_written = member_number (o, "bytes_written", -1);
+    j->processing_seconds = apm_json_number (o, "processing_seconds", 0);
+    j->media_seconds = apm_json_number (o, "media_seconds", -1);
+    j->bytes_read = apm_json_number (o, "bytes_read", -1);
+    j->bytes_written = apm_json_number (o, "bytes_written", -1);
     j->stages = stages && JSON_NODE_HOLDS_OBJECT (stages) ?
         json_object_ref (json_node_get_object (stages)) : json_object_new ();
     restore_trace_context (j, o);

@@ -6,6 +6,7 @@
  * of its job when it has a correlation id.
  */
 #include "apm-otlp-private.h"
+#include "apm-json.h"
 
 #include <string.h>
 
@@ -29,31 +30,21 @@ severity_of (const gchar * level)
   }
 }
 
-static const gchar *
-get_string (JsonObject * o, const gchar * key)
-{
-  JsonNode *n = json_object_get_member (o, key);
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
 static ApmOtlpLogRecord *
 record_of (ApmOtlp * otlp, JsonObject * line, guint64 now_ns)
 {
   ApmOtlpLogRecord *rec = apm_otlp_log_record_new ();
-  const gchar *level = get_string (line, "level");
-  const gchar *component = get_string (line, "component");
-  const gchar *cid = get_string (line, "correlation_id");
+  const gchar *level = apm_json_string (line, "level");
+  const gchar *component = apm_json_string (line, "component");
+  const gchar *cid = apm_json_string (line, "correlation_id");
   JsonNode *ctx = json_object_get_member (line, "context");
   gchar hex[APM_TRACE_ID_LEN + 1];
 
-  rec->time_ns = apm_otlp_time_ns (get_string (line, "timestamp"));
+  rec->time_ns = apm_otlp_time_ns (apm_json_string (line, "timestamp"));
   rec->observed_ns = now_ns;
   rec->severity_number = severity_of (level);
   rec->severity_text = g_strdup (level);
-  rec->body = g_strdup (get_string (line, "message"));
+  rec->body = g_strdup (apm_json_string (line, "message"));
   if (ctx && JSON_NODE_HOLDS_OBJECT (ctx)) {
     g_array_unref (rec->attrs);
     rec->attrs = apm_otlp_context_attrs (json_node_get_object (ctx));

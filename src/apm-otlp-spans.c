@@ -6,32 +6,16 @@
  * buffer).  The attribute names are in README.md ("OpenTelemetry").
  */
 #include "apm-otlp-private.h"
+#include "apm-json.h"
 
 #include <math.h>
 #include <string.h>
 
-static const gchar *
-get_string (JsonObject * o, const gchar * key)
-{
-  JsonNode *n = o ? json_object_get_member (o, key) : NULL;
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
 static gboolean
 get_number (JsonObject * o, const gchar * key, gdouble * out)
 {
-  JsonNode *n = o ? json_object_get_member (o, key) : NULL;
-
-  if (!n || !JSON_NODE_HOLDS_VALUE (n))
-    return FALSE;
-  if (json_node_get_value_type (n) != G_TYPE_INT64
-      && json_node_get_value_type (n) != G_TYPE_DOUBLE)
-    return FALSE;
-  *out = json_node_get_double (n);
-  return TRUE;
+  *out = apm_json_number (o, key, NAN);
+  return !isnan (*out);
 }
 
 /* a child's span id: made from the parent's trace and the child's name, so
@@ -56,15 +40,15 @@ derive_span_id (const gchar * seed_a, const gchar * seed_b, guint8 out[8])
 gboolean
 apm_otlp_job_ids (JsonObject * job, guint8 trace_id[16], guint8 span_id[8])
 {
-  const gchar *cid = get_string (job, "correlation_id");
+  const gchar *cid = apm_json_string (job, "correlation_id");
   gchar hex[APM_TRACE_ID_LEN + 1];
 
-  if (!apm_otlp_id_from_hex (get_string (job, "trace_id"), trace_id, 16)) {
+  if (!apm_otlp_id_from_hex (apm_json_string (job, "trace_id"), trace_id, 16)) {
     if (!cid || !apm_trace_id_from_correlation_id (cid, hex)
         || !apm_otlp_id_from_hex (hex, trace_id, 16))
       return FALSE;
   }
-  if (!apm_otlp_id_from_hex (get_string (job, "span_id"), span_id, 8))
+  if (!apm_otlp_id_from_hex (apm_json_string (job, "span_id"), span_id, 8))
     derive_span_id (cid ? cid : "", "job", span_id);
   return TRUE;
 }
@@ -75,7 +59,7 @@ add_labels (GArray * attrs, const gchar * prefix, JsonObject * labels)
   GList *members = labels ? json_object_get_members (labels) : NULL;
 
   for (GList * l = members; l; l = l->next) {
-    const gchar *v = get_string (labels, l->data);
+    const gchar *v = apm_json_string (labels, l->data);
     gchar *key;
 
     if (!v)
@@ -168,7 +152,7 @@ gpointer
 apm_otlp_trace_item_new (ApmOtlp * otlp, JsonNode * job)
 {
   TraceItem *item = g_new0 (TraceItem, 1);
-  const gchar *pipeline = get_string (json_node_get_object (job),
+  const gchar *pipeline = apm_json_string (json_node_get_object (job),
       "pipeline");
 
   item->job = json_node_ref (job);
@@ -292,11 +276,11 @@ static void
 job_spans (ApmOtlp * otlp, TraceItem * item, GPtrArray * out)
 {
   JsonObject *o = json_node_get_object (item->job);
-  const gchar *cid = get_string (o, "correlation_id");
-  const gchar *job_id = get_string (o, "job_id");
-  const gchar *pipeline = get_string (o, "pipeline");
-  const gchar *status = get_string (o, "status");
-  const gchar *error = get_string (o, "error");
+  const gchar *cid = apm_json_string (o, "correlation_id");
+  const gchar *job_id = apm_json_string (o, "job_id");
+  const gchar *pipeline = apm_json_string (o, "pipeline");
+  const gchar *status = apm_json_string (o, "status");
+  const gchar *error = apm_json_string (o, "error");
   gboolean is_run = pipeline && job_id && g_str_has_prefix (job_id, pipeline)
       && job_id[strlen (pipeline)] == '#';
   ApmOtlpJobTrack *track = cid ? apm_otlp_take_track (otlp, cid) : NULL;
@@ -313,11 +297,11 @@ job_spans (ApmOtlp * otlp, TraceItem * item, GPtrArray * out)
     apm_otlp_track_free (track);
     return;
   }
-  if (apm_otlp_id_from_hex (get_string (o, "parent_span_id"),
+  if (apm_otlp_id_from_hex (apm_json_string (o, "parent_span_id"),
           span->parent_span_id, 8))
     span->has_parent = TRUE;
-  span->start_ns = apm_otlp_time_ns (get_string (o, "started_at"));
-  span->end_ns = apm_otlp_time_ns (get_string (o, "ended_at"));
+  span->start_ns = apm_otlp_time_ns (apm_json_string (o, "started_at"));
+  span->end_ns = apm_otlp_time_ns (apm_json_string (o, "ended_at"));
   if (span->end_ns < span->start_ns)
     span->end_ns = span->start_ns;
 

@@ -1,6 +1,8 @@
 /* gst-apm: OpenTelemetry export (see apm-otlp.h): lifecycle, the
  * resource, the listeners and the per-job events */
 #include "apm-otlp-private.h"
+#include "apm-json.h"
+#include "apm-time.h"
 #include "apm-service.h"
 
 #include <string.h>
@@ -261,16 +263,6 @@ apm_otlp_context_attrs (JsonObject * ctx)
   return context_attrs (ctx);
 }
 
-static const gchar *
-member_string (JsonObject * o, const gchar * key)
-{
-  JsonNode *n = o ? json_object_get_member (o, key) : NULL;
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
-}
-
 /* called with the lock: the active job of @pipeline, or NULL */
 static ApmOtlpJobTrack *
 track_of_pipeline_locked (ApmOtlp * otlp, const gchar * pipeline)
@@ -287,9 +279,9 @@ track_of_pipeline_locked (ApmOtlp * otlp, const gchar * pipeline)
 void
 apm_otlp_track_line (ApmOtlp * otlp, JsonObject * line)
 {
-  const gchar *cid = member_string (line, "correlation_id");
-  const gchar *level = member_string (line, "level");
-  const gchar *component = member_string (line, "component");
+  const gchar *cid = apm_json_string (line, "correlation_id");
+  const gchar *level = apm_json_string (line, "level");
+  const gchar *component = apm_json_string (line, "component");
   JsonObject *ctx = json_object_has_member (line, "context") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (line, "context")) ?
       json_object_get_object_member (line, "context") : NULL;
@@ -311,7 +303,7 @@ apm_otlp_track_line (ApmOtlp * otlp, JsonObject * line)
     JsonObject *labels = ctx && json_object_has_member (ctx, "labels")
         && JSON_NODE_HOLDS_OBJECT (json_object_get_member (ctx, "labels")) ?
         json_object_get_object_member (ctx, "labels") : NULL;
-    const gchar *pipeline = member_string (labels, "pipeline");
+    const gchar *pipeline = apm_json_string (labels, "pipeline");
 
     t = pipeline ? track_of_pipeline_locked (otlp, pipeline) : NULL;
   }
@@ -320,8 +312,8 @@ apm_otlp_track_line (ApmOtlp * otlp, JsonObject * line)
   } else if (t) {
     ApmOtlpEvent e;
 
-    e.time_ns = apm_otlp_time_ns (member_string (line, "timestamp"));
-    e.name = g_strdup (member_string (line, "message"));
+    e.time_ns = apm_otlp_time_ns (apm_json_string (line, "timestamp"));
+    e.name = g_strdup (apm_json_string (line, "message"));
     e.attrs = context_attrs (ctx);
     apm_otlp_attrs_add_string (e.attrs, "log.level", level);
     if (component)
@@ -338,8 +330,8 @@ void
 apm_otlp_on_job (ApmOtlp * otlp, JsonNode * job)
 {
   JsonObject *o = json_node_get_object (job);
-  const gchar *status = member_string (o, "status");
-  const gchar *cid = member_string (o, "correlation_id");
+  const gchar *status = apm_json_string (o, "status");
+  const gchar *cid = apm_json_string (o, "correlation_id");
 
   if (!cid)
     return;
@@ -353,7 +345,7 @@ apm_otlp_on_job (ApmOtlp * otlp, JsonNode * job)
     t = track_locked (otlp, cid, TRUE);
     memcpy (t->span_id, span_id, 8);
     g_free (t->pipeline);
-    t->pipeline = g_strdup (member_string (o, "pipeline"));
+    t->pipeline = g_strdup (apm_json_string (o, "pipeline"));
     g_mutex_unlock (&otlp->lock);
     return;
   }
@@ -419,13 +411,7 @@ apm_otlp_free (ApmOtlp * otlp)
 guint64
 apm_otlp_time_ns (const gchar * text)
 {
-  GDateTime *dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
-  guint64 ns = 0;
+  gint64 us = apm_time_parse (text);
 
-  if (dt) {
-    ns = (guint64) g_date_time_to_unix (dt) * G_GUINT64_CONSTANT (1000000000)
-        + (guint64) g_date_time_get_microsecond (dt) * 1000;
-    g_date_time_unref (dt);
-  }
-  return ns;
+  return us > 0 ? (guint64) us * 1000 : 0;
 }

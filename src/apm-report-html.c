@@ -15,6 +15,7 @@
  * "recommendations" [{"id", "severity", "element", "evidence", "advice"}].
  */
 #include "apm-report.h"
+#include "apm-json.h"
 
 #include <math.h>
 #include <string.h>
@@ -31,25 +32,13 @@ esc (GString * out, const gchar * text)
 static const gchar *
 str (JsonObject * o, const gchar * name)
 {
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
+  return apm_json_string (o, name);
 }
 
 static gdouble
 num (JsonObject * o, const gchar * name)
 {
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-
-  if (!n || !JSON_NODE_HOLDS_VALUE (n))
-    return NAN;
-  if (json_node_get_value_type (n) == G_TYPE_INT64)
-    return json_node_get_int (n);
-  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
-    return json_node_get_double (n);
-  return NAN;
+  return apm_json_number (o, name, NAN);
 }
 
 static JsonArray *

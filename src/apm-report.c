@@ -8,6 +8,7 @@
 #include "apm-http.h"
 #include "apm-query.h"
 #include "apm-time.h"
+#include "apm-json.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,22 +40,11 @@ apm_report_pipelines (ApmService * service)
   return func ? func (data) : json_array_new ();
 }
 
-/* RFC 3339 as the documents write it -> Unix microseconds, or -1 */
+/* RFC 3339 as the documents write it -> Unix microseconds, or 0 */
 static gint64
 parse_time (JsonObject * o, const gchar * member)
 {
-  const gchar *text = json_object_get_string_member_with_default (o, member,
-      NULL);
-  GDateTime *dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
-  gint64 us;
-
-  if (!dt)
-    return -1;
-  /* g_date_time_to_unix_usec() is GLib 2.80 */
-  us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
-      g_date_time_get_microsecond (dt);
-  g_date_time_unref (dt);
-  return us;
+  return apm_time_parse (apm_json_string (o, member));
 }
 
 /* started before @until and not ended before @since */
@@ -64,7 +54,7 @@ in_window (JsonObject * o, const gchar * start, const gchar * end,
 {
   gint64 s = parse_time (o, start), e = parse_time (o, end);
 
-  return (s < 0 || s <= until_us) && (e < 0 || e >= since_us);
+  return (s <= 0 || s <= until_us) && (e <= 0 || e >= since_us);
 }
 
 static void
