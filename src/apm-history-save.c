@@ -297,6 +297,7 @@ apm_history_restore (ApmRegistry * r, const guint8 * data, gsize len,
   guint32 n_tiers, n_series;
   ApmHistoryConf *c;
   ApmHistoryConf now;
+  gint64 now_wall_s = g_get_real_time () / G_USEC_PER_SEC;
 
   g_mutex_lock (&r->lock);
   now = *history_conf (r);
@@ -331,10 +332,14 @@ apm_history_restore (ApmRegistry * r, const guint8 * data, gsize len,
     h->last_sample_s = get_u64 (&rd);
     read_rings (&rd, h, nt);
     /* a series gone for longer than the longest retention has nothing
-     * left to show: dropped, so the file does not keep it forever */
+     * left to show: dropped, so the file does not keep it forever; one
+     * sampled more than an hour ahead of now (saved while the clock was
+     * ahead) would take every new point for a step back in time and stay
+     * frozen until the clock caught up: dropped too */
     if (rd.bad || g_hash_table_size (table) >= APM_HISTORY_MAX_SERIES ||
-        h->last_sample_s < g_get_real_time () / G_USEC_PER_SEC -
-        (gint64) c->tiers[c->n_tiers - 1].retention_s) {
+        h->last_sample_s < now_wall_s -
+        (gint64) c->tiers[c->n_tiers - 1].retention_s ||
+        h->last_sample_s > now_wall_s + 3600) {
       apm_history_series_free (h);
     } else {
       g_hash_table_add (families, g_strdup (name));

@@ -341,9 +341,20 @@ typedef struct
   gboolean holds;
 } World;
 
+/* the state file keeps what is recent: the worlds sample ten minutes ago
+ * (T0 is a fixed date, which the restore would drop as too old once it has
+ * passed, and as ahead of the clock before) */
+static gint64
+world_t0 (void)
+{
+  return (g_get_real_time () / S / 60 - 10) * 60 * S;
+}
+
 static void
 world_init (World * w, gboolean fill)
 {
+  gint64 t0 = world_t0 ();
+
   w->reg = registry_with (small_tiers, 3);
   w->alerts = apm_alerts_new (w->reg, 100);
   w->jobs = apm_jobs_new (100, NULL);
@@ -352,14 +363,14 @@ world_init (World * w, gboolean fill)
     return;
   for (gint i = 0; i < 30; i++) {
     apm_gauge_set (w->s, i * 2);
-    apm_history_sample (w->reg, T0 + i * S);
+    apm_history_sample (w->reg, t0 + i * S);
   }
   apm_alerts_add_rule (w->alerts, apm_alert_rule_new_func ("flag",
           flag_condition, &w->holds, NULL));
   w->holds = TRUE;
-  apm_alerts_evaluate (w->alerts, T0);
+  apm_alerts_evaluate (w->alerts, t0);
   w->holds = FALSE;
-  apm_alerts_evaluate (w->alerts, T0 + S);
+  apm_alerts_evaluate (w->alerts, t0 + S);
   g_free (apm_jobs_start (w->jobs, "job-a", "p"));
   apm_jobs_complete (w->jobs, "job-a", "success", NULL);
   g_free (apm_jobs_start (w->jobs, "job-b", "p"));
@@ -395,7 +406,7 @@ GST_START_TEST (test_state_round_trip)
       "%s", error ? error->message : "");
   fail_unless_equals_int (apm_history_n_restored (b.reg), 1);
   apm_gauge_set (b.s, 100);
-  apm_history_sample (b.reg, T0 + 40 * S);
+  apm_history_sample (b.reg, world_t0 () + 40 * S);
   fail_unless_equals_int (apm_history_n_restored (b.reg), 0);
   for (guint tier = 0; tier < 3; tier++) {
     pa = read_tier (a.s, tier, 0, &na);
@@ -433,6 +444,33 @@ GST_START_TEST (test_state_round_trip)
       (json_array_get_object_element (arr, 0), "error"), "boom");
   json_node_unref (doc);
 
+  g_bytes_unref (bytes);
+  world_clear (&a);
+  world_clear (&b);
+}
+
+GST_END_TEST;
+
+/* a history saved while the clock was hours ahead is not restored: every
+ * new point would look like a step back in time and be dropped */
+GST_START_TEST (test_state_from_the_future)
+{
+  World a = { 0 }, b = { 0 };
+  GBytes *bytes;
+  GError *error = NULL;
+  gint64 ahead = world_t0 () + 3 * 3600 * S;
+
+  world_init (&a, FALSE);
+  for (gint i = 0; i < 10; i++) {
+    apm_gauge_set (a.s, i);
+    apm_history_sample (a.reg, ahead + i * S);
+  }
+  bytes = apm_state_encode (a.reg, a.alerts, a.jobs);
+  world_init (&b, FALSE);
+  fail_unless (apm_state_decode (g_bytes_get_data (bytes, NULL),
+          g_bytes_get_size (bytes), b.reg, b.alerts, b.jobs, &error),
+      "%s", error ? error->message : "");
+  fail_unless_equals_int (apm_history_n_restored (b.reg), 0);
   g_bytes_unref (bytes);
   world_clear (&a);
   world_clear (&b);
@@ -859,6 +897,7 @@ apm_trends_suite (void)
   tcase_add_test (tc, test_json_step);
   tcase_add_test (tc, test_memory_bounded);
   tcase_add_test (tc, test_state_round_trip);
+  tcase_add_test (tc, test_state_from_the_future);
   tcase_add_test (tc, test_state_damaged);
   tcase_add_test (tc, test_state_file_set_aside);
   tcase_add_test (tc, test_rule_predict);
