@@ -113,6 +113,36 @@ log_qos (PipelineWatch * w, GstElement * element, gint64 jitter_ns)
   }
 }
 
+/* A decoder may post a WARNING per corrupt frame, holding its stream lock:
+ * one line a second at most, with how many came (each is counted in
+ * apm_element_messages_total all the same) */
+static void
+log_warning (PipelineWatch * w, GstElement * element, GstMessage * message)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint n = 0;
+  GError *err = NULL;
+  JsonObject *ctx;
+
+  g_mutex_lock (&w->lock);
+  w->warnings_unlogged++;
+  if (now - w->warning_logged_us >= G_USEC_PER_SEC) {
+    n = w->warnings_unlogged;
+    w->warnings_unlogged = 0;
+    w->warning_logged_us = now;
+  }
+  g_mutex_unlock (&w->lock);
+  if (!n)
+    return;
+  gst_message_parse_warning (message, &err, NULL);
+  ctx = json_object_new ();
+  if (n > 1)
+    json_object_set_int_member (ctx, "warnings", n);
+  log_run_event (w, element, APM_LOG_WARNING, ctx,
+      err ? err->message : "warning");
+  g_clear_error (&err);
+}
+
 void
 gst_apm_watch_message (GstElement * element, GstMessage * message)
 {
@@ -163,14 +193,8 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       record_message (element, "apm_element_messages_total",
           "ERROR and WARNING messages posted by the element", MESSAGE_COUNT,
           "warning", 0);
-      if (w) {
-        GError *err = NULL;
-
-        gst_message_parse_warning (message, &err, NULL);
-        log_run_event (w, element, APM_LOG_WARNING, json_object_new (),
-            err ? err->message : "warning");
-        g_clear_error (&err);
-      }
+      if (w)
+        log_warning (w, element, message);
       break;
     case GST_MESSAGE_EOS:
       if (w && is_top)

@@ -50,6 +50,9 @@ typedef struct
    * one line a second: gstapmmessages.c), under lock */
   guint qos_unlogged;
   gint64 qos_logged_us;
+  /* the same for WARNING messages */
+  guint warnings_unlogged;
+  gint64 warning_logged_us;
   /* stuck state changes (gstapmstuck.c), under lock */
   gint64 progress_us;           /* the state last progressed (monotonic) */
   gchar **sinks;                /* paths of its sinks, scanned at PAUSED */
