@@ -315,8 +315,9 @@ apm_otlp_retry_after_ms (const gchar * v)
 
   if (!v)
     return 0;
-  if (g_ascii_string_to_unsigned (v, 10, 0, 3600, &secs, NULL))
-    return (guint) secs *1000;
+  /* a longer wait than an hour is taken as an hour, not ignored */
+  if (g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT64, &secs, NULL))
+    return (guint) MIN (secs, 3600) * 1000;
   when = soup_date_time_new_from_http_string (v);
   if (!when)
     return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "apm-otlp-config.h"
+#include "apm-otlp-response.h"
 #include "apm-protobuf.h"
 #include "apm-service.h"
 
@@ -252,6 +253,21 @@ GST_START_TEST (test_service_without_endpoint)
 
 GST_END_TEST;
 
+/* Retry-After: seconds or an HTTP date; a longer wait than an hour is an
+ * hour, not ignored; nonsense is no wait of its own */
+GST_START_TEST (test_retry_after_values)
+{
+  fail_unless_equals_int (apm_otlp_retry_after_ms ("2"), 2000);
+  fail_unless_equals_int (apm_otlp_retry_after_ms ("7200"), 3600 * 1000);
+  fail_unless_equals_int (apm_otlp_retry_after_ms ("soon"), 0);
+  fail_unless_equals_int (apm_otlp_retry_after_ms ("-5"), 0);
+  fail_unless_equals_int (apm_otlp_retry_after_ms (NULL), 0);
+  fail_unless_equals_int (apm_otlp_retry_after_ms
+      ("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 otlp_suite (void)
 {
@@ -264,6 +280,7 @@ otlp_suite (void)
   tcase_add_test (tc, test_malformed_values);
   tcase_add_test (tc, test_off_switches);
   tcase_add_test (tc, test_protobuf_wire);
+  tcase_add_test (tc, test_retry_after_values);
   tcase_add_test (tc, test_service_without_endpoint);
   return s;
 }
