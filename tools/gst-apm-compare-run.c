@@ -17,6 +17,8 @@
 
 /* how long a pipeline may take to finish after its EOS was sent */
 #define EOS_GRACE_S 10
+/* a non-live run without --duration: to EOS, but not for ever */
+#define NON_LIVE_LIMIT_S 600
 
 static gdouble
 cpu_seconds (void)
@@ -187,7 +189,15 @@ run (GstElement * pipeline, gdouble duration_s, gboolean always_duration,
     return 1;
   }
   ok = wait_eos (bus, live || always_duration ?
-      t0 + (gint64) (duration_s * G_USEC_PER_SEC) : G_MAXINT64, &timed_out);
+      t0 + (gint64) (duration_s * G_USEC_PER_SEC) :
+      t0 + (gint64) NON_LIVE_LIMIT_S * G_USEC_PER_SEC, &timed_out);
+  if (timed_out && !live && !always_duration) {
+    /* videotestsrc ! fakesink, say: non-live, and never ends */
+    g_printerr ("no EOS after %d s: a non-live pipeline that does not end "
+        "needs --duration\n", NON_LIVE_LIMIT_S);
+    gst_object_unref (bus);
+    return 1;
+  }
   if (timed_out) {
     gst_element_send_event (pipeline, gst_event_new_eos ());
     ok = wait_eos (bus, g_get_monotonic_time () + EOS_GRACE_S *
