@@ -362,7 +362,7 @@ component_locked (ApmLogSummary * s, const gchar * name)
 static const gchar *
 component_name (ApmLogSummary * s, guint16 idx)
 {
-  return idx < s->components->len ? s->components->pdata[idx] : "other";
+  return idx < s->components->len ? s->components->pdata[idx] : "(other)";
 }
 
 /* called with the lock: the least recently seen template goes */
