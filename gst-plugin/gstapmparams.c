@@ -157,6 +157,15 @@ valid_label_key (const gchar * key)
   return TRUE;
 }
 
+static gboolean
+label_given (GPtrArray * pairs, const gchar * key)
+{
+  for (guint i = 0; i < pairs->len; i += 2)
+    if (strcmp (pairs->pdata[i], key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* "variant:b,region:eu" -> {"variant", "b", "region", "eu", NULL}; each
  * bad entry is a problem and is left out; NULL if none is good */
 static gchar **
@@ -177,6 +186,11 @@ parse_labels (const gchar * value, GPtrArray * problems)
         *colon = ':';
       g_ptr_array_add (problems, g_strdup_printf ("param labels: '%s' is "
               "not %s: ignored", entry, LABELS_MEANING));
+      continue;
+    }
+    if (label_given (pairs, entry)) {
+      g_ptr_array_add (problems, g_strdup_printf ("param labels: '%s' is "
+              "given twice: the first value is kept", entry));
       continue;
     }
     if (pairs->len / 2 >= APM_JOB_MAX_LABELS) {

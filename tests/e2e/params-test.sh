@@ -24,6 +24,7 @@ CASES=(
   "port=0,traceparent=ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01|traceparent.*version ff"
   "port=0,labels=variant|labels.*'variant' is not KEY:VALUE"
   "port=0,labels=variant:b,region:eu|quote several labels"
+  'port=0,labels="variant:a,variant:b"|labels.*'"'"'variant'"'"' is given twice'
 )
 
 i=0
