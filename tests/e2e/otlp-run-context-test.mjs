@@ -50,11 +50,13 @@ try {
   console.log(`alert as a span event of ${liveRun.name}: PASS`);
 
   // a short run's bridged debug lines: basesrc says it pauses at EOS from
-  // its streaming thread, while the run plays
+  // its streaming thread, while the run plays (a sink that syncs: 50
+  // buffers take a second of PLAYING, so EOS never comes before the run
+  // has started, as it could on a loaded machine at full speed)
   for (let i = 0; i < 3; i++) {
     rx.spans.length = 0;
     rx.logs.length = 0;
-    const short = await run(['-q', 'audiotestsrc', 'num-buffers=50', '!', 'fakesink'],
+    const short = await run(['-q', 'audiotestsrc', 'num-buffers=50', '!', 'fakesink', 'sync=true'],
       { ...env, GST_TRACERS: 'apm(port=0,quiet=true,gst-debug=basesrc:4)' }, 20000);
     assert.equal(short.code, 0, `the short run failed: ${short.err}`);
     const shortRun = await waitFor(() => rx.spans.find((s) => s.name.startsWith('pipeline ')), 5000, 'the short run\'s span');
