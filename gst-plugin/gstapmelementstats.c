@@ -221,13 +221,7 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
   if (config)
     gst_structure_free (config);
   g_mutex_lock (&gst_apm_create_lock);
-  if (es->pool != pool && es->pool_before == pool) {
-    /* the other of two pools in turns: the seen table, keyed by buffer
-     * address, holds both pools' buffers already */
-    es->pool_before = es->pool;
-    es->pool = pool;
-  } else if (es->pool != pool) {
-    es->pool_before = es->pool;
+  if (es->pool != pool) {
     es->pool = pool;
     g_atomic_int_set (&es->pool_params[0], size);
     g_atomic_int_set (&es->pool_params[1], min);

@@ -86,11 +86,6 @@ struct _GstApmElementStats      /* a g_atomic_rc_box */
   ApmSeries *queue_level[3];    /* buffers, bytes, seconds */
   ApmSeries *pool_gauges[3];    /* size, min and max buffers */
   ApmSeries *transfer_rate, *first_byte;
-  /* the pool before the last one: an element sending from two pools in
-   * turns (a funnel, an input-selector) would otherwise take the slow
-   * path for almost every buffer.  Read only when a buffer is not from
-   * the last pool. */
-  gpointer pool_before;
 };
 
 typedef struct

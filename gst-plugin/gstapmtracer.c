@@ -213,8 +213,7 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
 
     apm_local_add32 (&h->pooled, 1);
     /* a plain read: a stale value only costs one more slow-path check */
-    if (G_UNLIKELY (buffer->pool != es->pool)
-        && buffer->pool != es->pool_before)
+    if (G_UNLIKELY (buffer->pool != es->pool))
       gst_apm_element_stats_set_pool (es, buffer->pool);
     seen = g_atomic_pointer_get (&es->pool_seen);
     if (seen && gst_apm_pool_seen_first (seen, buffer))

@@ -386,55 +386,6 @@ GST_START_TEST (test_pool_reuse)
 
 GST_END_TEST;
 
-typedef struct
-{
-  const gchar *pipeline, *element;
-  gdouble buffers;
-} PooledWait;
-
-static gboolean
-pooled_counted (GHashTable * m, gpointer user_data)
-{
-  PooledWait *w = user_data;
-  gdouble v = 0;
-
-  return apm_test_metric_value (m, &v, "apm_element_pool_buffers_total",
-      "pipeline", w->pipeline, "element", w->element, NULL)
-      && v >= w->buffers;
-}
-
-/* a funnel sends the buffers of two live sources' pools in turns (one
- * buffer each, every 20 ms): it still sees their reuse (a few fresh
- * buffers, not one per switch of pool) */
-GST_START_TEST (test_two_pools_in_turns)
-{
-  GstElement *p = apm_test_parse_tracked ("funnel name=fun ! "
-      "fakesink name=sink "
-      "videotestsrc is-live=true num-buffers=100 ! "
-      "video/x-raw,format=RGB,width=64,height=48,framerate=50/1 ! fun. "
-      "videotestsrc is-live=true num-buffers=100 pattern=ball ! "
-      "video/x-raw,format=RGB,width=64,height=48,framerate=50/1 ! fun.",
-      "twopools");
-  PooledWait pw = { "twopools", "fun", 200 };
-  GHashTable *m;
-  gdouble acquired, fresh;
-
-  apm_test_run_to_eos (p, NULL, NULL);
-  m = apm_test_wait_metrics (session, url, pooled_counted, &pw,
-      APM_TEST_SCALED (SECONDS (5)));
-  acquired = element_metric (m, "apm_element_pool_buffers_total",
-      "twopools", "fun", "funnel");
-  fresh = element_metric (m, "apm_element_pool_fresh_buffers_total",
-      "twopools", "fun", "funnel");
-  g_hash_table_unref (m);
-  fail_unless_equals_int ((gint) acquired, 200);
-  fail_unless (fresh > 0 && fresh < acquired / 4, "the funnel counted %.0f "
-      "fresh buffers of %.0f from two reusing pools", fresh, acquired);
-  apm_test_stop_untrack (p);
-}
-
-GST_END_TEST;
-
 /* audiotestsrc allocates each buffer itself: the opposite figures */
 GST_START_TEST (test_no_pool_allocations)
 {
@@ -474,7 +425,6 @@ transfers_suite (void)
   tcase_add_test (tc, test_file_copy_bytes_equal_sizes);
   tcase_add_test (tc, test_job_bytes_equal_file_size);
   tcase_add_test (tc, test_pool_reuse);
-  tcase_add_test (tc, test_two_pools_in_turns);
   tcase_add_test (tc, test_no_pool_allocations);
   return s;
 }
