@@ -9,6 +9,7 @@
 
 #include <gst/base/gstbasesrc.h>
 #include <gst/base/gstbasesink.h>
+#include <string.h>
 #include <time.h>
 
 static GQuark element_quark;
@@ -82,19 +83,21 @@ element_stats_clear (GstApmElementStats * es)
   g_free (es->pipeline);
   g_free (es->path);
   g_free (es->factory);
+  g_aligned_free (es);
 }
 
 void
 gst_apm_element_stats_unref (GstApmElementStats * es)
 {
-  if (es)
-    g_atomic_rc_box_release_full (es, (GDestroyNotify) element_stats_clear);
+  if (es && g_atomic_int_dec_and_test (&es->ref_count))
+    element_stats_clear (es);
 }
 
 GstApmElementStats *
 gst_apm_element_stats_ref (GstApmElementStats * es)
 {
-  return g_atomic_rc_box_acquire (es);
+  g_atomic_int_inc (&es->ref_count);
+  return es;
 }
 
 /* qdata destroy: the element is being finalized */
@@ -127,6 +130,18 @@ is_aggregator (GstElement * element)
   return type && g_type_is_a (G_OBJECT_TYPE (element), type);
 }
 
+/* An element that sends its buffers later than its chain receives them,
+ * by its kind: a queue (another thread), a coder or parser (frames). */
+static gboolean
+holds_buffers (GstElement * element, GstApmElementStats * es)
+{
+  const gchar *klass = gst_element_class_get_metadata
+      (GST_ELEMENT_GET_CLASS (element), GST_ELEMENT_METADATA_KLASS);
+
+  return es->is_queue || (klass && (strstr (klass, "Encoder")
+          || strstr (klass, "Decoder") || strstr (klass, "Parser")));
+}
+
 /* called with gst_apm_create_lock */
 GstApmElementStats *
 gst_apm_element_stats_get_locked (GstElement * element)
@@ -138,13 +153,14 @@ gst_apm_element_stats_get_locked (GstElement * element)
 
   if (es)
     return es;
-  es = g_atomic_rc_box_new0 (GstApmElementStats);
+  /* cache-aligned: the fields read per buffer are one line */
+  es = g_aligned_alloc0 (1, sizeof (GstApmElementStats), 64);
   if (!gst_apm_element_path (element, &es->pipeline, &es->path)) {
-    g_atomic_rc_box_release (es);
+    g_aligned_free (es);
     return NULL;
   }
   gst_apm_stats_ensure_families ();
-  g_atomic_rc_box_acquire (es); /* one for qdata, one for the elements list */
+  es->ref_count = 2;            /* one for qdata, one for the elements list */
   {
     static guint64 serials;
 
@@ -192,8 +208,10 @@ gst_apm_element_stats_get_locked (GstElement * element)
   if (es->is_source)
     es->ring = gst_apm_ring_new (64, GST_APM_SOURCE_RING_MAX);
   else if (!es->is_sink && element->numsinkpads == 1) {
-    es->stage_ring = gst_apm_ring_new (es->is_queue ? 64 : 32,
-        GST_APM_STAGE_RING_MAX);
+    /* the stage ring only once the element holds buffers (needs_ring),
+     * from the first buffer for those that do by their kind */
+    es->has_stage = TRUE;
+    es->needs_ring = holds_buffers (element, es);
     es->residence = apm_family_series (gst_apm_families.residence, values);
   }
   g_object_set_qdata_full (G_OBJECT (element), element_quark, es,
@@ -242,6 +260,21 @@ gst_apm_element_stats_set_pool (GstApmElementStats * es, GstBufferPool * pool)
     }
   }
   g_mutex_unlock (&gst_apm_create_lock);
+}
+
+GstApmRing *
+gst_apm_element_stats_make_stage_ring (GstApmElementStats * es)
+{
+  GstApmRing *ring = gst_apm_ring_new (es->is_queue ? 64 : 32,
+      GST_APM_STAGE_RING_MAX), *none = NULL;
+
+  /* one writer at a time, but the thread pushing in may change */
+  if (!__atomic_compare_exchange_n (&es->stage_ring, &none, ring, FALSE,
+          __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+    gst_apm_ring_unref (ring);
+    ring = none;
+  }
+  return ring;
 }
 
 gboolean

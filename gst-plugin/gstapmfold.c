@@ -52,15 +52,10 @@ take_example (GArray * examples, ApmLocalHistogram * h,
 static GMutex fold_lock;
 static GHashTable *pads;
 
-/* @examples: where to collect exemplars, or NULL */
-static void
-fold_pad (GstApmPadStats * st, GArray * examples)
+static guint32
+fold_counts (GstApmPadStats * st, guint32 buffers, guint64 bytes)
 {
-  GstApmPadHot *h = &st->hot, *f = &st->folded;
   GstApmElementStats *es = st->element;
-  guint64 buffers = apm_local_take (&h->buffers, &f->buffers);
-  guint64 bytes = apm_local_take (&h->bytes, &f->bytes);
-  gint tid = __atomic_load_n (&h->tid, __ATOMIC_RELAXED);
 
   if (buffers) {
     apm_counter_add_int (st->buffers, buffers);
@@ -71,45 +66,76 @@ fold_pad (GstApmPadStats * st, GArray * examples)
     apm_counter_add_int (st->bytes, bytes);
     apm_counter_add_int (st->is_sink ? es->bytes_in : es->bytes_out, bytes);
   }
-  if (tid && (buffers || !es->last_tid))
-    es->last_tid = tid;
+  return buffers;
+}
+
+/* returns the buffers folded */
+static guint32
+fold_sink (GstApmPadStats * st, GArray * examples)
+{
+  GstApmElementStats *es = st->element;
+  GstApmSinkHot *h = &st->hot.sink, *f = &st->folded.sink;
+  guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
+  gint64 jitter = gst_apm_jitter_get_ns (&h->jitter);
+  guint32 n, buffers = fold_counts (st, apm_local_take32 (&h->buffers,
+          &f->buffers), apm_local_take (&h->bytes, &f->bytes));
+
   apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
   take_example (examples, &h->processing, es, es->processing);
-  if (st->is_sink) {
-    guint64 media = apm_local_take (&h->media_ns, &f->media_ns);
-    guint32 n;
-    gint64 jitter = gst_apm_jitter_get_ns (&h->jitter);
-
-    if (media)
-      apm_counter_add_int (es->media_in, media);
-    if ((n = apm_local_take32 (&h->discont, &f->discont)))
-      apm_counter_add_int (st->discont, n);
-    if ((n = apm_local_take32 (&h->gaps, &f->gaps)))
-      apm_counter_add_int (st->gaps, n);
-    if ((n = apm_local_take32 (&h->overlaps, &f->overlaps)))
-      apm_counter_add_int (st->overlaps, n);
-    if (jitter != st->folded_jitter) {
-      apm_gauge_set_int (st->jitter, jitter);
-      st->folded_jitter = jitter;
-    }
-  } else {
-    guint32 n;
-    guint64 b;
-
-    if ((n = apm_local_take32 (&h->pooled, &f->pooled)))
-      apm_counter_add_int (es->pooled, n);
-    /* counted only once pool_seen is published, after pool_fresh */
-    if ((n = apm_local_take32 (&h->fresh, &f->fresh)))
-      apm_counter_add_int (g_atomic_pointer_get (&es->pool_fresh), n);
-    if ((n = apm_local_take32 (&h->allocated, &f->allocated)))
-      apm_counter_add_int (es->allocated, n);
-    if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
-      apm_counter_add_int (es->allocated_bytes, b);
-    if (es->residence) {
-      apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
-      take_example (examples, &h->residence, es, es->residence);
-    }
+  if (media)
+    apm_counter_add_int (es->media_in, media);
+  if ((n = apm_local_take32 (&h->discont, &f->discont)))
+    apm_counter_add_int (st->discont, n);
+  if ((n = apm_local_take32 (&h->gaps, &f->gaps)))
+    apm_counter_add_int (st->gaps, n);
+  if ((n = apm_local_take32 (&h->overlaps, &f->overlaps)))
+    apm_counter_add_int (st->overlaps, n);
+  if (jitter != st->folded_jitter) {
+    apm_gauge_set_int (st->jitter, jitter);
+    st->folded_jitter = jitter;
   }
+  return buffers;
+}
+
+/* returns the buffers folded */
+static guint32
+fold_src (GstApmPadStats * st, GArray * examples)
+{
+  GstApmElementStats *es = st->element;
+  GstApmSrcHot *h = &st->hot.src, *f = &st->folded.src;
+  guint32 n, buffers = fold_counts (st, apm_local_take32 (&h->buffers,
+          &f->buffers), apm_local_take (&h->bytes, &f->bytes));
+  guint64 b;
+
+  apm_local_histogram_fold (&h->processing, &f->processing, es->processing);
+  take_example (examples, &h->processing, es, es->processing);
+  if ((n = apm_local_take32 (&h->pooled, &f->pooled)))
+    apm_counter_add_int (es->pooled, n);
+  /* counted only once pool_seen is published, after pool_fresh */
+  if ((n = apm_local_take32 (&h->fresh, &f->fresh)))
+    apm_counter_add_int (g_atomic_pointer_get (&es->pool_fresh), n);
+  if ((n = apm_local_take32 (&h->allocated, &f->allocated)))
+    apm_counter_add_int (es->allocated, n);
+  if ((b = apm_local_take (&h->allocated_bytes, &f->allocated_bytes)))
+    apm_counter_add_int (es->allocated_bytes, b);
+  if (es->residence) {
+    apm_local_histogram_fold (&h->residence, &f->residence, es->residence);
+    take_example (examples, &h->residence, es, es->residence);
+  }
+  return buffers;
+}
+
+/* @examples: where to collect exemplars, or NULL */
+static void
+fold_pad (GstApmPadStats * st, GArray * examples)
+{
+  GstApmElementStats *es = st->element;
+  gint tid = __atomic_load_n (&st->tid, __ATOMIC_RELAXED);
+  guint32 buffers = st->is_sink ? fold_sink (st, examples) :
+      fold_src (st, examples);
+
+  if (tid && (buffers || !es->last_tid))
+    es->last_tid = tid;
 }
 
 void

@@ -117,6 +117,15 @@ gst_apm_stats_init (void)
 
 /* --- pads --- */
 
+/* what a push touches (gstapmstats.h): each role's per-buffer fields in
+ * the pad's first two lines */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats, hot) == 32);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats, hot.src.residence) == 64);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats, hot.sink.jitter) == 64);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats,
+        hot.sink.processing) == 96);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmElementStats, ref_count) <= 64);
+
 static GstApmPadStats *
 pad_stats_new (void)
 {
@@ -125,8 +134,6 @@ pad_stats_new (void)
   GstApmPadStats *st = g_aligned_alloc0 (1, sizeof (GstApmPadStats), 64);
 
   st->ref_count = 1;
-  st->hot.next_pts = GST_CLOCK_TIME_NONE;
-  gst_apm_jitter_init (&st->hot.jitter);
   return st;
 }
 
@@ -202,12 +209,16 @@ pad_stats_get_locked (GstPad * pad)
 
   st = pad_stats_new ();
   st->is_sink = GST_PAD_IS_SINK (pad);
+  if (st->is_sink) {
+    st->hot.sink.next_pts = GST_CLOCK_TIME_NONE;
+    gst_apm_jitter_init (&st->hot.sink.jitter);
+  }
   {
     gsize format = GPOINTER_TO_SIZE (g_object_get_qdata (G_OBJECT (pad),
             format_quark));
 
-    st->hot.rate = format >> 12;
-    st->hot.bpf = format & 0xfff;
+    st->rate = format >> 12;
+    st->bpf = format & 0xfff;
   }
   element = pad_element (pad);
   es = element ? gst_apm_element_stats_get_locked (element) : NULL;
@@ -349,6 +360,6 @@ gst_apm_pad_stats_set_caps (GstPad * pad, GstCaps * caps)
         FORMAT_PACK (rate, bpf));
     return;
   }
-  __atomic_store_n (&st->hot.rate, rate, __ATOMIC_RELAXED);
-  __atomic_store_n (&st->hot.bpf, bpf, __ATOMIC_RELAXED);
+  __atomic_store_n (&st->rate, rate, __ATOMIC_RELAXED);
+  __atomic_store_n (&st->bpf, bpf, __ATOMIC_RELAXED);
 }

@@ -24,27 +24,37 @@ typedef struct _GstApmThreadState GstApmThreadState;
 #define GST_APM_N_FLOWS 8       /* GST_FLOW_CUSTOM_ERROR .. OK, by -ret */
 
 /* Shared by the pads of an element.  The streaming threads only read it per
- * buffer (its first cache line: flags, rings, serial), and write it when
- * something changes (first buffer of a run, another pool, a queue level
- * once a second).  The counts are the pads' (GstApmPadHot), folded into
- * these series by the service thread. */
-struct _GstApmElementStats      /* a g_atomic_rc_box */
+ * buffer (its first cache line: flags, rings, serial; the allocation is
+ * cache-aligned), and write it when something changes (first buffer of a
+ * run, another pool, a queue level once a second).  The counts are the
+ * pads' (GstApmPadHot), folded into these series by the service thread. */
+struct _GstApmElementStats
 {
-  /* read per buffer */
+  /* line 0: read per buffer */
   guint64 serial;               /* unique in the process, never 0 */
   GstApmRing *ring;             /* sources: pts -> entry time */
-  GstApmRing *stage_ring;       /* 1-in elements: pts -> chain time */
+  /* 1-in elements that hold buffers (see needs_ring): pts -> chain time,
+   * made by the thread pushing into the element once needs_ring is set */
+  GstApmRing *stage_ring;
   GstClockTime first_ts;        /* first buffer of the run (hook time) */
   gpointer pool;                /* the last pool seen, by address only */
-  gboolean is_source;           /* never a bin: the elements inside it */
-  gboolean is_sink;
-  gboolean skip_own_time;       /* aggregators: chain is a hand-off */
-  gboolean own_loop;            /* depth-0 gaps on its thread are work */
-  gboolean is_queue;
   /* pooled buffers seen so far, by address: a new one is a buffer the pool
    * had to allocate, a known one a reuse.  Made with the first pool
    * (GST_APM_POOL_SEEN_SLOTS, atomic slots), cleared when the pool changes */
   gpointer *pool_seen;
+  guint8 is_source;             /* never a bin: the elements inside it */
+  guint8 is_sink;
+  guint8 skip_own_time;         /* aggregators: chain is a hand-off */
+  guint8 own_loop;              /* depth-0 gaps on its thread are work */
+  guint8 is_queue;
+  guint8 has_stage;             /* one sink pad, not a sink: residence */
+  /* atomic, set once: the element sent a buffer that is not the one its
+   * chain is handling on the same thread (a queue, an encoder, a
+   * resampler with a delay): its residence needs the stage ring.  Until
+   * then it is the time since its chain began (the frame's start). */
+  guint8 needs_ring;
+  /* line 1 and on: not read per buffer */
+  gint ref_count;               /* by hand: an rc box is not cache-aligned */
   /* the CPU time its thread had used at first_ts (ns, -1: unknown): a
    * pooled thread's earlier work is not the run's (the report's thread
    * CPU).  Written once a run, never read per buffer. */
@@ -97,31 +107,50 @@ typedef struct
 /* What the thread streaming through a pad writes per buffer, in cache lines
  * of the pad's own: plain stores, no lock prefix, nothing shared with
  * another pad.  In push mode the pushing thread writes both the source pad
- * and its peer; in pull mode the pulling thread does.  Ordered by when a
- * buffer touches it: a push reaches about three lines per pad (the link and
- * counters, the arrival state, one end of a histogram). */
+ * and its peer; in pull mode the pulling thread does.  A pad has one role,
+ * by its direction, and each role keeps what a buffer writes in two lines:
+ * the 32 bytes of counters that end the pad's first line, then one line
+ * (the low buckets of one histogram, and the arrival state of a sink). */
 typedef struct
 {
-  guint64 buffers, bytes;
-  guint64 media_ns;             /* sink */
-  guint64 allocated_bytes;      /* source */
-  /* second line: arrival (sink) and allocation (source) */
-  gint rate, bpf;               /* from caps, for buffers without duration */
-  GstClockTime next_pts;
-  GstApmJitter jitter;
-  gint tid;                     /* the last thread */
-  guint32 pooled, fresh, allocated;     /* source */
-  /* own time of the work attributed to this pad's element: sink pads get
-   * their chain (push mode), source pads their loop or getrange */
+  /* line 0 */
+  guint32 buffers;
+  /* buffers the element made: from a pool, or allocated one by one (a
+   * buffer it forwards, the one its chain received, is neither) */
+  guint32 pooled, fresh, allocated;
+  guint64 bytes;
+  guint64 allocated_bytes;
+  /* line 1: 1-in elements, entry to exit (sum and the buckets to 500 us) */
+  ApmLocalHistogram residence;
+  /* own time of the element's loop or getrange (sources, pull mode) */
   ApmLocalHistogram processing;
-  ApmLocalHistogram residence;  /* source pads of 1-in elements */
-  guint32 discont, gaps, overlaps;      /* sink, rare */
+} GstApmSrcHot;
+
+typedef struct
+{
+  /* line 0 */
+  guint32 buffers;
+  guint32 discont;
+  guint64 bytes;
+  guint64 media_ns;
+  GstClockTime next_pts;
+  /* line 1: arrival, then the own time of the element's chain (its sum and
+   * the buckets to 250 us) */
+  GstApmJitter jitter;
+  guint32 gaps, overlaps;
+  ApmLocalHistogram processing;
+} GstApmSinkHot;
+
+typedef union
+{
+  GstApmSrcHot src;
+  GstApmSinkHot sink;
 } GstApmPadHot;
 
 struct _GstApmPadStats
 {
   /* first line (the allocation is cache-aligned): what every push reads,
-   * then the hot counters (GstApmPadHot starts with them) */
+   * then the role's counters */
   GstApmElementStats *element;  /* ref; NULL: a pad not counted (a proxy
                                  * pad, a pad outside any pipeline) */
   /* push mode (source pads): the peer's stats, checked per buffer against
@@ -130,8 +159,13 @@ struct _GstApmPadStats
   GstPad *peer_pad;             /* not a reference: compared only */
   struct _GstApmPadStats *peer; /* ref */
   guint peer_gen;
-  gboolean is_sink;
+  gint tid;                     /* the last thread */
   GstApmPadHot hot;
+  /* read per buffer only when a buffer has no duration or its timestamp
+   * jumps: the format from the pad's caps (a sink pad uses the format of
+   * the source pad pushing into it) */
+  gint rate, bpf;
+  gboolean is_sink;
   /* end-to-end latency paths (sinks only, so out of line), refreshed when
    * the topology changes */
   guint topology_gen;
@@ -149,9 +183,17 @@ struct _GstApmPadStats
 typedef struct
 {
   GstPad *pad;                  /* the pad that pushed or pulled */
-  GstApmPadStats *target;       /* gets the own time, or NULL */
+  /* push mode: the pad pushed into (its element's chain runs in the
+   * frame), or NULL */
+  GstApmPadStats *recv;
+  ApmLocalHistogram *own;       /* gets the own time, or NULL */
   GstClockTime start;
   GstClockTime nested;
+  /* the buffer pushed (compared only, never read) and its timestamp: a
+   * buffer the chain sends on is forwarded, and a timestamp it sends was
+   * in the element since the frame began.  NULL and NONE for a list. */
+  GstBuffer *buffer;
+  GstClockTime pts;
 } GstApmFrame;
 
 #define GST_APM_CACHE_SIZE 32
@@ -330,6 +372,19 @@ gst_apm_ring_for_write (GstApmRing ** slot, gboolean is_source)
     r = bigger;
   }
   return r;
+}
+
+/* Writer (the thread pushing into a 1-in element, once its needs_ring is
+ * set): the stage ring, made on its first buffer (out of line, once per
+ * element) or grown if a reader asked. */
+GstApmRing *gst_apm_element_stats_make_stage_ring (GstApmElementStats * es);
+
+static inline GstApmRing *
+gst_apm_stage_ring_for_write (GstApmElementStats * es)
+{
+  if (G_UNLIKELY (!es->stage_ring))
+    return gst_apm_element_stats_make_stage_ring (es);
+  return gst_apm_ring_for_write (&es->stage_ring, FALSE);
 }
 
 /* Push mode: the stats of the pad @pad pushes into (a new peer or a new

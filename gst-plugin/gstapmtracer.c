@@ -96,24 +96,33 @@ G_DEFINE_TYPE_WITH_CODE (GstApmTracer, gst_apm_tracer, GST_TYPE_TRACER,
  * times the peer's element.  A per-thread cache lookup, plain stores into
  * the cache lines of the two pads (folded into the series by the service
  * thread), and a frame on the thread's own stack: no lock, allocation,
- * formatting or shared write. --- */
+ * formatting or shared write.  What the frame remembers of the buffer it
+ * carries spares the common case two more lines per element: an element
+ * that sends on the buffer its chain received (passthrough, in place) did
+ * not allocate it, and one that sends the timestamp its chain received
+ * held it since the frame began (no ring). --- */
 
+/* @fmt: the pad whose caps give the format (push mode: the pushing pad) */
 static inline GstClockTime
-buffer_duration (GstApmPadHot * h, GstBuffer * buffer)
+buffer_duration (GstApmPadStats * fmt, GstBuffer * buffer)
 {
   if (GST_BUFFER_DURATION_IS_VALID (buffer))
     return GST_BUFFER_DURATION (buffer);
-  if (h->bpf > 0)
-    return gst_util_uint64_scale_int (gst_buffer_get_size (buffer) / h->bpf,
-        GST_SECOND, h->rate);
+  if (fmt->bpf > 0)
+    return gst_util_uint64_scale_int (gst_buffer_get_size (buffer) /
+        fmt->bpf, GST_SECOND, fmt->rate);
   return GST_CLOCK_TIME_NONE;
 }
+
+/* the timestamps of two buffers in a row disagree by more than this: then
+ * the format's sample time decides (any rate up to 1 MHz) */
+#define TIMESTAMP_SLACK_NS 1000
 
 /* arrival checks on a sink pad: gaps, overlaps, discont, jitter
  * (gstapmjitter.h) */
 static inline void
-check_arrival (GstApmPadHot * h, GstClockTime ts, GstBuffer * buffer,
-    GstClockTime dur)
+check_arrival (GstApmSinkHot * h, GstApmPadStats * fmt, GstClockTime ts,
+    GstBuffer * buffer, GstClockTime dur)
 {
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
@@ -122,13 +131,16 @@ check_arrival (GstApmPadHot * h, GstClockTime ts, GstBuffer * buffer,
     apm_local_add32 (&h->discont, 1);
   } else if (GST_CLOCK_TIME_IS_VALID (pts)
       && GST_CLOCK_TIME_IS_VALID (h->next_pts)) {
-    GstClockTimeDiff tol = h->rate > 0 ? GST_SECOND / h->rate : 10000;
     GstClockTimeDiff d = GST_CLOCK_DIFF (h->next_pts, pts);
 
-    if (d > tol)
-      apm_local_add32 (&h->gaps, 1);
-    else if (d < -tol)
-      apm_local_add32 (&h->overlaps, 1);
+    if (G_UNLIKELY (d > TIMESTAMP_SLACK_NS || d < -TIMESTAMP_SLACK_NS)) {
+      GstClockTimeDiff tol = fmt->rate > 0 ? GST_SECOND / fmt->rate : 10000;
+
+      if (d > tol)
+        apm_local_add32 (&h->gaps, 1);
+      else if (d < -tol)
+        apm_local_add32 (&h->overlaps, 1);
+    }
   }
   gst_apm_jitter_update (&h->jitter, ts, pts);
   if (GST_CLOCK_TIME_IS_VALID (pts))
@@ -153,61 +165,58 @@ observe_paths (GstApmPadStats * st, GstPad * pad, GstClockTime ts,
   }
 }
 
-/* A sink pad's format is its peer's, whose caps event the tracer saw (no
- * pad lock, no peer call). */
 static inline void
-sink_take_format (GstApmPadStats * src, GstApmPadStats * st)
+note_thread (GstApmThreadState * t, GstApmPadStats * st)
 {
-  if (G_UNLIKELY (src->hot.rate != st->hot.rate
-          || src->hot.bpf != st->hot.bpf)) {
-    st->hot.rate = src->hot.rate;
-    st->hot.bpf = src->hot.bpf;
-  }
+  if (G_UNLIKELY (st->tid != t->tid))
+    st->tid = t->tid;
 }
 
-/* @pad: the sink pad itself (pull mode), or the pad pushing into it */
+/* @pad: the sink pad itself (pull mode), or the pad pushing into it;
+ * @fmt: the pad whose format applies */
 static inline void
 sink_receive (GstApmThreadState * t, GstApmPadStats * st, GstPad * pad,
-    GstClockTime ts, GstBuffer * buffer)
+    GstApmPadStats * fmt, GstClockTime ts, GstBuffer * buffer)
 {
   GstApmElementStats *es = st->element;
-  GstApmPadHot *h = &st->hot;
-  GstClockTime dur = buffer_duration (h, buffer);
+  GstApmSinkHot *h = &st->hot.sink;
+  GstClockTime dur = buffer_duration (fmt, buffer);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
-  apm_local_add (&h->buffers, 1);
+  apm_local_add32 (&h->buffers, 1);
   apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
   if (G_UNLIKELY (!es->first_ts))
     gst_apm_element_stats_first_buffer (es, ts);
   if (GST_CLOCK_TIME_IS_VALID (dur))
     apm_local_add (&h->media_ns, dur);
-  if (G_UNLIKELY (h->tid != t->tid))
-    h->tid = t->tid;
-  check_arrival (h, ts, buffer, dur);
+  note_thread (t, st);
+  check_arrival (h, fmt, ts, buffer, dur);
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (es->stage_ring)
-      gst_apm_ring_push (gst_apm_ring_for_write (&es->stage_ring,
-              FALSE), pts, ts);
+    if (G_UNLIKELY (__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED)))
+      gst_apm_ring_push (gst_apm_stage_ring_for_write (es), pts, ts);
     if (es->is_sink)
       observe_paths (st, pad, ts, pts);
   }
 }
 
-static inline void
-src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
-    GstBuffer * buffer)
+/* The frame of the chain the element @es is running on this thread, or
+ * NULL (a loop, another thread's push, a nested push). */
+static inline GstApmFrame *
+chain_frame (GstApmThreadState * t, GstApmElementStats * es)
 {
-  GstApmElementStats *es = st->element;
-  GstApmPadHot *h = &st->hot;
-  gsize size = gst_buffer_get_size (buffer);
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstApmFrame *f;
 
-  apm_local_add (&h->buffers, 1);
-  apm_local_add (&h->bytes, size);
-  if (G_UNLIKELY (!es->first_ts))
-    gst_apm_element_stats_first_buffer (es, ts);
-  if (G_UNLIKELY (h->tid != t->tid))
-    h->tid = t->tid;
+  if (t->depth <= 0 || t->depth > GST_APM_MAX_DEPTH)
+    return NULL;
+  f = &t->frames[t->depth - 1];
+  return f->recv && f->recv->element == es ? f : NULL;
+}
+
+/* the pooled or allocated side of a buffer @es made (not forwarded) */
+static inline void
+count_allocation (GstApmSrcHot * h, GstApmElementStats * es,
+    GstBuffer * buffer, gsize size)
+{
   if (buffer->pool) {
     gpointer *seen;
 
@@ -222,32 +231,75 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
     apm_local_add32 (&h->allocated, 1);
     apm_local_add (&h->allocated_bytes, size);
   }
+}
+
+/* residence of a 1-in element: since its chain began when it sends the
+ * timestamp the chain received, else from the stage ring */
+static inline void
+observe_residence (GstApmSrcHot * h, GstApmElementStats * es,
+    GstApmFrame * chain, GstClockTime ts, GstClockTime pts)
+{
+  GstClockTime entered;
+  GstApmRing *ring;
+
+  if (G_LIKELY (chain && chain->pts == pts
+          && !__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED))) {
+    entered = chain->start;
+  } else {
+    if (G_UNLIKELY (!__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED)))
+      __atomic_store_n (&es->needs_ring, 1, __ATOMIC_RELAXED);
+    /* written by the thread pushing into the element */
+    ring = __atomic_load_n (&es->stage_ring, __ATOMIC_ACQUIRE);
+    if (!ring)
+      return;
+    entered = gst_apm_ring_find (ring, pts);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
+    apm_local_histogram_observe_ns (&h->residence, ts - entered);
+}
+
+static inline void
+src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
+    GstBuffer * buffer)
+{
+  GstApmElementStats *es = st->element;
+  GstApmSrcHot *h = &st->hot.src;
+  gsize size = gst_buffer_get_size (buffer);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstApmFrame *chain = chain_frame (t, es);
+
+  apm_local_add32 (&h->buffers, 1);
+  apm_local_add (&h->bytes, size);
+  if (G_UNLIKELY (!es->first_ts))
+    gst_apm_element_stats_first_buffer (es, ts);
+  note_thread (t, st);
+  /* a queue only hands buffers over, on another thread */
+  if (!(chain && chain->buffer == buffer) && !es->is_queue)
+    count_allocation (h, es, buffer, size);
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     if (es->ring)
       gst_apm_ring_push (gst_apm_ring_for_write (&es->ring, TRUE), pts, ts);
-    else if (es->stage_ring) {
-      /* written by the thread pushing into the element */
-      GstClockTime entered = gst_apm_ring_find (__atomic_load_n
-          (&es->stage_ring, __ATOMIC_ACQUIRE), pts);
-
-      if (GST_CLOCK_TIME_IS_VALID (entered) && ts >= entered)
-        apm_local_histogram_observe_ns (&h->residence, ts - entered);
-    }
+    else if (es->has_stage)
+      observe_residence (h, es, chain, ts, pts);
   }
 }
 
-/* @target: the pad whose element the frame times, or NULL */
+/* @recv: the pad pushed into (push mode), or NULL; @own: the histogram
+ * that gets the own time of the work inside the frame, or NULL */
 static inline void
-frame_push (GstApmThreadState * t, GstPad * pad, GstApmPadStats * target,
-    GstClockTime ts)
+frame_push (GstApmThreadState * t, GstPad * pad, GstApmPadStats * recv,
+    ApmLocalHistogram * own, GstClockTime ts, GstBuffer * buffer)
 {
   if (G_LIKELY (t->depth < GST_APM_MAX_DEPTH)) {
     GstApmFrame *f = &t->frames[t->depth];
 
     f->pad = pad;
-    f->target = target && !target->element->skip_own_time ? target : NULL;
+    f->recv = recv;
+    f->own = own;
     f->start = ts;
     f->nested = 0;
+    f->buffer = buffer;
+    f->pts = buffer ? GST_BUFFER_PTS (buffer) : GST_CLOCK_TIME_NONE;
   }
   t->depth++;
 }
@@ -267,8 +319,8 @@ frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
   if (G_UNLIKELY (f->pad != pad))
     return;
   total = ts - f->start;
-  if (f->target)
-    apm_local_histogram_observe_ns (&f->target->hot.processing,
+  if (f->own)
+    apm_local_histogram_observe_ns (f->own,
         total > f->nested ? total - f->nested : 0);
   if (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH)
     t->frames[t->depth - 1].nested += total;
@@ -277,18 +329,17 @@ frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
 }
 
 /* depth-0 work of a thread's loop owner (non-live source, pull-mode
- * element): the time since its last push or pull returned, counted for
- * @st's element */
+ * element): the time since its last push or pull returned, counted in
+ * @own for @es */
 static inline void
-loop_gap (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts)
+loop_gap (GstApmThreadState * t, GstApmElementStats * es,
+    ApmLocalHistogram * own, GstClockTime ts)
 {
-  GstApmElementStats *es = st->element;
-
   if (t->depth != 0)
     return;
   if (t->loop_owner == es->serial && GST_CLOCK_TIME_IS_VALID (t->last_end)
       && ts >= t->last_end)
-    apm_local_histogram_observe_ns (&st->hot.processing, ts - t->last_end);
+    apm_local_histogram_observe_ns (own, ts - t->last_end);
   t->loop_owner = es->serial;
 }
 
@@ -299,10 +350,8 @@ push_one (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
 {
   if (st->element)
     src_send (t, st, ts, buffer);
-  if (peer && peer->element) {
-    sink_take_format (st, peer);
-    sink_receive (t, peer, pad, ts, buffer);
-  }
+  if (peer && peer->element)
+    sink_receive (t, peer, pad, st, ts, buffer);
 }
 
 /* before a push's frame opens: the sampling and loop time of the pushing
@@ -314,12 +363,24 @@ push_enter (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
   if (st->element) {
     gst_apm_element_stats_maybe_sample_queue (st->element, pad, ts);
     if (st->element->own_loop || t->loop_owner == st->element->serial)
-      loop_gap (t, st, ts);
+      loop_gap (t, st->element, &st->hot.src.processing, ts);
   }
   /* the pad pushed into is alive while linked (peer_pad checked) */
   if (peer && peer->element && G_UNLIKELY (peer->element->is_queue))
     gst_apm_element_stats_maybe_sample_queue (peer->element, st->peer_pad,
         ts);
+}
+
+/* the frame of a push into @peer: times its element's chain */
+static inline void
+push_frame (GstApmThreadState * t, GstPad * pad, GstApmPadStats * peer,
+    GstClockTime ts, GstBuffer * buffer)
+{
+  if (peer && peer->element)
+    frame_push (t, pad, peer, peer->element->skip_own_time ? NULL :
+        &peer->hot.sink.processing, ts, buffer);
+  else
+    frame_push (t, pad, NULL, NULL, ts, NULL);
 }
 
 static void
@@ -332,7 +393,7 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
 
   push_one (t, st, peer, pad, ts, buffer);
   push_enter (t, st, peer, pad, ts);
-  frame_push (t, pad, peer && peer->element ? peer : NULL, ts);
+  push_frame (t, pad, peer, ts, buffer);
 }
 
 typedef struct
@@ -362,7 +423,7 @@ do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
 
   gst_buffer_list_foreach (list, push_list_one, &a);
   push_enter (t, st, a.peer, pad, ts);
-  frame_push (t, pad, a.peer && a.peer->element ? a.peer : NULL, ts);
+  push_frame (t, pad, a.peer, ts, NULL);
 }
 
 static void
@@ -401,8 +462,9 @@ do_pull_range_pre (GObject * self, GstClockTime ts, GstPad * pad,
   GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
 
   if (st->element)
-    loop_gap (t, st, ts);
-  frame_push (t, pad, st->element ? st->peer : NULL, ts);
+    loop_gap (t, st->element, &st->hot.sink.processing, ts);
+  frame_push (t, pad, NULL, st->element && st->peer ?
+      &st->peer->hot.src.processing : NULL, ts, NULL);
 }
 
 static void
@@ -419,11 +481,11 @@ do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
   }
   st = gst_apm_pad_stats_get (t, pad);
   if (st->element && buffer) {
-    sink_receive (t, st, pad, ts, buffer);
+    sink_receive (t, st, pad, st, ts, buffer);
     if (st->peer) {
-      GstApmPadHot *h = &st->peer->hot;
+      GstApmSrcHot *h = &st->peer->hot.src;
 
-      apm_local_add (&h->buffers, 1);
+      apm_local_add32 (&h->buffers, 1);
       apm_local_add (&h->bytes, gst_buffer_get_size (buffer));
     }
   }
