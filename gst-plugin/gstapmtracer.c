@@ -246,8 +246,14 @@ observe_residence (GstApmSrcHot * h, GstApmElementStats * es,
           && !__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED))) {
     entered = chain->start;
   } else {
-    if (G_UNLIKELY (!__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED)))
+    if (G_UNLIKELY (!__atomic_load_n (&es->needs_ring, __ATOMIC_RELAXED))) {
       __atomic_store_n (&es->needs_ring, 1, __ATOMIC_RELAXED);
+      /* in its chain, this thread is the ring's writer: the buffer the
+       * chain got is in, so only the buffer sent now goes unmeasured */
+      if (chain && GST_CLOCK_TIME_IS_VALID (chain->pts))
+        gst_apm_ring_push (gst_apm_stage_ring_for_write (es), chain->pts,
+            chain->start);
+    }
     /* written by the thread pushing into the element */
     ring = __atomic_load_n (&es->stage_ring, __ATOMIC_ACQUIRE);
     if (!ring)

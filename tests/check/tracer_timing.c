@@ -394,6 +394,138 @@ GST_START_TEST (test_latency_through_queue)
 
 GST_END_TEST;
 
+/* --- an element that holds each buffer until the next one arrives (and
+ * sends the last at EOS): on its chain's own thread, of a kind ("Filter")
+ * that does not tell the tracer it holds buffers --- */
+
+typedef struct
+{
+  GstElement parent;
+  GstPad *srcpad;
+  GstBuffer *held;
+} ApmTestDelay;
+
+typedef struct
+{
+  GstElementClass parent_class;
+} ApmTestDelayClass;
+
+GType apm_test_delay_get_type (void);
+G_DEFINE_TYPE (ApmTestDelay, apm_test_delay, GST_TYPE_ELEMENT);
+
+static GstStaticPadTemplate delay_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate delay_src_template =
+GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+
+static GstFlowReturn
+delay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  ApmTestDelay *self = (ApmTestDelay *) parent;
+  GstBuffer *previous = self->held;
+
+  self->held = buffer;
+  return previous ? gst_pad_push (self->srcpad, previous) : GST_FLOW_OK;
+}
+
+static gboolean
+delay_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  ApmTestDelay *self = (ApmTestDelay *) parent;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->held) {
+    GstBuffer *last = self->held;
+
+    self->held = NULL;
+    gst_pad_push (self->srcpad, last);
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    gst_buffer_replace (&self->held, NULL);
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static void
+apm_test_delay_finalize (GObject * object)
+{
+  gst_buffer_replace (&((ApmTestDelay *) object)->held, NULL);
+  G_OBJECT_CLASS (apm_test_delay_parent_class)->finalize (object);
+}
+
+static void
+apm_test_delay_class_init (ApmTestDelayClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = apm_test_delay_finalize;
+  gst_element_class_add_static_pad_template (element_class,
+      &delay_sink_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &delay_src_template);
+  gst_element_class_set_static_metadata (element_class, "One-buffer delay",
+      "Filter", "Sends each buffer when the next one arrives", "gst-apm");
+}
+
+static void
+apm_test_delay_init (ApmTestDelay * self)
+{
+  GstPad *sinkpad = gst_pad_new_from_static_template (&delay_sink_template,
+      "sink");
+
+  self->srcpad = gst_pad_new_from_static_template (&delay_src_template,
+      "src");
+  gst_pad_set_chain_function (sinkpad, delay_chain);
+  gst_pad_set_event_function (sinkpad, delay_event);
+  GST_PAD_SET_PROXY_CAPS (sinkpad);
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+}
+
+/* An element of no telling kind holding buffers on its own thread: the
+ * tracer finds out at the first buffer it sends later than its chain got
+ * it, and measures every buffer from there on: each waited for the next
+ * one, which took identity's 10 ms sleep to arrive */
+GST_START_TEST (test_latency_holding_element)
+{
+  const guint n = 20;
+  const gdouble d = 0.010;
+  GstElement *pipeline;
+  SoupSession *session = apm_test_session_new ();
+  GHashTable *m;
+  Hist h;
+  gchar *u;
+
+  fail_unless (gst_element_register (NULL, "apmtestdelay", GST_RANK_NONE,
+          apm_test_delay_get_type ()));
+  pipeline = apm_test_parse_tracked ("audiotestsrc num-buffers=20 "
+      "samplesperbuffer=441 ! audio/x-raw,rate=44100 ! identity "
+      "sleep-time=10000 ! apmtestdelay name=hold ! identity name=after "
+      "! fakesink sync=false", "timing_hold");
+  apm_test_run_to_eos (pipeline, &u, NULL);
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
+
+  /* n buffers sent; the first only showed the element holds them */
+  hist_element (&h, m, STAGE, "timing_hold", "hold", "apmtestdelay");
+  fail_unless_equals_int ((gint) h.count, n - 1);
+  /* only the last, sent at EOS, did not wait for a sleep */
+  fail_unless (hist_le (&h, "0.005") <= 1, "%.0f buffers held < 5 ms",
+      hist_le (&h, "0.005"));
+  fail_unless (h.sum >= d * (n - 2), "held %.4f s in all, < %.4f s", h.sum,
+      d * (n - 2));
+  /* the element after it sends what its chain got: every buffer, at once */
+  hist_element (&h, m, STAGE, "timing_hold", "after", "identity");
+  fail_unless_equals_int ((gint) h.count, n);
+  fail_unless_equals_int ((gint) hist_le (&h, "0.005"), n);
+
+  g_hash_table_unref (m);
+  g_object_unref (session);
+  apm_test_stop_untrack (pipeline);
+}
+
+GST_END_TEST;
+
 /* A queue that stays 1000 buffers deep: the latency rings start at 256
  * entries and must grow to follow, missing only a few buffers meanwhile */
 GST_START_TEST (test_latency_deep_queue)
@@ -743,6 +875,7 @@ apm_tracer_timing_suite (void)
   tcase_add_test (tc, test_processing_time);
   tcase_add_test (tc, test_latency_through_queue);
   tcase_add_test (tc, test_latency_deep_queue);
+  tcase_add_test (tc, test_latency_holding_element);
   tcase_add_test (tc, test_latency_tee_paths);
   tcase_add_test (tc, test_latency_mixer_paths);
   tcase_add_test (tc, test_flow_error_counted);

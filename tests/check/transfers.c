@@ -302,7 +302,7 @@ GST_START_TEST (test_pool_reuse)
 {
   GstElement *p = apm_test_parse_tracked ("videotestsrc name=vsrc num-buffers=200 ! "
       "video/x-raw,format=RGB,width=64,height=48,framerate=50/1 ! "
-      "fakesink name=sink", "poolreuse");
+      "identity name=fwd ! fakesink name=sink", "poolreuse");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
   PoolSeen seen = { {0}, g_hash_table_new (NULL, NULL),
@@ -334,6 +334,16 @@ GST_START_TEST (test_pool_reuse)
       "poolreuse", "vsrc", "videotestsrc");
   fresh = element_metric (m, "apm_element_pool_fresh_buffers_total",
       "poolreuse", "vsrc", "videotestsrc");
+  /* identity sends on the buffers it gets: it allocated none of them */
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_buffers_out_total", "poolreuse", "fwd", "identity"),
+      POOL_BUFFERS);
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_pool_buffers_total", "poolreuse", "fwd", "identity"),
+      0);
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_allocated_buffers_total", "poolreuse", "fwd",
+          "identity"), 0);
   g_hash_table_unref (m);
 
   g_mutex_lock (&seen.lock);
