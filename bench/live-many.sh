@@ -9,7 +9,9 @@
 #   -w WARMUP   seconds before measuring (default 6)
 #   -r ROUNDS   rounds; each round runs no tracer, then every TRACERS value (default 2)
 #   -p PATH     GST_PLUGIN_PATH (e.g. the build's gst-plugin folder)
-#   TRACERS     GST_TRACERS values to compare, e.g. 'apm(port=0,quiet=true)' stats
+#   TRACERS     GST_TRACERS values to compare, e.g. 'apm(port=0,quiet=true)' stats;
+#               TRACER@PATH runs that one with GST_PLUGIN_PATH=PATH (two builds
+#               side by side: 'apm(port=0,quiet=true)@/tmp/build-base/gst-plugin')
 #
 # Each chain: audiotestsrc is-live=true samplesperbuffer=480 (100 buffers/s) ! audioconvert
 # ! volume ! queue ! audioresample ! volume ! audioconvert ! identity ! level
@@ -32,7 +34,7 @@ shift $((OPTIND - 1))
 unset GST_DEBUG GST_TRACERS GST_DEBUG_FILE
 [ -n "$PLUGIN_PATH" ] && export GST_PLUGIN_PATH=$PLUGIN_PATH
 export GST_REGISTRY=$(mktemp -u /tmp/live-many-registry.XXXXXX)
-trap 'rm -f "$GST_REGISTRY"' EXIT
+trap 'rm -f "$GST_REGISTRY" "$GST_REGISTRY".*' EXIT
 
 chain="audiotestsrc is-live=true samplesperbuffer=480 ! audioconvert ! volume ! queue ! audioresample ! volume ! audioconvert ! identity ! level ! fakesink sync=true"
 P=""
@@ -42,6 +44,12 @@ gst-launch-1.0 -q audiotestsrc num-buffers=1 ! fakesink >/dev/null 2>&1  # regis
 # run TRACERS-or-empty -> "ticks rss_kB"
 run() {
   local pid t0 t1 rss
+  if [ "${1#*@}" != "$1" ]; then
+    # another build: its own plugin path and registry
+    local GST_PLUGIN_PATH=${1#*@} GST_REGISTRY=$GST_REGISTRY.$(echo "${1#*@}" | md5sum | cut -c1-8)
+    export GST_PLUGIN_PATH GST_REGISTRY
+    set -- "${1%%@*}"
+  fi
   if [ -z "$1" ]; then
     gst-launch-1.0 -q $P >/dev/null 2>&1 &
   else

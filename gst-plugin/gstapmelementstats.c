@@ -77,6 +77,9 @@ element_stats_clear (GstApmElementStats * es)
     apm_series_retire (es->pool_gauges[i]);
   for (guint i = 0; i < G_N_ELEMENTS (es->queue_level); i++)
     apm_series_retire (es->queue_level[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (es->qos); i++)
+    if (es->qos[i])
+      apm_series_retire (es->qos[i]);
   g_weak_ref_clear (&es->element);
   gst_apm_ring_unref (es->ring);
   gst_apm_ring_unref (es->stage_ring);

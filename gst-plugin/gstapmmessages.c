@@ -16,12 +16,11 @@ typedef enum
   MESSAGE_SET_GAUGE,            /* gauge = value */
 } MessageMetric;
 
-/* per-element metrics of posted messages (not per buffer: on the poster's
- * thread, at message rate) */
-static void
-record_message (GstElement * element, const gchar * family_name,
-    const gchar * help, MessageMetric kind, const gchar * type,
-    gdouble value)
+/* The series of a per-element metric of posted messages (not per buffer:
+ * on the poster's thread, at message rate), a new reference, or NULL */
+static ApmSeries *
+message_series (GstElement * element, const gchar * family_name,
+    const gchar * help, MessageMetric kind, const gchar * type)
 {
   ApmRegistry *reg = apm_service_get_registry (apm_service_get_default ());
   static const gchar *const typed[] = { "pipeline", "element", "type", NULL };
@@ -29,7 +28,7 @@ record_message (GstElement * element, const gchar * family_name,
   GstApmElementStats *es = gst_apm_element_stats_peek (element);
   gchar *pipeline, *path;
   ApmFamily *f;
-  ApmSeries *s;
+  ApmSeries *s = NULL;
   const gchar *values[4];
 
   /* an element that carried buffers has its labels already: no walk up
@@ -39,7 +38,7 @@ record_message (GstElement * element, const gchar * family_name,
     path = g_strdup (es->path);
   } else if (!gst_apm_element_path (element, &pipeline, &path)) {
     if (!GST_IS_BIN (element) || GST_OBJECT_PARENT (element))
-      return;
+      return NULL;
     pipeline = gst_apm_watch_pipeline_label (element);
     path = g_strdup ("");
   }
@@ -50,16 +49,77 @@ record_message (GstElement * element, const gchar * family_name,
   f = apm_registry_family (reg, family_name, kind == MESSAGE_SET_GAUGE ?
       APM_METRIC_GAUGE : APM_METRIC_COUNTER, help,
       kind == MESSAGE_COUNT ? typed : plain, NULL, 0);
-  if (f) {
+  if (f)
     s = apm_family_series (f, values);
-    if (kind == MESSAGE_COUNT || kind == MESSAGE_COUNT_PLAIN)
-      apm_counter_add_int (s, 1);
-    else
-      apm_gauge_set (s, value);
-    apm_series_unref (s);
-  }
   g_free (pipeline);
   g_free (path);
+  return s;
+}
+
+static void
+message_apply (ApmSeries * s, MessageMetric kind, gdouble value)
+{
+  if (kind == MESSAGE_COUNT || kind == MESSAGE_COUNT_PLAIN)
+    apm_counter_add_int (s, 1);
+  else
+    apm_gauge_set (s, value);
+}
+
+static void
+record_message (GstElement * element, const gchar * family_name,
+    const gchar * help, MessageMetric kind, const gchar * type,
+    gdouble value)
+{
+  ApmSeries *s = message_series (element, family_name, help, kind, type);
+
+  if (s) {
+    message_apply (s, kind, value);
+    apm_series_unref (s);
+  }
+}
+
+typedef struct
+{
+  const gchar *name, *help;
+  MessageMetric kind;
+} QosMetric;
+
+/* indexed like GstApmElementStats.qos */
+static const QosMetric qos_metrics[GST_APM_N_QOS] = {
+  {"apm_element_qos_messages_total",
+      "QoS messages posted by the element (late or dropped buffers)",
+      MESSAGE_COUNT_PLAIN},
+  {"apm_element_qos_dropped_buffers_total",
+      "Buffers dropped by the element, as its QoS messages count them",
+      MESSAGE_SET_COUNTER},
+  {"apm_element_lateness_seconds",
+      "Lateness of the last late buffer against the clock, from QoS",
+      MESSAGE_SET_GAUGE},
+};
+
+/* A late sink posts a QoS message per buffer: an element that carried
+ * buffers keeps its QoS series in its stats once made, so later messages
+ * take no lock, copy no label and allocate nothing. */
+static void
+record_qos (GstElement * element, guint which, gdouble value)
+{
+  const QosMetric *q = &qos_metrics[which];
+  GstApmElementStats *es = gst_apm_element_stats_peek (element);
+  ApmSeries *s = es ? __atomic_load_n (&es->qos[which], __ATOMIC_ACQUIRE) :
+      NULL, *none = NULL;
+
+  if (s) {
+    message_apply (s, q->kind, value);
+    return;
+  }
+  s = message_series (element, q->name, q->help, q->kind, NULL);
+  if (!s)
+    return;
+  message_apply (s, q->kind, value);
+  /* kept by the stats (the same series if another poster raced us) */
+  if (!es || !__atomic_compare_exchange_n (&es->qos[which], &none, s, FALSE,
+          __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+    apm_series_unref (s);
 }
 
 /* A warning or a burst of QoS as a log line with the active run's
@@ -205,18 +265,12 @@ gst_apm_watch_message (GstElement * element, GstMessage * message)
       guint64 processed, dropped;
       gint64 jitter;
 
-      record_message (element, "apm_element_qos_messages_total",
-          "QoS messages posted by the element (late or dropped buffers)",
-          MESSAGE_COUNT_PLAIN, NULL, 0);
+      record_qos (element, GST_APM_QOS_MESSAGES, 0);
       gst_message_parse_qos_stats (message, &format, &processed, &dropped);
       if (format == GST_FORMAT_BUFFERS || format == GST_FORMAT_DEFAULT)
-        record_message (element, "apm_element_qos_dropped_buffers_total",
-            "Buffers dropped by the element, as its QoS messages count them",
-            MESSAGE_SET_COUNTER, NULL, dropped);
+        record_qos (element, GST_APM_QOS_DROPPED, dropped);
       gst_message_parse_qos_values (message, &jitter, NULL, NULL);
-      record_message (element, "apm_element_lateness_seconds",
-          "Lateness of the last late buffer against the clock, from QoS",
-          MESSAGE_SET_GAUGE, NULL, jitter / 1e9);
+      record_qos (element, GST_APM_QOS_LATENESS, jitter / 1e9);
       if (w)
         log_qos (w, element, jitter);
       break;

@@ -22,6 +22,11 @@ typedef struct _GstApmThreadState GstApmThreadState;
 #define GST_APM_MAX_PATHS 8     /* sources followed per sink pad */
 #define GST_APM_MAX_DEPTH 32    /* nested pushes followed per thread */
 #define GST_APM_N_FLOWS 8       /* GST_FLOW_CUSTOM_ERROR .. OK, by -ret */
+/* GstApmElementStats.qos */
+#define GST_APM_QOS_MESSAGES 0
+#define GST_APM_QOS_DROPPED 1
+#define GST_APM_QOS_LATENESS 2
+#define GST_APM_N_QOS 3
 
 /* Shared by the pads of an element.  The streaming threads only read it per
  * buffer (its first cache line: flags, rings, serial; the allocation is
@@ -96,6 +101,9 @@ struct _GstApmElementStats
   ApmSeries *queue_level[3];    /* buffers, bytes, seconds */
   ApmSeries *pool_gauges[3];    /* size, min and max buffers */
   ApmSeries *transfer_rate, *first_byte;
+  /* QoS series, made at the element's first QoS message (atomic; see
+   * GST_APM_QOS_*) */
+  ApmSeries *qos[GST_APM_N_QOS];
 };
 
 typedef struct

@@ -861,6 +861,64 @@ GST_START_TEST (test_decodebin_dynamic_pads)
 
 GST_END_TEST;
 
+/* --- 7. QoS: a late sink posts a message per buffer it drops --- */
+
+typedef struct
+{
+  gint messages;                /* atomic */
+  guint64 dropped;              /* the last message's count */
+} QosSeen;
+
+static void
+count_qos (GstBus * bus, GstMessage * message, QosSeen * seen)
+{
+  GstFormat format;
+  guint64 processed, dropped;
+
+  gst_message_parse_qos_stats (message, &format, &processed, &dropped);
+  __atomic_store_n (&seen->dropped, dropped, __ATOMIC_RELAXED);
+  g_atomic_int_inc (&seen->messages);
+}
+
+/* every message counted (the first makes the sink's series, the others
+ * find them in its stats), and the running total of drops */
+GST_START_TEST (test_qos_messages_counted)
+{
+  GstElement *pipeline = apm_test_parse_tracked ("audiotestsrc "
+      "num-buffers=30 samplesperbuffer=441 ! audio/x-raw,rate=44100 ! "
+      "identity sleep-time=15000 ! fakesink name=late sync=true qos=true "
+      "max-lateness=1000000", "timing_qos");
+  const gchar *labels[] = { "pipeline", "timing_qos", "element", "late",
+    NULL
+  };
+  GstBus *bus = gst_element_get_bus (pipeline);
+  SoupSession *session = apm_test_session_new ();
+  QosSeen seen = { 0, 0 };
+  GHashTable *m;
+  gchar *u;
+
+  gst_bus_enable_sync_message_emission (bus);
+  g_signal_connect (bus, "sync-message::qos", G_CALLBACK (count_qos), &seen);
+  apm_test_run_to_eos (pipeline, &u, NULL);
+  fail_unless (g_atomic_int_get (&seen.messages) > 1, "the sink posted "
+      "%d QoS messages", g_atomic_int_get (&seen.messages));
+  m = apm_test_fetch_metrics (session, apm_test_url_of_run (u));
+  fail_unless_equals_int ((gint) needv (m, "apm_element_qos_messages_total",
+          labels), g_atomic_int_get (&seen.messages));
+  fail_unless_equals_int ((gint) needv (m,
+          "apm_element_qos_dropped_buffers_total", labels),
+      (gint) __atomic_load_n (&seen.dropped, __ATOMIC_RELAXED));
+  fail_unless (needv (m, "apm_element_lateness_seconds", labels) > 0);
+
+  g_hash_table_unref (m);
+  g_object_unref (session);
+  gst_bus_disable_sync_message_emission (bus);
+  gst_object_unref (bus);
+  apm_test_stop_untrack (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 apm_tracer_timing_suite (void)
 {
@@ -881,6 +939,7 @@ apm_tracer_timing_suite (void)
   tcase_add_test (tc, test_flow_error_counted);
   tcase_add_test (tc, test_flow_not_linked_counted);
   tcase_add_test (tc, test_decodebin_dynamic_pads);
+  tcase_add_test (tc, test_qos_messages_counted);
   return s;
 }
 

@@ -424,6 +424,42 @@ GST_START_TEST (test_no_pool_allocations)
 
 GST_END_TEST;
 
+/* A funnel sends the buffers of two pools in turns: they are its sources'
+ * (each acquired all of its own from its pool and reused them), none the
+ * funnel's own */
+#define FUNNEL_CAPS "video/x-raw,format=RGB,width=64,height=48,framerate=50/1"
+GST_START_TEST (test_funnel_forwards_two_pools)
+{
+  GstElement *p = apm_test_parse_tracked ("funnel name=f ! fakesink "
+      "videotestsrc name=va num-buffers=100 ! " FUNNEL_CAPS " ! f. "
+      "videotestsrc name=vb num-buffers=100 ! " FUNNEL_CAPS " ! f.",
+      "funnel2");
+  const gchar *sources[] = { "va", "vb" };
+  GHashTable *m;
+
+  apm_test_run_to_eos (p, NULL, NULL);
+  m = apm_test_fetch_metrics (session, url);
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++) {
+    fail_unless_equals_int ((gint) element_metric (m,
+            "apm_element_pool_buffers_total", "funnel2", sources[i],
+            "videotestsrc"), 100);
+    fail_unless (element_metric (m, "apm_element_pool_fresh_buffers_total",
+            "funnel2", sources[i], "videotestsrc") < 100 / 4,
+        "%s's pool reused few of its buffers", sources[i]);
+  }
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_buffers_out_total", "funnel2", "f", "funnel"), 200);
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_pool_buffers_total", "funnel2", "f", "funnel"), 0);
+  fail_unless_equals_int ((gint) element_metric (m,
+          "apm_element_allocated_buffers_total", "funnel2", "f", "funnel"),
+      0);
+  g_hash_table_unref (m);
+  apm_test_stop_untrack (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 transfers_suite (void)
 {
@@ -436,6 +472,7 @@ transfers_suite (void)
   tcase_add_test (tc, test_job_bytes_equal_file_size);
   tcase_add_test (tc, test_pool_reuse);
   tcase_add_test (tc, test_no_pool_allocations);
+  tcase_add_test (tc, test_funnel_forwards_two_pools);
   return s;
 }
 
