@@ -264,6 +264,8 @@ gst_apm_pad_stats_lookup_slow (GstApmThreadState * t, GstPad * pad)
 
   if (t->cache_gen != gen) {
     memset (t->cache, 0, sizeof (t->cache));
+    for (guint i = 0; i < GST_APM_MAX_DEPTH; i++)
+      t->frames[i].next_pad = NULL;
     t->cache_gen = gen;
   }
   st = g_object_get_qdata (G_OBJECT (pad), pad_quark);
@@ -311,6 +313,7 @@ gst_apm_pad_stats_peer_slow (GstApmThreadState * t, GstApmPadStats * st,
   }
   st->peer_pad = peer;
   st->peer_gen = t->cache_gen;
+  st->hot.src.peer_element = st->peer ? st->peer->element : NULL;
   pad_stats_unref (old);
   return st->peer;
 }

@@ -127,11 +127,14 @@ typedef struct
    * buffer it forwards, the one its chain received, is neither) */
   guint32 pooled, fresh, allocated;
   guint64 bytes;
-  guint64 allocated_bytes;
+  /* push mode: the element of the peer (with the peer, set by
+   * gst_apm_pad_stats_peer_slow), fetched early with the peer's lines */
+  GstApmElementStats *peer_element;
   /* line 1: 1-in elements, entry to exit (sum and the buckets to 500 us) */
   ApmLocalHistogram residence;
   /* own time of the element's loop or getrange (sources, pull mode) */
   ApmLocalHistogram processing;
+  guint64 allocated_bytes;
 } GstApmSrcHot;
 
 typedef struct
@@ -202,25 +205,33 @@ typedef struct
    * in the element since the frame began.  NULL and NONE for a list. */
   GstBuffer *buffer;
   GstClockTime pts;
+  /* the pad the chain in this frame pushed on last, and its stats: kept
+   * from one frame at this depth to the next (a thread streams through
+   * the same elements buffer after buffer), valid while the thread's
+   * cache generation is; a push from inside the chain finds its pad here,
+   * in a line the thread has just written, not in the pad cache */
+  GstPad *next_pad;
+  GstApmPadStats *next_stats;
 } GstApmFrame;
 
 #define GST_APM_CACHE_SIZE 32
 
 struct _GstApmThreadState
 {
+  /* every hook reads this line */
   guint cache_gen;
-  struct
-  {
-    GstPad *pad;
-    GstApmPadStats *stats;
-  } cache[GST_APM_CACHE_SIZE];
   gint depth;
-  GstApmFrame frames[GST_APM_MAX_DEPTH];
   /* whose depth-0 gaps are work: by serial, not address, as pool threads
    * outlive pipelines and a new element's stats may reuse the address */
   guint64 loop_owner;
   GstClockTime last_end;
   gint tid;
+  GstApmFrame frames[GST_APM_MAX_DEPTH];
+  struct
+  {
+    GstPad *pad;
+    GstApmPadStats *stats;
+  } cache[GST_APM_CACHE_SIZE];
 };
 
 extern guint gst_apm_stats_generation;        /* bumped on pad teardown */
@@ -339,6 +350,31 @@ gst_apm_thread_get (void)
 
 /* The pad's stats: ->element is NULL for a pad not counted (a proxy pad, a
  * pad outside any pipeline), whose link is still followed. */
+static inline GstApmPadStats *gst_apm_pad_stats_get (GstApmThreadState * t,
+    GstPad * pad);
+
+/* The stats of @pad, pushed on from inside the chain running in the
+ * thread's top frame (if any): looked up there first. */
+static inline GstApmPadStats *
+gst_apm_pad_stats_get_pushing (GstApmThreadState * t, GstPad * pad)
+{
+  GstApmFrame *f;
+  GstApmPadStats *st;
+
+  if (t->depth <= 0 || t->depth > GST_APM_MAX_DEPTH)
+    return gst_apm_pad_stats_get (t, pad);
+  f = &t->frames[t->depth - 1];
+  if (G_LIKELY (f->next_pad == pad
+          && t->cache_gen == __atomic_load_n (&gst_apm_stats_generation,
+              __ATOMIC_ACQUIRE)))
+    return f->next_stats;
+  /* a new generation clears every frame's pad (in the slow lookup) */
+  st = gst_apm_pad_stats_get (t, pad);
+  f->next_pad = pad;
+  f->next_stats = st;
+  return st;
+}
+
 static inline GstApmPadStats *
 gst_apm_pad_stats_get (GstApmThreadState * t, GstPad * pad)
 {

@@ -394,9 +394,15 @@ do_push_buffer_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBuffer * buffer)
 {
   GstApmThreadState *t = gst_apm_thread_get ();
-  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  GstApmPadStats *st = gst_apm_pad_stats_get_pushing (t, pad);
   GstApmPadStats *peer = gst_apm_pad_stats_peer (t, st, pad);
 
+  /* the lines the peer's side writes, fetched while the pad's side runs */
+  if (peer) {
+    __builtin_prefetch (peer, 1);
+    __builtin_prefetch ((const gchar *) peer + 64, 1);
+    __builtin_prefetch (st->hot.src.peer_element);
+  }
   push_one (t, st, peer, pad, ts, buffer);
   push_enter (t, st, peer, pad, ts);
   push_frame (t, pad, peer, ts, buffer);
@@ -424,7 +430,7 @@ do_push_list_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstBufferList * list)
 {
   GstApmThreadState *t = gst_apm_thread_get ();
-  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
+  GstApmPadStats *st = gst_apm_pad_stats_get_pushing (t, pad);
   PushListArgs a = { t, st, gst_apm_pad_stats_peer (t, st, pad), pad, ts };
 
   gst_buffer_list_foreach (list, push_list_one, &a);
