@@ -71,15 +71,15 @@ gst_apm_stats_ensure_families (void)
       "Media time received by the element (buffer durations)",
       element_labels);
   FAM (pooled, "apm_element_pool_buffers_total", APM_METRIC_COUNTER,
-      "Buffers the element sent that came from a buffer pool (reused)",
-      element_labels);
+      "Buffers the element took from a buffer pool and sent (not those it "
+      "forwarded: the buffer its chain received)", element_labels);
   FAM (pool_fresh, "apm_element_pool_fresh_buffers_total",
       APM_METRIC_COUNTER, "Pooled buffers the element sent for the first "
       "time (the pool had to allocate them; the rest were reused)",
       element_labels);
   FAM (allocated, "apm_element_allocated_buffers_total",
-      APM_METRIC_COUNTER, "Buffers the element sent that were allocated "
-      "one by one, outside any pool", element_labels);
+      APM_METRIC_COUNTER, "Buffers the element allocated one by one, outside "
+      "any pool, and sent (not those it forwarded)", element_labels);
   FAM (allocated_bytes, "apm_element_allocated_bytes_total",
       APM_METRIC_COUNTER, "Bytes of the buffers allocated outside any pool",
       element_labels);
