@@ -125,6 +125,7 @@ G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats, hot.sink.jitter) == 64);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmPadStats,
         hot.sink.processing) == 96);
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GstApmElementStats, ref_count) <= 64);
+G_STATIC_ASSERT (sizeof (GstApmFrame) == 64);
 
 static GstApmPadStats *
 pad_stats_new (void)

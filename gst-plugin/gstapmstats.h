@@ -195,9 +195,9 @@ typedef struct
 {
   GstPad *pad;                  /* the pad that pushed or pulled */
   /* push mode: the pad pushed into (its element's chain runs in the
-   * frame), or NULL */
+   * frame, and gets its own time), or NULL (also for a chain that is a
+   * hand-off, GstApmElementStats.skip_own_time) */
   GstApmPadStats *recv;
-  ApmLocalHistogram *own;       /* gets the own time, or NULL */
   GstClockTime start;
   GstClockTime nested;
   /* the buffer pushed (compared only, never read) and its timestamp: a
@@ -212,7 +212,7 @@ typedef struct
    * in a line the thread has just written, not in the pad cache */
   GstPad *next_pad;
   GstApmPadStats *next_stats;
-} GstApmFrame;
+} __attribute__ ((aligned (64))) GstApmFrame;   /* a line each */
 
 #define GST_APM_CACHE_SIZE 32
 

@@ -30,7 +30,7 @@ thread_state_free (gpointer data)
     }
   g_mutex_unlock (&threads_lock);
   gst_apm_thread = NULL;
-  g_free (t);
+  g_aligned_free (t);
 }
 
 void
@@ -50,7 +50,9 @@ gst_apm_threads_foreach (GFunc func, gpointer user_data)
 GstApmThreadState *
 gst_apm_thread_state_create (void)
 {
-  GstApmThreadState *t = g_new0 (GstApmThreadState, 1);
+  /* cache-aligned: the header is one line, each frame another */
+  GstApmThreadState *t = g_aligned_alloc0 (1, sizeof (GstApmThreadState),
+      64);
 
   t->tid = (gint) syscall (SYS_gettid);
   g_mutex_lock (&threads_lock);

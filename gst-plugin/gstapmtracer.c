@@ -290,18 +290,16 @@ src_send (GstApmThreadState * t, GstApmPadStats * st, GstClockTime ts,
   }
 }
 
-/* @recv: the pad pushed into (push mode), or NULL; @own: the histogram
- * that gets the own time of the work inside the frame, or NULL */
+/* @recv: the pad pushed into (push mode), or NULL */
 static inline void
 frame_push (GstApmThreadState * t, GstPad * pad, GstApmPadStats * recv,
-    ApmLocalHistogram * own, GstClockTime ts, GstBuffer * buffer)
+    GstClockTime ts, GstBuffer * buffer)
 {
   if (G_LIKELY (t->depth < GST_APM_MAX_DEPTH)) {
     GstApmFrame *f = &t->frames[t->depth];
 
     f->pad = pad;
     f->recv = recv;
-    f->own = own;
     f->start = ts;
     f->nested = 0;
     f->buffer = buffer;
@@ -310,28 +308,31 @@ frame_push (GstApmThreadState * t, GstPad * pad, GstApmPadStats * recv,
   t->depth++;
 }
 
-static inline void
-frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts)
+/* Closes the frame @pad opened: the own time of the work inside it (its
+ * time minus the frames nested in it), or -1 if it was not followed; its
+ * @recv too. */
+static inline gint64
+frame_pop (GstApmThreadState * t, GstPad * pad, GstClockTime ts,
+    GstApmPadStats ** recv)
 {
   GstApmFrame *f;
   GstClockTime total;
 
   if (G_UNLIKELY (t->depth <= 0))
-    return;
+    return -1;
   t->depth--;
   if (G_UNLIKELY (t->depth >= GST_APM_MAX_DEPTH))
-    return;
+    return -1;
   f = &t->frames[t->depth];
   if (G_UNLIKELY (f->pad != pad))
-    return;
+    return -1;
   total = ts - f->start;
-  if (f->own)
-    apm_local_histogram_observe_ns (f->own,
-        total > f->nested ? total - f->nested : 0);
-  if (t->depth > 0 && t->depth <= GST_APM_MAX_DEPTH)
+  if (t->depth > 0)
     t->frames[t->depth - 1].nested += total;
   else
     t->last_end = ts;
+  *recv = f->recv;
+  return total > f->nested ? total - f->nested : 0;
 }
 
 /* depth-0 work of a thread's loop owner (non-live source, pull-mode
@@ -377,16 +378,15 @@ push_enter (GstApmThreadState * t, GstApmPadStats * st, GstApmPadStats * peer,
         ts);
 }
 
-/* the frame of a push into @peer: times its element's chain */
+/* the frame of a push into @peer: times its element's chain, unless the
+ * chain only hands the buffer over (an aggregator's, a syncing sink's:
+ * neither sends from inside it, so nothing else needs it in the frame) */
 static inline void
 push_frame (GstApmThreadState * t, GstPad * pad, GstApmPadStats * peer,
     GstClockTime ts, GstBuffer * buffer)
 {
-  if (peer && peer->element)
-    frame_push (t, pad, peer, peer->element->skip_own_time ? NULL :
-        &peer->hot.sink.processing, ts, buffer);
-  else
-    frame_push (t, pad, NULL, NULL, ts, NULL);
+  frame_push (t, pad, peer && peer->element
+      && !peer->element->skip_own_time ? peer : NULL, ts, buffer);
 }
 
 static void
@@ -458,8 +458,12 @@ do_push_post (GObject * self, GstClockTime ts, GstPad * pad,
     GstFlowReturn res)
 {
   GstApmThreadState *t = gst_apm_thread_get ();
+  GstApmPadStats *recv = NULL;
+  gint64 own = frame_pop (t, pad, ts, &recv);
 
-  frame_pop (t, pad, ts);
+  /* the chain of the element pushed into */
+  if (own >= 0 && recv)
+    apm_local_histogram_observe_ns (&recv->hot.sink.processing, own);
   if (G_UNLIKELY (res != GST_FLOW_OK))
     count_flow (t, pad, res);
 }
@@ -475,8 +479,7 @@ do_pull_range_pre (GObject * self, GstClockTime ts, GstPad * pad,
 
   if (st->element)
     loop_gap (t, st->element, &st->hot.sink.processing, ts);
-  frame_push (t, pad, NULL, st->element && st->peer ?
-      &st->peer->hot.src.processing : NULL, ts, NULL);
+  frame_push (t, pad, NULL, ts, NULL);
 }
 
 static void
@@ -484,14 +487,17 @@ do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
     GstBuffer * buffer, GstFlowReturn res)
 {
   GstApmThreadState *t = gst_apm_thread_get ();
-  GstApmPadStats *st;
+  GstApmPadStats *recv = NULL;
+  gint64 own = frame_pop (t, pad, ts, &recv);
+  GstApmPadStats *st = gst_apm_pad_stats_get (t, pad);
 
-  frame_pop (t, pad, ts);
+  /* the getrange of the element pulled from */
+  if (own >= 0 && st->element && st->peer)
+    apm_local_histogram_observe_ns (&st->peer->hot.src.processing, own);
   if (G_UNLIKELY (res != GST_FLOW_OK)) {
     count_flow (t, pad, res);
     return;
   }
-  st = gst_apm_pad_stats_get (t, pad);
   if (st->element && buffer) {
     sink_receive (t, st, pad, st, ts, buffer);
     if (st->peer) {
