@@ -90,8 +90,21 @@ gst_apm_ring_find (GstApmRing * r, GstClockTime pts)
   if (read_entry (r, w - 1, &e) && e.pts <= pts)
     return e.ts;
 
-  /* PTS grow within a segment: binary search [lo, hi) for the last
-   * entry with e.pts <= pts */
+  /* PTS grow within a segment: the last entry with e.pts <= pts.  Newest
+   * first, galloping back (1, 2, 4... entries: a queue holds a few
+   * buffers, whose entries share a line or two with the newest), then
+   * bisecting [lo, hi) between the last two probes; entries from hi on
+   * are newer than @pts */
+  hi = w - 1;
+  for (guint64 step = 1; hi - lo > step; step *= 2) {
+    guint64 i = hi - step;
+
+    if (!read_entry (r, i, &e) || e.pts <= pts) {
+      lo = i;                   /* found, or overwritten: look newer */
+      break;
+    }
+    hi = i;
+  }
   while (hi - lo > 1) {
     guint64 mid = lo + (hi - lo) / 2;
 
