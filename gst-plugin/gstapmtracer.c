@@ -514,8 +514,8 @@ do_pull_range_post (GObject * self, GstClockTime ts, GstPad * pad,
 /* Called with the pad's object lock held on 1.26 (sticky events pushed from
  * check_sticky): take no lock and make no GStreamer call that locks the pad
  * or its peer.  The caps go to the pad's own state; the peer sink pad
- * copies them from the pushing pad's state in its chain (see
- * sink_take_format). */
+ * reads them from the pushing pad's state when a buffer needs them (see
+ * sink_receive's @fmt). */
 static void
 do_push_event_pre (GObject * self, GstClockTime ts, GstPad * pad,
     GstEvent * event)
