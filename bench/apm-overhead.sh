@@ -12,6 +12,10 @@
 # (start-up included, as ../shared/bench/tracer-overhead.sh reports it) and
 # the marginal cost per buffer from the slope between 5,000 and 25,000
 # buffers (start-up excluded).
+# callgrind runs with --fair-sched=yes: valgrind's default scheduler lets
+# the threads interleave differently from run to run, which moved even the
+# no-tracer side's total by up to 10 M instructions (500 per buffer); with
+# it, repeated runs agree within 40 instructions per buffer.
 # Needs: a build in build/, /usr/bin/time, valgrind.
 set -u
 cd "$(dirname "$0")/.."
@@ -24,7 +28,7 @@ while getopts "n:TCh" opt; do
     n) PAIRS=$OPTARG ;;
     T) DO_TIME=0 ;;
     C) DO_CG=0 ;;
-    *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,/^# Needs/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -70,9 +74,9 @@ ir_of() { # side buffers -> Ir
   local side=$1 n=$2
   local -a words; read -r -a words <<<"$(p1_with "$n")"
   if [ "$side" = none ]; then
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null gst-launch-1.0 -q "${words[@]}" >/dev/null 2>"$WORK/cg"
+    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file=/dev/null gst-launch-1.0 -q "${words[@]}" >/dev/null 2>"$WORK/cg"
   else
-    GST_TRACERS="$TRACERS" valgrind --tool=callgrind --callgrind-out-file=/dev/null gst-launch-1.0 -q "${words[@]}" >/dev/null 2>"$WORK/cg"
+    GST_TRACERS="$TRACERS" valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file=/dev/null gst-launch-1.0 -q "${words[@]}" >/dev/null 2>"$WORK/cg"
   fi
   sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$WORK/cg" | tail -1
 }

@@ -6,7 +6,7 @@
 #   -p PATH   GST_PLUGIN_PATH (default: this checkout's build/gst-plugin)
 #
 # Two workloads, each run with no tracer and with TRACERS under
-# valgrind --tool=cachegrind --cache-sim=yes:
+# valgrind --tool=cachegrind --fair-sched=yes --cache-sim=yes:
 #   P1    audiotestsrc num-buffers=20000 samplesperbuffer=64 ! audioconvert
 #         ! volume ! fakesink sync=false (one hot thread)
 #   live  5 live chains of 10 elements (those of live-many.sh): 10 threads
@@ -46,10 +46,10 @@ live() {
 run() {
   local out=$tmp/$1.out
   if [ -n "$2" ]; then
-    GST_TRACERS="$2" valgrind --tool=cachegrind --cache-sim=yes \
+    GST_TRACERS="$2" valgrind --tool=cachegrind --fair-sched=yes --cache-sim=yes \
         --cachegrind-out-file="$out" gst-launch-1.0 -q $3 >/dev/null 2>&1
   else
-    valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out" \
+    valgrind --tool=cachegrind --fair-sched=yes --cache-sim=yes --cachegrind-out-file="$out" \
         gst-launch-1.0 -q $3 >/dev/null 2>&1
   fi
   # events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw
