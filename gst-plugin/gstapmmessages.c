@@ -145,22 +145,32 @@ log_run_event (PipelineWatch * w, GstElement * element, ApmLogLevel level,
   g_free (job_id);
 }
 
-/* QoS comes in bursts (a late sink posts one per buffer): one line a
- * second at most, with how many came */
-static void
-log_qos (PipelineWatch * w, GstElement * element, gint64 jitter_ns)
+/* Counts one more message of a kind logged at most once a second: how
+ * many to log now (those since the last line), or 0 (under @w's lock) */
+static guint
+throttle_count (PipelineWatch * w, guint * unlogged, gint64 * logged_us)
 {
   gint64 now = g_get_monotonic_time ();
   guint n = 0;
 
   g_mutex_lock (&w->lock);
-  w->qos_unlogged++;
-  if (now - w->qos_logged_us >= G_USEC_PER_SEC) {
-    n = w->qos_unlogged;
-    w->qos_unlogged = 0;
-    w->qos_logged_us = now;
+  (*unlogged)++;
+  if (now - *logged_us >= G_USEC_PER_SEC) {
+    n = *unlogged;
+    *unlogged = 0;
+    *logged_us = now;
   }
   g_mutex_unlock (&w->lock);
+  return n;
+}
+
+/* QoS comes in bursts (a late sink posts one per buffer): one line a
+ * second at most, with how many came */
+static void
+log_qos (PipelineWatch * w, GstElement * element, gint64 jitter_ns)
+{
+  guint n = throttle_count (w, &w->qos_unlogged, &w->qos_logged_us);
+
   if (n) {
     JsonObject *ctx = json_object_new ();
     gchar *text = g_strdup_printf ("QoS: %s late by %.1f ms (%u QoS "
@@ -179,19 +189,11 @@ log_qos (PipelineWatch * w, GstElement * element, gint64 jitter_ns)
 static void
 log_warning (PipelineWatch * w, GstElement * element, GstMessage * message)
 {
-  gint64 now = g_get_monotonic_time ();
-  guint n = 0;
+  guint n = throttle_count (w, &w->warnings_unlogged,
+      &w->warning_logged_us);
   GError *err = NULL;
   JsonObject *ctx;
 
-  g_mutex_lock (&w->lock);
-  w->warnings_unlogged++;
-  if (now - w->warning_logged_us >= G_USEC_PER_SEC) {
-    n = w->warnings_unlogged;
-    w->warnings_unlogged = 0;
-    w->warning_logged_us = now;
-  }
-  g_mutex_unlock (&w->lock);
   if (!n)
     return;
   gst_message_parse_warning (message, &err, NULL);
